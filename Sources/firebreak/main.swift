@@ -1,0 +1,3 @@
+import VectorMath
+print(BLAS.library)
+print(BLAS.measureSgemmGFLOPs(threads: 2))
