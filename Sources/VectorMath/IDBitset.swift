@@ -42,8 +42,12 @@ public struct IDBitset: Sendable, Equatable {
 
 /// A borrowed, unchecked view of an `IDBitset` for inner loops. Valid only inside `withView`.
 public struct IDBitsetView {
-    @usableFromInline let words: UnsafePointer<UInt64>
+    /// The bit words: id `i` is bit `i % 64` of word `i / 64`. Bits at or past `capacity` are 0.
+    public let words: UnsafePointer<UInt64>
     public let capacity: Int
+
+    /// Number of 64-bit words.
+    public var wordCount: Int { (capacity + 63) / 64 }
 
     @inlinable init(words: UnsafePointer<UInt64>, capacity: Int) {
         self.words = words

@@ -1,6 +1,6 @@
 // CFirebreakSupport: the few primitives Swift cannot spell directly.
 //
-// Owns: cache prefetch hints, byte-sized spin locks (one per HNSW node), CRC-32C, and the
+// Owns: cache prefetch hints, byte-sized spin locks (one per HNSW node), a few atomics, CRC-32C, and the
 // dladdr lookup that tells which BLAS library the loader bound.
 // Never: allocates, blocks in the kernel, or keeps state of its own.
 #ifndef CFIREBREAK_SUPPORT_H
@@ -32,6 +32,19 @@ const char *fb_shared_object_path(const void *address);
 /// Releases a lock taken by `fb_spin_lock`. Release ordering.
 static inline void fb_spin_unlock(uint8_t *lock) {
     __atomic_store_n(lock, (uint8_t)0, __ATOMIC_RELEASE);
+}
+
+/// Atomically adds `delta` to `*counter` and returns the previous value (work distribution).
+static inline int64_t fb_fetch_add(int64_t *counter, int64_t delta) {
+    return __atomic_fetch_add(counter, delta, __ATOMIC_RELAXED);
+}
+
+/// Acquire load / release store of a shared 64-bit word (entry point, top level of a graph).
+static inline int64_t fb_load_acquire(const int64_t *word) {
+    return __atomic_load_n(word, __ATOMIC_ACQUIRE);
+}
+static inline void fb_store_release(int64_t *word, int64_t value) {
+    __atomic_store_n(word, value, __ATOMIC_RELEASE);
 }
 
 /// CRC-32C (Castagnoli), as used by iSCSI, ext4 and Tantivy-like footers.
