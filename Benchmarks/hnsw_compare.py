@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""Firebreak HNSW vs hnswlib and FAISS IndexHNSWFlat, side by side on the same files, one run.
+
+Generates S1 (100,000 x 128, L2) and S2 (100,000 x 384, unit length, cosine), each a mixture
+of 100 Gaussian clusters with 1,000 queries from the same mixture; runs every library
+unfiltered and with 50 % / 90 % of the base excluded; prints a table with ratios against
+hnswlib and writes the raw numbers as JSON.
+
+Fairness rules:
+- same data files, same M=16 / efConstruction=200, same exact ground truth (numpy);
+- builds on --threads threads; searches single-threaded. Firebreak is timed one query per
+  call (a service answering requests); the peers are timed in their batch mode with one
+  thread (no Python call overhead per query), which is their best case;
+- filtered peers: hnswlib's `filter=` callable, FAISS's IDSelectorBitmap (C++ side);
+- machines are noisy: every contender runs --rounds times, interleaved; the best is kept.
+
+Usage: python3 Benchmarks/hnsw_compare.py [--n 100000] [--rounds 2] [--datasets S1,S2]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+EFS = [10, 16, 24, 32, 48, 64, 96, 128, 192, 256]
+K = 10
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def make_dataset(name, n, nq, dim, normalize, seed):
+    rng = np.random.default_rng(seed)
+    centers = rng.standard_normal((100, dim)).astype(np.float32) * 2.0
+
+    def draw(count):
+        labels = rng.integers(0, 100, size=count)
+        return (centers[labels] + rng.standard_normal((count, dim)).astype(np.float32)).astype(np.float32)
+
+    base, queries = draw(n), draw(nq)
+    if normalize:
+        base /= np.linalg.norm(base, axis=1, keepdims=True)
+        queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    return base, queries
+
+
+def exact_truth(base, queries, metric, excluded_mask):
+    """Exact top-K ids by numpy, in blocks; excluded rows never qualify."""
+    out = np.empty((len(queries), K), dtype=np.int64)
+    base_norms = (base * base).sum(1)
+    for start in range(0, len(queries), 200):
+        q = queries[start:start + 200]
+        dots = q @ base.T
+        dist = base_norms[None, :] - 2 * dots if metric == "l2" else -dots
+        if excluded_mask is not None:
+            dist[:, excluded_mask] = np.inf
+        part = np.argpartition(dist, K, axis=1)[:, :K]
+        order = np.take_along_axis(dist, part, 1).argsort(1)
+        out[start:start + 200] = np.take_along_axis(part, order, 1)
+    return out
+
+
+def recall(found, truth):
+    hits = sum(len(set(f[f >= 0]) & set(t)) for f, t in zip(found, truth))
+    return hits / truth.size
+
+
+def run_firebreak(binary, paths, metric, threads, excluded_path):
+    cmd = [binary, "bench", "hnsw", "--base", paths["base"], "--queries", paths["queries"],
+           "--metric", metric, "--m", "16", "--ef-construction", "200",
+           "--ef-search", ",".join(map(str, EFS)), "--k", str(K), "--threads", str(threads)]
+    if excluded_path:
+        cmd += ["--exclude-ids", excluded_path]
+    result = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    report = json.loads(result.stdout)
+    runs = {r["ef"]: r for r in report["runs"]}
+    return {"build_seconds": report["build_seconds"], "index_bytes": report["index_bytes"],
+            "runs": runs, "exact_gflops": report["exact"]["gflops"], "sgemm_gflops": report["blas"]["sgemm_gflops"]}
+
+
+def run_hnswlib(base, queries, metric, threads, truth, excluded_mask, tmp):
+    import hnswlib
+    space = {"l2": "l2", "cosine": "cosine", "ip": "ip"}[metric]
+    index = hnswlib.Index(space=space, dim=base.shape[1])
+    index.init_index(max_elements=len(base), M=16, ef_construction=200, random_seed=100)
+    start = time.perf_counter()
+    index.add_items(base, np.arange(len(base)), num_threads=threads)
+    build = time.perf_counter() - start
+    index.save_index(tmp)
+    size = os.path.getsize(tmp)
+    os.remove(tmp)
+    allowed = None if excluded_mask is None else (lambda i: not excluded_mask[i])
+    runs = {}
+    for ef in EFS:
+        index.set_ef(ef)
+        start = time.perf_counter()
+        labels, _ = index.knn_query(queries, k=K, num_threads=1, filter=allowed)
+        secs = time.perf_counter() - start
+        runs[ef] = summarize(ef, labels, truth, excluded_mask, len(queries) / secs)
+    return {"build_seconds": build, "index_bytes": size, "runs": runs}
+
+
+def run_faiss(base, queries, metric, threads, truth, excluded_mask, tmp):
+    import faiss
+    faiss_metric = faiss.METRIC_L2 if metric == "l2" else faiss.METRIC_INNER_PRODUCT
+    index = faiss.IndexHNSWFlat(base.shape[1], 16, faiss_metric)
+    index.hnsw.efConstruction = 200
+    faiss.omp_set_num_threads(threads)
+    start = time.perf_counter()
+    index.add(base)
+    build = time.perf_counter() - start
+    faiss.write_index(index, tmp)
+    size = os.path.getsize(tmp)
+    os.remove(tmp)
+    faiss.omp_set_num_threads(1)
+    selector = None
+    if excluded_mask is not None:
+        allowed_bits = np.packbits(~excluded_mask, bitorder="little")
+        selector = faiss.IDSelectorBitmap(len(base), faiss.swig_ptr(allowed_bits))
+    runs = {}
+    for ef in EFS:
+        params = faiss.SearchParametersHNSW(efSearch=ef)
+        if selector is not None:
+            params.sel = selector
+        start = time.perf_counter()
+        _, labels = index.search(queries, K, params=params)
+        secs = time.perf_counter() - start
+        runs[ef] = summarize(ef, labels, truth, excluded_mask, len(queries) / secs)
+    faiss.omp_set_num_threads(threads)
+    return {"build_seconds": build, "index_bytes": size, "runs": runs}
+
+
+def summarize(ef, labels, truth, excluded_mask, qps):
+    labels = np.asarray(labels)
+    short = int(((labels >= 0).sum(1) < K).sum())
+    excluded_returned = 0
+    if excluded_mask is not None:
+        valid = labels[labels >= 0]
+        excluded_returned = int(excluded_mask[valid].sum())
+    return {"ef": ef, "recall": recall(labels, truth), "qps": qps, "short_queries": short,
+            "excluded_returned": excluded_returned}
+
+
+def best_of(rounds_results):
+    """Per contender: fastest build, best QPS per ef (recall is deterministic enough to keep the last)."""
+    best = rounds_results[0]
+    for other in rounds_results[1:]:
+        best["build_seconds"] = min(best["build_seconds"], other["build_seconds"])
+        for ef, run in other["runs"].items():
+            if run["qps"] > best["runs"][ef]["qps"]:
+                best["runs"][ef]["qps"] = run["qps"]
+    return best
+
+
+def first_at(result, target=0.95):
+    for ef in EFS:
+        run = result["runs"][ef]
+        if run["recall"] >= target:
+            return run
+    return None
+
+
+def print_table(title, results):
+    names = list(results)
+    print(f"\n## {title}\n")
+    print("| ef | " + " | ".join(f"{n} recall | {n} QPS" for n in names) + " | QPS ratio fb/hnswlib |")
+    print("|---" * (2 * len(names) + 2) + "|")
+    for ef in EFS:
+        cells = []
+        for n in names:
+            r = results[n]["runs"][ef]
+            flag = "" if r["short_queries"] == 0 and r["excluded_returned"] == 0 else \
+                f" (short {r['short_queries']}, excl {r['excluded_returned']})"
+            cells.append(f"{r['recall']:.4f}{flag} | {r['qps']:.0f}")
+        ratio = results["firebreak"]["runs"][ef]["qps"] / results["hnswlib"]["runs"][ef]["qps"]
+        print(f"| {ef} | " + " | ".join(cells) + f" | {ratio:.2f}x |")
+    print()
+    hb = results["hnswlib"]
+    for n in names:
+        r = results[n]
+        at = first_at(r)
+        at_text = f"first ef with recall>=0.95: {at['ef']} at {at['qps']:.0f} QPS" if at else "never reaches recall 0.95"
+        print(f"- {n}: build {r['build_seconds']:.2f} s ({r['build_seconds'] / hb['build_seconds']:.2f}x hnswlib), "
+              f"index {r['index_bytes'] / 1e6:.1f} MB ({r['index_bytes'] / hb['index_bytes']:.2f}x hnswlib), {at_text}")
+    fb, hl = first_at(results["firebreak"]), first_at(hb)
+    if fb and hl:
+        print(f"- **QPS at first ef reaching recall 0.95: firebreak / hnswlib = {fb['qps'] / hl['qps']:.2f}x**")
+    if "faiss" in results:
+        fa = first_at(results["faiss"])
+        if fb and fa:
+            print(f"- QPS at first ef reaching recall 0.95: firebreak / faiss = {fb['qps'] / fa['qps']:.2f}x")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=1_000)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--datasets", default="S1,S2")
+    parser.add_argument("--exclusions", default="0,50,90")
+    parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "firebreak"))
+    parser.add_argument("--out", default=os.path.join(HERE, "results", "hnsw_compare.json"))
+    args = parser.parse_args()
+
+    data_dir = os.path.join(HERE, "data")
+    os.makedirs(data_dir, exist_ok=True)
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    specs = {"S1": (128, False, "l2", 1), "S2": (384, True, "cosine", 2)}
+    everything = {}
+    for name in args.datasets.split(","):
+        dim, normalize, metric, seed = specs[name]
+        log(f"[{name}] generating {args.n} x {dim} ({metric})")
+        base, queries = make_dataset(name, args.n, args.queries, dim, normalize, seed)
+        paths = {"base": os.path.join(data_dir, f"{name}_base.npy"),
+                 "queries": os.path.join(data_dir, f"{name}_queries.npy")}
+        np.save(paths["base"], base)
+        np.save(paths["queries"], queries)
+        for pct in map(int, args.exclusions.split(",")):
+            mask, excluded_path = None, None
+            if pct:
+                rng = np.random.default_rng(1000 + pct)
+                mask = np.zeros(args.n, dtype=bool)
+                mask[rng.choice(args.n, size=args.n * pct // 100, replace=False)] = True
+                excluded_path = os.path.join(data_dir, f"{name}_exclude{pct}.npy")
+                np.save(excluded_path, np.flatnonzero(mask).astype(np.int64))
+            truth = exact_truth(base, queries, metric, mask)
+            rounds = {"firebreak": [], "hnswlib": [], "faiss": []}
+            for round_index in range(args.rounds):
+                log(f"[{name} {pct}% excluded] round {round_index + 1}: firebreak")
+                rounds["firebreak"].append(run_firebreak(args.binary, paths, metric, args.threads, excluded_path))
+                log(f"[{name} {pct}% excluded] round {round_index + 1}: hnswlib")
+                rounds["hnswlib"].append(run_hnswlib(base, queries, metric, args.threads, truth, mask,
+                                                     os.path.join(data_dir, "hnswlib.bin")))
+                log(f"[{name} {pct}% excluded] round {round_index + 1}: faiss")
+                rounds["faiss"].append(run_faiss(base, queries, metric, args.threads, truth, mask,
+                                                 os.path.join(data_dir, "faiss.bin")))
+            results = {n: best_of(r) for n, r in rounds.items()}
+            fb = results["firebreak"]
+            print_table(f"{name}: {args.n} x {dim}, {metric}, {pct}% excluded "
+                        f"(exact k-NN {fb['exact_gflops']:.1f} GFLOP/s = "
+                        f"{100 * fb['exact_gflops'] / fb['sgemm_gflops']:.0f}% of sgemm {fb['sgemm_gflops']:.1f})",
+                        results)
+            sys.stdout.flush()
+            everything[f"{name}/{pct}"] = results
+    with open(args.out, "w") as f:
+        json.dump(everything, f, indent=1, default=str)
+    log(f"raw results: {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+// firebreak — the command-line tool.
+//
+// Owns: argument parsing, human and `--json` output, progress on stderr, exit codes.
+// Never: holds index logic of its own (it calls VectorMath and HNSW), prints progress to
+// stdout (stdout is for results, so scripts can parse it).
+import ArgumentParser
+
+@main
+struct Firebreak: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "firebreak",
+        abstract: "Keep a retrieval index safe to serve while it is under attack.",
+        discussion: """
+        Start with `firebreak doctor` to check the machine (which BLAS is loaded and how fast it is).
+        `firebreak bench hnsw` measures the vector index on your own .npy/.fvecs files.
+        """,
+        subcommands: [DoctorCommand.self, BenchCommand.self]
+    )
+}
