@@ -1,3 +1,4 @@
+import CFirebreakSupport
 import Dispatch
 import Foundation
 
@@ -23,9 +24,9 @@ public struct KNNResult: Sendable {
 /// `workers × queryTileRows × baseTileRows` floats of scores, never queries × base.
 public enum ExactSearch {
     /// Query rows per tile (one worker owns a query tile at a time).
-    public static let queryTileRows = 128
-    /// Base rows per sgemm call; 128 × 2048 floats = 1 MiB of scores per worker.
-    public static let baseTileRows = 2048
+    public static let queryTileRows = 256
+    /// Base rows per sgemm call; 256 × 1024 floats = 1 MiB of scores per worker.
+    public static let baseTileRows = 1024
     /// The largest k exact search accepts; larger asks are a caller bug or an attack.
     public static let kMax = 10_000
 
@@ -118,6 +119,8 @@ private struct Job {
         let d = base.dimension
         let heapStorage = output.neighbors + firstQuery * k
         var heaps = (0..<rows).map { TopKHeap(storage: heapStorage + $0 * k, capacity: k) }
+        let hits = UnsafeMutablePointer<UInt32>.allocate(capacity: RowSelector.blockRows)
+        defer { hits.deallocate() }
         queries.withUnsafeRows { queryRows in
             base.withUnsafeRows { baseRows in
                 var firstBase = 0
@@ -128,7 +131,7 @@ private struct Job {
                     for r in 0..<rows {
                         select(row: scores + r * n, count: n, firstBase: firstBase,
                                queryNorm: queryNorms.isEmpty ? 0 : queryNorms[firstQuery + r],
-                               baseNorms: baseNorms, heap: &heaps[r])
+                               baseNorms: baseNorms, heap: &heaps[r], hits: hits)
                     }
                     firstBase += n
                 }
@@ -145,39 +148,52 @@ private struct Job {
     /// current k-th distance.
     @inline(__always)
     private func select(row: UnsafeMutablePointer<Float>, count n: Int, firstBase: Int, queryNorm: Float,
-                        baseNorms: [Float], heap: inout TopKHeap) {
-        if let allowed {
-            allowed.withView { view in
-                selectScores(row, n, firstBase, queryNorm, baseNorms, &heap) { view.contains(UInt32($0)) }
+                        baseNorms: [Float], heap: inout TopKHeap, hits: UnsafeMutablePointer<UInt32>) {
+        baseNorms.withUnsafeBufferPointer { norms in
+            let tileNorms = metric == .l2 ? norms.baseAddress! + firstBase : nil
+            if let allowed {
+                allowed.withView { view in
+                    RowSelector.scan(row, n, firstBase: firstBase, queryNorm: queryNorm, norms: tileNorms,
+                                     allowed: view, heap: &heap, hits: hits)
+                }
+            } else {
+                RowSelector.scan(row, n, firstBase: firstBase, queryNorm: queryNorm, norms: tileNorms,
+                                 allowed: nil, heap: &heap, hits: hits)
             }
-        } else {
-            selectScores(row, n, firstBase, queryNorm, baseNorms, &heap) { _ in true }
         }
     }
+}
+
+/// Per-row top-k selection out of a score tile.
+///
+/// Ranks by `key`: ‖b‖² − 2q·b for L2 (‖q‖² is constant along the row, so distance =
+/// ‖q‖² + key), −q·b for inner product and cosine (distance = 1 + key). A vectorised C scan
+/// (`fb_scan_below`) finds the few positions below the current k-th key in blocks of 512;
+/// only those are offered to the heap.
+enum RowSelector {
+    static let blockRows = 512
 
     @inline(__always)
-    private func selectScores(_ row: UnsafeMutablePointer<Float>, _ n: Int, _ firstBase: Int, _ queryNorm: Float,
-                              _ baseNorms: [Float], _ heap: inout TopKHeap, isAllowed: (Int) -> Bool) {
-        var threshold = heap.threshold
-        if metric == .l2 {
-            baseNorms.withUnsafeBufferPointer { norms in
-                let tileNorms = norms.baseAddress! + firstBase
-                for j in 0..<n {
-                    let distance = max(0, queryNorm + tileNorms[j] - 2 * row[j])
-                    if distance < threshold, isAllowed(firstBase + j) {
-                        heap.offer(id: UInt32(firstBase + j), distance: distance)
-                        threshold = heap.threshold
-                    }
-                }
+    static func scan(_ row: UnsafePointer<Float>, _ n: Int, firstBase: Int, queryNorm: Float,
+                     norms: UnsafePointer<Float>?, allowed: IDBitsetView?, heap: inout TopKHeap,
+                     hits: UnsafeMutablePointer<UInt32>) {
+        let isL2 = norms != nil
+        let offset: Float = isL2 ? queryNorm : 1
+        var start = 0
+        while start < n {
+            let width = min(blockRows, n - start)
+            let found = fb_scan_below(row + start, norms.map { $0 + start }, width, heap.threshold - offset, hits)
+            for i in 0..<found {
+                let j = start + Int(hits[i])
+                let key = isL2 ? norms![j] - 2 * row[j] : -row[j]
+                // Rounding can make an L2 distance slightly negative: clamp it.
+                let distance = isL2 ? max(0, offset + key) : offset + key
+                guard distance < heap.threshold else { continue }
+                let id = UInt32(firstBase + j)
+                if let allowed, !allowed.contains(id) { continue }
+                heap.offer(id: id, distance: distance)
             }
-        } else {
-            for j in 0..<n {
-                let distance = 1 - row[j]
-                if distance < threshold, isAllowed(firstBase + j) {
-                    heap.offer(id: UInt32(firstBase + j), distance: distance)
-                    threshold = heap.threshold
-                }
-            }
+            start += width
         }
     }
 }

@@ -1,7 +1,8 @@
 // CFirebreakSupport: the few primitives Swift cannot spell directly.
 //
 // Owns: cache prefetch hints, byte-sized spin locks (one per HNSW node), a few atomics, CRC-32C, and the
-// dladdr lookup that tells which BLAS library the loader bound.
+// dladdr lookup that tells which BLAS library the loader bound, and the score-row scan of
+// exact k-NN (Swift's SIMD reductions compile to scalar code with NaN checks).
 // Never: allocates, blocks in the kernel, or keeps state of its own.
 #ifndef CFIREBREAK_SUPPORT_H
 #define CFIREBREAK_SUPPORT_H
@@ -20,6 +21,13 @@ static inline void fb_spin_lock(uint8_t *lock) {
         while (__atomic_load_n(lock, __ATOMIC_RELAXED)) {
 #if defined(__x86_64__) || defined(__i386__)
             __builtin_ia32_pause();
+/// Scans a row of sgemm scores for entries whose ranking key is below `cut` and writes their
+/// positions to `out` (room for `count` entries); returns how many. The key is
+/// `norms[j] - 2 * scores[j]` when `norms` is non-NULL (L2), else `-scores[j]` (inner product).
+/// AVX2 when the CPU has it, scalar otherwise. Callers re-check each hit against a cut that
+/// may have tightened since.
+size_t fb_scan_below(const float *scores, const float *norms, size_t count, float cut, uint32_t *out);
+
 /// The file name of the shared object that contains `address` (dladdr), or NULL.
 /// The string lives as long as that object stays loaded.
 const char *fb_shared_object_path(const void *address);
@@ -51,6 +59,13 @@ static inline void fb_store_release(int64_t *word, int64_t value) {
 /// Hardware instruction when the CPU has SSE 4.2, a table otherwise.
 /// `crc` is the running value (start with 0); returns the updated value.
 uint32_t fb_crc32c(uint32_t crc, const void *bytes, size_t count);
+
+/// Scans a row of sgemm scores for entries whose ranking key is below `cut` and writes their
+/// positions to `out` (room for `count` entries); returns how many. The key is
+/// `norms[j] - 2 * scores[j]` when `norms` is non-NULL (L2), else `-scores[j]` (inner product).
+/// AVX2 when the CPU has it, scalar otherwise. Callers re-check each hit against a cut that
+/// may have tightened since.
+size_t fb_scan_below(const float *scores, const float *norms, size_t count, float cut, uint32_t *out);
 
 /// The file name of the shared object that contains `address` (dladdr), or NULL.
 /// The string lives as long as that object stays loaded.
