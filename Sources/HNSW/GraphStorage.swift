@@ -60,19 +60,20 @@ final class GraphStorage {
         newRecords.copyMemory(from: records, byteCount: count * recordBytes)
         records.deallocate()
         records = newRecords
-        upperLinks = grow(upperLinks, count: capacity, to: newCapacity, fill: nil)
-        labels = grow(labels, count: count, to: newCapacity, fill: nil)
-        levels = grow(levels, count: count, to: newCapacity, fill: nil)
+        upperLinks = grow(upperLinks, count: capacity, to: newCapacity, fill: UnsafeMutablePointer<UInt32>?.none)
+        labels = grow(labels, count: count, to: newCapacity, fill: 0)
+        levels = grow(levels, count: count, to: newCapacity, fill: 0)
         locks = grow(locks, count: capacity, to: newCapacity, fill: 0)
         deletedWords = grow(deletedWords, count: Self.wordCount(capacity), to: Self.wordCount(newCapacity), fill: 0)
         capacity = newCapacity
     }
 
+    /// Moves the first `count` elements to a buffer of `newCapacity` and fills the rest.
     private func grow<T>(_ old: UnsafeMutablePointer<T>, count: Int, to newCapacity: Int,
-                         fill: T?) -> UnsafeMutablePointer<T> {
+                         fill: T) -> UnsafeMutablePointer<T> {
         let new = UnsafeMutablePointer<T>.allocate(capacity: newCapacity)
         new.moveInitialize(from: old, count: count)
-        if let fill { (new + count).initialize(repeating: fill, count: newCapacity - count) }
+        (new + count).initialize(repeating: fill, count: newCapacity - count)
         old.deallocate()
         return new
     }

@@ -143,11 +143,17 @@ public final class HNSWIndex: @unchecked Sendable {
         parameters.metric.distance(query, view.vector(id), dimension: view.dimension)
     }
 
-    /// Runs the integrity walk in debug builds (tests), panicking on a violated invariant.
+    /// Runs the integrity walk after a mutation in debug builds and in builds with
+    /// `-DFIREBREAK_INVARIANTS` (the test command), panicking on a violated invariant.
+    /// Compiled out of plain release builds: the walk is O(n · M).
     func debugCheckIntegrity() {
+        #if FIREBREAK_INVARIANTS
+        if let problem = integrityProblem() { preconditionFailure("HNSW integrity: \(problem)") }
+        #else
         assert({
-            if let problem = integrityProblem() { fatalError("HNSW integrity: \(problem)") }
+            if let problem = integrityProblem() { preconditionFailure("HNSW integrity: \(problem)") }
             return true
         }())
+        #endif
     }
 }

@@ -21,8 +21,10 @@ struct BenchHNSWCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Base vectors (.npy or .fvecs).") var base: String
-    @Option(help: "Query vectors (.npy or .fvecs).") var queries: String
+    @Option(help: "Base vectors (.npy or .fvecs).") var base: String?
+    @Option(help: "Query vectors (.npy or .fvecs).") var queries: String?
+    @Option(help: "Instead of files: ROWSxDIM seeded Gaussian clusters (100 clusters, 1,000 queries), e.g. 20000x64.")
+    var synthetic: String?
     @Option(help: "Exact neighbour ids per query (.npy int or .ivecs); computed when omitted.")
     var groundTruth: String?
     @Option(help: "l2, ip or cosine.") var metric: String = "l2"
@@ -35,6 +37,8 @@ struct BenchHNSWCommand: ParsableCommand {
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Row ids (.npy int) that every search must exclude, as a quarantine would.")
     var excludeIds: String?
+    @Option(help: "Exclude this percentage of rows, drawn with a fixed seed (instead of --exclude-ids).")
+    var excludePercent: Int?
     @Option(help: "Timed passes over the queries per ef; the best is reported.") var repetitions: Int = 3
     @Option(help: "Keep the saved index at this path (default: a temporary file, removed).")
     var save: String?
@@ -69,6 +73,15 @@ struct BenchHNSWCommand: ParsableCommand {
     }
 
     func validate() throws {
+        guard (synthetic != nil) != (base != nil || queries != nil), synthetic != nil || (base != nil && queries != nil) else {
+            throw ValidationError("give either --base and --queries, or --synthetic ROWSxDIM")
+        }
+        if let synthetic, syntheticShape(synthetic) == nil {
+            throw ValidationError("--synthetic takes ROWSxDIM with positive numbers, e.g. 20000x64")
+        }
+        if let excludePercent, !(0...99).contains(excludePercent) || excludeIds != nil {
+            throw ValidationError("--exclude-percent takes 0...99 and cannot be combined with --exclude-ids")
+        }
         guard Metric(name: metric) != nil else { throw ValidationError("--metric must be l2, ip or cosine") }
         guard k >= 1 else { throw ValidationError("--k must be at least 1") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -83,10 +96,9 @@ struct BenchHNSWCommand: ParsableCommand {
     func run() throws {
         if let warning = BLAS.referenceWarning { Console.progress(warning) }
         let metric = Metric(name: metric)!
-        let baseMatrix = try MatrixFile.readFloats(base)
-        let queryMatrix = try MatrixFile.readFloats(queries)
-        Console.progress("loaded \(baseMatrix.rows) × \(baseMatrix.dimension) base, \(queryMatrix.rows) queries")
-        let excluded = try excludeIds.map { Set(try MatrixFile.readIntegers($0).values) } ?? []
+        let (baseMatrix, queryMatrix) = try inputs(metric: metric)
+        Console.progress("\(baseMatrix.rows) × \(baseMatrix.dimension) base, \(queryMatrix.rows) queries")
+        let excluded = try excludedRows(count: baseMatrix.rows)
         let sgemm = BLAS.measureSgemmGFLOPs(threads: ProcessInfo.processInfo.activeProcessorCount)
 
         let (truth, exact) = try groundTruthRows(base: baseMatrix, queries: queryMatrix, metric: metric, excluded: excluded)
@@ -105,6 +117,30 @@ struct BenchHNSWCommand: ParsableCommand {
             saveSeconds: saveSeconds, loadSeconds: loadSeconds,
             blas: BLASSummary(library: BLAS.library.implementation.rawValue, sgemmGflops: sgemm),
             exact: exact, runs: runs))
+    }
+
+    private func syntheticShape(_ text: String) -> (rows: Int, dimension: Int)? {
+        let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2, parts[0] > 0, parts[1] > 0 else { return nil }
+        return (parts[0], parts[1])
+    }
+
+    private func inputs(metric: Metric) throws -> (Matrix, Matrix) {
+        if let synthetic, let shape = syntheticShape(synthetic) {
+            let normalized = metric == .cosine
+            return (SyntheticData.gaussianClusters(rows: shape.rows, dimension: shape.dimension, clusters: 100,
+                                                   seed: 1, normalized: normalized),
+                    SyntheticData.gaussianClusters(rows: 1_000, dimension: shape.dimension, clusters: 100,
+                                                   seed: 1, stream: 1, normalized: normalized))
+        }
+        return (try MatrixFile.readFloats(base!), try MatrixFile.readFloats(queries!))
+    }
+
+    private func excludedRows(count: Int) throws -> Set<Int> {
+        if let excludeIds { return Set(try MatrixFile.readIntegers(excludeIds).values) }
+        guard let excludePercent, excludePercent > 0 else { return [] }
+        var rng = SplitMix64(seed: 1_000 + UInt64(excludePercent))
+        return Set((0..<count).filter { _ in Int(rng.next() % 100) < excludePercent })
     }
 
     /// Truth ids per query: from the file, or exact search over the allowed rows.
