@@ -127,8 +127,11 @@ struct GraphView {
         (deletedWords[Int(id) &>> 6] &>> UInt64(id & 63)) & 1 == 1
     }
 
+    /// Prefetches a whole vector (all its cache lines): distance kernels are memory-bound.
     @inline(__always)
-    func prefetchVector(_ id: UInt32) { fb_prefetch(records + (Int(id) &* recordBytes &+ linkBytes)) }
+    func prefetchVector(_ id: UInt32) {
+        fb_prefetch_range(records + (Int(id) &* recordBytes &+ linkBytes), dimension &* 4)
+    }
 
     @inline(__always)
     func prefetchRecord(_ id: UInt32) { fb_prefetch(records + Int(id) &* recordBytes) }

@@ -62,10 +62,15 @@ extension HNSWIndex {
             if -current.distance > lowerBound && scratch.results.count >= ef { break }
             scratch.candidates.pop()
             let degree = view.copyNeighbors(current.id, level: level, into: buffer, locked: mode.locked)
-            for i in 0..<degree { view.prefetchVector(buffer[i]) }
-            for i in 0..<degree {
+            // Keep only unvisited neighbours, then prefetch their vectors before computing.
+            var fresh = 0
+            for i in 0..<degree where scratch.visit(buffer[i]) {
+                buffer[fresh] = buffer[i]
+                fresh &+= 1
+            }
+            for i in 0..<fresh { view.prefetchVector(buffer[i]) }
+            for i in 0..<fresh {
                 let neighbor = buffer[i]
-                guard scratch.visit(neighbor) else { continue }
                 let d = distance(query, neighbor, view)
                 guard scratch.results.count < ef || d < lowerBound else { continue }
                 scratch.candidates.push(-d, neighbor)

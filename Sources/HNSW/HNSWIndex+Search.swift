@@ -3,10 +3,12 @@ import VectorMath
 extension HNSWIndex {
     /// The largest k a search accepts.
     public static let kMax = 10_000
-    /// How much cheaper one exact distance is than one graph-search distance (sequential scan
-    /// versus random access plus heap work). The search scans the allowed set exactly when
-    /// `allowed ≤ bias · ef · 2M / selectivity`, the graph's rough cost to gather ef allowed hits.
-    public static let exactScanBias = 1.0
+    /// Relative cost of the exact scan. The search scans the allowed set exactly when
+    /// `allowed ≤ bias · ef · 2M / selectivity`, a rough count of the distances the graph
+    /// computes to gather ef allowed hits. Measured on S1 (100k × 128, 90 % excluded): a graph
+    /// search at ef = 24 beat a 10k-row scan 2×, so one graph distance is worth ~¼ of the
+    /// naive estimate (the scan reads scattered 644-byte records, the graph search exits early).
+    public static let exactScanBias = 0.25
 
     /// The `k` nearest live vectors to `query` among those `filter` allows (all when nil),
     /// closest first. Returns exactly `min(k, allowed live vectors)` hits: a selective filter

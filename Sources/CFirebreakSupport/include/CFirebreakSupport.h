@@ -15,6 +15,12 @@ static inline void fb_prefetch(const void *address) {
     __builtin_prefetch(address, 0, 3);
 }
 
+/// Hints the CPU to pull every cache line of `[address, address + bytes)` into cache.
+static inline void fb_prefetch_range(const void *address, size_t bytes) {
+    const char *p = (const char *)address;
+    for (size_t offset = 0; offset < bytes; offset += 64) __builtin_prefetch(p + offset, 0, 3);
+}
+
 /// Acquires a one-byte spin lock (0 = free, 1 = held). Acquire ordering.
 static inline void fb_spin_lock(uint8_t *lock) {
     while (__atomic_exchange_n(lock, (uint8_t)1, __ATOMIC_ACQUIRE)) {
