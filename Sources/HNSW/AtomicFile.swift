@@ -5,6 +5,18 @@ import Glibc
 import Darwin
 #endif
 
+/// Test-only failpoints at the seams of publishing a file. `nil` (the default) injects nothing;
+/// a test sets one, saves, and checks that nothing half-written is left behind.
+enum FileFault: Sendable, Equatable {
+    case write, fsync, rename
+}
+
+enum FaultInjection {
+    nonisolated(unsafe) static var failing: FileFault?
+
+    static func fails(_ point: FileFault) -> Bool { failing == point }
+}
+
 /// Writes a file so that readers see either the old file or the complete new one, never a
 /// torn write: write to `path.tmp-<pid>`, fsync it, rename over `path`, fsync the folder.
 /// Keeps a running CRC-32C of everything written.
@@ -37,7 +49,13 @@ struct AtomicFileWriter: ~Copyable {
         if checksummed { crc = fb_crc32c(crc, bytes.baseAddress, bytes.count) }
         var offset = 0
         while offset < bytes.count {
-            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            let written: Int
+            if FaultInjection.fails(.write) {
+                errno = EIO
+                written = -1
+            } else {
+                written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            }
             guard written > 0 else {
                 if written < 0 && errno == EINTR { continue }
                 throw HNSWError(.io, "write to \(temporaryPath) failed: \(String(cString: strerror(errno)))")
@@ -65,11 +83,12 @@ struct AtomicFileWriter: ~Copyable {
     consuming func commit() throws(HNSWError) {
         finished = true
         defer { close(descriptor) }
-        guard fsync(descriptor) == 0 else {
+        if FaultInjection.fails(.fsync) || FaultInjection.fails(.rename) { errno = EIO }
+        guard !FaultInjection.fails(.fsync), fsync(descriptor) == 0 else {
             unlink(temporaryPath)
             throw HNSWError(.io, "fsync of \(temporaryPath) failed: \(String(cString: strerror(errno)))")
         }
-        guard rename(temporaryPath, path) == 0 else {
+        guard !FaultInjection.fails(.rename), rename(temporaryPath, path) == 0 else {
             unlink(temporaryPath)
             throw HNSWError(.io, "rename \(temporaryPath) → \(path) failed: \(String(cString: strerror(errno)))")
         }

@@ -84,6 +84,10 @@ extension HNSWIndex {
         guard Array(raw[(footer + 8)..<(footer + 16)]) == HNSWFileFormat.footerMagic else {
             throw HNSWError(.fileTruncated, "\(path): footer missing (file truncated or not fully written)")
         }
+        let footerVersion = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: footer + 4, as: UInt32.self))
+        guard footerVersion == version else {
+            throw HNSWError(.fileCorrupted, "\(path): footer version \(footerVersion) disagrees with header version \(version)")
+        }
         let stored = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: footer, as: UInt32.self))
         let computed = fb_crc32c(0, raw.baseAddress, footer)
         guard stored == computed else {

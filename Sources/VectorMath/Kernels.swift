@@ -25,7 +25,7 @@ public enum Kernels {
             acc8.addProduct(x, y)
             i &+= 8
         }
-        var sum = (acc0 + acc1).sum() + acc8.sum()
+        var sum = horizontalSum(acc0 + acc1, acc8)
         while i < count {
             sum += a[i] * b[i]
             i &+= 1
@@ -54,13 +54,24 @@ public enum Kernels {
             acc8.addProduct(d, d)
             i &+= 8
         }
-        var sum = (acc0 + acc1).sum() + acc8.sum()
+        var sum = horizontalSum(acc0 + acc1, acc8)
         while i < count {
             let d = a[i] - b[i]
             sum += d * d
             i &+= 1
         }
         return sum
+    }
+
+    /// Adds all lanes of `wide` and `narrow` by halving (four vector adds). `SIMD.sum()` keeps
+    /// IEEE left-to-right order and compiles to ~24 dependent scalar adds, which cost as much
+    /// as the whole 128-d loop.
+    @inlinable @inline(__always)
+    static func horizontalSum(_ wide: SIMD16<Float>, _ narrow: SIMD8<Float>) -> Float {
+        let eight = wide.lowHalf + wide.highHalf + narrow
+        let four = eight.lowHalf + eight.highHalf
+        let two = four.lowHalf + four.highHalf
+        return two[0] + two[1]
     }
 
     /// Squared L2 norm of each of `rows` consecutive vectors, written to `out`.

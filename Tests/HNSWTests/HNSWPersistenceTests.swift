@@ -53,9 +53,11 @@ final class HNSWPersistenceTests: XCTestCase {
             }
         }
         var rng = SplitMix64(seed: 5)
-        for _ in 0..<40 {
+        // Random positions, plus every byte of the header and of the footer.
+        let positions = (0..<40).map { _ in Int(rng.next() % UInt64(original.count)) }
+            + Array(0..<HNSWFileFormat.headerBytes) + Array((original.count - HNSWFileFormat.footerBytes)..<original.count)
+        for position in positions {
             var bytes = original
-            let position = Int(rng.next() % UInt64(bytes.count))
             bytes[position] ^= UInt8(1 << (rng.next() % 8))
             try bytes.write(to: URL(fileURLWithPath: damaged))
             XCTAssertThrowsError(try HNSWIndex.load(from: damaged), "bit flip at \(position)") { error in
@@ -95,5 +97,28 @@ final class HNSWPersistenceTests: XCTestCase {
         let path = "/nonexistent-folder-\(getpid())/index.fbhnsw"
         XCTAssertHNSWError(.io) { try fixture.index.save(to: path) }
         XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+    }
+
+    /// Tantivy-style failpoints: a save that fails at write, fsync or rename leaves the previous
+    /// file loadable and unchanged, and no temporary file behind.
+    func testInjectedFaultsNeverLeaveAHalfWrittenFile() throws {
+        let old = try Fixture(rows: 100, dimension: 4, queries: 1, seed: 1)
+        let new = try Fixture(rows: 300, dimension: 4, queries: 1, seed: 2)
+        let folder = temporaryPath("faults")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/index.fbhnsw"
+        try old.index.save(to: path)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        for fault in [FileFault.write, .fsync, .rename] {
+            FaultInjection.failing = fault
+            XCTAssertHNSWError(.io) { try new.index.save(to: path) }
+            FaultInjection.failing = nil
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before, "\(fault)")
+            XCTAssertEqual(try HNSWIndex.load(from: path).count, 100, "\(fault)")
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["index.fbhnsw"], "\(fault)")
+        }
+        try new.index.save(to: path)
+        XCTAssertEqual(try HNSWIndex.load(from: path).count, 300)
     }
 }
