@@ -21,6 +21,9 @@ final class GraphStorage {
     private(set) var locks: UnsafeMutablePointer<UInt8>
     /// Tombstones as bitset words, so "allowed and not deleted" is one AND per 64 nodes.
     private(set) var deletedWords: UnsafeMutablePointer<UInt64>
+    /// Level-0 in-degree of every node, kept current by every link change (atomically during a
+    /// concurrent build): a node whose count drops to 0 can no longer be reached.
+    private(set) var inDegrees: UnsafeMutablePointer<UInt32>
 
     init(dimension: Int, m: Int, capacity: Int) {
         self.dimension = dimension
@@ -38,6 +41,8 @@ final class GraphStorage {
         locks.initialize(repeating: 0, count: self.capacity)
         deletedWords = .allocate(capacity: Self.wordCount(self.capacity))
         deletedWords.initialize(repeating: 0, count: Self.wordCount(self.capacity))
+        inDegrees = .allocate(capacity: self.capacity)
+        inDegrees.initialize(repeating: 0, count: self.capacity)
     }
 
     deinit {
@@ -48,6 +53,7 @@ final class GraphStorage {
         levels.deallocate()
         locks.deallocate()
         deletedWords.deallocate()
+        inDegrees.deallocate()
     }
 
     static func wordCount(_ nodes: Int) -> Int { (nodes + 63) / 64 }
@@ -65,6 +71,7 @@ final class GraphStorage {
         levels = grow(levels, count: count, to: newCapacity, fill: 0)
         locks = grow(locks, count: capacity, to: newCapacity, fill: 0)
         deletedWords = grow(deletedWords, count: Self.wordCount(capacity), to: Self.wordCount(newCapacity), fill: 0)
+        inDegrees = grow(inDegrees, count: capacity, to: newCapacity, fill: 0)
         capacity = newCapacity
     }
 
@@ -90,7 +97,7 @@ final class GraphStorage {
 
     var view: GraphView {
         GraphView(records: records, recordBytes: recordBytes, linkBytes: linkBytes, upperLinks: upperLinks,
-                  locks: locks, deletedWords: deletedWords, dimension: dimension, m: m, m0: m0)
+                  locks: locks, deletedWords: deletedWords, inDegrees: inDegrees, dimension: dimension, m: m, m0: m0)
     }
 }
 
@@ -103,6 +110,7 @@ struct GraphView {
     let upperLinks: UnsafeMutablePointer<UnsafeMutablePointer<UInt32>?>
     let locks: UnsafeMutablePointer<UInt8>
     let deletedWords: UnsafeMutablePointer<UInt64>
+    let inDegrees: UnsafeMutablePointer<UInt32>
     let dimension: Int
     let m: Int
     let m0: Int
@@ -135,6 +143,11 @@ struct GraphView {
 
     @inline(__always)
     func prefetchRecord(_ id: UInt32) { fb_prefetch(records + Int(id) &* recordBytes) }
+
+    /// Changes the level-0 in-degree of `id` by `delta` (atomic: lists of different nodes may
+    /// gain or drop `id` at the same time).
+    @inline(__always)
+    func addInDegree(_ id: UInt32, _ delta: Int32) { _ = fb_add_u32(inDegrees + Int(id), delta) }
 
     /// Copies the neighbour list of `id` at `level` into `buffer` (taking the node's lock when
     /// `locked`, i.e. during a concurrent build) and returns its length.

@@ -9,11 +9,13 @@
 // serves a file whose checksum or structure does not verify; leaves the index half-changed
 // after a rejected input (all validation happens before the first write).
 //
-// Invariants (checked by `checkIntegrity()`, which tests run after every mutation):
+// Invariants (checked by `integrityProblem()`, after every mutation in debug and
+// -DFIREBREAK_INVARIANTS builds, and before a loaded file may serve):
 // - every node's level-0 degree ≤ 2·M and upper-level degree ≤ M;
 // - every neighbour id is < count and never the node itself;
 // - a node at level l has link lists for levels 1...l; the entry point has the top level;
 // - every node is reachable from the entry point at level 0;
+// - the maintained level-0 in-degrees equal a fresh count;
 // - labels are unique and `labelToID` is their exact inverse.
 //
 // Concurrency: searches may run concurrently with each other. Mutations (add, delete,

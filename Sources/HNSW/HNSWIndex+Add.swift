@@ -14,7 +14,7 @@ extension HNSWIndex {
     /// so a rejected batch leaves the index exactly as it was.
     public func add(_ vectors: Matrix, labels: [UInt64], threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                     progress: Progress? = nil) throws(HNSWError) {
-        var prepared = try validatedBatch(vectors, labels: labels)
+        let prepared = try validatedBatch(vectors, labels: labels)
         let first = count
         let n = prepared.rows
         guard n > 0 else { return }
@@ -22,10 +22,9 @@ extension HNSWIndex {
         prepared.withUnsafeRows { rows in
             for i in 0..<n { placeNode(id: first + i, vector: rows + i * parameters.dimension, label: labels[i]) }
         }
-        prepared = Matrix(zeroRows: 0, dimension: parameters.dimension)
         count = first + n
-        insertNodes(first..<(first + n), threads: max(1, threads), progress: progress)
-        repairReachability()
+        let suspects = insertNodes(first..<(first + n), threads: max(1, threads), progress: progress)
+        repairOrphans(batchSize: n, suspects: suspects)
         debugCheckIntegrity()
     }
 
@@ -82,7 +81,9 @@ extension HNSWIndex {
 
     /// Links nodes into the graph: the very first alone (it becomes the entry point), the rest
     /// claimed one at a time by `threads` workers, as hnswlib's parallel add does.
-    private func insertNodes(_ ids: Range<Int>, threads: Int, progress: Progress?) {
+    /// Returns the nodes that lost a level-0 inbound link meanwhile (orphan suspects).
+    private func insertNodes(_ ids: Range<Int>, threads: Int, progress: Progress?) -> [UInt32] {
+        let dropped = DroppedCollector()
         var next = Int64(ids.lowerBound)
         if loadTop() == nil {
             storeTop(entry: UInt32(next), level: Int(storage.levels[ids.lowerBound]))
@@ -101,10 +102,13 @@ extension HNSWIndex {
                         let done = id - ids.lowerBound + 1
                         if let progress, done % progressEvery == 0 { progress(done, ids.count) }
                     }
+                    dropped.append(scratch.dropped)
+                    scratch.dropped.removeAll(keepingCapacity: true)
                 }
             }
         }
         progress?(ids.count, ids.count)
+        return dropped.ids
     }
 
     /// Links one placed node into every level up to its own (Algorithm 1 of the paper).

@@ -11,6 +11,7 @@ extension HNSWIndex {
             return "entry point \(top.entry) has level \(storage.levels[Int(top.entry)]), top level is \(top.level)"
         }
         if let problem = linkProblem(topLevel: top.level) { return problem }
+        if let problem = inDegreeProblem() { return problem }
         if let problem = labelProblem() { return problem }
         return reachabilityProblem(from: top.entry)
     }
@@ -36,6 +37,20 @@ extension HNSWIndex {
                     }
                 }
             }
+        }
+        return nil
+    }
+
+    /// The maintained level-0 in-degrees equal a fresh count.
+    private func inDegreeProblem() -> String? {
+        let view = storage.view
+        var counted = [UInt32](repeating: 0, count: count)
+        for node in 0..<count {
+            let list = view.links(UInt32(node), level: 0)
+            for i in 0..<Int(list[0]) { counted[Int(list[1 + i])] += 1 }
+        }
+        for node in 0..<count where counted[node] != view.inDegrees[node] {
+            return "node \(node) has \(counted[node]) inbound links, \(view.inDegrees[node]) recorded"
         }
         return nil
     }

@@ -104,6 +104,7 @@ extension HNSWIndex {
         own[0] = UInt32(scratch.selected.count)
         for (i, neighbor) in scratch.selected.enumerated() { own[1 + i] = neighbor.id }
         fb_spin_unlock(view.locks + Int(node))
+        if level == 0 { for neighbor in scratch.selected { view.addInDegree(neighbor.id, 1) } }
 
         for neighbor in scratch.selected {
             linkBack(neighbor.id, to: node, distance: neighbor.distance, level: level, scratch: scratch, view: view)
@@ -112,7 +113,8 @@ extension HNSWIndex {
     }
 
     /// Adds `node` to `target`'s list at `level`; when the list is full, keeps the heuristic
-    /// choice among the old neighbours plus `node`.
+    /// choice among the old neighbours plus `node`. On level 0 it keeps in-degrees current and
+    /// records every node that lost this inbound link in `scratch.dropped`.
     private func linkBack(_ target: UInt32, to node: UInt32, distance: Float, level: Int,
                           scratch: SearchScratch, view: GraphView) {
         let list = view.links(target, level: level)
@@ -123,21 +125,30 @@ extension HNSWIndex {
         if degree < maxDegree {
             list[1 + degree] = node
             list[0] = UInt32(degree + 1)
+            if level == 0 { view.addInDegree(node, 1) }
             return
         }
-        var candidates = [(distance: Float, id: UInt32)]()
-        candidates.reserveCapacity(degree + 1)
-        candidates.append((distance, node))
+        scratch.pending.removeAll(keepingCapacity: true)
+        scratch.pending.append((distance, node))
         let targetVector = UnsafePointer(view.vector(target))
         for i in 0..<degree {
             let other = list[1 + i]
-            candidates.append((self.distance(targetVector, other, view), other))
+            scratch.pending.append((self.distance(targetVector, other, view), other))
         }
-        candidates.sort { $0.distance < $1.distance }
-        var kept = [(distance: Float, id: UInt32)]()
-        selectNeighbors(from: candidates, max: maxDegree, into: &kept, view: view)
-        list[0] = UInt32(kept.count)
-        for (i, item) in kept.enumerated() { list[1 + i] = item.id }
+        scratch.pending.sort { $0.distance < $1.distance }
+        selectNeighbors(from: scratch.pending, max: maxDegree, into: &scratch.kept, view: view)
+        list[0] = UInt32(scratch.kept.count)
+        for (i, item) in scratch.kept.enumerated() { list[1 + i] = item.id }
+        guard level == 0 else { return }
+        for candidate in scratch.pending {
+            let isKept = scratch.kept.contains { $0.id == candidate.id }
+            if candidate.id == node {
+                if isKept { view.addInDegree(node, 1) } else { scratch.dropped.append(node) }
+            } else if !isKept {
+                view.addInDegree(candidate.id, -1)
+                scratch.dropped.append(candidate.id)
+            }
+        }
     }
 
     /// The neighbour-selection heuristic (Algorithm 4): walking candidates closest first, keep

@@ -154,5 +154,6 @@ extension HNSWIndex {
             storeTop(entry: UInt32(header.entryPoint), level: Int(header.topLevel))
         }
         levelRNG = SplitMix64(seed: parameters.seed ^ UInt64(n))
+        recountInDegrees()
     }
 }

@@ -1,30 +1,77 @@
 import CFirebreakSupport
+import Foundation
+
+/// Collects orphan suspects from build workers.
+final class DroppedCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var ids: [UInt32] = []
+
+    func append(_ more: [UInt32]) {
+        lock.lock()
+        ids.append(contentsOf: more)
+        lock.unlock()
+    }
+}
 
 extension HNSWIndex {
+    /// A batch at least this fraction of the index gets the full reachability walk; smaller
+    /// batches repair only the nodes whose level-0 in-degree fell to zero (O(suspects), so a
+    /// single insert does not pay an O(n · M) walk).
+    static let fullRepairBatchFraction = 16
+
     /// Reconnects nodes that pruning left without a path from the entry point on level 0.
     ///
     /// The heuristic may drop a node's last inbound link when a full neighbour list is shrunk
-    /// (about 0.1 % of nodes on clustered data); such a node can never be returned. After each
-    /// batch this pass finds them (one O(n · M) walk) and links each to its closest reachable
-    /// node that has room, or else replaces a neighbour that other nodes also reach.
-    /// Runs single-threaded under the caller's exclusive access.
-    func repairReachability() {
+    /// (about 0.1 % of nodes on clustered data); such a node can never be returned. Each orphan
+    /// is linked from its closest reachable node that has room, or else replaces a neighbour
+    /// that other nodes also reach. Runs single-threaded under the caller's exclusive access.
+    func repairOrphans(batchSize: Int, suspects: [UInt32]) {
         guard let top = loadTop(), count > 1 else { return }
+        if batchSize * Self.fullRepairBatchFraction >= count {
+            repairByFullWalk(top: top)
+        } else {
+            repairSuspects(suspects, top: top)
+        }
+    }
+
+    /// Recounts every level-0 in-degree from the lists (after a load or before a full walk).
+    func recountInDegrees() {
         let view = storage.view
-        var reached = [Bool](repeating: false, count: count)
-        var inDegree = [Int32](repeating: 0, count: count)
+        view.inDegrees.update(repeating: 0, count: count)
         for node in 0..<count {
             let list = view.links(UInt32(node), level: 0)
-            for i in 0..<Int(list[0]) { inDegree[Int(list[1 + i])] += 1 }
+            for i in 0..<Int(list[0]) { view.inDegrees[Int(list[1 + i])] += 1 }
         }
+    }
+
+    private func repairByFullWalk(top: (entry: UInt32, level: Int)) {
+        let view = storage.view
+        recountInDegrees()
+        var reached = [Bool](repeating: false, count: count)
         mark(from: top.entry, reached: &reached, view: view)
         scratchPool.withScratch(nodeCount: count) { scratch in
             for node in 0..<count where !reached[node] {
                 let orphan = UInt32(node)
-                guard let parent = closestReachable(to: orphan, top: top, reached: reached,
-                                                    scratch: scratch, view: view) else { continue }
-                adopt(orphan, by: parent, inDegree: &inDegree, view: view)
+                guard let parent = closestParent(for: orphan, top: top, scratch: scratch, view: view,
+                                                 isReachable: { reached[Int($0)] }) else { continue }
+                adopt(orphan, by: parent, view: view)
                 mark(from: orphan, reached: &reached, view: view)
+            }
+        }
+    }
+
+    /// Repairs only suspects whose in-degree is now zero; a node with an inbound link is
+    /// taken as reachable (islands are caught by the next full walk and by `integrityProblem`).
+    private func repairSuspects(_ suspects: [UInt32], top: (entry: UInt32, level: Int)) {
+        let view = storage.view
+        let orphans = Set(suspects).filter { $0 != top.entry && view.inDegrees[Int($0)] == 0 }
+        guard !orphans.isEmpty else { return }
+        scratchPool.withScratch(nodeCount: count) { scratch in
+            for orphan in orphans.sorted() where view.inDegrees[Int(orphan)] == 0 {
+                let isReachable = { (id: UInt32) in id == top.entry || view.inDegrees[Int(id)] > 0 }
+                guard let parent = closestParent(for: orphan, top: top, scratch: scratch, view: view,
+                                                 isReachable: isReachable) else { continue }
+                adopt(orphan, by: parent, view: view)
             }
         }
     }
@@ -43,10 +90,9 @@ extension HNSWIndex {
         }
     }
 
-    /// The closest reachable node to `orphan` that can take one more link (or whose list holds
-    /// a neighbour with another inbound link), found by a level-0 search from the entry point.
-    private func closestReachable(to orphan: UInt32, top: (entry: UInt32, level: Int), reached: [Bool],
-                                  scratch: SearchScratch, view: GraphView) -> UInt32? {
+    /// The closest reachable node to `orphan`, found by a level-0 search from the entry point.
+    private func closestParent(for orphan: UInt32, top: (entry: UInt32, level: Int), scratch: SearchScratch,
+                               view: GraphView, isReachable: (UInt32) -> Bool) -> UInt32? {
         let query = UnsafePointer(view.vector(orphan))
         var entry = top.entry
         var entryDistance = distance(query, entry, view)
@@ -57,17 +103,17 @@ extension HNSWIndex {
         searchLayer(query, entry: entry, entryDistance: entryDistance, ef: parameters.efConstruction,
                     level: 0, scratch: scratch, mode: LayerMode(locked: false, filter: nil, skipDeleted: false),
                     view: view)
-        var best: (distance: Float, id: UInt32)?
+        var best: UInt32?
         while !scratch.results.isEmpty {
             let item = scratch.results.pop()
-            if item.id != orphan && reached[Int(item.id)] { best = item }
+            if item.id != orphan && isReachable(item.id) { best = item.id }
         }
-        return best?.id
+        return best
     }
 
     /// Adds `orphan` to `parent`'s level-0 list, evicting (if full) the neighbour with the most
     /// inbound links, which stays reachable through the others.
-    private func adopt(_ orphan: UInt32, by parent: UInt32, inDegree: inout [Int32], view: GraphView) {
+    private func adopt(_ orphan: UInt32, by parent: UInt32, view: GraphView) {
         let list = view.links(parent, level: 0)
         let degree = Int(list[0])
         if degree < view.m0 {
@@ -75,11 +121,11 @@ extension HNSWIndex {
             list[0] = UInt32(degree + 1)
         } else {
             var slot = 1
-            for i in 1...degree where inDegree[Int(list[i])] > inDegree[Int(list[slot])] { slot = i }
-            guard inDegree[Int(list[slot])] > 1 else { return }
-            inDegree[Int(list[slot])] -= 1
+            for i in 1...degree where view.inDegrees[Int(list[i])] > view.inDegrees[Int(list[slot])] { slot = i }
+            guard view.inDegrees[Int(list[slot])] > 1 else { return }
+            view.inDegrees[Int(list[slot])] -= 1
             list[slot] = orphan
         }
-        inDegree[Int(orphan)] += 1
+        view.inDegrees[Int(orphan)] += 1
     }
 }

@@ -14,6 +14,9 @@ final class SearchScratch {
     /// Heuristic workspace: selected ids and their vectors' distances.
     var selected: [(distance: Float, id: UInt32)] = []
     var pending: [(distance: Float, id: UInt32)] = []
+    var kept: [(distance: Float, id: UInt32)] = []
+    /// Nodes that lost a level-0 inbound link during this worker's inserts (orphan suspects).
+    var dropped: [UInt32] = []
 
     init(nodeCapacity: Int, dimension: Int, maxDegree: Int) {
         visitedCapacity = max(1, nodeCapacity)

@@ -53,6 +53,11 @@ static inline int64_t fb_fetch_add(int64_t *counter, int64_t delta) {
     return __atomic_fetch_add(counter, delta, __ATOMIC_RELAXED);
 }
 
+/// Atomically adds `delta` to a 32-bit counter and returns the new value (in-degrees).
+static inline uint32_t fb_add_u32(uint32_t *counter, int32_t delta) {
+    return __atomic_add_fetch(counter, (uint32_t)delta, __ATOMIC_RELAXED);
+}
+
 /// Acquire load / release store of a shared 64-bit word (entry point, top level of a graph).
 static inline int64_t fb_load_acquire(const int64_t *word) {
     return __atomic_load_n(word, __ATOMIC_ACQUIRE);
