@@ -40,7 +40,7 @@ public enum BLAS {
     public static var referenceWarning: String? {
         guard library.isReference else { return nil }
         return """
-        WARNING: BLAS is the Netlib reference implementation (\(library.path)), typically 10-50x \
+        WARNING: BLAS is the Netlib reference implementation (\(library.path)), typically 50-100x \
         slower than OpenBLAS. Install it: apt-get install libopenblas0-pthread
         """
     }

@@ -12,11 +12,12 @@ final class FirebreakCLITests: XCTestCase {
         }
     }
 
-    private func firebreak(_ arguments: [String]) throws -> Run {
+    private func firebreak(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
         let binary = Bundle.main.bundleURL.appendingPathComponent("firebreak")
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -35,6 +36,26 @@ final class FirebreakCLITests: XCTestCase {
         XCTAssertNotNil(blas["library"] as? String)
         XCTAssertGreaterThan(try XCTUnwrap(blas["sgemm_gflops"] as? Double), 0)
         XCTAssertFalse((blas["path"] as? String ?? "unknown").contains("unknown"))
+    }
+
+    /// With the Netlib reference BLAS first on the loader's path (libblas-dev installs it beside
+    /// OpenBLAS), doctor names it, warns, and fails under --strict; BLAS-heavy commands warn.
+    func testReferenceBLASIsDetectedAndWarnedAbout() throws {
+        let referenceFolder = "/usr/lib/x86_64-linux-gnu/blas"
+        guard FileManager.default.fileExists(atPath: referenceFolder + "/libblas.so.3") else {
+            throw XCTSkip("the Netlib reference BLAS is not installed at \(referenceFolder)")
+        }
+        let environment = ["LD_LIBRARY_PATH": referenceFolder]
+        let doctor = try firebreak(["doctor", "--size", "64"], environment: environment)
+        XCTAssertEqual(doctor.status, 0, doctor.stderr)
+        XCTAssertTrue(doctor.stdout.contains("reference (Netlib)"), doctor.stdout)
+        XCTAssertTrue(doctor.stdout.contains("WARNING"), doctor.stdout)
+        let strict = try firebreak(["doctor", "--size", "64", "--strict"], environment: environment)
+        XCTAssertEqual(strict.status, 1)
+        let bench = try firebreak(["bench", "hnsw", "--synthetic", "500x8", "--ef-search", "16", "--repetitions", "1"],
+                                  environment: environment)
+        XCTAssertEqual(bench.status, 0, bench.stderr)
+        XCTAssertTrue(bench.stderr.contains("WARNING: BLAS is the Netlib reference"), bench.stderr)
     }
 
     /// The benchmark's JSON contract, with 90 % excluded: k results, no excluded id, recall floor.
