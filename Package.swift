@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "firebreak", targets: ["firebreak"]),
         .library(name: "VectorMath", targets: ["VectorMath"]),
         .library(name: "HNSW", targets: ["HNSW"]),
+        .library(name: "HubScan", targets: ["HubScan"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,13 +40,15 @@ let package = Package(
                 swiftSettings: fastMath, linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "HNSW", dependencies: ["VectorMath", "CFirebreakSupport"],
                 swiftSettings: fastMath),
+        .target(name: "HubScan", dependencies: ["VectorMath"], swiftSettings: fastMath),
         .executableTarget(name: "firebreak",
-                          dependencies: ["VectorMath", "HNSW",
+                          dependencies: ["VectorMath", "HNSW", "HubScan",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: fastMath),
 
         .testTarget(name: "VectorMathTests", dependencies: ["VectorMath"]),
         .testTarget(name: "HNSWTests", dependencies: ["HNSW", "VectorMath"]),
+        .testTarget(name: "HubScanTests", dependencies: ["HubScan", "VectorMath"]),
         // Runs the built executable; depending on it makes SwiftPM build it first.
         .testTarget(name: "FirebreakCLITests", dependencies: ["firebreak"]),
     ]

@@ -1,0 +1,34 @@
+// HubScan — finds adversarial hubs: documents retrieved by far more queries than any honest one.
+//
+// Owns: query samplers (documents, k-means centroids, real queries, mixes), hit accumulation
+// over exact top-k (plain, rank-weighted, similarity-weighted), robust z-scores with a floor for
+// the degenerate MAD, the cluster-spread detector, the ingest-time screen, and the report.
+//
+// Never: mutates an index or quarantines anything (it reports; the Engine contains); knows of
+// HTTP, SQL or tenants beyond an optional domain label per row; uses unseeded randomness
+// (a report is deterministic for a given seed).
+//
+// Invariants:
+// - every z-score is finite: the spread estimate is floored (`RobustStatistics.scaleFloor`),
+//   so a median and MAD of 0 never turn one stray hit into an alarm;
+// - hit totals equal queries × k (every top-k slot is counted exactly once);
+// - flagged rows are sorted by combined score, highest first.
+
+/// The one error type of HubScan. Switch on `code`, never on `message`.
+public struct HubScanError: Error, Equatable, CustomStringConvertible, Sendable {
+    public enum Code: String, Sendable {
+        case invalidParameter = "invalid_parameter"
+        case dimensionMismatch = "dimension_mismatch"
+        case emptyCollection = "empty_collection"
+        case nonFiniteValue = "non_finite_value"
+    }
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+}
