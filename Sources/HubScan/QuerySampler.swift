@@ -20,6 +20,11 @@ public struct QuerySample: Sendable {
     /// How many of the queries are real user queries.
     public let realQueryCount: Int
 
+    /// Lloyd iterations for centroid samples: queries need to sit in the data's dense regions,
+    /// not at converged centroids, and k-means with thousands of centroids would otherwise
+    /// cost more than the scan itself.
+    public static let centroidIterations = 4
+
     /// Draws `size` queries of `kind`. Real queries, when given, are always part of a
     /// `documents`, `centroids` or `mixed` sample too: hubs optimised against real traffic are
     /// invisible to document and centroid samples (the reference scanner's second trap).
@@ -41,12 +46,14 @@ public struct QuerySample: Sendable {
         case .documents:
             return combine(documents(size, embeddings, &rng), real: real)
         case .centroids:
-            let centroids = try KMeans.fit(embeddings, clusters: min(size, embeddings.rows), metric: metric, seed: rng.next())
+            let centroids = try KMeans.fit(embeddings, clusters: min(size, embeddings.rows), metric: metric, seed: rng.next(),
+                                           iterations: centroidIterations)
             return combine(QuerySample(vectors: centroids, sourceRows: Array(repeating: nil, count: centroids.rows),
                                        realQueryCount: 0), real: real)
         case .mixed:
             let half = max(1, size / 2)
-            let centroids = try KMeans.fit(embeddings, clusters: min(half, embeddings.rows), metric: metric, seed: rng.next())
+            let centroids = try KMeans.fit(embeddings, clusters: min(half, embeddings.rows), metric: metric, seed: rng.next(),
+                                           iterations: centroidIterations)
             let drawn = documents(size - half, embeddings, &rng)
             let both = concatenate(drawn, QuerySample(vectors: centroids, sourceRows: Array(repeating: nil, count: centroids.rows),
                                                       realQueryCount: 0))
