@@ -123,16 +123,6 @@ public final class HNSWIndex: @unchecked Sendable {
         debugCheckIntegrity()
     }
 
-    /// Bytes held by the graph in memory (records, upper links, labels and the label map).
-    public var memoryBytes: Int {
-        var bytes = count * (storage.recordBytes + 8 + 1 + 1)
-        let view = storage.view
-        for i in 0..<count where storage.levels[i] > 0 {
-            bytes += Int(storage.levels[i]) * (1 + view.m) * 4
-        }
-        return bytes + labelToID.capacity * 16 + GraphStorage.wordCount(count) * 8
-    }
-
     func randomLevel() -> Int {
         let level = Int(-Foundation.log(levelRNG.nextOpenUnit()) * levelMultiplier)
         return min(level, Self.levelMax)

@@ -20,6 +20,10 @@ final class HNSWPersistenceTests: XCTestCase {
             XCTAssertEqual(try loaded.search(fixture.queries.row(q), k: 10),
                            try fixture.index.search(fixture.queries.row(q), k: 10))
         }
+        XCTAssertEqual(loaded.vector(forLabel: 5), fixture.index.vector(forLabel: 5))
+        let stored = try XCTUnwrap(loaded.vector(forLabel: 5))
+        XCTAssertEqual(Kernels.dot(stored, stored, 16), 1, accuracy: 1e-5, "cosine vectors are stored normalised")
+        XCTAssertNil(loaded.vector(forLabel: 1_000_000))
         try loaded.add(fixture.queries.row(0), label: 99_999)
         XCTAssertNil(loaded.integrityProblem(), "a loaded index accepts inserts")
     }
