@@ -15,8 +15,8 @@ public enum KMeans {
             throw HubScanError(.invalidParameter, "k-means needs 1...\(data.rows) clusters (got \(clusters))")
         }
         var rng = SplitMix64(seed: seed)
-        let training = subsample(data, rows: min(data.rows, trainingRowsMax), rng: &rng)
-        var centroids = subsample(training, rows: clusters, rng: &rng)
+        let training = RowSampling.subsample(data, rows: min(data.rows, trainingRowsMax), rng: &rng)
+        var centroids = RowSampling.subsample(training, rows: clusters, rng: &rng)
         for _ in 0..<min(iterations, iterationsMax) {
             let assignment = try assign(training, to: centroids, metric: metric)
             centroids = recompute(training, assignment: assignment, previous: centroids, metric: metric)
@@ -32,28 +32,6 @@ public enum KMeans {
         } catch {
             throw HubScanError(.dimensionMismatch, error.message)
         }
-    }
-
-    /// `rows` distinct rows drawn without replacement (partial Fisher–Yates).
-    static func subsample(_ data: Matrix, rows: Int, rng: inout SplitMix64) -> Matrix {
-        if rows >= data.rows { return data }
-        var order = Array(0..<data.rows)
-        for i in 0..<rows { order.swapAt(i, i + Int(rng.next() % UInt64(data.rows - i))) }
-        return gather(data, rows: Array(order[0..<rows]))
-    }
-
-    /// The listed rows of `data`, in order.
-    static func gather(_ data: Matrix, rows: [Int]) -> Matrix {
-        let d = data.dimension
-        var values = [Float](repeating: 0, count: rows.count * d)
-        data.withUnsafeRows { source in
-            values.withUnsafeMutableBufferPointer { out in
-                for (i, row) in rows.enumerated() {
-                    (out.baseAddress! + i * d).update(from: source + row * d, count: d)
-                }
-            }
-        }
-        return try! Matrix(rows: rows.count, dimension: d, storage: values)
     }
 
     private static func recompute(_ data: Matrix, assignment: [Int], previous: Matrix, metric: Metric) -> Matrix {

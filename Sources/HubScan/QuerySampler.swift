@@ -36,7 +36,7 @@ public struct QuerySample: Sendable {
                                "queries have dimension \(realQueries.dimension), embeddings \(embeddings.dimension)")
         }
         var rng = SplitMix64(seed: seed)
-        let real = realQueries.map { KMeans.subsample($0, rows: min($0.rows, size), rng: &rng) }
+        let real = realQueries.map { RowSampling.subsample($0, rows: min($0.rows, size), rng: &rng) }
         switch kind {
         case .queries:
             guard let real else {
@@ -62,11 +62,8 @@ public struct QuerySample: Sendable {
     }
 
     private static func documents(_ count: Int, _ embeddings: Matrix, _ rng: inout SplitMix64) -> QuerySample {
-        var order = Array(0..<embeddings.rows)
-        let take = min(count, embeddings.rows)
-        for i in 0..<take { order.swapAt(i, i + Int(rng.next() % UInt64(embeddings.rows - i))) }
-        let rows = Array(order[0..<take])
-        return QuerySample(vectors: KMeans.gather(embeddings, rows: rows), sourceRows: rows, realQueryCount: 0)
+        let rows = RowSampling.distinctRows(min(count, embeddings.rows), of: embeddings.rows, rng: &rng)
+        return QuerySample(vectors: RowSampling.gather(embeddings, rows: rows), sourceRows: rows, realQueryCount: 0)
     }
 
     private static func combine(_ sample: QuerySample, real: Matrix?) -> QuerySample {
