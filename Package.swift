@@ -21,6 +21,7 @@ let package = Package(
     products: [
         .executable(name: "firebreak", targets: ["firebreak"]),
         .library(name: "VectorMath", targets: ["VectorMath"]),
+        .library(name: "DurableFile", targets: ["DurableFile"]),
         .library(name: "HNSW", targets: ["HNSW"]),
         .library(name: "HubScan", targets: ["HubScan"]),
     ],
@@ -38,7 +39,8 @@ let package = Package(
 
         .target(name: "VectorMath", dependencies: ["CBLAS", "CFirebreakSupport"],
                 swiftSettings: fastMath, linkerSettings: [.linkedLibrary("dl")]),
-        .target(name: "HNSW", dependencies: ["VectorMath", "CFirebreakSupport"],
+        .target(name: "DurableFile", dependencies: ["CFirebreakSupport"]),
+        .target(name: "HNSW", dependencies: ["VectorMath", "DurableFile", "CFirebreakSupport"],
                 swiftSettings: fastMath),
         .target(name: "HubScan", dependencies: ["VectorMath"], swiftSettings: fastMath),
         .executableTarget(name: "firebreak",
@@ -47,7 +49,7 @@ let package = Package(
                           swiftSettings: fastMath),
 
         .testTarget(name: "VectorMathTests", dependencies: ["VectorMath"]),
-        .testTarget(name: "HNSWTests", dependencies: ["HNSW", "VectorMath"]),
+        .testTarget(name: "HNSWTests", dependencies: ["HNSW", "VectorMath", "DurableFile"]),
         .testTarget(name: "HubScanTests", dependencies: ["HubScan", "VectorMath"]),
         // Runs the built executable; depending on it makes SwiftPM build it first.
         .testTarget(name: "FirebreakCLITests", dependencies: ["firebreak"]),

@@ -1,4 +1,5 @@
 import CFirebreakSupport
+import DurableFile
 import VectorMath
 
 extension HNSWIndex {
@@ -6,6 +7,14 @@ extension HNSWIndex {
     /// Returns the file size in bytes.
     @discardableResult
     public func save(to path: String) throws(HNSWError) -> Int {
+        do {
+            return try write(to: path)
+        } catch {
+            throw HNSWError(.io, error.message)
+        }
+    }
+
+    private func write(to path: String) throws(DurableFileError) -> Int {
         let view = storage.view
         let upperWords = (0..<count).reduce(0) { $0 + Int(storage.levels[$1]) * (1 + parameters.m) }
         let layout = HNSWFileFormat.Layout(count: count, recordBytes: storage.recordBytes, upperWords: upperWords)
@@ -46,7 +55,12 @@ extension HNSWIndex {
     /// graph's structure (`integrityProblem`). A file that fails any check is refused with an
     /// error naming the problem; nothing from it is ever served.
     public static func load(from path: String) throws(HNSWError) -> HNSWIndex {
-        let file = try MappedFile(path: path)
+        let file: MappedFile
+        do {
+            file = try MappedFile(path: path)
+        } catch {
+            throw HNSWError(.io, error.message)
+        }
         let raw = file.bytes
         let header = try verifiedHeader(raw, path: path)
         let parameters = try parametersOf(header, path: path)

@@ -1,4 +1,5 @@
 import Foundation
+import DurableFile
 import XCTest
 @testable import HNSW
 import VectorMath
