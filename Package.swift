@@ -23,6 +23,7 @@ let package = Package(
         .library(name: "VectorMath", targets: ["VectorMath"]),
         .library(name: "DurableFile", targets: ["DurableFile"]),
         .library(name: "HNSW", targets: ["HNSW"]),
+        .library(name: "Lexical", targets: ["Lexical"]),
         .library(name: "HubScan", targets: ["HubScan"]),
     ],
     dependencies: [
@@ -42,14 +43,17 @@ let package = Package(
         .target(name: "DurableFile", dependencies: ["CFirebreakSupport"]),
         .target(name: "HNSW", dependencies: ["VectorMath", "DurableFile", "CFirebreakSupport"],
                 swiftSettings: fastMath),
+        .target(name: "Lexical", dependencies: ["VectorMath", "DurableFile"], swiftSettings: fastMath),
         .target(name: "HubScan", dependencies: ["VectorMath"], swiftSettings: fastMath),
         .executableTarget(name: "firebreak",
-                          dependencies: ["VectorMath", "HNSW", "HubScan",
+                          dependencies: ["VectorMath", "HNSW", "Lexical", "HubScan",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: fastMath),
 
         .testTarget(name: "VectorMathTests", dependencies: ["VectorMath"]),
         .testTarget(name: "HNSWTests", dependencies: ["HNSW", "VectorMath", "DurableFile"]),
+        .testTarget(name: "LexicalTests", dependencies: ["Lexical", "VectorMath", "DurableFile"],
+                    exclude: ["Data"]),
         .testTarget(name: "HubScanTests", dependencies: ["HubScan", "VectorMath"]),
         // Runs the built executable; depending on it makes SwiftPM build it first.
         .testTarget(name: "FirebreakCLITests", dependencies: ["firebreak"]),
