@@ -88,4 +88,40 @@ final class FirebreakCLITests: XCTestCase {
         XCTAssertNotEqual(both.status, 0)
         XCTAssertTrue(both.stderr.contains("--synthetic"), both.stderr)
     }
+
+    /// `bench bm25` on a four-document corpus: the JSON contract, known-item quality, the
+    /// dumped results, and a malformed line refused with its line number.
+    func testBenchBM25ReportsQualityAndRefusesMalformedLines() throws {
+        let folder = NSTemporaryDirectory() + "firebreak-cli-bm25-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let corpus = """
+        {"id": "read", "title": "read(2)", "text": "read attempts to read bytes from a file descriptor"}
+        {"id": "write", "title": "write(2)", "text": "write writes bytes to a file descriptor"}
+        {"id": 7, "title": "fork(2)", "text": "fork creates a new process by duplicating the calling process"}
+        {"id": "exit", "text": "terminate the calling process normally"}
+        """
+        let queries = """
+        {"qid": "q1", "query": "duplicating processes", "relevant": [7]}
+        {"qid": "q2", "query": "reading from descriptors", "relevant": ["read"]}
+        """
+        try corpus.write(toFile: folder + "/c.jsonl", atomically: true, encoding: .utf8)
+        try queries.write(toFile: folder + "/q.jsonl", atomically: true, encoding: .utf8)
+        let run = try firebreak(["bench", "bm25", "--corpus", folder + "/c.jsonl", "--queries", folder + "/q.jsonl",
+                                 "--repetitions", "1", "--dump-results", folder + "/r.jsonl"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try XCTUnwrap(run.json, run.stdout)
+        XCTAssertEqual(json["documents"] as? Int, 4)
+        XCTAssertEqual(json["queries"] as? Int, 2)
+        XCTAssertEqual(try XCTUnwrap(json["mrr_at_10"] as? Double), 1.0, accuracy: 1e-9)
+        XCTAssertGreaterThan(try XCTUnwrap(json["qps"] as? Double), 0)
+        XCTAssertGreaterThan(try XCTUnwrap(json["index_bytes"] as? Int), 80)
+        let dumped = try String(contentsOfFile: folder + "/r.jsonl", encoding: .utf8)
+        XCTAssertTrue(dumped.hasPrefix(#"{"ids":["7""#), dumped)
+
+        try (corpus + "\n{\"id\": \"broken\", \"text\": 5}\n").write(toFile: folder + "/bad.jsonl", atomically: true, encoding: .utf8)
+        let bad = try firebreak(["bench", "bm25", "--corpus", folder + "/bad.jsonl", "--queries", folder + "/q.jsonl"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("bad.jsonl:5"), bad.stderr)
+    }
 }
