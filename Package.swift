@@ -25,9 +25,11 @@ let package = Package(
         .library(name: "HNSW", targets: ["HNSW"]),
         .library(name: "Lexical", targets: ["Lexical"]),
         .library(name: "HubScan", targets: ["HubScan"]),
+        .library(name: "Store", targets: ["Store"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // System libraries: headers from libblas-dev / libpq-dev. At run time libblas.so.3
@@ -45,8 +47,11 @@ let package = Package(
                 swiftSettings: fastMath),
         .target(name: "Lexical", dependencies: ["VectorMath", "DurableFile"], swiftSettings: fastMath),
         .target(name: "HubScan", dependencies: ["VectorMath"], swiftSettings: fastMath),
+        // The migrations (sql/migrations links here) ship as a resource bundle.
+        .target(name: "Store", dependencies: ["CLibPQ", .product(name: "Crypto", package: "swift-crypto")],
+                resources: [.copy("Migrations")]),
         .executableTarget(name: "firebreak",
-                          dependencies: ["VectorMath", "HNSW", "Lexical", "HubScan",
+                          dependencies: ["VectorMath", "HNSW", "Lexical", "HubScan", "Store",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: fastMath),
 
@@ -54,6 +59,7 @@ let package = Package(
         .testTarget(name: "HNSWTests", dependencies: ["HNSW", "VectorMath", "DurableFile"]),
         .testTarget(name: "LexicalTests", dependencies: ["Lexical", "VectorMath", "DurableFile"],
                     exclude: ["Data"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "HubScanTests", dependencies: ["HubScan", "VectorMath"]),
         // Runs the built executable; depending on it makes SwiftPM build it first.
         .testTarget(name: "FirebreakCLITests", dependencies: ["firebreak"]),

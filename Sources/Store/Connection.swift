@@ -1,0 +1,145 @@
+import CLibPQ
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One libpq connection. Not thread-safe: use it from one thread at a time (the pool
+/// guarantees that). Every call blocks until the server answers.
+public final class Connection {
+    private let handle: OpaquePointer
+    /// Rows one statement may return before it is refused (a guard against unbounded reads).
+    public static let rowsMax = 10_000_000
+
+    public init(_ conninfo: String) throws(StoreError) {
+        guard let handle = PQconnectdb(conninfo) else {
+            throw StoreError(.connectionFailed, "libpq could not allocate a connection")
+        }
+        guard PQstatus(handle) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines)
+            PQfinish(handle)
+            throw StoreError(.connectionFailed, message)
+        }
+        self.handle = handle
+    }
+
+    deinit { PQfinish(handle) }
+
+    public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
+
+    /// Runs one parameterised statement and returns its rows. The SQL is a literal; values
+    /// travel separately as `$1, $2, …` (text format) and can never change the statement.
+    @discardableResult
+    public func query(_ sql: StaticString, _ parameters: [SQLValue] = []) throws(StoreError) -> [Row] {
+        try run(sql.description, parameters)
+    }
+
+    /// Runs a script of several statements without parameters. Internal: only the migration
+    /// files shipped with Firebreak come through here.
+    func runScript(_ script: String) throws(StoreError) {
+        guard let result = PQexec(handle, script) else { throw connectionLost() }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else { throw serverError(result) }
+    }
+
+    private func run(_ sql: String, _ parameters: [SQLValue]) throws(StoreError) -> [Row] {
+        let texts = parameters.map(\.wireText)
+        let cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.map { strdup($0) } ?? nil }
+        defer { cStrings.forEach { free($0) } }
+        let result: OpaquePointer? = cStrings.map { UnsafePointer($0) }.withUnsafeBufferPointer { values in
+            PQexecParams(handle, sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0)
+        }
+        guard let result else { throw connectionLost() }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK: return []
+        case PGRES_TUPLES_OK: return try rows(of: result)
+        default: throw serverError(result)
+        }
+    }
+
+    private func rows(of result: OpaquePointer) throws(StoreError) -> [Row] {
+        let rowCount = Int(PQntuples(result)), columnCount = Int(PQnfields(result))
+        guard rowCount <= Self.rowsMax else {
+            throw StoreError(.queryFailed, "\(rowCount) rows exceed the \(Self.rowsMax)-row limit of one statement")
+        }
+        var columns: [String: Int] = [:]
+        for column in 0..<columnCount { columns[String(cString: PQfname(result, Int32(column)))] = column }
+        return (0..<rowCount).map { row in
+            let values: [String?] = (0..<columnCount).map { column in
+                PQgetisnull(result, Int32(row), Int32(column)) == 1
+                    ? nil : String(cString: PQgetvalue(result, Int32(row), Int32(column)))
+            }
+            return Row(columns: columns, values: values)
+        }
+    }
+
+    private func serverError(_ result: OpaquePointer) -> StoreError {
+        let message = String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines)
+        let sqlstate = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+        return StoreError.server(message.isEmpty ? "the statement failed" : message, sqlstate: sqlstate)
+    }
+
+    private func connectionLost() -> StoreError {
+        StoreError(.connectionFailed, String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
+    /// `settings` become transaction-local configuration (`set_config(name, value, true)`),
+    /// e.g. `["firebreak.tenant": "acme"]` for row-level security.
+    public func transaction<T>(settings: [String: String] = [:], _ body: (Connection) throws -> T) throws -> T {
+        try query("BEGIN")
+        do {
+            for (name, value) in settings.sorted(by: { $0.key < $1.key }) {
+                try query("SELECT set_config($1, $2, true)", [.text(name), .text(value)])
+            }
+            let value = try body(self)
+            try query("COMMIT")
+            return value
+        } catch {
+            _ = try? query("ROLLBACK")
+            throw error
+        }
+    }
+
+    // MARK: LISTEN / NOTIFY
+
+    public struct Notification: Sendable, Equatable {
+        public let channel: String
+        public let payload: String
+
+        public init(channel: String, payload: String) {
+            self.channel = channel
+            self.payload = payload
+        }
+    }
+
+    /// Subscribes this connection to `channel` (a literal identifier).
+    public func listen(_ channel: StaticString) throws(StoreError) {
+        try runScript("LISTEN \(channel)")
+    }
+
+    public func notify(_ channel: String, payload: String) throws(StoreError) {
+        try query("SELECT pg_notify($1, $2)", [.text(channel), .text(payload)])
+    }
+
+    /// Waits up to `timeout` seconds for a notification on any channel this connection listens to.
+    public func nextNotification(timeout: Double) throws(StoreError) -> Notification? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            guard PQconsumeInput(handle) == 1 else { throw connectionLost() }
+            if let notify = PQnotifies(handle) {
+                defer { PQfreemem(notify) }
+                return Notification(channel: String(cString: notify.pointee.relname),
+                                    payload: String(cString: notify.pointee.extra))
+            }
+            let remaining = deadline.timeIntervalSinceNow
+            if remaining <= 0 { return nil }
+            var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+            _ = poll(&descriptor, 1, Int32(min(remaining, 1) * 1000) + 1)
+        }
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import Store
+import XCTest
+
+final class MigrationTests: XCTestCase {
+    func testMigrationsApplyOnceAndAreRecorded() throws {
+        let connection = try TestCluster.owner()
+        XCTAssertEqual(try Migrator.migrate(connection), [], "a second run applies nothing")
+        let status = try Migrator.status(connection)
+        XCTAssertGreaterThanOrEqual(status.count, 2)
+        XCTAssertTrue(status.allSatisfy(\.applied))
+        XCTAssertEqual(status.map(\.version), status.map(\.version).sorted())
+    }
+
+    func testAnEditedMigrationIsRefused() throws {
+        let connection = try TestCluster.owner()
+        let original = try Migrator.bundled()
+        var edited = original
+        let first = edited[0]
+        edited[0] = Migration(version: first.version, name: first.name, sql: first.sql + "\n-- edited", sha256: "0000")
+        XCTAssertStoreError(.migrationFailed) { try Migrator.migrate(connection, migrations: edited) }
+        XCTAssertEqual(try Migrator.migrate(connection, migrations: original), [])
+    }
+
+    func testAFailingMigrationLeavesNothingBehind() throws {
+        let connection = try TestCluster.owner()
+        let broken = Migration(version: 9_999, name: "broken", sql: "CREATE TABLE half_done (x int); SELECT 1/0;", sha256: "x")
+        XCTAssertStoreError(.migrationFailed, sqlstate: "22012") { try Migrator.migrate(connection, migrations: [broken]) }
+        let table = try connection.query("SELECT to_regclass('half_done') IS NULL AS absent")
+        XCTAssertTrue(try table[0].boolean("absent"), "the failed migration's transaction was rolled back")
+        XCTAssertTrue(try connection.query("SELECT 1 FROM firebreak_migrations WHERE version = 9999").isEmpty)
+    }
+}
+
+final class RowLevelSecurityTests: XCTestCase {
+    /// Two tenants, three documents, one of acme's quarantined. The reader role, connecting
+    /// with plain SQL, sees only its tenant's unquarantined rows, and nothing without a tenant.
+    func testReaderSeesOnlyItsTenantAndNoQuarantinedRow() throws {
+        let owner = try TestCluster.owner()
+        let suffix = String(getpid()) + String(Int.random(in: 0..<1_000_000))
+        let acme = "acme-\(suffix)", globex = "globex-\(suffix)"
+        let ids: [String] = try owner.transaction { c in
+            try c.query("INSERT INTO tenants (name) VALUES ($1), ($2)", [.text(acme), .text(globex)])
+            let collection = try c.query("""
+                INSERT INTO collections (name, dimension, metric) VALUES ($1, 2, 'cosine') RETURNING id
+                """, [.text("rls-\(suffix)")])[0].string("id")
+            var ids: [String] = []
+            for (tenant, external) in [(acme, "a1"), (acme, "a2"), (globex, "g1")] {
+                ids.append(try c.query("""
+                    INSERT INTO documents (tenant, collection_id, external_id, text, embedding, content_sha256)
+                    VALUES ($1, $2::bigint, $3, 'text', '{0.6,0.8}', decode(repeat('ab', 32), 'hex')) RETURNING id
+                    """, [.text(tenant), .text(collection), .text(external)])[0].string("id"))
+            }
+            try c.query("""
+                INSERT INTO incidents (id, title, severity, taxonomy_class, status, reporter, detected_at)
+                VALUES ($1, 'poisoned doc', 'SEV-1', 'corpus', 'declared', 'test', now())
+                """, [.text("INC-\(suffix.prefix(6))\(suffix.count)")])
+            try c.query("""
+                INSERT INTO quarantine_entries (document_id, collection_id, incident_id, reason, quarantined_by)
+                VALUES ($1::bigint, $2::bigint, $3, 'hub', 'test')
+                """, [.text(ids[1]), .text(collection), .text("INC-\(suffix.prefix(6))\(suffix.count)")])
+            return ids
+        }
+        let reader = try TestCluster.reader()
+        func visible(as tenant: String?) throws -> [String] {
+            try reader.transaction(settings: tenant.map { ["firebreak.tenant": $0] } ?? [:]) { c in
+                try c.query("SELECT external_id FROM documents WHERE id = ANY($1::bigint[]) ORDER BY external_id",
+                            [.text("{\(ids.joined(separator: ","))}")]).map { try $0.string("external_id") }
+            }
+        }
+        XCTAssertEqual(try visible(as: acme), ["a1"], "a2 is quarantined; g1 belongs to globex")
+        XCTAssertEqual(try visible(as: globex), ["g1"])
+        XCTAssertEqual(try visible(as: nil), [], "no tenant, no rows")
+        XCTAssertEqual(try visible(as: "nobody"), [])
+        // The reader cannot see the quarantine table or write documents, even by trying.
+        XCTAssertStoreError(.insufficientPrivilege, sqlstate: "42501") {
+            try reader.query("SELECT count(*) FROM quarantine_entries")
+        }
+        XCTAssertStoreError(.insufficientPrivilege, sqlstate: "42501") {
+            try reader.query("DELETE FROM documents")
+        }
+        // Releasing the quarantine makes the row visible again.
+        try owner.query("UPDATE quarantine_entries SET released_at = now(), released_by = 'test', release_reason = 'false alarm' WHERE document_id = $1::bigint",
+                        [.text(ids[1])])
+        XCTAssertEqual(try visible(as: acme), ["a1", "a2"])
+    }
+}
+
+final class ConnectionTests: XCTestCase {
+    func testServerErrorsAreTypedWithTheirSQLSTATE() throws {
+        let owner = try TestCluster.owner()
+        let name = "dup-\(getpid())-\(Int.random(in: 0..<1_000_000))"
+        try owner.query("INSERT INTO tenants (name) VALUES ($1)", [.text(name)])
+        XCTAssertStoreError(.constraintViolation, sqlstate: "23505") {
+            try owner.query("INSERT INTO tenants (name) VALUES ($1)", [.text(name)])
+        }
+        XCTAssertStoreError(.constraintViolation, sqlstate: "23514") {
+            try owner.query("INSERT INTO tenants (name) VALUES ($1)", [.text("bad name with spaces")])
+        }
+        XCTAssertStoreError(.queryFailed, sqlstate: "42P01") { try owner.query("SELECT * FROM no_such_table") }
+        // A parameter is data, never SQL: this stores the text as a (refused) tenant name.
+        XCTAssertStoreError(.constraintViolation, sqlstate: "23514") {
+            try owner.query("INSERT INTO tenants (name) VALUES ($1)", [.text("x'); DROP TABLE tenants; --")])
+        }
+        XCTAssertFalse(try owner.query("SELECT 1 FROM tenants LIMIT 1").isEmpty)
+        XCTAssertStoreError(.connectionFailed) { _ = try Connection("host=/nonexistent-\(getpid()) dbname=x connect_timeout=2") }
+    }
+
+    func testTransactionsRollBackOnError() throws {
+        let owner = try TestCluster.owner()
+        let name = "rollback-\(getpid())-\(Int.random(in: 0..<1_000_000))"
+        struct Abort: Error {}
+        XCTAssertThrowsError(try owner.transaction { c in
+            try c.query("INSERT INTO tenants (name) VALUES ($1)", [.text(name)])
+            throw Abort()
+        })
+        XCTAssertTrue(try owner.query("SELECT 1 FROM tenants WHERE name = $1", [.text(name)]).isEmpty)
+    }
+
+    func testValuesRoundTrip() throws {
+        let owner = try TestCluster.owner()
+        let row = try owner.query("""
+            SELECT $1::text AS t, $2::bigint AS i, $3::boolean AS b, $4::double precision AS r,
+                   $5::bytea AS y, $6::text IS NULL AS n, 'Grüße ✓'::text AS u
+            """, [.text("a'b\"c"), .integer(-42), .boolean(true), .real(2.5), .bytes([0, 1, 254, 255]), .null])[0]
+        XCTAssertEqual(try row.string("t"), "a'b\"c")
+        XCTAssertEqual(try row.integer("i"), -42)
+        XCTAssertTrue(try row.boolean("b"))
+        XCTAssertEqual(try row.real("r"), 2.5)
+        XCTAssertEqual(try row.bytes("y"), [0, 1, 254, 255])
+        XCTAssertTrue(try row.boolean("n"))
+        XCTAssertEqual(try row.string("u"), "Grüße ✓")
+        XCTAssertStoreError(.decodingFailed) { _ = try row.integer("t") }
+        XCTAssertStoreError(.decodingFailed) { _ = try row.string("missing") }
+    }
+
+    func testListenNotifyDeliversAcrossConnections() throws {
+        let listener = try TestCluster.owner()
+        try listener.listen("firebreak_quarantine")
+        try TestCluster.owner().notify("firebreak_quarantine", payload: "{\"document\":42}")
+        let notification = try listener.nextNotification(timeout: 5)
+        XCTAssertEqual(notification, Connection.Notification(channel: "firebreak_quarantine", payload: "{\"document\":42}"))
+        XCTAssertNil(try listener.nextNotification(timeout: 0.05))
+    }
+
+    func testPoolRunsConcurrentWorkOnItsOwnThreads() async throws {
+        let pool = ConnectionPool(conninfo: try TestCluster.shared().conninfo(), size: 2)
+        let tag = "pool-\(getpid())-\(Int.random(in: 0..<1_000_000))"
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<8 {
+                group.addTask {
+                    try await pool.transaction { c in
+                        try c.query("INSERT INTO tenants (name) VALUES ($1)", [.text("\(tag)-\(i)")])
+                        try c.query("SELECT pg_sleep(0.02)")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let count = try await pool.withConnection { c in
+            try c.query("SELECT count(*) AS n FROM tenants WHERE name LIKE $1", [.text("\(tag)-%")])[0].integer("n")
+        }
+        XCTAssertEqual(count, 8)
+        let pid = try await pool.withConnection { c in try c.query("SELECT pg_backend_pid() AS p")[0].integer("p") }
+        XCTAssertGreaterThan(pid, 0)
+    }
+}
+
+final class EmbeddedPostgresTests: XCTestCase {
+    /// The launcher reuses its folder: a stop and a start keep the data.
+    func testRestartKeepsData() throws {
+        let cluster = try TestCluster.shared()
+        let name = "restart-\(getpid())"
+        try TestCluster.owner().query("INSERT INTO tenants (name) VALUES ($1)", [.text(name)])
+        try cluster.stop()
+        XCTAssertFalse(try cluster.isRunning())
+        try cluster.start()
+        XCTAssertTrue(try cluster.isRunning())
+        XCTAssertFalse(try TestCluster.owner().query("SELECT 1 FROM tenants WHERE name = $1", [.text(name)]).isEmpty)
+    }
+}
