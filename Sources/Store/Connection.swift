@@ -21,6 +21,8 @@ public final class Connection {
             throw StoreError(.connectionFailed, message)
         }
         self.handle = handle
+        // Notices ("already exists, skipping") are for humans at a psql prompt, not logs.
+        try query("SET client_min_messages TO warning")
     }
 
     deinit { PQfinish(handle) }

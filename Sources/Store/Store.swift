@@ -32,6 +32,10 @@ public struct StoreError: Error, Equatable, CustomStringConvertible, Sendable {
         case migrationFailed = "migration_failed"
         case launcherFailed = "launcher_failed"
         case timeout = "timeout"
+        /// The caller's input was refused before anything was written.
+        case invalidInput = "invalid_input"
+        /// A referenced row (tenant, collection, incident) does not exist.
+        case unknownReference = "unknown_reference"
     }
 
     public let code: Code
@@ -49,6 +53,7 @@ public struct StoreError: Error, Equatable, CustomStringConvertible, Sendable {
     static func server(_ message: String, sqlstate: String?) -> StoreError {
         let code: Code
         switch sqlstate?.prefix(2) {
+        case "23" where sqlstate == "23503": code = .unknownReference
         case "23": code = .constraintViolation
         case "22": code = .invalidData
         case "42" where sqlstate == "42501": code = .insufficientPrivilege

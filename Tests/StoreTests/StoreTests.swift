@@ -179,3 +179,46 @@ final class EmbeddedPostgresTests: XCTestCase {
         XCTAssertFalse(try TestCluster.owner().query("SELECT 1 FROM tenants WHERE name = $1", [.text(name)]).isEmpty)
     }
 }
+
+final class DocumentRecordTests: XCTestCase {
+    private func collection(_ owner: Connection, suffix: String) throws -> Int64 {
+        try owner.query("INSERT INTO tenants (name) VALUES ($1)", [.text("t-\(suffix)")])
+        return try owner.query("INSERT INTO collections (name, dimension, metric) VALUES ($1, 3, 'l2') RETURNING id",
+                               [.text("c-\(suffix)")])[0].integer("id")
+    }
+
+    /// Every bad record is refused with a typed error, and a refused batch writes nothing.
+    func testBadInputIsRefusedAndWritesNothing() throws {
+        let owner = try TestCluster.owner()
+        let suffix = "\(getpid())-\(Int.random(in: 0..<1_000_000))"
+        let id = try collection(owner, suffix: suffix)
+        let good = DocumentRecord(tenant: "t-\(suffix)", externalID: "ok", text: "fine", embedding: [1, 2, 3],
+                                  metadataJSON: #"{"lang":"en"}"#)
+        func refused(_ code: StoreError.Code, _ bad: DocumentRecord, line: UInt = #line) {
+            XCTAssertStoreError(code, line: line) {
+                _ = try DocumentRecords.insert([good, bad], collectionID: id, dimension: 3, on: owner)
+            }
+        }
+        var record = good
+        record.externalID = "nan"; record.embedding = [1, .nan, 3]
+        refused(.invalidInput, record)
+        record = good; record.externalID = "wrong-dimension"; record.embedding = [1, 2]
+        refused(.invalidInput, record)
+        record = good; record.externalID = "big"; record.metadataJSON = #"{"x":""# + String(repeating: "a", count: 70_000) + #""}"#
+        refused(.invalidInput, record)
+        record = good; record.externalID = "not-object"; record.metadataJSON = "[1,2"
+        refused(.invalidInput, record)
+        record = good; record.externalID = "who"; record.tenant = "no-such-tenant"
+        refused(.unknownReference, record)
+        record = good
+        refused(.constraintViolation, record)  // the same id twice in one collection
+        XCTAssertTrue(try owner.query("SELECT 1 FROM documents WHERE collection_id = $1", [.integer(id)]).isEmpty,
+                      "no refused batch left a row behind")
+        let ids = try DocumentRecords.insert([good], collectionID: id, dimension: 3, on: owner)
+        XCTAssertEqual(ids.count, 1)
+        let row = try owner.query("SELECT encode(content_sha256, 'hex') AS h, metadata->>'lang' AS lang FROM documents WHERE id = $1",
+                                  [.integer(ids[0])])[0]
+        XCTAssertEqual(try row.string("h"), "d14a58bae804a2b80b5b76a010239c88ffca1fc7951a90f8e9131beda1e23c1b")  // sha256("fine")
+        XCTAssertEqual(try row.string("lang"), "en")
+    }
+}
