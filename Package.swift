@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "Lexical", targets: ["Lexical"]),
         .library(name: "HubScan", targets: ["HubScan"]),
         .library(name: "Store", targets: ["Store"]),
+        .library(name: "Snapshots", targets: ["Snapshots"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -47,11 +48,12 @@ let package = Package(
                 swiftSettings: fastMath),
         .target(name: "Lexical", dependencies: ["VectorMath", "DurableFile"], swiftSettings: fastMath),
         .target(name: "HubScan", dependencies: ["VectorMath"], swiftSettings: fastMath),
+        .target(name: "Snapshots", dependencies: ["DurableFile", .product(name: "Crypto", package: "swift-crypto")]),
         // The migrations (sql/migrations links here) ship as a resource bundle.
         .target(name: "Store", dependencies: ["CLibPQ", .product(name: "Crypto", package: "swift-crypto")],
                 resources: [.copy("Migrations")]),
         .executableTarget(name: "firebreak",
-                          dependencies: ["VectorMath", "HNSW", "Lexical", "HubScan", "Store",
+                          dependencies: ["VectorMath", "HNSW", "Lexical", "HubScan", "Store", "Snapshots",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: fastMath),
 
@@ -60,6 +62,7 @@ let package = Package(
         .testTarget(name: "LexicalTests", dependencies: ["Lexical", "VectorMath", "DurableFile"],
                     exclude: ["Data"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "DurableFile"]),
         .testTarget(name: "HubScanTests", dependencies: ["HubScan", "VectorMath"]),
         // Runs the built executable; depending on it makes SwiftPM build it first.
         .testTarget(name: "FirebreakCLITests", dependencies: ["firebreak"]),

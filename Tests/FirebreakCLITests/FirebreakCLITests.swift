@@ -124,4 +124,39 @@ final class FirebreakCLITests: XCTestCase {
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("bad.jsonl:5"), bad.stderr)
     }
+
+    /// `snapshot build` publishes a folder that `snapshot verify` accepts; a tampered file
+    /// makes verify exit 2 and name the file.
+    func testSnapshotBuildThenVerifyThenRefuseTampering() throws {
+        let folder = NSTemporaryDirectory() + "firebreak-cli-snapshot-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // 50 rows × 4 dimensions as .fvecs: per row an int32 dimension, then the floats.
+        var vectors = Data()
+        for row in 0..<50 {
+            withUnsafeBytes(of: Int32(4).littleEndian) { vectors.append(contentsOf: $0) }
+            for column in 0..<4 {
+                withUnsafeBytes(of: Float(sin(Double(row * 4 + column))).bitPattern.littleEndian) { vectors.append(contentsOf: $0) }
+            }
+        }
+        try vectors.write(to: URL(fileURLWithPath: folder + "/e.fvecs"))
+        let corpus = (0..<50).map { #"{"id": "doc-\#($0)", "text": "passage \#($0) about firebreaks"}"# }
+        try corpus.joined(separator: "\n").write(toFile: folder + "/c.jsonl", atomically: true, encoding: .utf8)
+        let build = try firebreak(["snapshot", "build", "--embeddings", folder + "/e.fvecs", "--corpus", folder + "/c.jsonl",
+                                   "--metric", "l2", "--out", folder + "/snaps", "--id", "s1"])
+        XCTAssertEqual(build.status, 0, build.stderr)
+        let files = try XCTUnwrap(build.json?["files"] as? [[String: Any]])
+        XCTAssertEqual(files.compactMap { $0["name"] as? String }, ["graph.fbhnsw", "ids.json", "lexical.fblex", "vectors.npy"])
+        XCTAssertEqual((build.json?["root_hash"] as? String)?.count, 64)
+        XCTAssertEqual(try firebreak(["snapshot", "verify", folder + "/snaps/s1"]).status, 0)
+        let again = try firebreak(["snapshot", "build", "--embeddings", folder + "/e.fvecs", "--out", folder + "/snaps", "--id", "s1"])
+        XCTAssertNotEqual(again.status, 0, "snapshots are immutable")
+        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: folder + "/snaps/s1/lexical.fblex"))
+        handle.seek(toFileOffset: 70)
+        handle.write(Data([0x5a]))
+        handle.closeFile()
+        let verify = try firebreak(["snapshot", "verify", folder + "/snaps/s1"])
+        XCTAssertEqual(verify.status, 2)
+        XCTAssertTrue(verify.stderr.contains("lexical.fblex"), verify.stderr)
+    }
 }
