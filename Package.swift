@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "HubScan", targets: ["HubScan"]),
         .library(name: "Store", targets: ["Store"]),
         .library(name: "Snapshots", targets: ["Snapshots"]),
+        .library(name: "Incidents", targets: ["Incidents"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -48,6 +49,7 @@ let package = Package(
                 swiftSettings: fastMath),
         .target(name: "Lexical", dependencies: ["VectorMath", "DurableFile"], swiftSettings: fastMath),
         .target(name: "HubScan", dependencies: ["VectorMath"], swiftSettings: fastMath),
+        .target(name: "Incidents", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Snapshots", dependencies: ["DurableFile", .product(name: "Crypto", package: "swift-crypto")]),
         // The migrations (sql/migrations links here) ship as a resource bundle.
         .target(name: "Store", dependencies: ["CLibPQ", .product(name: "Crypto", package: "swift-crypto")],
@@ -62,6 +64,7 @@ let package = Package(
         .testTarget(name: "LexicalTests", dependencies: ["Lexical", "VectorMath", "DurableFile"],
                     exclude: ["Data"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "IncidentsTests", dependencies: ["Incidents", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "DurableFile"]),
         .testTarget(name: "HubScanTests", dependencies: ["HubScan", "VectorMath"]),
         // Runs the built executable; depending on it makes SwiftPM build it first.

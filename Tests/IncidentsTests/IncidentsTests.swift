@@ -1,0 +1,115 @@
+import Crypto
+import Foundation
+import Incidents
+import XCTest
+
+final class IncidentLifecycleTests: XCTestCase {
+    private func declared() throws -> (Incident, Timeline) {
+        try Incident.declare(id: "INC-000001", title: "Adversarial hub in docs", severity: .sev1, taxonomyClass: .corpus,
+                             reporter: "hubscan", detectedAt: Date(timeIntervalSince1970: 1_800_000_000),
+                             collection: "docs", traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+    }
+
+    /// Every pair of statuses: exactly the lifecycle's moves are accepted.
+    func testOnlyTheAllowedTransitionsAreAccepted() throws {
+        let allowed: Set<String> = ["declared>contained", "declared>mitigated", "contained>mitigated",
+                                    "mitigated>resolved", "resolved>closed", "resolved>mitigated"]
+        let path: [IncidentStatus: [IncidentStatus]] = [
+            .declared: [], .contained: [.contained], .mitigated: [.contained, .mitigated],
+            .resolved: [.contained, .mitigated, .resolved], .closed: [.contained, .mitigated, .resolved, .closed],
+        ]
+        for from in IncidentStatus.allCases {
+            for to in IncidentStatus.allCases {
+                var (incident, timeline) = try declared()
+                for step in path[from]! { try incident.transition(to: step, reason: "setup", actor: "ic", timeline: &timeline) }
+                XCTAssertEqual(incident.status, from)
+                let before = timeline.events.count
+                do {
+                    try incident.transition(to: to, reason: "test", actor: "ic", timeline: &timeline)
+                    XCTAssertTrue(allowed.contains("\(from.rawValue)>\(to.rawValue)"), "\(from) → \(to) should be refused")
+                    XCTAssertEqual(incident.status, to)
+                    XCTAssertEqual(timeline.events.count, before + 1)
+                } catch {
+                    XCTAssertEqual(error.code, .transitionNotAllowed)
+                    XCTAssertFalse(allowed.contains("\(from.rawValue)>\(to.rawValue)"), "\(from) → \(to) should be allowed")
+                    XCTAssertEqual(incident.status, from, "a refused move changes nothing")
+                    XCTAssertEqual(timeline.events.count, before)
+                }
+            }
+        }
+    }
+
+    func testContainmentIsRecordedAndInputIsValidated() throws {
+        var (incident, timeline) = try declared()
+        XCTAssertFalse(incident.contained)
+        try incident.transition(to: .contained, reason: "quarantined doc-17", actor: "ic", timeline: &timeline)
+        XCTAssertTrue(incident.contained)
+        XCTAssertEqual(timeline.events.map(\.kind), ["declared", "transitioned"])
+        XCTAssertEqual(timeline.events[1].payload, ["from": "declared", "to": "contained", "reason": "quarantined doc-17"])
+        XCTAssertThrowsError(try Incident.declare(id: "42", title: "t", severity: .sev2, taxonomyClass: .retrieval,
+                                                  reporter: "r", detectedAt: Date()))
+        XCTAssertThrowsError(try Incident.declare(id: "INC-000002", title: "t", severity: .sev2, taxonomyClass: .retrieval,
+                                                  reporter: "r", detectedAt: Date(), traceparent: "not-a-trace"))
+        XCTAssertNil(TaxonomyClass(rawValue: "Bad Class"))
+        XCTAssertTrue(Severity.sev0 < Severity.sev1)
+    }
+}
+
+final class TimelineChainTests: XCTestCase {
+    private func timeline(events: Int) throws -> Timeline {
+        var timeline = Timeline(incidentID: "INC-000007")
+        for i in 0..<events { try timeline.append(kind: "note", actor: "ic", payload: ["n": "\(i)"]) }
+        return timeline
+    }
+
+    func testAnIntactChainVerifies() throws {
+        let chain = try timeline(events: 5)
+        XCTAssertTrue(chain.verify().intact)
+        XCTAssertEqual(chain.events[0].previousHash, Timeline.genesisHash)
+        XCTAssertEqual(chain.events[3].previousHash, chain.events[2].hash)
+        XCTAssertEqual(chain.head, chain.events[4].hash)
+    }
+
+    /// Editing, deleting, reordering or re-hashing any event is found, at the right event.
+    func testEveryKindOfEditIsFoundAtTheFirstBadEvent() throws {
+        let chain = try timeline(events: 5)
+        var edited = chain.events
+        edited[2].payload["n"] = "tampered"
+        XCTAssertEqual(Timeline(incidentID: "INC-000007", events: edited).verify().firstBadSequence, 3)
+        var rehashed = edited
+        rehashed[2].hash = rehashed[2].computedHash()  // a forger recomputes the edited event's hash…
+        XCTAssertEqual(Timeline(incidentID: "INC-000007", events: rehashed).verify().firstBadSequence, 4, "…and breaks the next link")
+        var deleted = chain.events
+        deleted.remove(at: 1)
+        XCTAssertEqual(Timeline(incidentID: "INC-000007", events: deleted).verify().firstBadSequence, 2)
+        var reordered = chain.events
+        reordered.swapAt(1, 2)
+        XCTAssertEqual(Timeline(incidentID: "INC-000007", events: reordered).verify().firstBadSequence, 2)
+        var actor = chain.events
+        actor[4].actor = "someone-else"
+        XCTAssertEqual(Timeline(incidentID: "INC-000007", events: actor).verify().firstBadSequence, 5)
+        XCTAssertFalse(Timeline(incidentID: "INC-000008", events: chain.events).verify().intact)
+    }
+
+    func testTheSignedExportVerifiesOfflineAndDetectsTampering() throws {
+        var (incident, timeline) = try Incident.declare(id: "INC-000009", title: "hub", severity: .sev1, taxonomyClass: .corpus,
+                                                        reporter: "hubscan", detectedAt: Date())
+        try incident.transition(to: .contained, reason: "quarantine", actor: "ic", timeline: &timeline)
+        let key = Curve25519.Signing.PrivateKey()
+        let bundle = try ExportBundle(incident: incident, timeline: timeline, key: key)
+        XCTAssertNoThrow(try bundle.verify())
+        let decoded = try JSONDecoder().decode(ExportBundle.self, from: JSONEncoder().encode(bundle))
+        XCTAssertNoThrow(try decoded.verify())
+        var edited = bundle
+        edited.events[1].payload["reason"] = "nothing happened"
+        XCTAssertThrowsError(try edited.verify())
+        var forged = bundle
+        forged.events[1].payload["reason"] = "nothing happened"
+        forged.events[1].hash = forged.events[1].computedHash()
+        forged.chainHead = forged.events[1].hash
+        XCTAssertThrowsError(try forged.verify(), "a recomputed chain no longer matches the signature")
+        var otherKey = bundle
+        otherKey.publicKey = Curve25519.Signing.PrivateKey().publicKey.rawRepresentation.map { String(format: "%02x", $0) }.joined()
+        XCTAssertThrowsError(try otherKey.verify())
+    }
+}
