@@ -22,6 +22,25 @@ public struct Incident: Codable, Sendable, Equatable {
     /// ISO 8601, UTC.
     public var detectedAt: String
 
+    /// An incident as stored (Store restores it from its row; the timeline is the record).
+    public init(restoring id: String, title: String, severity: Severity, taxonomyClass: TaxonomyClass,
+                status: IncidentStatus, reporter: String, commander: String?, tenant: String?, collection: String?,
+                traceparent: String?, snapshotRootHash: String?, contained: Bool, detectedAt: String) {
+        self.id = id
+        self.title = title
+        self.severity = severity
+        self.taxonomyClass = taxonomyClass
+        self.status = status
+        self.reporter = reporter
+        self.commander = commander
+        self.tenant = tenant
+        self.collection = collection
+        self.traceparent = traceparent
+        self.snapshotRootHash = snapshotRootHash
+        self.contained = contained
+        self.detectedAt = detectedAt
+    }
+
     /// Declares an incident and records the `declared` event as timeline entry 1.
     public static func declare(id: String, title: String, severity: Severity, taxonomyClass: TaxonomyClass,
                                reporter: String, detectedAt: Date, at now: Date = Date(), tenant: String? = nil,
@@ -37,10 +56,10 @@ public struct Incident: Codable, Sendable, Equatable {
         if let traceparent, !isValidTraceparent(traceparent) {
             throw IncidentError(.invalidInput, "traceparent \"\(traceparent)\" is not W3C version-00 format")
         }
-        let incident = Incident(id: id, title: title, severity: severity, taxonomyClass: taxonomyClass, status: .declared,
-                                reporter: reporter, commander: nil, tenant: tenant, collection: collection,
-                                traceparent: traceparent, snapshotRootHash: snapshotRootHash,
-                                detectedAt: Timeline.format(detectedAt))
+        let incident = Incident(restoring: id, title: title, severity: severity, taxonomyClass: taxonomyClass,
+                                status: .declared, reporter: reporter, commander: nil, tenant: tenant,
+                                collection: collection, traceparent: traceparent, snapshotRootHash: snapshotRootHash,
+                                contained: false, detectedAt: Timeline.format(detectedAt))
         var timeline = Timeline(incidentID: id)
         var payload = ["title": title, "severity": severity.rawValue, "class": taxonomyClass.rawValue,
                        "detected_at": incident.detectedAt]

@@ -14,6 +14,18 @@ public struct IncidentEvent: Codable, Sendable, Equatable {
     public var previousHash: String
     public var hash: String
 
+    public init(incidentID: String, sequence: Int, kind: String, actor: String, at: String,
+                payload: [String: String], previousHash: String, hash: String) {
+        self.incidentID = incidentID
+        self.sequence = sequence
+        self.kind = kind
+        self.actor = actor
+        self.at = at
+        self.payload = payload
+        self.previousHash = previousHash
+        self.hash = hash
+    }
+
     /// Canonical JSON (sorted keys, no whitespace) of everything but `hash`.
     public func canonicalJSON() -> Data {
         var unsigned = self

@@ -1,4 +1,5 @@
 import Foundation
+import Incidents
 import Store
 import XCTest
 
@@ -220,5 +221,49 @@ final class DocumentRecordTests: XCTestCase {
                                   [.integer(ids[0])])[0]
         XCTAssertEqual(try row.string("h"), "d14a58bae804a2b80b5b76a010239c88ffca1fc7951a90f8e9131beda1e23c1b")  // sha256("fine")
         XCTAssertEqual(try row.string("lang"), "en")
+    }
+}
+
+final class IncidentRecordTests: XCTestCase {
+    /// The timeline survives the round trip through PostgreSQL intact, and an edit made
+    /// directly in SQL, to any column of any event, is found by verification.
+    func testTimelineEditsMadeInSQLAreDetected() throws {
+        let owner = try TestCluster.owner()
+        let (declared, _) = try IncidentRecords.declare(
+            title: "Hub in docs", severity: .sev1, taxonomyClass: .corpus, reporter: "hubscan",
+            detectedAt: Date(timeIntervalSince1970: 1_800_000_000), on: owner)
+        XCTAssertTrue(declared.id.hasPrefix("INC-"))
+        _ = try IncidentRecords.transition(declared.id, to: .contained, reason: "quarantined 3 documents", actor: "ic", on: owner)
+        let contained = try IncidentRecords.transition(declared.id, to: .mitigated, reason: "rebuilt", actor: "ic", on: owner)
+        XCTAssertEqual(contained.status, .mitigated)
+        XCTAssertTrue(contained.contained)
+        XCTAssertThrowsError(try IncidentRecords.transition(declared.id, to: .closed, reason: "skip", actor: "ic", on: owner))
+        let (loaded, timeline) = try IncidentRecords.load(declared.id, on: owner)
+        XCTAssertEqual(loaded.status, .mitigated)
+        XCTAssertEqual(loaded.detectedAt, declared.detectedAt)
+        XCTAssertEqual(timeline.events.count, 3)
+        XCTAssertTrue(timeline.verify().intact, "\(timeline.verify())")
+
+        // Each tamper on its own fresh incident; verification names the first bad event.
+        func tampered(_ tamper: (String) throws -> Void) throws -> Timeline.Verification {
+            let (incident, _) = try IncidentRecords.declare(title: "t", severity: .sev2, taxonomyClass: .retrieval,
+                                                            reporter: "r", detectedAt: Date(), on: owner)
+            _ = try IncidentRecords.transition(incident.id, to: .contained, reason: "c", actor: "ic", on: owner)
+            _ = try IncidentRecords.transition(incident.id, to: .mitigated, reason: "m", actor: "ic", on: owner)
+            try tamper(incident.id)
+            return try IncidentRecords.load(incident.id, on: owner).1.verify()
+        }
+        XCTAssertEqual(try tampered { id in
+            try owner.query("UPDATE incident_events SET payload = jsonb_set(payload, '{reason}', '\"nothing\"') WHERE incident_id = $1 AND sequence = 3", [.text(id)])
+        }.firstBadSequence, 3)
+        XCTAssertEqual(try tampered { id in
+            try owner.query("UPDATE incident_events SET actor = 'mallory' WHERE incident_id = $1 AND sequence = 2", [.text(id)])
+        }.firstBadSequence, 2)
+        XCTAssertEqual(try tampered { id in
+            try owner.query("DELETE FROM incident_events WHERE incident_id = $1 AND sequence = 2", [.text(id)])
+        }.firstBadSequence, 2)
+        XCTAssertEqual(try tampered { id in
+            try owner.query("UPDATE incident_events SET at = '2020-01-01T00:00:00.000Z' WHERE incident_id = $1 AND sequence = 1", [.text(id)])
+        }.firstBadSequence, 1)
     }
 }

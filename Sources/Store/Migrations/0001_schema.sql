@@ -37,6 +37,8 @@ CREATE TABLE documents (
 );
 CREATE INDEX documents_tenant ON documents (collection_id, tenant);
 
+CREATE SEQUENCE incident_numbers;
+
 CREATE TABLE incidents (
     id                  text PRIMARY KEY CHECK (id ~ '^INC-[0-9]{6,}$'),
     title               text NOT NULL CHECK (length(title) BETWEEN 1 AND 300),
@@ -46,7 +48,7 @@ CREATE TABLE incidents (
     reporter            text NOT NULL,
     commander           text,
     tenant              text REFERENCES tenants (name),
-    collection_id       bigint REFERENCES collections (id),
+    collection          text REFERENCES collections (name),
     traceparent         text,
     snapshot_root_hash  text,
     contained           boolean NOT NULL DEFAULT false,
@@ -61,7 +63,8 @@ CREATE TABLE incident_events (
     sequence       integer NOT NULL CHECK (sequence >= 1),
     kind           text NOT NULL,
     actor          text NOT NULL,
-    at             timestamptz NOT NULL,
+    -- The ISO 8601 text the hash covers, kept verbatim (a timestamptz would be re-formatted).
+    at             text NOT NULL CHECK (at ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}T'),
     payload        jsonb NOT NULL,
     previous_hash  text NOT NULL,
     hash           text NOT NULL,

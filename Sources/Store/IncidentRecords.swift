@@ -1,0 +1,95 @@
+import Foundation
+import Incidents
+
+/// Incidents and their hash-chained timelines in PostgreSQL. Events are only ever inserted;
+/// `load` returns the rows as stored, so `Timeline.verify()` finds any edit made in SQL.
+public enum IncidentRecords {
+    /// Declares an incident with the next `INC-nnnnnn` id; the incident row and its first
+    /// event are written in one transaction.
+    public static func declare(title: String, severity: Severity, taxonomyClass: TaxonomyClass, reporter: String,
+                               detectedAt: Date, tenant: String? = nil, collection: String? = nil,
+                               traceparent: String? = nil, snapshotRootHash: String? = nil,
+                               on connection: Connection) throws -> (Incident, Timeline) {
+        try connection.transaction { c in
+            let number = try c.query("SELECT nextval('incident_numbers') AS n")[0].integer("n")
+            let (incident, timeline) = try Incident.declare(
+                id: String(format: "INC-%06lld", number), title: title, severity: severity, taxonomyClass: taxonomyClass,
+                reporter: reporter, detectedAt: detectedAt, tenant: tenant, collection: collection,
+                traceparent: traceparent, snapshotRootHash: snapshotRootHash)
+            try c.query("""
+                INSERT INTO incidents (id, title, severity, taxonomy_class, status, reporter, tenant, collection,
+                                       traceparent, snapshot_root_hash, contained, detected_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::timestamptz)
+                """, [.text(incident.id), .text(title), .text(severity.rawValue), .text(taxonomyClass.rawValue),
+                      .text(incident.status.rawValue), .text(reporter), optional(tenant), optional(collection),
+                      optional(traceparent), optional(snapshotRootHash), .boolean(false), .text(incident.detectedAt)])
+            try insert(timeline.events, on: c)
+            return (incident, timeline)
+        }
+    }
+
+    /// Moves an incident along its lifecycle (row locked for the change) and records the event.
+    public static func transition(_ id: String, to status: IncidentStatus, reason: String, actor: String,
+                                  on connection: Connection) throws -> Incident {
+        try connection.transaction { c in
+            guard try !c.query("SELECT 1 FROM incidents WHERE id = $1 FOR UPDATE", [.text(id)]).isEmpty else {
+                throw StoreError(.unknownReference, "no incident \(id)")
+            }
+            var (incident, timeline) = try load(id, on: c)
+            let known = timeline.events.count
+            try incident.transition(to: status, reason: reason, actor: actor, timeline: &timeline)
+            try insert(Array(timeline.events[known...]), on: c)
+            try c.query("UPDATE incidents SET status = $2, contained = $3 WHERE id = $1",
+                        [.text(id), .text(incident.status.rawValue), .boolean(incident.contained)])
+            return incident
+        }
+    }
+
+    /// The incident and its timeline, exactly as stored.
+    public static func load(_ id: String, on connection: Connection) throws -> (Incident, Timeline) {
+        guard let row = try connection.query("""
+            SELECT id, title, severity, taxonomy_class, status, reporter, commander, tenant, collection, traceparent,
+                   snapshot_root_hash, contained,
+                   to_char(detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS detected_at
+            FROM incidents WHERE id = $1
+            """, [.text(id)]).first else {
+            throw StoreError(.unknownReference, "no incident \(id)")
+        }
+        guard let severity = Severity(rawValue: try row.string("severity")),
+              let taxonomy = TaxonomyClass(rawValue: try row.string("taxonomy_class")),
+              let status = IncidentStatus(rawValue: try row.string("status")) else {
+            throw StoreError(.decodingFailed, "incident \(id) has an unknown severity, class or status")
+        }
+        let incident = Incident(
+            restoring: id, title: try row.string("title"), severity: severity, taxonomyClass: taxonomy, status: status,
+            reporter: try row.string("reporter"), commander: try row.optionalString("commander"),
+            tenant: try row.optionalString("tenant"), collection: try row.optionalString("collection"),
+            traceparent: try row.optionalString("traceparent"), snapshotRootHash: try row.optionalString("snapshot_root_hash"),
+            contained: try row.boolean("contained"), detectedAt: try row.string("detected_at"))
+        let events = try connection.query("""
+            SELECT incident_id, sequence, kind, actor, at, payload::text AS payload, previous_hash, hash
+            FROM incident_events WHERE incident_id = $1 ORDER BY sequence
+            """, [.text(id)]).map { row in
+            guard let payload = try JSONSerialization.jsonObject(with: Data(row.string("payload").utf8)) as? [String: String] else {
+                throw StoreError(.decodingFailed, "an event payload of \(id) is not a flat JSON object of strings")
+            }
+            return IncidentEvent(incidentID: try row.string("incident_id"), sequence: Int(try row.integer("sequence")),
+                                 kind: try row.string("kind"), actor: try row.string("actor"), at: try row.string("at"),
+                                 payload: payload, previousHash: try row.string("previous_hash"), hash: try row.string("hash"))
+        }
+        return (incident, Timeline(incidentID: id, events: events))
+    }
+
+    private static func insert(_ events: [IncidentEvent], on connection: Connection) throws {
+        for event in events {
+            let payload = String(decoding: try JSONSerialization.data(withJSONObject: event.payload, options: [.sortedKeys]), as: UTF8.self)
+            try connection.query("""
+                INSERT INTO incident_events (incident_id, sequence, kind, actor, at, payload, previous_hash, hash)
+                VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)
+                """, [.text(event.incidentID), .integer(Int64(event.sequence)), .text(event.kind), .text(event.actor),
+                      .text(event.at), .text(payload), .text(event.previousHash), .text(event.hash)])
+        }
+    }
+
+    private static func optional(_ value: String?) -> SQLValue { value.map(SQLValue.text) ?? .null }
+}
