@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "Store", dependencies: ["CLibPQ", "Incidents", .product(name: "Crypto", package: "swift-crypto")],
                 resources: [.copy("Migrations")]),
         .executableTarget(name: "firebreak",
-                          dependencies: ["VectorMath", "HNSW", "Lexical", "HubScan", "Store", "Snapshots",
+                          dependencies: ["VectorMath", "HNSW", "Lexical", "HubScan", "Store", "Snapshots", "Incidents", .product(name: "Crypto", package: "swift-crypto"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: fastMath),
 

@@ -14,6 +14,6 @@ struct Firebreak: ParsableCommand {
         Start with `firebreak doctor` to check the machine (which BLAS is loaded and how fast it is).
         `firebreak bench hnsw` measures the vector index on your own .npy/.fvecs files.
         """,
-        subcommands: [DoctorCommand.self, ScanCommand.self, BenchCommand.self, DatabaseCommand.self, SnapshotCommand.self]
+        subcommands: [DoctorCommand.self, ScanCommand.self, BenchCommand.self, DatabaseCommand.self, SnapshotCommand.self, IncidentCommand.self]
     )
 }
