@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "Incidents", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Snapshots", dependencies: ["DurableFile", .product(name: "Crypto", package: "swift-crypto")]),
         // The migrations (sql/migrations links here) ship as a resource bundle.
-        .target(name: "Store", dependencies: ["CLibPQ", "Incidents", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "Store", dependencies: ["CLibPQ", "Incidents", "Snapshots", .product(name: "Crypto", package: "swift-crypto")],
                 resources: [.copy("Migrations")]),
         .executableTarget(name: "firebreak",
                           dependencies: ["VectorMath", "HNSW", "Lexical", "HubScan", "Store", "Snapshots", "Incidents", .product(name: "Crypto", package: "swift-crypto"),
@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "HNSWTests", dependencies: ["HNSW", "VectorMath", "DurableFile"]),
         .testTarget(name: "LexicalTests", dependencies: ["Lexical", "VectorMath", "DurableFile"],
                     exclude: ["Data"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Incidents"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Incidents", "Snapshots"]),
         .testTarget(name: "IncidentsTests", dependencies: ["Incidents", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "DurableFile"]),
         .testTarget(name: "HubScanTests", dependencies: ["HubScan", "VectorMath"]),

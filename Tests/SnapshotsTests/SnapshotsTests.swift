@@ -99,3 +99,16 @@ final class SnapshotsTests: XCTestCase {
         XCTAssertEqual(try publish(folder, "s2").id, "s2")
     }
 }
+
+final class SnapshotStatusTests: XCTestCase {
+    func testLifecycleAndRetentionRule() {
+        XCTAssertEqual(SnapshotStatus.building.allowedNext, [.published, .retired])
+        XCTAssertEqual(SnapshotStatus.published.allowedNext, [.verifiedClean, .retired])
+        XCTAssertEqual(SnapshotStatus.verifiedClean.allowedNext, [.retired])
+        XCTAssertTrue(SnapshotStatus.retired.allowedNext.isEmpty)
+        XCTAssertTrue(SnapshotStatus.mayRetire(.verifiedClean, referencedByOpenIncident: false))
+        XCTAssertFalse(SnapshotStatus.mayRetire(.verifiedClean, referencedByOpenIncident: true))
+        XCTAssertTrue(SnapshotStatus.mayRetire(.published, referencedByOpenIncident: true))
+        XCTAssertFalse(SnapshotStatus.mayRetire(.retired, referencedByOpenIncident: false))
+    }
+}

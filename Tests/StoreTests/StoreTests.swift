@@ -267,3 +267,42 @@ final class IncidentRecordTests: XCTestCase {
         }.firstBadSequence, 1)
     }
 }
+
+final class SnapshotRecordTests: XCTestCase {
+    /// Retention keeps the newest snapshot, retires older ones, but never the verified-clean
+    /// snapshot an open incident refers to, until that incident is closed.
+    func testRetentionProtectsTheCleanSnapshotOfAnOpenIncident() throws {
+        let owner = try TestCluster.owner()
+        let suffix = "\(getpid())-\(Int.random(in: 0..<1_000_000))"
+        let collection = try owner.query("INSERT INTO collections (name, dimension, metric) VALUES ($1, 4, 'l2') RETURNING id",
+                                         [.text("snap-\(suffix)")])[0].integer("id")
+        let other = try owner.query("INSERT INTO collections (name, dimension, metric) VALUES ($1, 4, 'l2') RETURNING id",
+                                    [.text("other-\(suffix)")])[0].integer("id")
+        let ids = (1...4).map { "s\($0)-\(suffix)" }
+        for (i, id) in ids.enumerated() {
+            try SnapshotRecords.create(id: id, collectionID: collection, parentID: i == 0 ? nil : ids[i - 1], on: owner)
+            try SnapshotRecords.markPublished(id, rootHash: "root-\(id)", manifestJSON: "{}", on: owner)
+        }
+        XCTAssertStoreError(.invalidInput) { try SnapshotRecords.markPublished(ids[0], rootHash: "x", manifestJSON: "{}", on: owner) }
+        let foreign = try ScanReportRecords.insert(collectionID: other, tenant: nil, reportJSON: "{}", maxZ: 1, on: owner)
+        XCTAssertStoreError(.unknownReference) { try SnapshotRecords.markVerifiedClean(ids[0], scanReportID: foreign, on: owner) }
+        let report = try ScanReportRecords.insert(collectionID: collection, tenant: nil, reportJSON: #"{"flagged":[]}"#, maxZ: 3.2, on: owner)
+        try SnapshotRecords.markVerifiedClean(ids[0], scanReportID: report, on: owner)
+        XCTAssertEqual(try SnapshotRecords.lastClean(collectionID: collection, on: owner)?.id, ids[0])
+
+        let (incident, _) = try IncidentRecords.declare(title: "hub", severity: .sev1, taxonomyClass: .corpus, reporter: "hubscan",
+                                                        detectedAt: Date(), snapshotRootHash: "root-\(ids[0])", on: owner)
+        XCTAssertStoreError(.invalidInput) { try SnapshotRecords.retire(ids[0], on: owner) }
+        XCTAssertEqual(try SnapshotRecords.applyRetention(collectionID: collection, keep: 1, on: owner), [ids[2], ids[1]])
+        XCTAssertEqual(try SnapshotRecords.load(ids[0], on: owner).status, .verifiedClean, "protected while the incident is open")
+        XCTAssertEqual(try SnapshotRecords.load(ids[3], on: owner).status, .published, "the newest is kept")
+
+        for status in [IncidentStatus.mitigated, .resolved, .closed] {
+            _ = try IncidentRecords.transition(incident.id, to: status, reason: "done", actor: "ic", on: owner)
+        }
+        XCTAssertEqual(try SnapshotRecords.applyRetention(collectionID: collection, keep: 1, on: owner), [ids[0]])
+        XCTAssertNil(try SnapshotRecords.lastClean(collectionID: collection, on: owner))
+        XCTAssertStoreError(.invalidInput) { try SnapshotRecords.retire(ids[0], on: owner) }
+        XCTAssertStoreError(.unknownReference) { _ = try SnapshotRecords.load("nope", on: owner) }
+    }
+}

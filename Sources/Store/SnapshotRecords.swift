@@ -1,0 +1,131 @@
+import Snapshots
+
+/// Snapshot records in PostgreSQL: status lifecycle (`SnapshotStatus`), the scan report that
+/// cleared a snapshot, and retention that never retires a verified-clean snapshot an open
+/// incident refers to (by its root hash).
+public enum SnapshotRecords {
+    public struct Record: Sendable, Equatable {
+        public let id: String
+        public let collectionID: Int64
+        public let parentID: String?
+        public let status: SnapshotStatus
+        public let rootHash: String?
+        public let scanReportID: Int64?
+    }
+
+    public static func create(id: String, collectionID: Int64, parentID: String?, on connection: Connection) throws {
+        guard SnapshotFolder.isValidID(id) else { throw StoreError(.invalidInput, "snapshot id \"\(id)\" is not valid") }
+        try connection.query("INSERT INTO snapshots (id, collection_id, parent_id, status) VALUES ($1, $2, $3, 'building')",
+                             [.text(id), .integer(collectionID), parentID.map(SQLValue.text) ?? .null])
+    }
+
+    /// building → published, with the manifest's root hash and JSON.
+    public static func markPublished(_ id: String, rootHash: String, manifestJSON: String, on connection: Connection) throws {
+        try move(id, to: .published, on: connection) { c in
+            try c.query("UPDATE snapshots SET status = 'published', root_hash = $2, manifest = $3::jsonb WHERE id = $1",
+                        [.text(id), .text(rootHash), .text(manifestJSON)])
+        }
+    }
+
+    /// published → verified_clean, naming the scan report (of the same collection) that cleared it.
+    public static func markVerifiedClean(_ id: String, scanReportID: Int64, on connection: Connection) throws {
+        try move(id, to: .verifiedClean, on: connection) { c in
+            let matches = try c.query("""
+                SELECT 1 FROM scan_reports r JOIN snapshots s ON s.collection_id = r.collection_id
+                WHERE r.id = $1 AND s.id = $2
+                """, [.integer(scanReportID), .text(id)])
+            guard !matches.isEmpty else {
+                throw StoreError(.unknownReference, "scan report \(scanReportID) does not exist or is of another collection")
+            }
+            try c.query("UPDATE snapshots SET status = 'verified_clean', scan_report_id = $2 WHERE id = $1",
+                        [.text(id), .integer(scanReportID)])
+        }
+    }
+
+    /// Retires one snapshot; refused (`invalid_input`) for a verified-clean snapshot that an
+    /// open incident refers to.
+    public static func retire(_ id: String, on connection: Connection) throws {
+        try move(id, to: .retired, on: connection) { c in
+            let record = try load(id, on: c)
+            guard SnapshotStatus.mayRetire(record.status, referencedByOpenIncident: try isProtected(id, on: c)) else {
+                throw StoreError(.invalidInput, "snapshot \(id) is verified-clean and an open incident refers to it")
+            }
+            try c.query("UPDATE snapshots SET status = 'retired' WHERE id = $1", [.text(id)])
+        }
+    }
+
+    /// Keeps the newest `keep` unretired snapshots of a collection and retires the rest,
+    /// except protected ones. Returns the ids retired.
+    public static func applyRetention(collectionID: Int64, keep: Int, on connection: Connection) throws -> [String] {
+        precondition(keep >= 0, "keep is validated by the caller")
+        return try connection.transaction { c in
+            let candidates = try c.query("""
+                SELECT id FROM snapshots WHERE collection_id = $1 AND status IN ('published', 'verified_clean')
+                ORDER BY created_at DESC, id DESC OFFSET $2
+                """, [.integer(collectionID), .integer(Int64(keep))]).map { try $0.string("id") }
+            var retired: [String] = []
+            for id in candidates {
+                let record = try load(id, on: c)
+                guard SnapshotStatus.mayRetire(record.status, referencedByOpenIncident: try isProtected(id, on: c)) else { continue }
+                try c.query("UPDATE snapshots SET status = 'retired' WHERE id = $1", [.text(id)])
+                retired.append(id)
+            }
+            return retired
+        }
+    }
+
+    /// The newest verified-clean snapshot of a collection: "last-clean" for rollback.
+    public static func lastClean(collectionID: Int64, on connection: Connection) throws -> Record? {
+        guard let id = try connection.query("""
+            SELECT id FROM snapshots WHERE collection_id = $1 AND status = 'verified_clean'
+            ORDER BY created_at DESC, id DESC LIMIT 1
+            """, [.integer(collectionID)]).first?.string("id") else { return nil }
+        return try load(id, on: connection)
+    }
+
+    public static func load(_ id: String, on connection: Connection) throws -> Record {
+        guard let row = try connection.query("""
+            SELECT id, collection_id, parent_id, status, root_hash, scan_report_id FROM snapshots WHERE id = $1
+            """, [.text(id)]).first else { throw StoreError(.unknownReference, "no snapshot \(id)") }
+        guard let status = SnapshotStatus(rawValue: try row.string("status")) else {
+            throw StoreError(.decodingFailed, "snapshot \(id) has an unknown status")
+        }
+        return Record(id: id, collectionID: try row.integer("collection_id"), parentID: try row.optionalString("parent_id"),
+                      status: status, rootHash: try row.optionalString("root_hash"),
+                      scanReportID: try row.isNull("scan_report_id") ? nil : try row.integer("scan_report_id"))
+    }
+
+    /// Verified-clean snapshots referred to by an open incident (same root hash) are protected.
+    static func isProtected(_ id: String, on connection: Connection) throws -> Bool {
+        try !connection.query("""
+            SELECT 1 FROM snapshots s JOIN incidents i ON i.snapshot_root_hash = s.root_hash
+            WHERE s.id = $1 AND i.status <> 'closed'
+            """, [.text(id)]).isEmpty
+    }
+
+    /// Locks the row, checks the lifecycle allows the move, then runs `update`.
+    private static func move(_ id: String, to next: SnapshotStatus, on connection: Connection,
+                             _ update: (Connection) throws -> Void) throws {
+        try connection.transaction { c in
+            guard try !c.query("SELECT 1 FROM snapshots WHERE id = $1 FOR UPDATE", [.text(id)]).isEmpty else {
+                throw StoreError(.unknownReference, "no snapshot \(id)")
+            }
+            let current = try load(id, on: c).status
+            guard current.allowedNext.contains(next) else {
+                throw StoreError(.invalidInput, "snapshot \(id) is \(current.rawValue); it cannot become \(next.rawValue)")
+            }
+            try update(c)
+        }
+    }
+}
+
+/// HubScan reports as stored; `maxZ` is what "every z below the threshold" is checked on.
+public enum ScanReportRecords {
+    public static func insert(collectionID: Int64, tenant: String?, reportJSON: String, maxZ: Double,
+                              on connection: Connection) throws -> Int64 {
+        guard maxZ.isFinite else { throw StoreError(.invalidInput, "max z must be finite") }
+        return try connection.query("""
+            INSERT INTO scan_reports (collection_id, tenant, report, max_z) VALUES ($1, $2, $3::jsonb, $4) RETURNING id
+            """, [.integer(collectionID), tenant.map(SQLValue.text) ?? .null, .text(reportJSON), .real(maxZ)])[0].integer("id")
+    }
+}
