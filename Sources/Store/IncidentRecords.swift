@@ -45,6 +45,23 @@ public enum IncidentRecords {
         }
     }
 
+    /// Appends one event to an open incident's timeline. Call inside a transaction: the
+    /// incident row is locked so that concurrent appends chain one after the other.
+    @discardableResult
+    static func appendEvent(_ id: String, kind: String, actor: String, payload: [String: String],
+                            on connection: Connection) throws -> IncidentEvent {
+        guard let row = try connection.query("SELECT status FROM incidents WHERE id = $1 FOR UPDATE", [.text(id)]).first else {
+            throw StoreError(.unknownReference, "no incident \(id)")
+        }
+        guard try row.string("status") != IncidentStatus.closed.rawValue else {
+            throw StoreError(.invalidInput, "incident \(id) is closed; open a new one")
+        }
+        var (_, timeline) = try load(id, on: connection)
+        let event = try timeline.append(kind: kind, actor: actor, payload: payload)
+        try insert([event], on: connection)
+        return event
+    }
+
     /// The incident and its timeline, exactly as stored.
     public static func load(_ id: String, on connection: Connection) throws -> (Incident, Timeline) {
         guard let row = try connection.query("""

@@ -306,3 +306,51 @@ final class SnapshotRecordTests: XCTestCase {
         XCTAssertStoreError(.unknownReference) { _ = try SnapshotRecords.load("nope", on: owner) }
     }
 }
+
+final class QuarantineRecordTests: XCTestCase {
+    /// A quarantine is one transaction: entries, an incident event and a NOTIFY; the reader
+    /// role stops seeing the document at commit; release reverses it, also on the record.
+    func testQuarantineIsRecordedOnTheIncidentNotifiedAndEnforcedByRLS() throws {
+        let owner = try TestCluster.owner()
+        let suffix = "\(getpid())-\(Int.random(in: 0..<1_000_000))"
+        let tenant = "q-\(suffix)"
+        try owner.query("INSERT INTO tenants (name) VALUES ($1)", [.text(tenant)])
+        let collection = try owner.query("INSERT INTO collections (name, dimension, metric) VALUES ($1, 2, 'l2') RETURNING id",
+                                         [.text("q-\(suffix)")])[0].integer("id")
+        let ids = try DocumentRecords.insert((0..<3).map { DocumentRecord(tenant: tenant, externalID: "d\($0)", text: "t", embedding: [1, 0]) },
+                                             collectionID: collection, dimension: 2, on: owner)
+        let (incident, _) = try IncidentRecords.declare(title: "hub", severity: .sev1, taxonomyClass: .corpus,
+                                                        reporter: "hubscan", detectedAt: Date(), on: owner)
+        let listener = try TestCluster.owner()
+        try listener.listen("firebreak_quarantine")
+        let reader = try TestCluster.reader()
+        func visible() throws -> Int64 {
+            try reader.transaction(settings: ["firebreak.tenant": tenant]) { c in
+                try c.query("SELECT count(*) AS n FROM documents WHERE collection_id = $1", [.integer(collection)])[0].integer("n")
+            }
+        }
+        XCTAssertEqual(try visible(), 3)
+
+        XCTAssertStoreError(.unknownReference) {
+            _ = try QuarantineRecords.quarantine([ids[0], 999_999_999], collectionID: collection, incidentID: incident.id,
+                                                 reason: "hub", actor: "ic", on: owner)
+        }
+        XCTAssertEqual(try QuarantineRecords.active(collectionID: collection, on: owner), [], "a refused request writes nothing")
+        XCTAssertEqual(try QuarantineRecords.quarantine([ids[0], ids[1], ids[0]], collectionID: collection, incidentID: incident.id,
+                                                        reason: "hub z=9.1", actor: "ic", on: owner), [ids[0], ids[1]])
+        XCTAssertEqual(try visible(), 1)
+        XCTAssertEqual(try QuarantineRecords.quarantine([ids[0]], collectionID: collection, incidentID: incident.id,
+                                                        reason: "again", actor: "ic", on: owner), [], "already quarantined")
+        let note = try XCTUnwrap(listener.nextNotification(timeout: 5))
+        XCTAssertEqual(note.payload, #"{"action":"quarantine","collection_id":\#(collection),"documents":[\#(ids[0]),\#(ids[1])]}"#)
+
+        XCTAssertEqual(try QuarantineRecords.release([ids[1]], collectionID: collection, incidentID: incident.id,
+                                                     reason: "false positive", actor: "ic", on: owner), [ids[1]])
+        XCTAssertEqual(try visible(), 2)
+        XCTAssertEqual(try QuarantineRecords.active(collectionID: collection, on: owner), [ids[0]])
+        let (_, timeline) = try IncidentRecords.load(incident.id, on: owner)
+        XCTAssertEqual(timeline.events.map(\.kind), ["declared", "quarantined", "quarantined", "released"])
+        XCTAssertEqual(timeline.events[1].payload["documents"], "\(ids[0]),\(ids[1])")
+        XCTAssertTrue(timeline.verify().intact)
+    }
+}

@@ -1,0 +1,88 @@
+/// Quarantine entries: which documents are withheld, under which incident, why, and when
+/// they were released. Each change is one transaction that also appends an event to the
+/// incident's timeline and sends a NOTIFY on `channel` (delivered at commit), which serving
+/// replicas listen to. Row-level security hides a quarantined document from the reader role
+/// the moment the transaction commits.
+public enum QuarantineRecords {
+    public static let channel = "firebreak_quarantine"
+    public static let documentsPerRequestMax = 10_000
+    public static let reasonBytesMax = 2_000
+
+    /// Quarantines documents of one collection under an open incident, all or nothing.
+    /// Documents already under an active quarantine are left as they are. Returns the
+    /// document ids newly quarantined. An id that is not a document of the collection is
+    /// `unknown_reference` and nothing is written.
+    public static func quarantine(_ documentIDs: [Int64], collectionID: Int64, incidentID: String, reason: String,
+                                  scoresJSON: String = "{}", actor: String, on connection: Connection) throws -> [Int64] {
+        let unique = try validated(documentIDs, reason: reason)
+        return try connection.transaction { c in
+            try requireDocuments(unique, of: collectionID, on: c)
+            var added: [Int64] = []
+            for document in unique {
+                let rows = try c.query("""
+                    INSERT INTO quarantine_entries (document_id, collection_id, incident_id, reason, scores, quarantined_by)
+                    VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+                    ON CONFLICT (document_id) WHERE released_at IS NULL DO NOTHING
+                    RETURNING document_id
+                    """, [.integer(document), .integer(collectionID), .text(incidentID), .text(reason), .text(scoresJSON),
+                          .text(actor)])
+                if let row = rows.first { added.append(try row.integer("document_id")) }
+            }
+            let payload = ["collection_id": String(collectionID), "documents": added.map(String.init).joined(separator: ","),
+                           "already_quarantined": String(unique.count - added.count), "reason": reason]
+            try IncidentRecords.appendEvent(incidentID, kind: "quarantined", actor: actor, payload: payload, on: c)
+            try c.notify(channel, payload: #"{"action":"quarantine","collection_id":\#(collectionID),"documents":[\#(added.map(String.init).joined(separator: ","))]}"#)
+            return added
+        }
+    }
+
+    /// Releases active quarantines of these documents, recording who and why on the entries
+    /// and on the incident. Returns the document ids released.
+    public static func release(_ documentIDs: [Int64], collectionID: Int64, incidentID: String, reason: String,
+                               actor: String, on connection: Connection) throws -> [Int64] {
+        let unique = try validated(documentIDs, reason: reason)
+        return try connection.transaction { c in
+            var released: [Int64] = []
+            for document in unique {
+                let rows = try c.query("""
+                    UPDATE quarantine_entries SET released_at = now(), released_by = $3, release_reason = $4
+                    WHERE document_id = $1 AND collection_id = $2 AND released_at IS NULL RETURNING document_id
+                    """, [.integer(document), .integer(collectionID), .text(actor), .text(reason)])
+                if let row = rows.first { released.append(try row.integer("document_id")) }
+            }
+            try IncidentRecords.appendEvent(incidentID, kind: "released", actor: actor, payload: [
+                "collection_id": String(collectionID), "documents": released.map(String.init).joined(separator: ","),
+                "reason": reason,
+            ], on: c)
+            try c.notify(channel, payload: #"{"action":"release","collection_id":\#(collectionID),"documents":[\#(released.map(String.init).joined(separator: ","))]}"#)
+            return released
+        }
+    }
+
+    /// Document ids under an active quarantine in a collection.
+    public static func active(collectionID: Int64, on connection: Connection) throws -> [Int64] {
+        try connection.query("""
+            SELECT document_id FROM quarantine_entries WHERE collection_id = $1 AND released_at IS NULL ORDER BY document_id
+            """, [.integer(collectionID)]).map { try $0.integer("document_id") }
+    }
+
+    private static func validated(_ documentIDs: [Int64], reason: String) throws(StoreError) -> [Int64] {
+        guard !documentIDs.isEmpty, documentIDs.count <= documentsPerRequestMax else {
+            throw StoreError(.invalidInput, "give 1...\(documentsPerRequestMax) document ids")
+        }
+        guard !reason.isEmpty, reason.utf8.count <= reasonBytesMax else {
+            throw StoreError(.invalidInput, "a reason of 1...\(reasonBytesMax) bytes is required")
+        }
+        return Array(Set(documentIDs)).sorted()
+    }
+
+    private static func requireDocuments(_ ids: [Int64], of collectionID: Int64, on connection: Connection) throws {
+        let found = Set(try connection.query("""
+            SELECT id FROM documents WHERE collection_id = $1 AND id = ANY($2::bigint[])
+            """, [.integer(collectionID), .text("{" + ids.map(String.init).joined(separator: ",") + "}")])
+            .map { try $0.integer("id") })
+        if let missing = ids.first(where: { !found.contains($0) }) {
+            throw StoreError(.unknownReference, "document \(missing) is not in collection \(collectionID)")
+        }
+    }
+}
