@@ -45,11 +45,22 @@ public enum IncidentRecords {
         }
     }
 
-    /// Appends one event to an open incident's timeline. Call inside a transaction: the
-    /// incident row is locked so that concurrent appends chain one after the other.
+    /// Records entries on an open incident (decisions, evidence, action items, postmortem):
+    /// `body` appends to the timeline; the new events are stored in one transaction, with the
+    /// incident row locked so that concurrent writers chain one after the other.
+    public static func record(_ id: String, on connection: Connection,
+                              _ body: (inout Timeline) throws -> Void) throws -> Timeline {
+        try connection.transaction { c in try recordInTransaction(id, on: c, body) }
+    }
+
     @discardableResult
     static func appendEvent(_ id: String, kind: String, actor: String, payload: [String: String],
-                            on connection: Connection) throws -> IncidentEvent {
+                            on connection: Connection) throws -> Timeline {
+        try recordInTransaction(id, on: connection) { try $0.append(kind: kind, actor: actor, payload: payload) }
+    }
+
+    private static func recordInTransaction(_ id: String, on connection: Connection,
+                                            _ body: (inout Timeline) throws -> Void) throws -> Timeline {
         guard let row = try connection.query("SELECT status FROM incidents WHERE id = $1 FOR UPDATE", [.text(id)]).first else {
             throw StoreError(.unknownReference, "no incident \(id)")
         }
@@ -57,9 +68,10 @@ public enum IncidentRecords {
             throw StoreError(.invalidInput, "incident \(id) is closed; open a new one")
         }
         var (_, timeline) = try load(id, on: connection)
-        let event = try timeline.append(kind: kind, actor: actor, payload: payload)
-        try insert([event], on: connection)
-        return event
+        let known = timeline.events.count
+        try body(&timeline)
+        try insert(Array(timeline.events[known...]), on: connection)
+        return timeline
     }
 
     /// The incident and its timeline, exactly as stored.

@@ -9,7 +9,8 @@ struct IncidentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "incident",
         abstract: "Declare incidents, move them through their lifecycle, and verify or export their hash-chained timelines.",
-        subcommands: [Declare.self, Show.self, Timeline_.self, Transition.self, Verify.self, Export.self]
+        subcommands: [Declare.self, Show.self, Timeline_.self, Transition.self, Decide.self, AddEvidence.self,
+                      Action.self, PostmortemCommand.self, Verify.self, Export.self]
     )
 
     struct Declare: ParsableCommand {
@@ -116,7 +117,7 @@ struct IncidentCommand: ParsableCommand {
                 let path = keyFile ?? (database.dataDir ?? EmbeddedPostgres.defaultDataDirectory()) + "/incident-signing.key"
                 try Console.printJSON(ExportBundle(incident: incident, timeline: timeline, key: try Self.signingKey(at: path)))
             case "markdown":
-                print(Self.markdown(incident, timeline))
+                print(PostmortemDocument.markdown(incident, timeline), terminator: "")
             default:
                 throw ValidationError("--format must be json or markdown")
             }
@@ -135,23 +136,101 @@ struct IncidentCommand: ParsableCommand {
             }
             return key
         }
+    }
 
-        static func markdown(_ incident: Incident, _ timeline: Timeline) -> String {
-            var lines = ["# \(incident.id): \(incident.title)", "",
-                         "- Severity: \(incident.severity.rawValue) (\(incident.severity.meaning))",
-                         "- Class: \(incident.taxonomyClass.rawValue)", "- Status: \(incident.status.rawValue)",
-                         "- Detected: \(incident.detectedAt)", "- Reporter: \(incident.reporter)"]
-            if let collection = incident.collection { lines.append("- Collection: \(collection)") }
-            if let tenant = incident.tenant { lines.append("- Tenant: \(tenant)") }
-            let check = timeline.verify()
-            lines += ["", "## Timeline", "",
-                      check.intact ? "Hash chain intact; head `\(timeline.head)`." : "**Hash chain broken at event \(check.firstBadSequence ?? 0): \(check.problem ?? "")**",
-                      "", "| # | at (UTC) | actor | event | details |", "|---:|---|---|---|---|"]
-            for event in timeline.events {
-                let details = event.payload.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
-                lines.append("| \(event.sequence) | \(event.at) | \(event.actor) | \(event.kind) | \(details.replacingOccurrences(of: "|", with: "\\|")) |")
+    struct Decide: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record a decision: what, why, and the options not taken.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var id: String
+        @Option(help: "What was decided.") var what: String
+        @Option(help: "Why.") var why: String
+        @Option(help: "An option considered and not taken (repeatable).") var notTaken: [String] = []
+        @Option(help: "Who decided.") var who: String = NSUserName()
+
+        func run() throws {
+            _ = try database.withConnection { c in
+                try IncidentRecords.record(id, on: c) { try $0.record(Decision(who: who, what: what, why: why, optionsNotTaken: notTaken)) }
             }
-            return lines.joined(separator: "\n")
+            print("\(id): decision recorded")
+        }
+    }
+
+    struct AddEvidence: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "evidence",
+            abstract: "Record an evidence item by the SHA-256 of a file, and where the file is kept.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var id: String
+        @Option(help: "Kind, e.g. poisoned_document, scan_report, query_log.") var kind: String
+        @Option(help: "The captured file; its SHA-256 is recorded.") var file: String
+        @Option(help: "Where it is kept (default: the file's path).") var location: String?
+        @Option(help: "One line about it.") var summary: String = ""
+        @Option(help: "Who.") var actor: String = NSUserName()
+
+        func run() throws {
+            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+            let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            _ = try database.withConnection { c in
+                try IncidentRecords.record(id, on: c) {
+                    try $0.record(Evidence(kind: kind, sha256: digest, location: location ?? file, summary: summary), actor: actor)
+                }
+            }
+            print("\(id): evidence \(digest) recorded")
+        }
+    }
+
+    struct Action: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add an action item, or close one (closing needs the evidence that it was verified).")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var id: String
+        @Option(help: "Add: the action.") var title: String?
+        @Option(help: "Add: who owns it.") var owner: String?
+        @Option(help: "Add: due date, YYYY-MM-DD.") var due: String?
+        @Option(help: "Add: how closing it will be verified.") var verification: String?
+        @Option(help: "Close: the action item's number.") var close: Int?
+        @Option(help: "Close: the verification evidence.") var evidence: String?
+        @Option(help: "Who.") var actor: String = NSUserName()
+
+        func run() throws {
+            if let close {
+                _ = try database.withConnection { c in
+                    try IncidentRecords.record(id, on: c) { try $0.closeAction(close, verificationEvidence: evidence ?? "", actor: actor) }
+                }
+                print("\(id): action \(close) closed")
+                return
+            }
+            guard let title, let owner, let due, let verification else {
+                throw ValidationError("to add an action give --title, --owner, --due and --verification; to close one, --close N --evidence E")
+            }
+            let timeline = try database.withConnection { c in
+                try IncidentRecords.record(id, on: c) {
+                    try $0.addAction(title: title, owner: owner, due: due, verification: verification, actor: actor)
+                }
+            }
+            print("\(id): action \(timeline.actions.count) added")
+        }
+    }
+
+    struct PostmortemCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "postmortem",
+            abstract: "Record the postmortem's fields; `export --format markdown` renders the document.")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var id: String
+        @Option var summary: String
+        @Option var failingLayer: String
+        @Option var rootCause: String
+        @Option var evaluationGaps: String = ""
+        @Option(help: "The regression case added so it cannot recur unnoticed.") var regressionCase: String
+        @Option(help: "Who.") var actor: String = NSUserName()
+
+        func run() throws {
+            _ = try database.withConnection { c in
+                try IncidentRecords.record(id, on: c) {
+                    try $0.record(Postmortem(summary: summary, failingLayer: failingLayer, rootCause: rootCause,
+                                             evaluationGaps: evaluationGaps, regressionCase: regressionCase), actor: actor)
+                }
+            }
+            print("\(id): postmortem recorded")
         }
     }
 }

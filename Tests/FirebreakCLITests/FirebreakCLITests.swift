@@ -12,21 +12,31 @@ final class FirebreakCLITests: XCTestCase {
         }
     }
 
+    /// Runs the binary with posix_spawn and waitpid, output to temporary files. (Foundation's
+    /// `Process.waitUntilExit` was seen to miss a child's exit and hang once PostgreSQL
+    /// daemons had been started from this process.)
     private func firebreak(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
-        let binary = Bundle.main.bundleURL.appendingPathComponent("firebreak")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
+        let binary = Bundle.main.bundleURL.appendingPathComponent("firebreak").path
+        let base = NSTemporaryDirectory() + "firebreak-cli-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { unlink(base + ".out"); unlink(base + ".err") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, base + ".out", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, base + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv = ([binary] + arguments).map { strdup($0) } + [nil]
+        let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, binary, &actions, nil, argv, envp)
+        guard spawned == 0 else { throw NSError(domain: "spawn", code: Int(spawned)) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let read = { (path: String) in (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+        return Run(status: code, stdout: read(base + ".out"), stderr: read(base + ".err"))
     }
 
     func testDoctorReportsTheLoadedBLAS() throws {
@@ -158,5 +168,36 @@ final class FirebreakCLITests: XCTestCase {
         let verify = try firebreak(["snapshot", "verify", folder + "/snaps/s1"])
         XCTAssertEqual(verify.status, 2)
         XCTAssertTrue(verify.stderr.contains("lexical.fblex"), verify.stderr)
+    }
+
+    /// The incident commands on the embedded PostgreSQL: declare, record, move, verify, export.
+    func testIncidentCommandsKeepAVerifiableRecord() throws {
+        let data = "/tmp/firebreak-cli-incident-\(getpid())"
+        defer {
+            _ = try? firebreak(["db", "stop", "--data-dir", data])
+            try? FileManager.default.removeItem(atPath: data)
+        }
+        let start = try firebreak(["db", "start", "--data-dir", data])
+        XCTAssertEqual(start.status, 0, start.stderr)
+        XCTAssertTrue(start.stdout.contains("host=\(data)/run"), start.stdout)
+        let declare = try firebreak(["incident", "declare", "--data-dir", data, "--severity", "SEV-1", "--class", "corpus",
+                                     "--title", "Hub in docs", "--json"])
+        XCTAssertEqual(declare.status, 0, declare.stderr)
+        let id = try XCTUnwrap(declare.json?["id"] as? String)
+        XCTAssertEqual(try firebreak(["incident", "decide", id, "--data-dir", data, "--what", "quarantine doc-17",
+                                      "--why", "z = 9.4", "--not-taken", "rollback"]).status, 0)
+        XCTAssertEqual(try firebreak(["incident", "transition", id, "--data-dir", data, "--to", "contained",
+                                      "--reason", "quarantined"]).status, 0)
+        let refused = try firebreak(["incident", "transition", id, "--data-dir", data, "--to", "closed", "--reason", "skip"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("transition_not_allowed"), refused.stderr)
+        let verify = try firebreak(["incident", "verify", id, "--data-dir", data])
+        XCTAssertEqual(verify.status, 0, verify.stderr)
+        XCTAssertTrue(verify.stdout.contains("3 events, chain intact"), verify.stdout)
+        let markdown = try firebreak(["incident", "export", id, "--data-dir", data, "--format", "markdown"])
+        XCTAssertTrue(markdown.stdout.contains("**quarantine doc-17** because z = 9.4 (not taken: rollback)"), markdown.stdout)
+        let bundle = try firebreak(["incident", "export", id, "--data-dir", data])
+        XCTAssertEqual((bundle.json?["signature"] as? String)?.count, 128, bundle.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: data + "/incident-signing.key"))
     }
 }

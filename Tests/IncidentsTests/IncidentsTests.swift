@@ -113,3 +113,40 @@ final class TimelineChainTests: XCTestCase {
         XCTAssertThrowsError(try otherKey.verify())
     }
 }
+
+final class IncidentEntriesTests: XCTestCase {
+    func testDecisionsEvidenceActionsAndPostmortemAreChainedAndRendered() throws {
+        var (incident, timeline) = try Incident.declare(
+            id: "INC-000042", title: "Adversarial hub", severity: .sev1, taxonomyClass: .corpus, reporter: "hubscan",
+            detectedAt: Date(), collection: "docs", traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        try timeline.record(Decision(who: "ic", what: "quarantine doc-17", why: "z = 9.4", optionsNotTaken: ["rollback", "wait"]))
+        try timeline.record(Evidence(kind: "poisoned_document", sha256: String(repeating: "ab", count: 32),
+                                     location: "evidence/doc-17.json", summary: "text, embedding, scores"), actor: "ic")
+        let action = try timeline.addAction(title: "Screen ingests", owner: "retrieval", due: "2026-12-01",
+                                            verification: "replay the attack; screen z > 5", actor: "ic")
+        XCTAssertEqual(action.number, 1)
+        XCTAssertThrowsError(try timeline.closeAction(1, verificationEvidence: " ", actor: "ic")) {
+            XCTAssertEqual(($0 as? IncidentError)?.code, .actionNotVerified)
+        }
+        try timeline.closeAction(1, verificationEvidence: "replay run 2026-11-30: z = 11.2", actor: "retrieval")
+        XCTAssertThrowsError(try timeline.closeAction(1, verificationEvidence: "again", actor: "ic"))
+        XCTAssertThrowsError(try timeline.record(Evidence(kind: "x", sha256: "short", location: "l", summary: ""), actor: "ic"))
+        XCTAssertThrowsError(try timeline.addAction(title: "t", owner: "o", due: "soon", verification: "v", actor: "ic"))
+        try incident.transition(to: .contained, reason: "quarantined", actor: "ic", timeline: &timeline)
+        try timeline.record(Postmortem(summary: "A hub reached 3 % of queries.", failingLayer: "ingestion",
+                                       rootCause: "no ingest screen", evaluationGaps: "no hubness eval",
+                                       regressionCase: "tests/hub-replay"), actor: "ic")
+
+        XCTAssertTrue(timeline.verify().intact)
+        XCTAssertEqual(timeline.decisions.first?.optionsNotTaken, ["rollback", "wait"])
+        XCTAssertEqual(timeline.evidence.count, 1)
+        XCTAssertEqual(timeline.actions.first?.isClosed, true)
+        XCTAssertEqual(timeline.postmortem?.failingLayer, "ingestion")
+        let markdown = PostmortemDocument.markdown(incident, timeline)
+        for expected in ["# INC-000042: Adversarial hub", "## Root cause", "no ingest screen", "## Chronology",
+                         "4bf92f3577b34da6a3ce929d0e0e4736", "Hash chain intact", "**quarantine doc-17** because z = 9.4",
+                         "(not taken: rollback; wait)", "closed: replay run 2026-11-30: z = 11.2", "tests/hub-replay"] {
+            XCTAssertTrue(markdown.contains(expected), "missing \(expected)")
+        }
+    }
+}
