@@ -87,6 +87,17 @@ public struct Incident: Codable, Sendable, Equatable {
         if next == .contained { contained = true }
     }
 
+    /// Names the incident commander (or hands over to a new one) and records it.
+    public mutating func assignCommander(_ name: String, actor: String, at now: Date = Date(),
+                                         timeline: inout Timeline) throws(IncidentError) {
+        precondition(timeline.incidentID == id, "the timeline belongs to this incident")
+        guard !name.isEmpty else { throw IncidentError(.invalidInput, "a commander needs a name") }
+        guard status.isOpen else { throw IncidentError(.transitionNotAllowed, "\(id) is closed") }
+        try timeline.append(kind: "commander_assigned", actor: actor, at: now,
+                            payload: ["commander": name, "previous": commander ?? ""])
+        commander = name
+    }
+
     static func isValidTraceparent(_ value: String) -> Bool {
         value.range(of: "^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$", options: .regularExpression) != nil
             && !value.contains("-00000000000000000000000000000000-") && !value.contains("-0000000000000000-")

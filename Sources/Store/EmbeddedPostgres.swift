@@ -33,7 +33,12 @@ public struct EmbeddedPostgres: Sendable {
 
     /// libpq connection string for `user` (the superuser that owns the schema by default).
     public func conninfo(user: String = superuser, database: String = database) -> String {
-        "host=\(socketDirectory) port=5432 user=\(user) dbname=\(database) connect_timeout=10"
+        "host=\(Self.quoted(socketDirectory)) port=5432 user=\(Self.quoted(user)) dbname=\(Self.quoted(database)) connect_timeout=10"
+    }
+
+    /// A libpq conninfo value: single-quoted, with backslashes and quotes escaped.
+    static func quoted(_ value: String) -> String {
+        "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
     }
 
     /// `$XDG_DATA_HOME/firebreak` or `~/.local/share/firebreak`; `/var/lib/firebreak` for root,
@@ -85,7 +90,13 @@ public struct EmbeddedPostgres: Sendable {
         return (try? run(binaries + "/pg_ctl", ["-D", clusterDirectory, "status"])) != nil
     }
 
+    /// Unix socket paths are limited to 107 bytes (`sun_path`), including the socket file name.
+    static let socketPathBytesMax = 107 - ".s.PGSQL.5432".utf8.count - 1
+
     private func prepareFolder() throws(StoreError) {
+        guard socketDirectory.utf8.count <= Self.socketPathBytesMax else {
+            throw StoreError(.launcherFailed, "data folder path too long for a Unix socket (\(socketDirectory.utf8.count) bytes in \(socketDirectory); at most \(Self.socketPathBytesMax)); choose a shorter --data-dir")
+        }
         for folder in [dataDirectory, socketDirectory] {
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
@@ -111,7 +122,7 @@ public struct EmbeddedPostgres: Sendable {
 
         # Added by Firebreak: Unix socket only, in Firebreak's own folder.
         listen_addresses = ''
-        unix_socket_directories = '\(socketDirectory)'
+        unix_socket_directories = '\(socketDirectory.replacingOccurrences(of: "'", with: "''"))'
         unix_socket_permissions = 0700
 
         """

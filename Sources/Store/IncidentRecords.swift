@@ -74,6 +74,22 @@ public enum IncidentRecords {
         return timeline
     }
 
+    /// Names the incident commander; the row and the event change together.
+    public static func assignCommander(_ id: String, commander: String, actor: String,
+                                       on connection: Connection) throws -> Incident {
+        try connection.transaction { c in
+            guard try !c.query("SELECT 1 FROM incidents WHERE id = $1 FOR UPDATE", [.text(id)]).isEmpty else {
+                throw StoreError(.unknownReference, "no incident \(id)")
+            }
+            var (incident, timeline) = try load(id, on: c)
+            let known = timeline.events.count
+            try incident.assignCommander(commander, actor: actor, timeline: &timeline)
+            try insert(Array(timeline.events[known...]), on: c)
+            try c.query("UPDATE incidents SET commander = $2 WHERE id = $1", [.text(id), .text(commander)])
+            return incident
+        }
+    }
+
     /// The incident and its timeline, exactly as stored.
     public static func load(_ id: String, on connection: Connection) throws -> (Incident, Timeline) {
         guard let row = try connection.query("""

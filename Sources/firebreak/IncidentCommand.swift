@@ -9,7 +9,7 @@ struct IncidentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "incident",
         abstract: "Declare incidents, move them through their lifecycle, and verify or export their hash-chained timelines.",
-        subcommands: [Declare.self, Show.self, Timeline_.self, Transition.self, Decide.self, AddEvidence.self,
+        subcommands: [Declare.self, Show.self, Timeline_.self, Transition.self, Assign.self, Decide.self, AddEvidence.self,
                       Action.self, PostmortemCommand.self, Verify.self, Export.self]
     )
 
@@ -231,6 +231,21 @@ struct IncidentCommand: ParsableCommand {
                 }
             }
             print("\(id): postmortem recorded")
+        }
+    }
+
+    struct Assign: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Name the incident commander (or hand over).")
+        @OptionGroup var database: DatabaseOptions
+        @Argument var id: String
+        @Option(help: "The new incident commander.") var commander: String
+        @Option(help: "Who.") var actor: String = NSUserName()
+
+        func run() throws {
+            let incident = try database.withConnection {
+                try IncidentRecords.assignCommander(id, commander: commander, actor: actor, on: $0)
+            }
+            print("\(incident.id): commander is \(incident.commander ?? "")")
         }
     }
 }

@@ -179,7 +179,7 @@ final class FirebreakCLITests: XCTestCase {
         }
         let start = try firebreak(["db", "start", "--data-dir", data])
         XCTAssertEqual(start.status, 0, start.stderr)
-        XCTAssertTrue(start.stdout.contains("host=\(data)/run"), start.stdout)
+        XCTAssertTrue(start.stdout.contains("host='\(data)/run'"), start.stdout)
         let declare = try firebreak(["incident", "declare", "--data-dir", data, "--severity", "SEV-1", "--class", "corpus",
                                      "--title", "Hub in docs", "--json"])
         XCTAssertEqual(declare.status, 0, declare.stderr)

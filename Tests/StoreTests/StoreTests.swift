@@ -238,10 +238,12 @@ final class IncidentRecordTests: XCTestCase {
         XCTAssertEqual(contained.status, .mitigated)
         XCTAssertTrue(contained.contained)
         XCTAssertThrowsError(try IncidentRecords.transition(declared.id, to: .closed, reason: "skip", actor: "ic", on: owner))
+        XCTAssertEqual(try IncidentRecords.assignCommander(declared.id, commander: "alice", actor: "ops", on: owner).commander, "alice")
         let (loaded, timeline) = try IncidentRecords.load(declared.id, on: owner)
         XCTAssertEqual(loaded.status, .mitigated)
         XCTAssertEqual(loaded.detectedAt, declared.detectedAt)
-        XCTAssertEqual(timeline.events.count, 3)
+        XCTAssertEqual(loaded.commander, "alice")
+        XCTAssertEqual(timeline.events.map(\.kind), ["declared", "transitioned", "transitioned", "commander_assigned"])
         XCTAssertTrue(timeline.verify().intact, "\(timeline.verify())")
 
         // Each tamper on its own fresh incident; verification names the first bad event.
