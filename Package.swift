@@ -21,6 +21,7 @@ let package = Package(
     products: [
         .executable(name: "firebreak", targets: ["firebreak"]),
         .library(name: "VectorMath", targets: ["VectorMath"]),
+        .library(name: "Diagnostics", targets: ["Diagnostics"]),
         .library(name: "DurableFile", targets: ["DurableFile"]),
         .library(name: "HNSW", targets: ["HNSW"]),
         .library(name: "Lexical", targets: ["Lexical"]),
@@ -42,14 +43,16 @@ let package = Package(
         // Tiny C helpers Swift cannot express: prefetch, per-node spin locks, CRC-32C.
         .target(name: "CFirebreakSupport", cSettings: fastC),
 
-        .target(name: "VectorMath", dependencies: ["CBLAS", "CFirebreakSupport"],
+        // The shape every module's typed error shares (CodedError<Code>).
+        .target(name: "Diagnostics"),
+        .target(name: "VectorMath", dependencies: ["Diagnostics", "CBLAS", "CFirebreakSupport"],
                 swiftSettings: fastMath, linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "DurableFile", dependencies: ["CFirebreakSupport"]),
-        .target(name: "HNSW", dependencies: ["VectorMath", "DurableFile", "CFirebreakSupport"],
+        .target(name: "HNSW", dependencies: ["Diagnostics", "VectorMath", "DurableFile", "CFirebreakSupport"],
                 swiftSettings: fastMath),
-        .target(name: "Lexical", dependencies: ["VectorMath", "DurableFile"], swiftSettings: fastMath),
-        .target(name: "HubScan", dependencies: ["VectorMath"], swiftSettings: fastMath),
-        .target(name: "Incidents", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Lexical", dependencies: ["Diagnostics", "VectorMath", "DurableFile"], swiftSettings: fastMath),
+        .target(name: "HubScan", dependencies: ["Diagnostics", "VectorMath"], swiftSettings: fastMath),
+        .target(name: "Incidents", dependencies: ["Diagnostics", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Snapshots", dependencies: ["DurableFile", .product(name: "Crypto", package: "swift-crypto")]),
         // The migrations (sql/migrations links here) ship as a resource bundle.
         .target(name: "Store", dependencies: ["CLibPQ", "Incidents", "Snapshots", .product(name: "Crypto", package: "swift-crypto")],

@@ -22,29 +22,22 @@
 // compaction) need exclusive access, which the owner (the Engine's actor) provides; inside
 // one `add` call the build itself runs on all cores with per-node spin locks.
 
+@_exported import Diagnostics
+
 /// The one error type of the HNSW module. Switch on `code`, never on `message`.
-public struct HNSWError: Error, Equatable, CustomStringConvertible, Sendable {
-    public enum Code: String, Sendable {
-        case dimensionMismatch = "dimension_mismatch"
-        case nonFiniteValue = "non_finite_value"
-        case zeroVector = "zero_vector"
-        case invalidK = "invalid_k"
-        case invalidParameter = "invalid_parameter"
-        case duplicateLabel = "duplicate_label"
-        case unknownLabel = "unknown_label"
-        case capacityExceeded = "capacity_exceeded"
-        case fileCorrupted = "file_corrupted"
-        case fileTruncated = "file_truncated"
-        case unsupportedVersion = "unsupported_version"
-        case io = "io_error"
-    }
-    public let code: Code
-    public let message: String
+public typealias HNSWError = CodedError<HNSWErrorCode>
 
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { "\(code.rawValue): \(message)" }
+public enum HNSWErrorCode: String, ErrorCode {
+    case dimensionMismatch = "dimension_mismatch"
+    case nonFiniteValue = "non_finite_value"
+    case zeroVector = "zero_vector"
+    case invalidK = "invalid_k"
+    case invalidParameter = "invalid_parameter"
+    case duplicateLabel = "duplicate_label"
+    case unknownLabel = "unknown_label"
+    case capacityExceeded = "capacity_exceeded"
+    case fileCorrupted = "file_corrupted"
+    case fileTruncated = "file_truncated"
+    case unsupportedVersion = "unsupported_version"
+    case io = "io_error"
 }

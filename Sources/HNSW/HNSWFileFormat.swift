@@ -1,3 +1,5 @@
+import DurableFile
+
 /// The HNSW index file, version 1. All integers little-endian; every section starts at a
 /// 64-byte boundary so the file can be memory-mapped and read in place.
 ///
@@ -32,11 +34,12 @@
 /// A reader refuses a file whose magic, version, sizes, checksum or graph structure do not
 /// verify, naming the problem.
 enum HNSWFileFormat {
-    static let magic: [UInt8] = Array("FBHNSW".utf8) + [0, 1]
-    static let footerMagic: [UInt8] = Array("FBHNSEND".utf8)
     static let version: UInt32 = 1
     static let headerBytes = 128
-    static let footerBytes = 16
+    static let envelope = FileEnvelope(magic: Array("FBHNSW".utf8) + [0, 1], footerMagic: Array("FBHNSEND".utf8),
+                                       version: version, headerBytes: headerBytes, name: "Firebreak HNSW file")
+    static var magic: [UInt8] { envelope.magic }
+    static let footerBytes = FileEnvelope.footerBytes
     static let alignment = 64
 
     static func aligned(_ offset: Int) -> Int { (offset + alignment - 1) / alignment * alignment }

@@ -1,4 +1,3 @@
-import CFirebreakSupport
 import DurableFile
 import VectorMath
 
@@ -41,11 +40,7 @@ extension HNSWIndex {
             try writer.write(UnsafeRawBufferPointer(start: storage.upperLinks[node]!, count: words * 4))
         }
         try writer.pad(to: layout.footer)
-        var footer = [UInt8]()
-        withUnsafeBytes(of: writer.crc.littleEndian) { footer += $0 }
-        withUnsafeBytes(of: HNSWFileFormat.version.littleEndian) { footer += $0 }
-        footer += HNSWFileFormat.footerMagic
-        try writer.write(footer, checksummed: false)
+        try HNSWFileFormat.envelope.appendFooter(to: &writer)
         assert(writer.bytesWritten == layout.fileBytes, "file size disagrees with its layout")
         try writer.commit()
         return layout.fileBytes
@@ -81,31 +76,16 @@ extension HNSWIndex {
         return index
     }
 
-    /// Checks magic, version, footer and checksum, then decodes the header.
+    /// Checks size, magic, version, footer and checksum, then decodes the header.
     private static func verifiedHeader(_ raw: UnsafeRawBufferPointer, path: String) throws(HNSWError) -> HNSWFileFormat.Header {
-        let minimum = HNSWFileFormat.headerBytes + HNSWFileFormat.footerBytes
-        guard raw.count >= minimum else {
-            throw HNSWError(.fileTruncated, "\(path): \(raw.count) bytes is shorter than a header and footer (\(minimum))")
-        }
-        guard Array(raw[0..<8]) == HNSWFileFormat.magic else {
-            throw HNSWError(.fileCorrupted, "\(path): not a Firebreak HNSW file (bad magic)")
-        }
-        let version = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
-        guard version == HNSWFileFormat.version else {
-            throw HNSWError(.unsupportedVersion, "\(path): format version \(version); this build reads version \(HNSWFileFormat.version)")
-        }
-        let footer = raw.count - HNSWFileFormat.footerBytes
-        guard Array(raw[(footer + 8)..<(footer + 16)]) == HNSWFileFormat.footerMagic else {
-            throw HNSWError(.fileTruncated, "\(path): footer missing (file truncated or not fully written)")
-        }
-        let footerVersion = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: footer + 4, as: UInt32.self))
-        guard footerVersion == version else {
-            throw HNSWError(.fileCorrupted, "\(path): footer version \(footerVersion) disagrees with header version \(version)")
-        }
-        let stored = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: footer, as: UInt32.self))
-        let computed = fb_crc32c(0, raw.baseAddress, footer)
-        guard stored == computed else {
-            throw HNSWError(.fileCorrupted, "\(path): checksum mismatch (stored \(stored), computed \(computed))")
+        if let problem = HNSWFileFormat.envelope.problem(in: raw) {
+            let code: HNSWError.Code
+            switch problem.kind {
+            case .truncated: code = .fileTruncated
+            case .corrupted: code = .fileCorrupted
+            case .unsupportedVersion: code = .unsupportedVersion
+            }
+            throw HNSWError(code, "\(path): \(HNSWFileFormat.envelope.explain(problem))")
         }
         return HNSWFileFormat.Header(decoding: raw)
     }

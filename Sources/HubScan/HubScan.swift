@@ -14,21 +14,14 @@
 // - hit totals equal queries × k (every top-k slot is counted exactly once);
 // - flagged rows are sorted by combined score, highest first.
 
+@_exported import Diagnostics
+
 /// The one error type of HubScan. Switch on `code`, never on `message`.
-public struct HubScanError: Error, Equatable, CustomStringConvertible, Sendable {
-    public enum Code: String, Sendable {
-        case invalidParameter = "invalid_parameter"
-        case dimensionMismatch = "dimension_mismatch"
-        case emptyCollection = "empty_collection"
-        case nonFiniteValue = "non_finite_value"
-    }
-    public let code: Code
-    public let message: String
+public typealias HubScanError = CodedError<HubScanErrorCode>
 
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { "\(code.rawValue): \(message)" }
+public enum HubScanErrorCode: String, ErrorCode {
+    case invalidParameter = "invalid_parameter"
+    case dimensionMismatch = "dimension_mismatch"
+    case emptyCollection = "empty_collection"
+    case nonFiniteValue = "non_finite_value"
 }

@@ -13,24 +13,16 @@
 // - Sequence numbers are 1, 2, 3, … without gaps.
 // - An incident's status only moves along `IncidentStatus.allowedNext`.
 
+@_exported import Diagnostics
+
 /// The one error type of Incidents.
-public struct IncidentError: Error, Equatable, CustomStringConvertible, Sendable {
-    public enum Code: String, Sendable {
-        case invalidInput = "invalid_input"
-        case transitionNotAllowed = "transition_not_allowed"
-        case actionNotVerified = "action_not_verified"
-        case signatureInvalid = "signature_invalid"
-    }
+public typealias IncidentError = CodedError<IncidentErrorCode>
 
-    public let code: Code
-    public let message: String
-
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { "\(code.rawValue): \(message)" }
+public enum IncidentErrorCode: String, ErrorCode {
+    case invalidInput = "invalid_input"
+    case transitionNotAllowed = "transition_not_allowed"
+    case actionNotVerified = "action_not_verified"
+    case signatureInvalid = "signature_invalid"
 }
 
 /// How bad it is, as the runbooks grade it.

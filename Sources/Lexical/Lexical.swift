@@ -20,30 +20,23 @@
 // Concurrency: searches may run concurrently with each other; mutations need exclusive
 // access, which the owner (the Engine's actor) provides.
 
+@_exported import Diagnostics
+
 /// The one error type of the Lexical module. Switch on `code`, never on `message`.
-public struct LexicalError: Error, Equatable, CustomStringConvertible, Sendable {
-    public enum Code: String, Sendable {
-        case invalidUTF8 = "invalid_utf8"
-        case queryTooLong = "query_too_long"
-        case documentTooLong = "document_too_long"
-        case invalidK = "invalid_k"
-        case invalidParameter = "invalid_parameter"
-        case duplicateLabel = "duplicate_label"
-        case unknownLabel = "unknown_label"
-        case capacityExceeded = "capacity_exceeded"
-        case analyzerMismatch = "analyzer_mismatch"
-        case fileCorrupted = "file_corrupted"
-        case fileTruncated = "file_truncated"
-        case unsupportedVersion = "unsupported_version"
-        case io = "io_error"
-    }
-    public let code: Code
-    public let message: String
+public typealias LexicalError = CodedError<LexicalErrorCode>
 
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { "\(code.rawValue): \(message)" }
+public enum LexicalErrorCode: String, ErrorCode {
+    case invalidUTF8 = "invalid_utf8"
+    case queryTooLong = "query_too_long"
+    case documentTooLong = "document_too_long"
+    case invalidK = "invalid_k"
+    case invalidParameter = "invalid_parameter"
+    case duplicateLabel = "duplicate_label"
+    case unknownLabel = "unknown_label"
+    case capacityExceeded = "capacity_exceeded"
+    case analyzerMismatch = "analyzer_mismatch"
+    case fileCorrupted = "file_corrupted"
+    case fileTruncated = "file_truncated"
+    case unsupportedVersion = "unsupported_version"
+    case io = "io_error"
 }

@@ -1,3 +1,5 @@
+import DurableFile
+
 /// The on-disk format of a `LexicalIndex`, version 1. All integers little-endian.
 ///
 /// ```
@@ -22,11 +24,12 @@
 /// rebuilds the in-memory index and runs the full integrity check. Any failure is a typed
 /// error naming the file and the problem; nothing from a refused file is served.
 enum LexicalFileFormat {
-    static let magic = Array("FBLEXIDX".utf8)
-    static let footerMagic = Array("FBLEXEND".utf8)
     static let version: UInt32 = 1
     static let headerBytes = 64
-    static let footerBytes = 16
+    static let envelope = FileEnvelope(magic: Array("FBLEXIDX".utf8), footerMagic: Array("FBLEXEND".utf8),
+                                       version: version, headerBytes: headerBytes, name: "Firebreak lexical index")
+    static var magic: [UInt8] { envelope.magic }
+    static let footerBytes = FileEnvelope.footerBytes
     /// A term longer than this in a file is corruption (the analyzer never makes one).
     static let termBytesMax = 4 * Analyzer.tokenScalarsMax
 }

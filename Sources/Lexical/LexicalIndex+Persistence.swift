@@ -28,11 +28,7 @@ extension LexicalIndex {
         do {
             var writer = try AtomicFileWriter(path: path)
             try writer.write(out.bytes)
-            var footer = ByteWriter()
-            footer.append(writer.crc)
-            footer.append(LexicalFileFormat.version)
-            footer.append(bytes: LexicalFileFormat.footerMagic)
-            try writer.write(footer.bytes, checksummed: false)
+            try LexicalFileFormat.envelope.appendFooter(to: &writer)
             let size = writer.bytesWritten
             try writer.commit()
             return size
@@ -87,27 +83,16 @@ extension LexicalIndex {
 
     /// Size, magic, version, footer and checksum. Returns where the footer starts.
     private static func verifiedBody(_ raw: UnsafeRawBufferPointer, path: String) throws(LexicalError) -> Int {
-        let minimum = LexicalFileFormat.headerBytes + LexicalFileFormat.footerBytes
-        guard raw.count >= minimum else {
-            throw LexicalError(.fileTruncated, "\(path): \(raw.count) bytes, shorter than an empty index (\(minimum))")
+        if let problem = LexicalFileFormat.envelope.problem(in: raw) {
+            let code: LexicalError.Code
+            switch problem.kind {
+            case .truncated: code = .fileTruncated
+            case .corrupted: code = .fileCorrupted
+            case .unsupportedVersion: code = .unsupportedVersion
+            }
+            throw LexicalError(code, "\(path): \(LexicalFileFormat.envelope.explain(problem))")
         }
-        guard Array(raw[0..<8]) == LexicalFileFormat.magic else {
-            throw LexicalError(.fileCorrupted, "\(path): not a Firebreak lexical index (bad magic)")
-        }
-        let version = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self))
-        guard version == LexicalFileFormat.version else {
-            throw LexicalError(.unsupportedVersion, "\(path): format version \(version); this build reads version \(LexicalFileFormat.version)")
-        }
-        let footer = raw.count - LexicalFileFormat.footerBytes
-        guard Array(raw[(footer + 8)..<raw.count]) == LexicalFileFormat.footerMagic else {
-            throw LexicalError(.fileTruncated, "\(path): footer missing (file truncated or not fully written)")
-        }
-        let stored = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: footer, as: UInt32.self))
-        let computed = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<footer]))
-        guard stored == computed else {
-            throw LexicalError(.fileCorrupted, "\(path): checksum mismatch (stored \(stored), computed \(computed))")
-        }
-        return footer
+        return raw.count - LexicalFileFormat.footerBytes
     }
 
     private static func decodeHeader(_ reader: inout ByteReader) throws(LexicalError) -> LexicalIndex {

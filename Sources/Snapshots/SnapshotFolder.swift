@@ -127,8 +127,8 @@ public struct SnapshotFolder: Sendable {
         guard names.count <= filesMax else { throw SnapshotError(.invalidInput, "\(names.count) files; the limit is \(filesMax)") }
         return try names.map { name in
             var isFolder: ObjCBool = false
-            FileManager.default.fileExists(atPath: folder + "/" + name, isDirectory: &isFolder)
-            guard isSafeName(name), !isFolder.boolValue else {
+            guard isSafeName(name), FileManager.default.fileExists(atPath: folder + "/" + name, isDirectory: &isFolder),
+                  !isFolder.boolValue else {
                 throw SnapshotError(.invalidInput, "a snapshot holds regular files only", file: name)
             }
             try fsync(path: folder + "/" + name)

@@ -28,66 +28,58 @@ public enum IncidentRecords {
         }
     }
 
-    /// Moves an incident along its lifecycle (row locked for the change) and records the event.
+    /// Moves an incident along its lifecycle and records the event.
     public static func transition(_ id: String, to status: IncidentStatus, reason: String, actor: String,
                                   on connection: Connection) throws -> Incident {
         try connection.transaction { c in
-            guard try !c.query("SELECT 1 FROM incidents WHERE id = $1 FOR UPDATE", [.text(id)]).isEmpty else {
-                throw StoreError(.unknownReference, "no incident \(id)")
-            }
-            var (incident, timeline) = try load(id, on: c)
-            let known = timeline.events.count
-            try incident.transition(to: status, reason: reason, actor: actor, timeline: &timeline)
-            try insert(Array(timeline.events[known...]), on: c)
-            try c.query("UPDATE incidents SET status = $2, contained = $3 WHERE id = $1",
-                        [.text(id), .text(incident.status.rawValue), .boolean(incident.contained)])
-            return incident
+            try change(id, on: c) { incident, timeline in
+                try incident.transition(to: status, reason: reason, actor: actor, timeline: &timeline)
+            }.0
         }
-    }
-
-    /// Records entries on an open incident (decisions, evidence, action items, postmortem):
-    /// `body` appends to the timeline; the new events are stored in one transaction, with the
-    /// incident row locked so that concurrent writers chain one after the other.
-    public static func record(_ id: String, on connection: Connection,
-                              _ body: (inout Timeline) throws -> Void) throws -> Timeline {
-        try connection.transaction { c in try recordInTransaction(id, on: c, body) }
-    }
-
-    @discardableResult
-    static func appendEvent(_ id: String, kind: String, actor: String, payload: [String: String],
-                            on connection: Connection) throws -> Timeline {
-        try recordInTransaction(id, on: connection) { try $0.append(kind: kind, actor: actor, payload: payload) }
-    }
-
-    private static func recordInTransaction(_ id: String, on connection: Connection,
-                                            _ body: (inout Timeline) throws -> Void) throws -> Timeline {
-        guard let row = try connection.query("SELECT status FROM incidents WHERE id = $1 FOR UPDATE", [.text(id)]).first else {
-            throw StoreError(.unknownReference, "no incident \(id)")
-        }
-        guard try row.string("status") != IncidentStatus.closed.rawValue else {
-            throw StoreError(.invalidInput, "incident \(id) is closed; open a new one")
-        }
-        var (_, timeline) = try load(id, on: connection)
-        let known = timeline.events.count
-        try body(&timeline)
-        try insert(Array(timeline.events[known...]), on: connection)
-        return timeline
     }
 
     /// Names the incident commander; the row and the event change together.
     public static func assignCommander(_ id: String, commander: String, actor: String,
                                        on connection: Connection) throws -> Incident {
         try connection.transaction { c in
-            guard try !c.query("SELECT 1 FROM incidents WHERE id = $1 FOR UPDATE", [.text(id)]).isEmpty else {
-                throw StoreError(.unknownReference, "no incident \(id)")
-            }
-            var (incident, timeline) = try load(id, on: c)
-            let known = timeline.events.count
-            try incident.assignCommander(commander, actor: actor, timeline: &timeline)
-            try insert(Array(timeline.events[known...]), on: c)
-            try c.query("UPDATE incidents SET commander = $2 WHERE id = $1", [.text(id), .text(commander)])
-            return incident
+            try change(id, on: c) { incident, timeline in
+                try incident.assignCommander(commander, actor: actor, timeline: &timeline)
+            }.0
         }
+    }
+
+    /// Records entries on an open incident (decisions, evidence, action items, postmortem):
+    /// `body` appends to the timeline, and the new events are stored in one transaction.
+    public static func record(_ id: String, on connection: Connection,
+                              _ body: (inout Timeline) throws -> Void) throws -> Timeline {
+        try connection.transaction { c in try change(id, on: c) { _, timeline in try body(&timeline) }.1 }
+    }
+
+    /// Appends one event; for other Store records (quarantine) inside their own transaction.
+    static func appendEvent(_ id: String, kind: String, actor: String, payload: [String: String],
+                            on connection: Connection) throws {
+        _ = try change(id, on: connection) { _, timeline in
+            try timeline.append(kind: kind, actor: actor, payload: payload)
+        }
+    }
+
+    /// The one way an incident changes, inside the caller's transaction: lock its row (so
+    /// concurrent writers chain one after the other), refuse a closed incident, let `body`
+    /// change the model, store the new events and the row's mutable fields.
+    private static func change(_ id: String, on connection: Connection,
+                               _ body: (inout Incident, inout Timeline) throws -> Void) throws -> (Incident, Timeline) {
+        guard try !connection.query("SELECT 1 FROM incidents WHERE id = $1 FOR UPDATE", [.text(id)]).isEmpty else {
+            throw StoreError(.unknownReference, "no incident \(id)")
+        }
+        var (incident, timeline) = try load(id, on: connection)
+        guard incident.status.isOpen else { throw StoreError(.invalidInput, "incident \(id) is closed; open a new one") }
+        let known = timeline.events.count
+        try body(&incident, &timeline)
+        try insert(Array(timeline.events[known...]), on: connection)
+        try connection.query("UPDATE incidents SET status = $2, contained = $3, commander = $4 WHERE id = $1",
+                             [.text(id), .text(incident.status.rawValue), .boolean(incident.contained),
+                              incident.commander.map(SQLValue.text) ?? .null])
+        return (incident, timeline)
     }
 
     /// The incident and its timeline, exactly as stored.

@@ -13,22 +13,15 @@
 // - A `Matrix` always holds exactly `rows * dimension` finite-or-not floats; finiteness is
 //   checked by `Matrix.validateFinite()` at the edges, never inside kernels.
 
+@_exported import Diagnostics
+
 /// The one error type of VectorMath. Codes are stable; messages are for humans.
-public struct VectorMathError: Error, Equatable, CustomStringConvertible, Sendable {
-    public enum Code: String, Sendable {
-        case dimensionMismatch = "dimension_mismatch"
-        case nonFiniteValue = "non_finite_value"
-        case invalidArgument = "invalid_argument"
-        case zeroVector = "zero_vector"
-        case blasUnavailable = "blas_unavailable"
-    }
-    public let code: Code
-    public let message: String
+public typealias VectorMathError = CodedError<VectorMathErrorCode>
 
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { "\(code.rawValue): \(message)" }
+public enum VectorMathErrorCode: String, ErrorCode {
+    case dimensionMismatch = "dimension_mismatch"
+    case nonFiniteValue = "non_finite_value"
+    case invalidArgument = "invalid_argument"
+    case zeroVector = "zero_vector"
+    case blasUnavailable = "blas_unavailable"
 }
