@@ -29,10 +29,16 @@ let package = Package(
         .library(name: "Store", targets: ["Store"]),
         .library(name: "Snapshots", targets: ["Snapshots"]),
         .library(name: "Incidents", targets: ["Incidents"]),
+        .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Server", targets: ["Server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // System libraries: headers from libblas-dev / libpq-dev. At run time libblas.so.3
@@ -57,8 +63,20 @@ let package = Package(
         // The migrations (sql/migrations links here) ship as a resource bundle.
         .target(name: "Store", dependencies: ["CLibPQ", "Incidents", "Snapshots", .product(name: "Crypto", package: "swift-crypto")],
                 resources: [.copy("Migrations")]),
+        // Each collection's live state: tenant partitions of HNSW + BM25 with quarantine filters.
+        .target(name: "Engine", dependencies: ["VectorMath", "HNSW", "Lexical", "Store", "Incidents",
+                                               .product(name: "Crypto", package: "swift-crypto")]),
+        // The HTTP API on Hummingbird 2; the client the CLI commands use.
+        .target(name: "Server", dependencies: ["Engine", "Store", "Incidents", "Lexical", "VectorMath",
+                                               .product(name: "Hummingbird", package: "hummingbird"),
+                                               .product(name: "Metrics", package: "swift-metrics"),
+                                               .product(name: "Prometheus", package: "swift-prometheus"),
+                                               .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                               .product(name: "Crypto", package: "swift-crypto")],
+                resources: [.copy("openapi.json")]),
         .executableTarget(name: "firebreak",
-                          dependencies: ["VectorMath", "HNSW", "Lexical", "HubScan", "Store", "Snapshots", "Incidents", .product(name: "Crypto", package: "swift-crypto"),
+                          dependencies: ["VectorMath", "HNSW", "Lexical", "HubScan", "Store", "Snapshots", "Incidents",
+                                         "Engine", "Server", .product(name: "Crypto", package: "swift-crypto"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: fastMath),
 
@@ -70,6 +88,9 @@ let package = Package(
         .testTarget(name: "IncidentsTests", dependencies: ["Incidents", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "DurableFile"]),
         .testTarget(name: "HubScanTests", dependencies: ["HubScan", "VectorMath"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Store"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Store",
+                                                        .product(name: "AsyncHTTPClient", package: "async-http-client")]),
         // Runs the built executable; depending on it makes SwiftPM build it first.
         .testTarget(name: "FirebreakCLITests", dependencies: ["firebreak"]),
     ]

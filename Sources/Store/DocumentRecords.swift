@@ -60,11 +60,13 @@ public enum DocumentRecords {
 
     /// Inserts `records` into `collectionID` in one transaction; returns their row ids.
     /// An unknown tenant is `unknown_reference`; a duplicate id is `constraint_violation`.
+    /// With `createTenants`, tenants not yet known are created in the same transaction.
     public static func insert(_ records: [DocumentRecord], collectionID: Int64, dimension: Int,
-                              on connection: Connection) throws -> [Int64] {
+                              createTenants: Bool = false, on connection: Connection) throws -> [Int64] {
         try validate(records, dimension: dimension)
         return try connection.transaction { c in
-            try records.map { record in
+            if createTenants { try CollectionRecords.ensureTenants(records.map(\.tenant), on: c) }
+            return try records.map { record in
                 let digest = Array(SHA256.hash(data: Data(record.text.utf8)))
                 let vector = "{" + record.embedding.map { "\($0)" }.joined(separator: ",") + "}"
                 do {
@@ -79,6 +81,92 @@ public enum DocumentRecords {
                     throw StoreError(.unknownReference, "document \"\(record.externalID)\": unknown tenant \"\(record.tenant)\" or collection \(collectionID)", sqlstate: error.sqlstate)
                 }
             }
+        }
+    }
+}
+
+/// A stored document as a reader sees it.
+public struct StoredDocument: Sendable, Equatable {
+    public var rowID: Int64
+    public var record: DocumentRecord
+    public var contentSHA256: String
+    public var ingestedAt: String
+}
+
+extension DocumentRecords {
+    /// Reads one live document *as the reader role*, with `tenant` as the row-level-security
+    /// tenant: a document of another tenant, a deleted one or a quarantined one is nil,
+    /// whatever the caller believed.
+    public static func fetch(rowID: Int64, tenant: String, on connection: Connection) throws -> StoredDocument? {
+        try connection.transaction(settings: ["role": "firebreak_reader", "firebreak.tenant": tenant]) { c in
+            guard let row = try c.query("""
+                SELECT id, tenant, external_id, text, embedding::text AS embedding, metadata::text AS metadata, source,
+                       encode(content_sha256, 'hex') AS sha,
+                       to_char(ingested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ingested_at
+                FROM documents WHERE id = $1
+                """, [.integer(rowID)]).first else { return nil }
+            let record = DocumentRecord(tenant: try row.string("tenant"), externalID: try row.string("external_id"),
+                                        text: try row.string("text"), embedding: try parseVector(row.string("embedding")),
+                                        metadataJSON: try row.string("metadata"), source: try row.optionalString("source"))
+            return StoredDocument(rowID: try row.integer("id"), record: record, contentSHA256: try row.string("sha"),
+                                  ingestedAt: try row.string("ingested_at"))
+        }
+    }
+
+    /// Marks a document deleted. A document under an active quarantine is kept (it is
+    /// evidence): `invalid_input`. Returns false when no live document had that row id.
+    public static func markDeleted(rowID: Int64, collectionID: Int64, on connection: Connection) throws -> Bool {
+        try connection.transaction { c in
+            if !(try c.query("SELECT 1 FROM quarantine_entries WHERE document_id = $1 AND released_at IS NULL",
+                             [.integer(rowID)]).isEmpty) {
+                throw StoreError(.invalidInput, "document \(rowID) is under quarantine; release it before deleting it")
+            }
+            return !(try c.query("""
+                UPDATE documents SET deleted_at = now() WHERE id = $1 AND collection_id = $2 AND deleted_at IS NULL RETURNING id
+                """, [.integer(rowID), .integer(collectionID)]).isEmpty)
+        }
+    }
+
+    /// Every live document of a collection (what the engine loads at start-up), by row id.
+    public static func loadLive(collectionID: Int64, on connection: Connection) throws -> [(rowID: Int64, record: DocumentRecord)] {
+        try connection.query("""
+            SELECT id, tenant, external_id, text, embedding::text AS embedding
+            FROM documents WHERE collection_id = $1 AND deleted_at IS NULL ORDER BY id
+            """, [.integer(collectionID)]).map { row in
+            (try row.integer("id"), DocumentRecord(tenant: try row.string("tenant"), externalID: try row.string("external_id"),
+                                                   text: try row.string("text"),
+                                                   embedding: try parseVector(row.string("embedding"))))
+        }
+    }
+
+    /// Parses PostgreSQL's text form of a `real[]`: `{1,2.5,-3e-05}`.
+    static func parseVector(_ text: String) throws(StoreError) -> [Float] {
+        guard text.hasPrefix("{"), text.hasSuffix("}") else {
+            throw StoreError(.decodingFailed, "embedding is not an array literal")
+        }
+        var values: [Float] = []
+        for part in text.utf8.dropFirst().dropLast().split(separator: UInt8(ascii: ",")) {
+            guard let value = Float(Substring(decoding: part, as: UTF8.self)) else {
+                throw StoreError(.decodingFailed, "embedding has a component that is not a number")
+            }
+            values.append(value)
+        }
+        return values
+    }
+}
+
+extension DocumentRecords {
+    /// Documents of a collection by row id, as the owner sees them (for evidence capture).
+    public static func load(rowIDs: [Int64], collectionID: Int64, on connection: Connection) throws
+        -> [(rowID: Int64, record: DocumentRecord)] {
+        try connection.query("""
+            SELECT id, tenant, external_id, text, embedding::text AS embedding, metadata::text AS metadata
+            FROM documents WHERE collection_id = $1 AND id = ANY($2::bigint[]) ORDER BY id
+            """, [.integer(collectionID), .text("{" + rowIDs.map(String.init).joined(separator: ",") + "}")]).map { row in
+            (try row.integer("id"), DocumentRecord(tenant: try row.string("tenant"), externalID: try row.string("external_id"),
+                                                   text: try row.string("text"),
+                                                   embedding: try parseVector(row.string("embedding")),
+                                                   metadataJSON: try row.string("metadata")))
         }
     }
 }

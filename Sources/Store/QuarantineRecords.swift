@@ -12,8 +12,14 @@ public enum QuarantineRecords {
     /// Documents already under an active quarantine are left as they are. Returns the
     /// document ids newly quarantined. An id that is not a document of the collection is
     /// `unknown_reference` and nothing is written.
+    ///
+    /// `evidence` holds, per document, a JSON object captured before the mutation (text,
+    /// hashes, scores), stored on its entry; `evidencePayload` adds fields (a digest of that
+    /// evidence) to the incident event, so the timeline's hash chain covers it.
     public static func quarantine(_ documentIDs: [Int64], collectionID: Int64, incidentID: String, reason: String,
-                                  scoresJSON: String = "{}", actor: String, on connection: Connection) throws -> [Int64] {
+                                  scoresJSON: String = "{}", evidence: [Int64: String] = [:],
+                                  evidencePayload: [String: String] = [:], actor: String,
+                                  on connection: Connection) throws -> [Int64] {
         let unique = try validated(documentIDs, reason: reason)
         return try connection.transaction { c in
             try requireDocuments(unique, of: collectionID, on: c)
@@ -24,12 +30,13 @@ public enum QuarantineRecords {
                     VALUES ($1, $2, $3, $4, $5::jsonb, $6)
                     ON CONFLICT (document_id) WHERE released_at IS NULL DO NOTHING
                     RETURNING document_id
-                    """, [.integer(document), .integer(collectionID), .text(incidentID), .text(reason), .text(scoresJSON),
-                          .text(actor)])
+                    """, [.integer(document), .integer(collectionID), .text(incidentID), .text(reason),
+                          .text(evidence[document] ?? scoresJSON), .text(actor)])
                 if let row = rows.first { added.append(try row.integer("document_id")) }
             }
             let payload = ["collection_id": String(collectionID), "documents": added.map(String.init).joined(separator: ","),
                            "already_quarantined": String(unique.count - added.count), "reason": reason]
+                .merging(evidencePayload) { kept, _ in kept }
             try IncidentRecords.appendEvent(incidentID, kind: "quarantined", actor: actor, payload: payload, on: c)
             try c.notify(channel, payload: #"{"action":"quarantine","collection_id":\#(collectionID),"documents":[\#(added.map(String.init).joined(separator: ","))]}"#)
             return added
@@ -83,6 +90,35 @@ public enum QuarantineRecords {
             .map { try $0.integer("id") })
         if let missing = ids.first(where: { !found.contains($0) }) {
             throw StoreError(.unknownReference, "document \(missing) is not in collection \(collectionID)")
+        }
+    }
+}
+
+/// An active quarantine entry, with the document it withholds.
+public struct QuarantineEntry: Sendable, Equatable {
+    public var documentID: Int64
+    public var externalID: String
+    public var tenant: String
+    public var incidentID: String
+    public var reason: String
+    public var quarantinedBy: String
+    public var quarantinedAt: String
+}
+
+extension QuarantineRecords {
+    /// Active entries of a collection, oldest first; with `tenant`, only that tenant's.
+    public static func entries(collectionID: Int64, tenant: String? = nil, on connection: Connection) throws -> [QuarantineEntry] {
+        try connection.query("""
+            SELECT q.document_id, d.external_id, d.tenant, q.incident_id, q.reason, q.quarantined_by,
+                   to_char(q.quarantined_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at
+            FROM quarantine_entries q JOIN documents d ON d.id = q.document_id
+            WHERE q.collection_id = $1 AND q.released_at IS NULL AND ($2::text IS NULL OR d.tenant = $2)
+            ORDER BY q.quarantined_at, q.document_id
+            """, [.integer(collectionID), tenant.map(SQLValue.text) ?? .null]).map { row in
+            QuarantineEntry(documentID: try row.integer("document_id"), externalID: try row.string("external_id"),
+                            tenant: try row.string("tenant"), incidentID: try row.string("incident_id"),
+                            reason: try row.string("reason"), quarantinedBy: try row.string("quarantined_by"),
+                            quarantinedAt: try row.string("at"))
         }
     }
 }

@@ -1,0 +1,44 @@
+// Engine — each collection's live, searchable state.
+//
+// Owns: the in-memory serving state of every collection: one partition per tenant (its own
+// HNSW graph and BM25 index), the allow-filters that withhold quarantined documents, the
+// feature flags (FF_INDEX_FREEZE, FF_TENANT_BLOCK), the collection mode, and the write paths
+// that keep PostgreSQL (the system of record) and memory in step: ingest, delete, quarantine,
+// release, flag changes.
+//
+// Never: knows HTTP; serves a document it has been told is quarantined (the filter bit is
+// cleared *before* the quarantine transaction starts and restored only if it fails, so the
+// document is withheld from the moment the request arrives); lets one tenant's search touch
+// another tenant's partition; writes to memory what PostgreSQL refused.
+//
+// Invariants:
+// - Every live document is in exactly one partition (its tenant's), in both its HNSW graph
+//   and its BM25 index, under the same label: its `documents.id` row id.
+// - A document is in `quarantined` iff its bit is clear in both allow-filters of its partition.
+// - Mutations hold the collection's write lock; searches hold the read lock, so a search sees
+//   one consistent state and runs concurrently with other searches.
+
+@_exported import Diagnostics
+
+/// Codes of `EngineError`, stable strings that the server maps to HTTP statuses.
+public enum EngineErrorCode: String, ErrorCode {
+    case invalidInput = "invalid_input"
+    case dimensionMismatch = "dimension_mismatch"
+    case invalidVector = "invalid_vector"
+    case unknownCollection = "unknown_collection"
+    case unknownDocument = "unknown_document"
+    case duplicateDocument = "duplicate_document"
+    case duplicateCollection = "duplicate_collection"
+    case collectionFrozen = "collection_frozen"
+    case documentQuarantined = "document_quarantined"
+    case tenantBlocked = "tenant_blocked"
+    case queryTooLong = "query_too_long"
+    case invalidUTF8 = "invalid_utf8"
+    case unknownIncident = "unknown_incident"
+    case incidentClosed = "incident_closed"
+    case storeFailed = "store_failed"
+    case indexFailed = "index_failed"
+}
+
+/// The one error type of the Engine module.
+public typealias EngineError = CodedError<EngineErrorCode>

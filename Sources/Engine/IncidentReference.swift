@@ -1,0 +1,36 @@
+import Foundation
+import Incidents
+import Store
+
+/// The incident a containment action is recorded on: one the caller names, or one declared
+/// on the spot from the action's reason. No quarantine, release or flag change happens
+/// outside an incident.
+public enum IncidentReference: Sendable, Equatable {
+    case existing(String)
+    case declare(title: String, severity: Severity)
+
+    /// The open incident's id; declares it when asked to. Runs inside the writer's section.
+    func resolve(collection: String, tenant: String?, actor: String, on connection: Connection) throws(EngineError) -> String {
+        switch self {
+        case .existing(let id):
+            let incident: Incident
+            do { incident = try IncidentRecords.load(id, on: connection).0 } catch let error as StoreError where error.code == .unknownReference {
+                throw EngineError(.unknownIncident, "no incident \(id)")
+            } catch {
+                throw EngineError(.storeFailed, "\(error)")
+            }
+            guard incident.status.isOpen else {
+                throw EngineError(.incidentClosed, "incident \(id) is \(incident.status.rawValue); open a new one")
+            }
+            return id
+        case .declare(let title, let severity):
+            do {
+                return try IncidentRecords.declare(title: String(title.prefix(300)), severity: severity, taxonomyClass: .corpus,
+                                                   reporter: actor, detectedAt: Date(), tenant: tenant, collection: collection,
+                                                   on: connection).0.id
+            } catch {
+                throw EngineError(.storeFailed, "declaring an incident failed: \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Crypto
+import Foundation
+import Store
+
+/// A document arriving through the API.
+public struct NewDocument: Sendable {
+    public var externalID: String
+    public var tenant: String
+    public var text: String
+    public var embedding: [Float]
+    /// A JSON object, as text.
+    public var metadataJSON: String
+
+    public init(externalID: String, tenant: String, text: String, embedding: [Float], metadataJSON: String = "{}") {
+        self.externalID = externalID
+        self.tenant = tenant
+        self.text = text
+        self.embedding = embedding
+        self.metadataJSON = metadataJSON
+    }
+}
+
+extension LiveCollection {
+    public static let ingestBatchMax = 1_000
+
+    /// Ingests a batch, all or nothing: validated, committed to PostgreSQL, then added to the
+    /// tenants' partitions. Runs on a Store connection's thread under `writers`.
+    func ingest(_ batch: [NewDocument], on connection: Connection) throws(EngineError) -> [Int64] {
+        try validate(batch)
+        let rowIDs: [Int64]
+        do {
+            rowIDs = try DocumentRecords.insert(
+                batch.map { DocumentRecord(tenant: $0.tenant, externalID: $0.externalID, text: $0.text, embedding: $0.embedding,
+                                           metadataJSON: $0.metadataJSON) },
+                collectionID: configuration.id, dimension: configuration.dimension, createTenants: true, on: connection)
+        } catch let error as StoreError where error.code == .constraintViolation {
+            throw EngineError(.duplicateDocument, "a document id of this batch already exists in \(configuration.name)")
+        } catch let error as StoreError where error.code == .invalidInput || error.code == .invalidData {
+            throw EngineError(.invalidInput, error.message)
+        } catch {
+            throw EngineError(.storeFailed, "\(error)")
+        }
+        try state.writing { () throws(EngineError) in
+            for (tenant, members) in Dictionary(grouping: zip(rowIDs, batch), by: { $0.1.tenant }) {
+                let partition: Partition
+                if let existing = partitions[tenant] { partition = existing } else {
+                    partition = try Partition(tenant: tenant, parameters: configuration.hnswParameters)
+                    partitions[tenant] = partition
+                }
+                try partition.add(members.map { ($0.0, $0.1.text, $0.1.embedding) })
+            }
+            for (rowID, document) in zip(rowIDs, batch) {
+                documents[rowID] = DocumentEntry(rowID: rowID, externalID: document.externalID, tenant: document.tenant,
+                                                 text: document.text)
+                self.rowIDs[document.externalID] = rowID
+            }
+        }
+        return rowIDs
+    }
+
+    private func validate(_ batch: [NewDocument]) throws(EngineError) {
+        guard (1...Self.ingestBatchMax).contains(batch.count) else {
+            throw EngineError(.invalidInput, "give 1...\(Self.ingestBatchMax) documents per request, got \(batch.count)")
+        }
+        var seen = Set<String>()
+        for (index, document) in batch.enumerated() {
+            let name = "documents[\(index)] (\"\(document.externalID.prefix(64))\")"
+            guard CollectionConfiguration.isValidName(document.tenant) else {
+                throw EngineError(.invalidInput, "\(name): tenant must be 1-63 letters, digits, '_', '.' or '-'")
+            }
+            guard seen.insert(document.externalID).inserted else {
+                throw EngineError(.duplicateDocument, "\(name): the id appears twice in this batch")
+            }
+            try validate(vector: document.embedding, name: "\(name) embedding")
+            do {
+                try DocumentRecords.validate([DocumentRecord(tenant: document.tenant, externalID: document.externalID,
+                                                             text: document.text, embedding: document.embedding,
+                                                             metadataJSON: document.metadataJSON)],
+                                             dimension: configuration.dimension)
+            } catch {
+                throw EngineError(.invalidInput, "\(name): \(error.message)")
+            }
+        }
+        try state.reading { () throws(EngineError) in
+            for document in batch {
+                if flags.isBlocked(tenant: document.tenant) {
+                    throw EngineError(.tenantBlocked, "tenant \(document.tenant) is blocked (FF_TENANT_BLOCK)")
+                }
+                let mode = CollectionMode.of(frozen: flags.isFrozen(tenant: document.tenant),
+                                             rebuilding: partitions[document.tenant]?.rebuilding ?? false)
+                guard mode.acceptsIngest else {
+                    throw EngineError(.collectionFrozen, "ingestion into \(configuration.name) for tenant \(document.tenant) is refused: the partition is \(mode.rawValue)")
+                }
+                if rowIDs[document.externalID] != nil {
+                    throw EngineError(.duplicateDocument, "document \"\(document.externalID)\" already exists in \(configuration.name)")
+                }
+            }
+        }
+    }
+
+    /// Deletes a live document (kept in PostgreSQL as evidence, marked deleted).
+    func delete(externalID: String, scope: String?, on connection: Connection) throws(EngineError) {
+        guard let entry = entry(externalID: externalID, scope: scope) else {
+            throw EngineError(.unknownDocument, "no document \"\(externalID)\" in \(configuration.name)")
+        }
+        if state.reading({ flags.isBlocked(tenant: entry.tenant) }) {
+            throw EngineError(.tenantBlocked, "tenant \(entry.tenant) is blocked (FF_TENANT_BLOCK)")
+        }
+        do {
+            guard try DocumentRecords.markDeleted(rowID: entry.rowID, collectionID: configuration.id, on: connection) else {
+                throw EngineError(.unknownDocument, "no document \"\(externalID)\" in \(configuration.name)")
+            }
+        } catch let error as EngineError {
+            throw error
+        } catch let error as StoreError where error.code == .invalidInput {
+            throw EngineError(.documentQuarantined, "document \"\(externalID)\" is under quarantine; release it before deleting it")
+        } catch {
+            throw EngineError(.storeFailed, "\(error)")
+        }
+        state.writing {
+            partitions[entry.tenant]?.delete(rowID: entry.rowID)
+            documents[entry.rowID] = nil
+            rowIDs[entry.externalID] = nil
+        }
+    }
+}

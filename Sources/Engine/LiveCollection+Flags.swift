@@ -1,0 +1,29 @@
+import Store
+
+extension LiveCollection {
+    /// Sets a flag for the collection or one tenant, on an incident. Turning a restriction on
+    /// takes effect in memory before it is recorded (and is undone if recording fails);
+    /// lifting one takes effect only after it is recorded. Either way the service fails closed.
+    func setFlag(_ flag: FeatureFlag, enabled: Bool, tenant: String?, incident: IncidentReference, actor: String,
+                 on connection: Connection) throws(EngineError) -> String {
+        let scope = tenant.flatMap { $0.isEmpty ? nil : $0 }
+        if flag == .tenantBlock && scope == nil {
+            throw EngineError(.invalidInput, "FF_TENANT_BLOCK needs \"tenant\"")
+        }
+        if let scope, !CollectionConfiguration.isValidName(scope) {
+            throw EngineError(.invalidInput, "tenant must be 1-63 letters, digits, '_', '.' or '-'")
+        }
+        let incidentID = try incident.resolve(collection: configuration.name, tenant: scope, actor: actor, on: connection)
+        let before = state.reading { flags }
+        if enabled { state.writing { flags.set(flag, enabled: true, tenant: scope) } }
+        do {
+            try FlagRecords.set(flag.rawValue, tenant: scope ?? "", enabled: enabled, collectionID: configuration.id,
+                                incidentID: incidentID, actor: actor, on: connection)
+        } catch {
+            if enabled { state.writing { flags = before } }
+            throw Self.mapped(error)
+        }
+        if !enabled { state.writing { flags.set(flag, enabled: false, tenant: scope) } }
+        return incidentID
+    }
+}

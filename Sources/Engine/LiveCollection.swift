@@ -1,0 +1,135 @@
+import HNSW
+import Store
+import VectorMath
+
+/// The serving state of one collection: its tenant partitions, documents, quarantine and
+/// flags. Searches take the read lock; every writer is serialised by `writers` end to end
+/// (its PostgreSQL transaction and the memory update) and takes the write lock only for the
+/// memory update.
+public final class LiveCollection: @unchecked Sendable {
+    public let configuration: CollectionConfiguration
+    let state = ReadWriteLock()
+    let writers = Mutex()
+
+    // Guarded by `state`.
+    var partitions: [String: Partition] = [:]
+    var documents: [Int64: DocumentEntry] = [:]
+    var rowIDs: [String: Int64] = [:]
+    /// Quarantined row id → the incident that holds it.
+    var quarantined: [Int64: String] = [:]
+    var flags = FlagSet()
+
+    init(configuration: CollectionConfiguration) {
+        precondition(configuration.id > 0, "a live collection is backed by a stored row")
+        self.configuration = configuration
+    }
+
+    /// Builds the serving state from the system of record: every live document into its
+    /// tenant's partition, then the active quarantine and the flags.
+    static func load(_ configuration: CollectionConfiguration, on connection: Connection) throws -> LiveCollection {
+        let collection = LiveCollection(configuration: configuration)
+        let rows = try DocumentRecords.loadLive(collectionID: configuration.id, on: connection)
+        let byTenant = Dictionary(grouping: rows, by: \.record.tenant)
+        for (tenant, tenantRows) in byTenant {
+            let partition = try Partition(tenant: tenant, parameters: configuration.hnswParameters)
+            try partition.add(tenantRows.map { ($0.rowID, $0.record.text, $0.record.embedding) })
+            collection.partitions[tenant] = partition
+        }
+        for row in rows {
+            collection.documents[row.rowID] = DocumentEntry(rowID: row.rowID, externalID: row.record.externalID,
+                                                            tenant: row.record.tenant, text: row.record.text)
+            collection.rowIDs[row.record.externalID] = row.rowID
+        }
+        for entry in try QuarantineRecords.entries(collectionID: configuration.id, on: connection) {
+            collection.applyQuarantine(rowID: entry.documentID, incidentID: entry.incidentID)
+        }
+        for flag in try FlagRecords.all(collectionID: configuration.id, on: connection) {
+            guard let known = FeatureFlag(rawValue: flag.name) else { continue }
+            if known == .tenantBlock && flag.tenant.isEmpty { continue }
+            collection.flags.set(known, enabled: flag.enabled, tenant: flag.tenant)
+        }
+        return collection
+    }
+
+    /// What `GET /v1/collections/{name}` shows.
+    public struct Status: Sendable {
+        public let mode: CollectionMode
+        public let documents: Int
+        public let quarantined: Int
+        public let tenants: [String]
+        public let flags: [(flag: FeatureFlag, tenant: String?)]
+    }
+
+    /// The collection's status; with `scope`, counted over that tenant's partition only (a
+    /// tenant-scoped caller learns nothing about other tenants).
+    public func status(scope: String? = nil) -> Status {
+        state.reading {
+            let visible = scope.map { tenant in partitions[tenant].map { [$0] } ?? [] } ?? Array(partitions.values)
+            let frozen = scope.map { flags.isFrozen(tenant: $0) } ?? flags.collectionFrozen
+            let inScope = { (tenant: String?) in scope == nil || tenant == nil || tenant == scope }
+            return Status(mode: CollectionMode.of(frozen: frozen, rebuilding: visible.contains { $0.rebuilding }),
+                          documents: visible.reduce(0) { $0 + $1.liveCount },
+                          quarantined: quarantined.keys.filter { scope == nil || documents[$0]?.tenant == scope }.count,
+                          tenants: visible.map(\.tenant).sorted(),
+                          flags: flags.enabled.filter { inScope($0.tenant) })
+        }
+    }
+
+    /// The mode one tenant's partition is in.
+    public func mode(tenant: String) -> CollectionMode {
+        state.reading {
+            CollectionMode.of(frozen: flags.isFrozen(tenant: tenant), rebuilding: partitions[tenant]?.rebuilding ?? false)
+        }
+    }
+
+    /// Looks up a live document by its external id, as seen from `scope` (a tenant-scoped
+    /// caller never learns that another tenant's document exists).
+    func entry(externalID: String, scope: String?) -> DocumentEntry? {
+        state.reading {
+            guard let rowID = rowIDs[externalID], let entry = documents[rowID] else { return nil }
+            if let scope, scope != entry.tenant { return nil }
+            return entry
+        }
+    }
+
+    /// Whether a document is withheld. (Guarded by the caller holding `state`.)
+    func applyQuarantine(rowID: Int64, incidentID: String) {
+        guard let entry = documents[rowID], let partition = partitions[entry.tenant] else { return }
+        quarantined[rowID] = incidentID
+        partition.setWithheld(true, rowID: rowID)
+    }
+
+    func applyRelease(rowID: Int64) {
+        guard quarantined.removeValue(forKey: rowID) != nil,
+              let entry = documents[rowID], let partition = partitions[entry.tenant] else { return }
+        partition.setWithheld(false, rowID: rowID)
+    }
+
+    /// Checks the module invariants (tests and FIREBREAK_INVARIANTS builds).
+    public func integrityProblem() -> String? {
+        state.reading {
+            for (rowID, entry) in documents {
+                guard let partition = partitions[entry.tenant] else { return "document \(rowID) has no partition" }
+                let withheld = !partition.admits(rowID: rowID)
+                if withheld != (quarantined[rowID] != nil) {
+                    return "document \(rowID): withheld \(withheld) but quarantined \(quarantined[rowID] != nil)"
+                }
+                if rowIDs[entry.externalID] != rowID { return "document \(rowID): external id map disagrees" }
+            }
+            let live = partitions.values.reduce(0) { $0 + $1.liveCount }
+            return live == documents.count ? nil : "partitions hold \(live) live documents, the map \(documents.count)"
+        }
+    }
+}
+
+extension LiveCollection {
+    /// The row id and tenant of a live document, if `scope` may see it. Quarantined documents
+    /// are not located: no fetch path returns them.
+    public func locate(externalID: String, scope: String?) -> (rowID: Int64, tenant: String)? {
+        state.reading {
+            guard let rowID = rowIDs[externalID], let entry = documents[rowID], quarantined[rowID] == nil,
+                  scope == nil || scope == entry.tenant else { return nil }
+            return (rowID, entry.tenant)
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import HNSW
+import Lexical
+import VectorMath
+
+/// A ranked hit inside one partition: the document's row id and a score, higher is better.
+struct PartitionHit: Sendable {
+    let rowID: Int64
+    let score: Double
+}
+
+/// One tenant's documents: its own HNSW graph and BM25 index, and the allow-filters that
+/// withhold its quarantined documents. Containment (freeze, rebuild, fallback) acts on one
+/// partition while the others keep serving.
+///
+/// Not thread-safe by itself: the owning `LiveCollection` guards it with its lock.
+final class Partition: @unchecked Sendable {
+    let tenant: String
+    let metric: Metric
+    let graph: HNSWIndex
+    let lexical: LexicalIndex
+    private(set) var vectorFilter = AllowFilter()
+    private(set) var lexicalFilter = AllowFilter()
+    /// The graph is being rebuilt: vector requests are answered from BM25 (issue 8 drives it).
+    var rebuilding = false
+
+    init(tenant: String, parameters: HNSWParameters) throws(EngineError) {
+        self.tenant = tenant
+        metric = parameters.metric
+        do { graph = try HNSWIndex(parameters: parameters) } catch {
+            throw EngineError(.indexFailed, "tenant \(tenant): \(error.message)")
+        }
+        do { lexical = try LexicalIndex() } catch {
+            throw EngineError(.indexFailed, "tenant \(tenant): \(error)")
+        }
+    }
+
+    var liveCount: Int { lexical.liveCount }
+
+    /// Adds validated documents to both indexes, all or nothing.
+    func add(_ rows: [(rowID: Int64, text: String, embedding: [Float])]) throws(EngineError) {
+        guard !rows.isEmpty else { return }
+        let dimension = graph.parameters.dimension
+        let labels = rows.map { UInt64($0.rowID) }
+        do {
+            let matrix = try Matrix(rows: rows.count, dimension: dimension, storage: rows.flatMap(\.embedding))
+            try graph.add(matrix, labels: labels, threads: rows.count >= 256 ? 2 : 1)
+        } catch {
+            throw EngineError(.indexFailed, "tenant \(tenant): vector index refused the batch: \(error)")
+        }
+        do {
+            try lexical.add(rows.map { (label: UInt64($0.rowID), text: $0.text) })
+        } catch {
+            for label in labels { try? graph.delete(label: label) }
+            throw EngineError(.indexFailed, "tenant \(tenant): lexical index refused the batch: \(error.message)")
+        }
+        vectorFilter.reserve(graph.count)
+        lexicalFilter.reserve(lexical.documentCount)
+    }
+
+    func delete(rowID: Int64) {
+        try? graph.delete(label: UInt64(rowID))
+        try? lexical.delete(label: UInt64(rowID))
+    }
+
+    /// Withholds (or readmits) a document on both search paths at once.
+    func setWithheld(_ withheld: Bool, rowID: Int64) {
+        let label = UInt64(rowID)
+        if let id = graph.id(forLabel: label) {
+            if withheld { vectorFilter.withhold(id) } else { vectorFilter.readmit(id) }
+        }
+        if let document = lexical.document(forLabel: label) {
+            if withheld { lexicalFilter.withhold(document) } else { lexicalFilter.readmit(document) }
+        }
+    }
+
+    func admits(rowID: Int64) -> Bool {
+        let label = UInt64(rowID)
+        guard let id = graph.id(forLabel: label), let document = lexical.document(forLabel: label) else { return false }
+        return vectorFilter.admits(id) && lexicalFilter.admits(document)
+    }
+
+    /// The k nearest admitted documents; score = similarity (1 − distance for cosine and
+    /// inner product, −squared distance for L2).
+    func searchVector(_ vector: [Float], k: Int, ef: Int?) throws(EngineError) -> [PartitionHit] {
+        guard graph.liveCount > 0 else { return [] }
+        do {
+            return try graph.search(vector, k: k, ef: ef, filter: vectorFilter.bits).map { hit in
+                PartitionHit(rowID: Int64(hit.label), score: metric == .l2 ? -Double(hit.distance) : 1 - Double(hit.distance))
+            }
+        } catch {
+            throw EngineError(.invalidVector, error.message)
+        }
+    }
+
+    /// The k best admitted documents by BM25; an empty result says why.
+    func searchLexical(_ query: String, k: Int) throws(EngineError) -> (hits: [PartitionHit], emptyReason: String?) {
+        do {
+            let result = try lexical.search(query, k: k, filter: lexicalFilter.bits)
+            return (result.hits.map { PartitionHit(rowID: Int64($0.label), score: Double($0.score)) },
+                    result.hits.isEmpty ? result.emptyReason?.rawValue : nil)
+        } catch {
+            throw EngineError(error.code == .queryTooLong ? .queryTooLong : .invalidInput, error.message)
+        }
+    }
+}

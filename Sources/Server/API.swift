@@ -1,0 +1,172 @@
+import Crypto
+import Engine
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Store
+
+/// What every route needs: the engine, the store, the limits, the metrics.
+struct API: Sendable {
+    let collections: LiveCollections
+    let pool: ConnectionPool
+    let limits: ServerLimits
+    let metrics: ServiceMetrics
+    let idempotency: IdempotencyGuard
+
+    /// A response body and status, before it becomes a `Response` (so it can be stored).
+    struct Reply: Sendable {
+        var status: HTTPResponse.Status = .ok
+        var data: Data
+        var contentType = "application/json"
+    }
+
+    func reply(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Reply {
+        Reply(status: status, data: try JSONEncoder.api.encode(value))
+    }
+
+    static func response(_ reply: Reply, replayed: Bool = false) -> Response {
+        var headers: HTTPFields = [.contentType: reply.contentType]
+        if replayed { headers[Self.replayedHeader] = "true" }
+        return Response(status: reply.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: reply.data)))
+    }
+
+    static let idempotencyKeyHeader = HTTPField.Name("Idempotency-Key")!
+    static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!
+
+    // MARK: Bodies
+
+    /// The whole body, up to `bodyBytesMax` (413 beyond).
+    func body(of request: Request) async throws -> ByteBuffer {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limits.bodyBytesMax {
+            throw Self.tooLarge(limits.bodyBytesMax)
+        }
+        do {
+            return try await request.body.collect(upTo: limits.bodyBytesMax)
+        } catch is NIOTooManyBytesError {
+            throw Self.tooLarge(limits.bodyBytesMax)
+        }
+    }
+
+    static func tooLarge(_ limit: Int) -> Problem {
+        Problem(.contentTooLarge, "body_too_large", "the request body is larger than \(limit) bytes (bodyBytesMax)")
+    }
+
+    /// Decodes JSON; every failure is a 400 that names the field and the problem.
+    func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws(Problem) -> T {
+        let bytes = buffer.readableBytesView
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw Problem(.badRequest, "invalid_utf8", "the request body is not valid UTF-8")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(bytes))
+        } catch let error as DecodingError {
+            throw Problem(.badRequest, "malformed_json", Self.describe(error))
+        } catch {
+            throw Problem(.badRequest, "malformed_json", "the request body is not valid JSON")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            keys.reduce("") { path, key in
+                if let index = key.intValue { return path + "[\(index)]" }
+                return path.isEmpty ? key.stringValue : path + "." + key.stringValue
+            }
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "missing field \"\(path(context.codingPath + [key]))\""
+        case .typeMismatch(let type, let context):
+            return "field \"\(path(context.codingPath))\" has the wrong type; expected \(Self.name(of: type))"
+        case .valueNotFound(let type, let context):
+            return "field \"\(path(context.codingPath))\" is null; expected \(Self.name(of: type))"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "the request body is not valid JSON"
+                : "field \"\(path(context.codingPath))\": \(context.debugDescription)"
+        @unknown default:
+            return "the request body does not match the expected shape"
+        }
+    }
+
+    private static func name(of type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Float.Type, is Double.Type: return "a number"
+        case is Int.Type: return "an integer"
+        case is Bool.Type: return "true or false"
+        case is [Any].Type: return "an array"
+        default: return "\(type)".hasPrefix("Array") ? "an array" : "an object"
+        }
+    }
+
+    // MARK: Mutations
+
+    /// Runs a mutating request exactly once per Idempotency-Key: a missing key is 400, a
+    /// replay returns the stored response, the same key with another body is 422, and the
+    /// same key while the first request still runs is 409.
+    func mutation(_ request: Request, _ context: APIContext, permission: Permission,
+                  _ body: @Sendable (ByteBuffer, Caller) async throws -> Reply) async throws -> Response {
+        let caller = try context.requireCaller()
+        try caller.require(permission)
+        guard let key = request.headers[Self.idempotencyKeyHeader], !key.isEmpty else {
+            throw Problem(.badRequest, "idempotency_key_required", "mutating requests need an Idempotency-Key header")
+        }
+        guard key.utf8.count <= limits.idempotencyKeyBytesMax else {
+            throw Problem(.badRequest, "invalid_idempotency_key", "Idempotency-Key is longer than \(limits.idempotencyKeyBytesMax) bytes")
+        }
+        let buffer = try await self.body(of: request)
+        var hasher = SHA256()
+        hasher.update(data: Data("\(request.method.rawValue) \(request.uri.path)\n".utf8))
+        hasher.update(data: Data(buffer.readableBytesView))
+        let requestDigest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let slot = caller.tokenDigest + "\u{0}" + key
+        guard idempotency.begin(slot) else {
+            throw Problem(.conflict, "idempotency_key_in_use", "a request with this Idempotency-Key is still running")
+        }
+        defer { idempotency.end(slot) }
+        if let stored = try await pool.withConnection({
+            try IdempotencyRecords.lookup(tokenDigest: caller.tokenDigest, key: key, on: $0)
+        }) {
+            guard stored.requestSHA256 == requestDigest else {
+                throw Problem(.unprocessableContent, "idempotency_key_reused",
+                              "this Idempotency-Key was used for a different request")
+            }
+            let status = HTTPResponse.Status(code: stored.statusCode)
+            return Self.response(Reply(status: status, data: Data(stored.responseJSON.utf8),
+                                       contentType: status.code >= 400 ? "application/problem+json" : "application/json"),
+                                 replayed: true)
+        }
+        let reply: Reply
+        do {
+            reply = try await body(buffer, caller)
+        } catch {
+            let problem = Problem.from(error)
+            guard problem.status.code < 500 else { throw problem }
+            let stored = Reply(status: problem.status, data: try JSONEncoder.api.encode(problem.body),
+                               contentType: "application/problem+json")
+            try await remember(stored, caller: caller, key: key, requestDigest: requestDigest)
+            throw problem
+        }
+        try await remember(reply, caller: caller, key: key, requestDigest: requestDigest)
+        return Self.response(reply)
+    }
+
+    private func remember(_ reply: Reply, caller: Caller, key: String, requestDigest: String) async throws {
+        let json = String(decoding: reply.data, as: UTF8.self)
+        try await pool.withConnection {
+            try IdempotencyRecords.store(tokenDigest: caller.tokenDigest, key: key, requestSHA256: requestDigest,
+                                         statusCode: reply.status.code, responseJSON: json, on: $0)
+        }
+    }
+}
+
+/// Idempotency keys whose first request is still running (one replica; the stored row
+/// covers replays after it finishes).
+final class IdempotencyGuard: @unchecked Sendable {
+    private let lock = NSLock()
+    private var running: Set<String> = []
+
+    func begin(_ slot: String) -> Bool { lock.withLock { running.insert(slot).inserted } }
+    func end(_ slot: String) { _ = lock.withLock { running.remove(slot) } }
+}

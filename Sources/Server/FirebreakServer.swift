@@ -1,0 +1,86 @@
+import Engine
+import Foundation
+import Hummingbird
+import Logging
+import Store
+
+/// The service, assembled: a migrated database, every collection loaded, the quarantine
+/// listener, and the Hummingbird application with its routes and middleware.
+public struct FirebreakServer: Sendable {
+    public struct Configuration: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 7420
+        public var conninfo: String
+        public var poolSize = 8
+        public var limits = ServerLimits()
+
+        public init(conninfo: String) { self.conninfo = conninfo }
+    }
+
+    public let configuration: Configuration
+    public let collections: LiveCollections
+    let pool: ConnectionPool
+    let readiness = Readiness()
+
+    /// Migrates the database and loads every collection.
+    public static func prepare(_ configuration: Configuration,
+                               progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> FirebreakServer {
+        let pool = ConnectionPool(conninfo: configuration.conninfo, size: configuration.poolSize)
+        let applied = try await pool.withConnection { try Migrator.migrate($0) }
+        if !applied.isEmpty { progress("applied migrations: \(applied.map { "\($0.version)_\($0.name)" }.joined(separator: ", "))") }
+        let collections = try await LiveCollections.open(pool: pool, progress: progress)
+        let server = FirebreakServer(configuration: configuration, collections: collections, pool: pool)
+        server.readiness.markLoaded()
+        return server
+    }
+
+    /// Creates the first admin token when none exists: `FIREBREAK_ADMIN_TOKEN` if set,
+    /// otherwise a random one. Returns the token when it was created now.
+    public func bootstrapAdminToken(from environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> String? {
+        try await pool.withConnection { connection -> String? in
+            if let given = environment["FIREBREAK_ADMIN_TOKEN"], !given.isEmpty {
+                if try TokenRecords.lookup(digest: TokenRecords.digest(given), on: connection) == nil {
+                    try TokenRecords.insert(given, role: "admin", tenant: nil, on: connection)
+                }
+                return nil
+            }
+            guard try !TokenRecords.hasAdmin(on: connection) else { return nil }
+            let token = TokenRecords.generate()
+            try TokenRecords.insert(token, role: "admin", tenant: nil, on: connection)
+            return token
+        }
+    }
+
+    /// The router with every route and middleware.
+    public func router() -> Router<APIContext> {
+        let api = API(collections: collections, pool: pool, limits: configuration.limits, metrics: ServiceMetrics.shared,
+                      idempotency: IdempotencyGuard())
+        let router = Router(context: APIContext.self)
+        router.add(middleware: ProblemMiddleware(limits: configuration.limits, metrics: api.metrics, inFlight: InFlightCounter()))
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: AuthMiddleware(tokens: TokenCache(pool: pool)))
+        api.addCollectionRoutes(to: router)
+        api.addDocumentRoutes(to: router)
+        api.addSearchRoutes(to: router)
+        api.addQuarantineRoutes(to: router)
+        api.addIncidentRoutes(to: router)
+        api.addOperationRoutes(to: router, readiness: readiness)
+        return router
+    }
+
+    /// The Hummingbird application; `onRunning` receives the bound port (useful with port 0).
+    public func application(logger: Logger = Logger(label: "firebreak"),
+                            onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(router: router(),
+                    configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "firebreak"),
+                    onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+                    logger: logger)
+    }
+
+    /// Listens for quarantine changes from other replicas until `stop()`.
+    public func startQuarantineListener() -> QuarantineListener {
+        let listener = QuarantineListener(conninfo: configuration.conninfo, collections: collections)
+        listener.start()
+        return listener
+    }
+}

@@ -1,0 +1,97 @@
+import Engine
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Incidents
+import Store
+
+/// An RFC 9457 problem: the only shape an error leaves the service in.
+public struct Problem: Error, HTTPResponseError, Sendable {
+    public let status: HTTPResponse.Status
+    /// A stable machine-readable code (`dimension_mismatch`); also the last part of `type`.
+    public let code: String
+    public let detail: String
+    public var headers: HTTPFields = [:]
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ detail: String) {
+        self.status = status
+        self.code = code
+        self.detail = detail
+    }
+
+    public static let typeBase = "https://firebreak.dev/problems/"
+
+    struct Body: Codable {
+        let type: String
+        let title: String
+        let status: Int
+        let detail: String
+        let code: String
+    }
+
+    var body: Body {
+        Body(type: Self.typeBase + code.replacingOccurrences(of: "_", with: "-"), title: status.reasonPhrase,
+             status: status.code, detail: detail, code: code)
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var fields = headers
+        fields[.contentType] = "application/problem+json"
+        let data = (try? JSONEncoder.api.encode(body)) ?? Data()
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    // MARK: Mapping module errors
+
+    /// The HTTP status of each engine error code.
+    static func status(of code: EngineErrorCode) -> HTTPResponse.Status {
+        switch code {
+        case .invalidInput, .dimensionMismatch, .invalidVector, .queryTooLong, .invalidUTF8: return .badRequest
+        case .unknownCollection, .unknownDocument, .unknownIncident: return .notFound
+        case .duplicateDocument, .duplicateCollection, .incidentClosed, .documentQuarantined: return .conflict
+        case .collectionFrozen: return HTTPResponse.Status(code: 423, reasonPhrase: "Locked")
+        case .tenantBlocked: return .forbidden
+        case .storeFailed: return .serviceUnavailable
+        case .indexFailed: return .internalServerError
+        }
+    }
+
+    init(_ error: EngineError) {
+        self.init(Self.status(of: error.code), error.code.rawValue, error.message)
+    }
+
+    init(_ error: StoreError) {
+        switch error.code {
+        case .invalidInput, .invalidData, .constraintViolation: self.init(.badRequest, error.code.rawValue, error.message)
+        case .unknownReference: self.init(.notFound, "unknown_reference", error.message)
+        default: self.init(.serviceUnavailable, "store_unavailable", "the database failed: \(error.code.rawValue)")
+        }
+    }
+
+    /// Any error, as a problem: typed errors by code; anything else is a 500 that names
+    /// nothing internal.
+    static func from(_ error: any Error) -> Problem {
+        switch error {
+        case let problem as Problem: return problem
+        case let error as EngineError: return Problem(error)
+        case let error as StoreError: return Problem(error)
+        case let error as IncidentError:
+            return Problem(error.code == .transitionNotAllowed || error.code == .actionNotVerified ? .conflict : .badRequest,
+                           error.code.rawValue, error.message)
+        case let error as HTTPResponseError:
+            return Problem(error.status, error.status == .notFound ? "not_found" : "http_\(error.status.code)",
+                           error.status == .contentTooLarge ? "the request body is larger than the configured limit"
+                               : error.status.reasonPhrase)
+        default: return Problem(.internalServerError, "internal_error", "the service failed; the log has the details")
+        }
+    }
+}
+
+extension JSONEncoder {
+    /// The service's JSON: snake_case keys as declared, sorted for stable output.
+    static var api: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}

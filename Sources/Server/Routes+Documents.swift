@@ -1,0 +1,69 @@
+import Engine
+import Foundation
+import Hummingbird
+import Store
+
+extension API {
+    func addDocumentRoutes(to router: Router<APIContext>) {
+        router.post("/v1/collections/:name/documents") { request, context in
+            let name = try context.parameters.require("name")
+            return try await mutation(request, context, permission: .write) { buffer, caller in
+                let collection = try collections.named(name)
+                let body = try decode(IngestBody.self, from: buffer)
+                guard body.documents.count <= limits.ingestBatchMax else {
+                    throw Problem(.badRequest, "invalid_input",
+                                  "\(body.documents.count) documents in one request; the limit is \(limits.ingestBatchMax)")
+                }
+                let batch = try body.documents.enumerated().map { (index, document) throws(Problem) -> NewDocument in
+                    guard let tenant = try caller.tenant(requested: document.tenant) else {
+                        throw Problem(.badRequest, "invalid_input", "documents[\(index)]: \"tenant\" is required")
+                    }
+                    let metadata = try JSONEncoder.api.encodeOrProblem(document.metadata ?? .object([:]))
+                    guard case .object = document.metadata ?? .object([:]) else {
+                        throw Problem(.badRequest, "invalid_input", "documents[\(index)]: metadata must be a JSON object")
+                    }
+                    return NewDocument(externalID: document.id, tenant: tenant, text: document.text,
+                                       embedding: document.embedding, metadataJSON: metadata)
+                }
+                let ids = try await collections.ingest(batch, into: collection)
+                return try reply(IngestResultBody(ingested: ids.count, ids: batch.map(\.externalID)), status: .created)
+            }
+        }
+        router.get("/v1/collections/:name/documents/:id") { request, context in
+            let caller = try context.requireCaller()
+            try caller.require(.read)
+            let collection = try collections.named(try context.parameters.require("name"))
+            let id = try context.parameters.require("id")
+            let scope = try caller.tenant(requested: request.uri.queryParameters["tenant"].map(String.init))
+            // The engine says which tenant holds the id; PostgreSQL, reading as the reader role
+            // under that tenant, has the last word (quarantined, deleted or foreign rows: none).
+            guard let (rowID, tenant) = collection.locate(externalID: id, scope: scope),
+                  let stored = try await pool.withConnection({ try DocumentRecords.fetch(rowID: rowID, tenant: tenant, on: $0) })
+            else {
+                throw Problem(.notFound, "unknown_document", "no document \"\(id.prefix(128))\" in \(collection.configuration.name)")
+            }
+            let metadata = (try? JSONDecoder().decode(JSONValue.self, from: Data(stored.record.metadataJSON.utf8))) ?? .object([:])
+            return Self.response(try reply(DocumentBody(
+                id: stored.record.externalID, tenant: stored.record.tenant, text: stored.record.text,
+                embedding: stored.record.embedding, metadata: metadata, contentSHA256: stored.contentSHA256,
+                ingestedAt: stored.ingestedAt)))
+        }
+        router.delete("/v1/collections/:name/documents/:id") { request, context in
+            let name = try context.parameters.require("name")
+            let id = try context.parameters.require("id")
+            return try await mutation(request, context, permission: .write) { _, caller in
+                let collection = try collections.named(name)
+                try await collections.delete(externalID: id, scope: caller.tenant, from: collection)
+                return try reply(DeletedBody(id: id, deleted: true))
+            }
+        }
+    }
+}
+
+extension JSONEncoder {
+    func encodeOrProblem(_ value: some Encodable) throws(Problem) -> String {
+        do { return String(decoding: try encode(value), as: UTF8.self) } catch {
+            throw Problem(.badRequest, "invalid_input", "a value could not be encoded as JSON")
+        }
+    }
+}

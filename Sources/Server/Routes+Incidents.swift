@@ -1,0 +1,202 @@
+import Foundation
+import Hummingbird
+import Incidents
+import Store
+
+struct DeclareIncidentBody: Codable, Sendable {
+    var title: String
+    var severity: String
+    var taxonomyClass: String?
+    var tenant: String?
+    var collection: String?
+    var traceparent: String?
+    enum CodingKeys: String, CodingKey { case title, severity, tenant, collection, traceparent, taxonomyClass = "taxonomy_class" }
+}
+
+struct IncidentBody: Codable, Sendable {
+    var id, title, severity, taxonomyClass, status, reporter: String
+    var commander, tenant, collection, traceparent, snapshotRootHash: String?
+    var contained: Bool
+    var detectedAt: String
+    var events: Int
+    enum CodingKeys: String, CodingKey {
+        case id, title, severity, status, reporter, commander, tenant, collection, traceparent, contained, events
+        case taxonomyClass = "taxonomy_class", snapshotRootHash = "snapshot_root_hash", detectedAt = "detected_at"
+    }
+
+    init(_ incident: Incident, events: Int) {
+        id = incident.id; title = incident.title; severity = incident.severity.rawValue
+        taxonomyClass = incident.taxonomyClass.rawValue; status = incident.status.rawValue; reporter = incident.reporter
+        commander = incident.commander; tenant = incident.tenant; collection = incident.collection
+        traceparent = incident.traceparent; snapshotRootHash = incident.snapshotRootHash
+        contained = incident.contained; detectedAt = incident.detectedAt; self.events = events
+    }
+}
+
+struct EventBody: Codable, Sendable {
+    var sequence: Int
+    var kind, actor, at: String
+    var payload: [String: String]
+    var previousHash, hash: String
+    enum CodingKeys: String, CodingKey { case sequence, kind, actor, at, payload, hash, previousHash = "previous_hash" }
+}
+
+struct TimelineBody: Codable, Sendable { var incidentID: String; var events: [EventBody]
+    enum CodingKeys: String, CodingKey { case events, incidentID = "incident_id" } }
+
+struct VerifyBody: Codable, Sendable {
+    var intact: Bool
+    var events: Int
+    var head: String
+    var firstBadSequence: Int?
+    var problem: String?
+    enum CodingKeys: String, CodingKey { case intact, events, head, problem, firstBadSequence = "first_bad_sequence" }
+}
+
+struct TransitionBody: Codable, Sendable { var status: String; var reason: String }
+struct DecisionBody: Codable, Sendable { var what: String; var why: String; var optionsNotTaken: [String]?
+    enum CodingKeys: String, CodingKey { case what, why, optionsNotTaken = "options_not_taken" } }
+struct EvidenceBody: Codable, Sendable { var kind, sha256, location, summary: String }
+struct ActionBody: Codable, Sendable {
+    var title, owner, due, verification: String?
+    var close: Int?
+    var verificationEvidence: String?
+    enum CodingKeys: String, CodingKey { case title, owner, due, verification, close, verificationEvidence = "verification_evidence" }
+}
+
+extension API {
+    func addIncidentRoutes(to router: Router<APIContext>) {
+        router.post("/v1/incidents") { request, context in
+            try await mutation(request, context, permission: .contain) { buffer, caller in
+                let body = try decode(DeclareIncidentBody.self, from: buffer)
+                guard let severity = Severity(rawValue: body.severity) else {
+                    throw Problem(.badRequest, "invalid_input", "severity must be one of SEV-0 … SEV-4")
+                }
+                guard let taxonomy = TaxonomyClass(rawValue: body.taxonomyClass ?? "corpus") else {
+                    throw Problem(.badRequest, "invalid_input", "taxonomy_class must be a lower-case slug")
+                }
+                if let collection = body.collection { _ = try collections.named(collection) }
+                let tenant = try caller.tenant(requested: body.tenant)
+                let (incident, timeline) = try await pool.withConnection {
+                    try IncidentRecords.declare(title: body.title, severity: severity, taxonomyClass: taxonomy, reporter: caller.actor,
+                                                detectedAt: Date(), tenant: tenant, collection: body.collection,
+                                                traceparent: body.traceparent, on: $0)
+                }
+                return try reply(IncidentBody(incident, events: timeline.events.count), status: .created)
+            }
+        }
+        router.get("/v1/incidents/:id") { _, context in
+            let (incident, timeline) = try await visibleIncident(context)
+            return Self.response(try reply(IncidentBody(incident, events: timeline.events.count)))
+        }
+        router.get("/v1/incidents/:id/timeline") { _, context in
+            let (_, timeline) = try await visibleIncident(context)
+            return Self.response(try reply(TimelineBody(incidentID: timeline.incidentID, events: timeline.events.map {
+                EventBody(sequence: $0.sequence, kind: $0.kind, actor: $0.actor, at: $0.at, payload: $0.payload,
+                          previousHash: $0.previousHash, hash: $0.hash)
+            })))
+        }
+        router.get("/v1/incidents/:id/verify") { _, context in
+            let (_, timeline) = try await visibleIncident(context)
+            let result = timeline.verify()
+            return Self.response(try reply(VerifyBody(intact: result.intact, events: timeline.events.count, head: timeline.head,
+                                                      firstBadSequence: result.firstBadSequence, problem: result.problem)))
+        }
+        router.get("/v1/incidents/:id/postmortem") { _, context in
+            let (incident, timeline) = try await visibleIncident(context)
+            return Self.response(Reply(data: Data(PostmortemDocument.markdown(incident, timeline).utf8),
+                                       contentType: "text/markdown; charset=utf-8"))
+        }
+        addIncidentRecordRoutes(to: router)
+    }
+
+    private func addIncidentRecordRoutes(to router: Router<APIContext>) {
+        router.post("/v1/incidents/:id/transition") { request, context in
+            try await recordOnIncident(request, context, permission: .command) { body, caller, id in
+                let change = try decode(TransitionBody.self, from: body)
+                guard let status = IncidentStatus(rawValue: change.status) else {
+                    throw Problem(.badRequest, "invalid_input", "status must be declared, contained, mitigated, resolved or closed")
+                }
+                _ = try await pool.withConnection {
+                    try IncidentRecords.transition(id, to: status, reason: change.reason, actor: caller.actor, on: $0)
+                }
+            }
+        }
+        router.post("/v1/incidents/:id/decisions") { request, context in
+            try await recordOnIncident(request, context, permission: .contain) { body, caller, id in
+                let decision = try decode(DecisionBody.self, from: body)
+                _ = try await pool.withConnection { c in
+                    try IncidentRecords.record(id, on: c) {
+                        try $0.record(Decision(who: caller.actor, what: decision.what, why: decision.why,
+                                               optionsNotTaken: decision.optionsNotTaken ?? []))
+                    }
+                }
+            }
+        }
+        router.post("/v1/incidents/:id/evidence") { request, context in
+            try await recordOnIncident(request, context, permission: .contain) { body, caller, id in
+                let evidence = try decode(EvidenceBody.self, from: body)
+                _ = try await pool.withConnection { c in
+                    try IncidentRecords.record(id, on: c) {
+                        try $0.record(Evidence(kind: evidence.kind, sha256: evidence.sha256, location: evidence.location,
+                                               summary: evidence.summary), actor: caller.actor)
+                    }
+                }
+            }
+        }
+        router.post("/v1/incidents/:id/actions") { request, context in
+            try await recordOnIncident(request, context, permission: .contain) { body, caller, id in
+                let action = try decode(ActionBody.self, from: body)
+                if let number = action.close {
+                    _ = try await pool.withConnection { c in
+                        try IncidentRecords.record(id, on: c) {
+                            try $0.closeAction(number, verificationEvidence: action.verificationEvidence ?? "", actor: caller.actor)
+                        }
+                    }
+                    return
+                }
+                guard let title = action.title, let owner = action.owner, let due = action.due,
+                      let verification = action.verification else {
+                    throw Problem(.badRequest, "invalid_input",
+                                  "an action needs title, owner, due and verification (or close and verification_evidence)")
+                }
+                _ = try await pool.withConnection { c in
+                    try IncidentRecords.record(id, on: c) {
+                        _ = try $0.addAction(title: title, owner: owner, due: due, verification: verification, actor: caller.actor)
+                    }
+                }
+            }
+        }
+    }
+
+    /// A mutation on one incident the caller may see; answers with the incident afterwards.
+    private func recordOnIncident(_ request: Request, _ context: APIContext, permission: Permission,
+                                  _ body: @escaping @Sendable (ByteBuffer, Caller, String) async throws -> Void) async throws -> Response {
+        let id = try context.parameters.require("id")
+        return try await mutation(request, context, permission: permission) { buffer, caller in
+            _ = try await incident(id, visibleTo: caller)
+            try await body(buffer, caller, id)
+            let (incident, timeline) = try await incident(id, visibleTo: caller)
+            return try reply(IncidentBody(incident, events: timeline.events.count))
+        }
+    }
+
+    private func visibleIncident(_ context: APIContext) async throws -> (Incident, Timeline) {
+        let caller = try context.requireCaller()
+        try caller.require(.inspect)
+        return try await incident(try context.parameters.require("id"), visibleTo: caller)
+    }
+
+    /// An incident, unless the caller is scoped to a tenant it does not concern (then 404).
+    private func incident(_ id: String, visibleTo caller: Caller) async throws -> (Incident, Timeline) {
+        let notFound = Problem(.notFound, "unknown_incident", "no incident \(id.prefix(64))")
+        guard id.range(of: "^INC-[0-9]{6,12}$", options: .regularExpression) != nil else { throw notFound }
+        do {
+            let found = try await pool.withConnection { try IncidentRecords.load(id, on: $0) }
+            if let scope = caller.tenant, found.0.tenant != scope { throw notFound }
+            return found
+        } catch let error as StoreError where error.code == .unknownReference {
+            throw notFound
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Hummingbird
+import Store
+
+extension API {
+    func addOperationRoutes(to router: Router<APIContext>, readiness: Readiness) {
+        router.post("/v1/tokens") { request, context in
+            try await mutation(request, context, permission: .administer) { buffer, _ in
+                let body = try decode(CreateTokenBody.self, from: buffer)
+                guard let role = Role(rawValue: body.role) else {
+                    throw Problem(.badRequest, "invalid_input", "role must be reader, retrieval_owner, incident_commander or admin")
+                }
+                if let tenant = body.tenant, tenant.range(of: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", options: .regularExpression) == nil {
+                    throw Problem(.badRequest, "invalid_input", "tenant must be 1-63 letters, digits, '_', '.' or '-'")
+                }
+                let token = TokenRecords.generate()
+                _ = try await pool.withConnection { try TokenRecords.insert(token, role: role.rawValue, tenant: body.tenant, on: $0) }
+                return try reply(TokenBody(token: token, role: role.rawValue, tenant: body.tenant), status: .created)
+            }
+        }
+        router.get("/healthz") { _, _ in
+            Self.response(Reply(data: Data(#"{"status":"ok"}"#.utf8)))
+        }
+        router.get("/readyz") { _, _ in
+            let database = (try? await pool.withConnection { try $0.query("SELECT 1") }) != nil
+            let ready = database && readiness.loaded
+            return Self.response(Reply(status: ready ? .ok : .serviceUnavailable,
+                                       data: Data(#"{"ready":\#(ready),"database":\#(database),"collections_loaded":\#(readiness.loaded)}"#.utf8)))
+        }
+        router.get("/metrics") { _, _ in
+            Self.response(Reply(data: Data(metrics.render().utf8), contentType: "text/plain; version=0.0.4; charset=utf-8"))
+        }
+        router.get("/openapi.json") { _, _ in
+            Self.response(Reply(data: OpenAPIDocument.data))
+        }
+    }
+}
+
+/// Whether start-up has finished loading the collections.
+final class Readiness: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    var loaded: Bool { lock.withLock { done } }
+    func markLoaded() { lock.withLock { done = true } }
+}
+
+/// The OpenAPI 3.1 document shipped as a resource (the repository's copy is the source).
+enum OpenAPIDocument {
+    static let data: Data = {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"),
+              let data = try? Data(contentsOf: url) else { return Data("{}".utf8) }
+        return data
+    }()
+}

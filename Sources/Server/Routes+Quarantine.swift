@@ -1,0 +1,77 @@
+import Dispatch
+import Engine
+import Hummingbird
+import Incidents
+import Store
+
+extension API {
+    func addQuarantineRoutes(to router: Router<APIContext>) {
+        router.post("/v1/collections/:name/quarantine") { request, context in
+            let arrived = DispatchTime.now().uptimeNanoseconds
+            let name = try context.parameters.require("name")
+            return try await mutation(request, context, permission: .contain) { buffer, caller in
+                let collection = try collections.named(name)
+                let body = try decode(QuarantineBody.self, from: buffer)
+                let scope = try caller.tenant(requested: body.tenant)
+                let metrics = self.metrics
+                let outcome = try await collections.quarantine(
+                    body.ids, in: collection, scope: scope, reason: body.reason,
+                    incident: Self.incident(body.incidentID, title: "Quarantine in \(name): \(body.reason)"),
+                    scores: body.scores ?? [:], actor: caller.actor,
+                    activated: { metrics.quarantineActivated(nanoseconds: DispatchTime.now().uptimeNanoseconds - arrived) })
+                return try reply(QuarantineResultBody(incidentID: outcome.incidentID, quarantined: outcome.changed,
+                                                      alreadyQuarantined: outcome.unchanged))
+            }
+        }
+        router.post("/v1/collections/:name/quarantine/release") { request, context in
+            let name = try context.parameters.require("name")
+            return try await mutation(request, context, permission: .command) { buffer, caller in
+                let collection = try collections.named(name)
+                let body = try decode(QuarantineBody.self, from: buffer)
+                let scope = try caller.tenant(requested: body.tenant)
+                let outcome = try await collections.release(
+                    body.ids, in: collection, scope: scope, reason: body.reason,
+                    incident: Self.incident(body.incidentID, title: "Release in \(name): \(body.reason)"), actor: caller.actor)
+                return try reply(ReleaseResultBody(incidentID: outcome.incidentID, released: outcome.changed,
+                                                   notQuarantined: outcome.unchanged))
+            }
+        }
+        router.get("/v1/collections/:name/quarantine") { _, context in
+            let caller = try context.requireCaller()
+            try caller.require(.inspect)
+            let collection = try collections.named(try context.parameters.require("name"))
+            let id = collection.configuration.id
+            let entries = try await pool.withConnection {
+                try QuarantineRecords.entries(collectionID: id, tenant: caller.tenant, on: $0)
+            }
+            return Self.response(try reply(QuarantineListBody(entries: entries.map {
+                QuarantineEntryBody(id: $0.externalID, tenant: $0.tenant, incidentID: $0.incidentID, reason: $0.reason,
+                                    quarantinedBy: $0.quarantinedBy, quarantinedAt: $0.quarantinedAt)
+            })))
+        }
+        router.put("/v1/collections/:name/flags/:flag") { request, context in
+            let name = try context.parameters.require("name")
+            let flagName = try context.parameters.require("flag")
+            return try await mutation(request, context, permission: .contain) { buffer, caller in
+                let collection = try collections.named(name)
+                guard let flag = FeatureFlag(rawValue: flagName) else {
+                    throw Problem(.notFound, "unknown_flag", "no flag \(flagName.prefix(64)); flags are FF_INDEX_FREEZE and FF_TENANT_BLOCK")
+                }
+                let body = try decode(SetFlagBody.self, from: buffer)
+                let scope = try caller.tenant(requested: body.tenant)
+                // Turning on a freeze contains; blocking a tenant or lifting a freeze commands.
+                if flag == .tenantBlock || !body.enabled { try caller.require(.command) }
+                let reason = body.reason ?? "\(flag.rawValue) \(body.enabled ? "on" : "off")"
+                let incidentID = try await collections.setFlag(
+                    flag, enabled: body.enabled, tenant: scope, in: collection,
+                    incident: Self.incident(body.incidentID, title: "\(flag.rawValue) in \(name): \(reason)"), actor: caller.actor)
+                return try reply(FlagResultBody(flag: flag.rawValue, enabled: body.enabled, tenant: scope, incidentID: incidentID))
+            }
+        }
+    }
+
+    /// The incident a containment action goes on: the one named, or a new SEV-2 one.
+    static func incident(_ id: String?, title: String) -> IncidentReference {
+        id.map(IncidentReference.existing) ?? .declare(title: title, severity: .sev2)
+    }
+}

@@ -1,0 +1,44 @@
+import Dispatch
+import Engine
+import Hummingbird
+
+extension API {
+    func addSearchRoutes(to router: Router<APIContext>) {
+        router.post("/v1/collections/:name/search") { request, context in
+            let started = DispatchTime.now().uptimeNanoseconds
+            let caller = try context.requireCaller()
+            try caller.require(.read)
+            let collection = try collections.named(try context.parameters.require("name"))
+            let body = try decode(SearchBody.self, from: try await self.body(of: request))
+            let search = try searchRequest(body, caller: caller)
+            let engineStarted = DispatchTime.now().uptimeNanoseconds
+            let response = try collection.search(search)
+            let finished = DispatchTime.now().uptimeNanoseconds
+            metrics.searched(mode: response.modeUsed, degraded: response.degraded, nanoseconds: finished - engineStarted)
+            return Self.response(try reply(SearchResultBody(
+                modeUsed: response.modeUsed.rawValue, degraded: response.degraded, notice: response.notice, snapshot: nil,
+                results: response.hits.map { SearchResultItem(id: $0.externalID, score: $0.score, text: $0.text, tenant: $0.tenant) },
+                tookMs: Double(finished - started) / 1e6, emptyReason: response.emptyReason)))
+        }
+    }
+
+    /// The engine's request: the mode (given, or inferred from which of vector and query are
+    /// present), k (default 10), and the caller's tenant.
+    func searchRequest(_ body: SearchBody, caller: Caller) throws(Problem) -> SearchRequest {
+        let mode: SearchMode
+        if let name = body.mode {
+            guard let parsed = SearchMode(rawValue: name) else {
+                throw Problem(.badRequest, "invalid_input", "mode must be \"vector\", \"lexical\" or \"hybrid\"")
+            }
+            mode = parsed
+        } else {
+            switch (body.vector != nil, body.query != nil) {
+            case (true, true): mode = .hybrid
+            case (false, true): mode = .lexical
+            default: mode = .vector
+            }
+        }
+        return SearchRequest(mode: mode, vector: body.vector, query: body.query, k: body.k ?? 10,
+                             tenant: try caller.tenant(requested: body.tenant), ef: body.ef)
+    }
+}
