@@ -6,14 +6,19 @@
 import ArgumentParser
 
 @main
-struct Firebreak: ParsableCommand {
+struct Firebreak: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "firebreak",
         abstract: "Keep a retrieval index safe to serve while it is under attack.",
         discussion: """
         Start with `firebreak doctor` to check the machine (which BLAS is loaded and how fast it is).
+        `firebreak serve` runs the HTTP API on the embedded PostgreSQL; the client commands
+        (collections, ingest, search, quarantine, release, flags, token, api) talk to it with
+        --url (FIREBREAK_URL) and --token (FIREBREAK_TOKEN).
         `firebreak bench hnsw` measures the vector index on your own .npy/.fvecs files.
         """,
-        subcommands: [DoctorCommand.self, ScanCommand.self, BenchCommand.self, DatabaseCommand.self, SnapshotCommand.self, IncidentCommand.self]
+        subcommands: [DoctorCommand.self, ScanCommand.self, BenchCommand.self, DatabaseCommand.self, SnapshotCommand.self, IncidentCommand.self,
+                      ServeCommand.self, CollectionsCommand.self, IngestCommand.self, SearchCommand.self,
+                      QuarantineCommand.self, ReleaseCommand.self, FlagsCommand.self, TokenCommand.self, APICommand.self]
     )
 }

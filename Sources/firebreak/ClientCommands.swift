@@ -1,0 +1,305 @@
+import ArgumentParser
+import Foundation
+import Server
+import VectorMath
+
+/// Where the service is and who is calling: shared by every client command.
+struct ClientOptions: ParsableArguments {
+    @Option(help: "The service's URL (or FIREBREAK_URL).") var url: String?
+    @Option(help: "A bearer token (or FIREBREAK_TOKEN).") var token: String?
+    @Flag(help: "Print the service's JSON response unchanged.") var json = false
+
+    var client: APIClient {
+        let environment = ProcessInfo.processInfo.environment
+        return APIClient(baseURL: url ?? environment["FIREBREAK_URL"] ?? "http://127.0.0.1:7420",
+                         token: token ?? environment["FIREBREAK_TOKEN"])
+    }
+
+    /// Sends a request; a problem response becomes an error naming the status, code and detail.
+    func call(_ method: String, _ path: String, body: Any? = nil) async throws -> Any {
+        let data = try body.map { try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
+        let reply = try await client.send(method, path, json: data)
+        guard reply.isSuccess else {
+            let problem = reply.problem
+            throw ClientError(status: reply.status, code: problem?.code ?? "http_\(reply.status)",
+                              detail: problem?.detail ?? String(decoding: reply.body, as: UTF8.self))
+        }
+        if json { print(String(decoding: reply.body, as: UTF8.self)) }
+        return (try? JSONSerialization.jsonObject(with: reply.body, options: [.fragmentsAllowed])) ?? [:]
+    }
+
+    /// Prints a response for humans (pretty JSON) unless --json already printed it.
+    func show(_ value: Any) {
+        guard !json, let data = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys]) else { return }
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+struct ClientError: Error, CustomStringConvertible {
+    let status: Int
+    let code: String
+    let detail: String
+    var description: String { "the service answered \(status) \(code): \(detail)" }
+}
+
+/// Percent-encodes one path segment.
+func segment(_ value: String) -> String {
+    value.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? value
+}
+
+struct CollectionsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collections", abstract: "Create, list and show collections.",
+        subcommands: [List.self, Show.self, Create.self], defaultSubcommand: List.self)
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List collections with their mode and counts.")
+        @OptionGroup var client: ClientOptions
+        func run() async throws {
+            let reply = try await client.call("GET", "/v1/collections")
+            guard !client.json else { return }
+            for case let c as [String: Any] in (reply as? [String: Any])?["collections"] as? [Any] ?? [] {
+                print("\(c["name"] ?? "")\t\(c["mode"] ?? "")\t\(c["documents"] ?? 0) documents\t\(c["quarantined"] ?? 0) quarantined")
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one collection's status.")
+        @Argument var name: String
+        @OptionGroup var client: ClientOptions
+        func run() async throws { client.show(try await client.call("GET", "/v1/collections/\(segment(name))")) }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a collection.")
+        @Argument var name: String
+        @Option(help: "Vector dimension.") var dimension: Int
+        @Option(help: "cosine, ip or l2.") var metric = "cosine"
+        @Option var m = 16
+        @Option var efConstruction = 200
+        @Option var efSearch = 64
+        @OptionGroup var client: ClientOptions
+        func run() async throws {
+            client.show(try await client.call("POST", "/v1/collections", body: [
+                "name": name, "dimension": dimension, "metric": metric,
+                "hnsw": ["m": m, "ef_construction": efConstruction, "ef_search": efSearch],
+            ]))
+        }
+    }
+}
+
+struct IngestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest", abstract: "Ingest documents from JSONL or .npy, in batches, with progress.",
+        discussion: """
+        FILE.jsonl: one {"id","tenant","text","embedding":[…],"metadata":{}} per line.
+        FILE.npy: one embedding per row; ids are row numbers, texts come from --texts (JSONL of
+        {"text"} or plain lines) when given. Each batch is all or nothing; a failed batch stops
+        the run and says which rows were already ingested.
+        """)
+    @Argument var file: String
+    @Option(help: "Collection to ingest into.") var collection: String
+    @Option(help: "Tenant for documents that do not name one.") var tenant: String?
+    @Option(help: "For .npy: a file with one text per row.") var texts: String?
+    @Option(help: "Documents per request (1...1000).") var batch = 500
+    @OptionGroup var client: ClientOptions
+
+    func validate() throws {
+        guard (1...1_000).contains(batch) else { throw ValidationError("--batch must be in 1...1000") }
+    }
+
+    func run() async throws {
+        let documents = try load()
+        var done = 0
+        let started = Date()
+        for start in stride(from: 0, to: documents.count, by: batch) {
+            let slice = Array(documents[start..<min(start + batch, documents.count)])
+            do {
+                _ = try await ClientOptions.quiet(client).call("POST", "/v1/collections/\(segment(collection))/documents",
+                                                               body: ["documents": slice])
+            } catch {
+                throw ValidationError("rows \(start)..<\(start + slice.count) failed (rows before \(start) are ingested): \(error)")
+            }
+            done += slice.count
+            let rate = Double(done) / max(Date().timeIntervalSince(started), 1e-6)
+            let width = 30
+            let filled = width * done / max(documents.count, 1)
+            FileHandle.standardError.write(Data(String(format: "\r[%@%@] %d/%d documents, %.0f/s",
+                                                       String(repeating: "#", count: filled),
+                                                       String(repeating: ".", count: width - filled),
+                                                       done, documents.count, rate).utf8))
+        }
+        FileHandle.standardError.write(Data("\n".utf8))
+        if client.json { print(#"{"ingested":\#(done)}"#) } else { print("ingested \(done) documents into \(collection)") }
+    }
+
+    private func load() throws -> [[String: Any]] {
+        if file.hasSuffix(".npy") || file.hasSuffix(".fvecs") {
+            let matrix = try MatrixFile.readFloats(file)
+            let lines = try texts.map { try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false) }
+            guard let tenant else { throw ValidationError("--tenant is required for .npy input") }
+            return (0..<matrix.rows).map { row in
+                var text = lines.flatMap { row < $0.count ? String($0[row]) : nil } ?? ""
+                if text.hasPrefix("{"), let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+                   let value = object["text"] as? String { text = value }
+                return ["id": String(row), "tenant": tenant, "text": text, "embedding": matrix.row(row).map(Double.init)]
+            }
+        }
+        let content = try String(contentsOfFile: file, encoding: .utf8)
+        return try content.split(separator: "\n").enumerated().compactMap { index, line in
+            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+            guard var object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                throw ValidationError("\(file):\(index + 1): not a JSON object")
+            }
+            if object["tenant"] == nil, let tenant { object["tenant"] = tenant }
+            return object
+        }
+    }
+}
+
+extension ClientOptions {
+    /// The same options without --json echoing (for batch loops).
+    static func quiet(_ options: ClientOptions) -> ClientOptions {
+        var copy = options
+        copy.json = false
+        return copy
+    }
+}
+
+struct SearchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search", abstract: "Search a collection (vector, lexical or hybrid).")
+    @Option(help: "Collection to search.") var collection: String
+    @Option(help: "Query text (lexical and hybrid).") var query: String?
+    @Option(help: "Query vector as comma-separated numbers.") var vector: String?
+    @Option(help: "Take the query vector from this .npy …") var vectorFile: String?
+    @Option(help: "… at this row.") var row = 0
+    @Option(help: "vector, lexical or hybrid (default: from what is given).") var mode: String?
+    @Option var k = 10
+    @Option(help: "Tenant whose partition is searched.") var tenant: String?
+    @OptionGroup var client: ClientOptions
+
+    func run() async throws {
+        var body: [String: Any] = ["k": k]
+        if let query { body["query"] = query }
+        if let mode { body["mode"] = mode }
+        if let tenant { body["tenant"] = tenant }
+        if let vector {
+            body["vector"] = try vector.split(separator: ",").map { part -> Double in
+                guard let value = Double(part.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("--vector: \"\(part)\" is not a number")
+                }
+                return value
+            }
+        } else if let vectorFile {
+            let matrix = try MatrixFile.readFloats(vectorFile)
+            guard row < matrix.rows else { throw ValidationError("--row \(row) is past the \(matrix.rows) rows of \(vectorFile)") }
+            body["vector"] = matrix.row(row).map(Double.init)
+        }
+        let reply = try await client.call("POST", "/v1/collections/\(segment(collection))/search", body: body)
+        guard !client.json, let result = reply as? [String: Any] else { return }
+        if let notice = result["notice"] as? String { print("notice: \(notice)") }
+        print("mode \(result["mode_used"] ?? "")\(result["degraded"] as? Bool == true ? " (degraded)" : ""), \(result["took_ms"] ?? "") ms")
+        for (rank, hit) in (result["results"] as? [[String: Any]] ?? []).enumerated() {
+            let text = (hit["text"] as? String ?? "").prefix(80).replacingOccurrences(of: "\n", with: " ")
+            print(String(format: "%3d  %9.4f  ", rank + 1, hit["score"] as? Double ?? 0) + "\(hit["id"] ?? "")  \(text)")
+        }
+    }
+}
+
+struct QuarantineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quarantine", abstract: "Withhold documents from every search path at once, on an incident.",
+        discussion: "Without --incident, an incident is declared from the reason. --list shows the active entries.")
+    @Option(help: "Collection.") var collection: String
+    @Argument(help: "Document ids.") var ids: [String] = []
+    @Option(help: "Why (recorded on the incident).") var reason: String?
+    @Option(help: "Incident id (INC-nnnnnn).") var incident: String?
+    @Flag(help: "List active quarantine entries instead.") var list = false
+    @OptionGroup var client: ClientOptions
+
+    func run() async throws {
+        if list { return client.show(try await client.call("GET", "/v1/collections/\(segment(collection))/quarantine")) }
+        guard !ids.isEmpty, let reason else { throw ValidationError("give document ids and --reason (or --list)") }
+        var body: [String: Any] = ["ids": ids, "reason": reason]
+        if let incident { body["incident_id"] = incident }
+        client.show(try await client.call("POST", "/v1/collections/\(segment(collection))/quarantine", body: body))
+    }
+}
+
+struct ReleaseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "release", abstract: "Release quarantined documents (incident commanders and admins).")
+    @Option(help: "Collection.") var collection: String
+    @Argument(help: "Document ids.") var ids: [String]
+    @Option(help: "Why (recorded on the incident).") var reason: String
+    @Option(help: "Incident id (INC-nnnnnn).") var incident: String?
+    @OptionGroup var client: ClientOptions
+
+    func run() async throws {
+        var body: [String: Any] = ["ids": ids, "reason": reason]
+        if let incident { body["incident_id"] = incident }
+        client.show(try await client.call("POST", "/v1/collections/\(segment(collection))/quarantine/release", body: body))
+    }
+}
+
+struct FlagsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flags", abstract: "Set FF_INDEX_FREEZE or FF_TENANT_BLOCK on a collection or one tenant.")
+    @Option(help: "Collection.") var collection: String
+    @Argument(help: "FF_INDEX_FREEZE or FF_TENANT_BLOCK.") var flag: String
+    @Flag(help: "Turn it on (--on) or off (--off).") var state: Switch
+    @Option(help: "Tenant (required for FF_TENANT_BLOCK).") var tenant: String?
+    @Option(help: "Incident id (INC-nnnnnn).") var incident: String?
+    @Option(help: "Why (the title of an incident declared for it).") var reason: String?
+    @OptionGroup var client: ClientOptions
+
+    enum Switch: String, EnumerableFlag { case on, off }
+
+    func run() async throws {
+        var body: [String: Any] = ["enabled": state == .on]
+        if let tenant { body["tenant"] = tenant }
+        if let incident { body["incident_id"] = incident }
+        if let reason { body["reason"] = reason }
+        client.show(try await client.call("PUT", "/v1/collections/\(segment(collection))/flags/\(segment(flag))", body: body))
+    }
+}
+
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token", abstract: "Create an API token (admin only). The token is shown once.")
+    @Option(help: "reader, retrieval_owner, incident_commander or admin.") var role: String
+    @Option(help: "Scope the token to one tenant.") var tenant: String?
+    @OptionGroup var client: ClientOptions
+
+    func run() async throws {
+        var body: [String: Any] = ["role": role]
+        if let tenant { body["tenant"] = tenant }
+        client.show(try await client.call("POST", "/v1/tokens", body: body))
+    }
+}
+
+struct APICommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "api", abstract: "Send any request to the service (incidents, timelines, postmortems …).",
+        discussion: """
+        Examples:
+          firebreak api GET /v1/incidents/INC-000001/timeline
+          firebreak api POST /v1/incidents --data '{"title":"poisoned passages","severity":"SEV-1"}'
+          firebreak api GET /v1/incidents/INC-000001/postmortem
+        """)
+    @Argument(help: "GET, POST, PUT or DELETE.") var method: String
+    @Argument(help: "Path, starting with /.") var path: String
+    @Option(help: "JSON body, or @FILE to read it from a file.") var data: String?
+    @OptionGroup var client: ClientOptions
+
+    func run() async throws {
+        let body = try data.map { value -> Data in
+            value.hasPrefix("@") ? try Data(contentsOf: URL(fileURLWithPath: String(value.dropFirst()))) : Data(value.utf8)
+        }
+        let reply = try await client.client.send(method.uppercased(), path, json: body)
+        print(String(decoding: reply.body, as: UTF8.self))
+        guard reply.isSuccess else { throw ExitCode(1) }
+    }
+}
