@@ -39,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // System libraries: headers from libblas-dev / libpq-dev. At run time libblas.so.3
@@ -72,6 +73,7 @@ let package = Package(
                                                .product(name: "Metrics", package: "swift-metrics"),
                                                .product(name: "Prometheus", package: "swift-prometheus"),
                                                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                                                .product(name: "Crypto", package: "swift-crypto")],
                 resources: [.copy("openapi.json")]),
         .executableTarget(name: "firebreak",
@@ -84,13 +86,14 @@ let package = Package(
         .testTarget(name: "HNSWTests", dependencies: ["HNSW", "VectorMath", "DurableFile"]),
         .testTarget(name: "LexicalTests", dependencies: ["Lexical", "VectorMath", "DurableFile"],
                     exclude: ["Data"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Incidents", "Snapshots"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Incidents", "Snapshots", "FirebreakTestSupport"]),
         .testTarget(name: "IncidentsTests", dependencies: ["Incidents", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "DurableFile"]),
         .testTarget(name: "HubScanTests", dependencies: ["HubScan", "VectorMath"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Store"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Store",
-                                                        .product(name: "AsyncHTTPClient", package: "async-http-client")]),
+        // The throwaway PostgreSQL cluster every storage-touching test target shares.
+        .target(name: "FirebreakTestSupport", dependencies: ["Store"], path: "Tests/TestSupport"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Store", "FirebreakTestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Store", "FirebreakTestSupport"]),
         // Runs the built executable; depending on it makes SwiftPM build it first.
         .testTarget(name: "FirebreakCLITests", dependencies: ["firebreak"]),
     ]

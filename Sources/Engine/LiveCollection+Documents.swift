@@ -40,7 +40,21 @@ extension LiveCollection {
         } catch {
             throw EngineError(.storeFailed, "\(error)")
         }
-        try state.writing { () throws(EngineError) in
+        do {
+            try EngineFaults.check(.ingestIndex)
+            try state.writing { () throws(EngineError) in try index(batch, rowIDs: rowIDs) }
+        } catch {
+            // PostgreSQL has the rows but memory refused them: take them back out of the record.
+            for rowID in rowIDs { _ = try? DocumentRecords.markDeleted(rowID: rowID, collectionID: configuration.id, on: connection) }
+            throw error
+        }
+        return rowIDs
+    }
+
+    /// Adds committed documents to their partitions (under the write lock), all or nothing.
+    private func index(_ batch: [NewDocument], rowIDs: [Int64]) throws(EngineError) {
+        var added: [(Partition, [Int64])] = []
+        do {
             for (tenant, members) in Dictionary(grouping: zip(rowIDs, batch), by: { $0.1.tenant }) {
                 let partition: Partition
                 if let existing = partitions[tenant] { partition = existing } else {
@@ -48,14 +62,17 @@ extension LiveCollection {
                     partitions[tenant] = partition
                 }
                 try partition.add(members.map { ($0.0, $0.1.text, $0.1.embedding) })
+                added.append((partition, members.map(\.0)))
             }
-            for (rowID, document) in zip(rowIDs, batch) {
-                documents[rowID] = DocumentEntry(rowID: rowID, externalID: document.externalID, tenant: document.tenant,
-                                                 text: document.text)
-                self.rowIDs[document.externalID] = rowID
-            }
+        } catch {
+            for (partition, rows) in added { for rowID in rows { partition.delete(rowID: rowID) } }
+            throw error
         }
-        return rowIDs
+        for (rowID, document) in zip(rowIDs, batch) {
+            documents[rowID] = DocumentEntry(rowID: rowID, externalID: document.externalID, tenant: document.tenant,
+                                             text: document.text)
+            self.rowIDs[document.externalID] = rowID
+        }
     }
 
     private func validate(_ batch: [NewDocument]) throws(EngineError) {

@@ -37,6 +37,7 @@ extension LiveCollection {
         }
         activated()
         do {
+            try EngineFaults.check(.quarantineStore)
             _ = try QuarantineRecords.quarantine(
                 entries.map(\.rowID), collectionID: configuration.id, incidentID: incidentID, reason: reason,
                 evidence: evidence.perDocument, evidencePayload: evidence.payload, actor: actor, on: connection)

@@ -1,5 +1,6 @@
 import Foundation
 import Incidents
+import FirebreakTestSupport
 import Store
 import XCTest
 

@@ -2,13 +2,14 @@ import Foundation
 import Store
 import XCTest
 
-/// One throwaway PostgreSQL cluster per test process, started by the tests themselves
+/// One throwaway PostgreSQL cluster per test process (every test target shares it: on Linux
+/// they all run in one process), started by the tests themselves
 /// through the same launcher the service uses (as the postgres user when run as root).
-enum TestCluster {
+public enum TestCluster {
     nonisolated(unsafe) private static var started: EmbeddedPostgres?
     nonisolated(unsafe) private static var failure: StoreError?
 
-    static func shared() throws -> EmbeddedPostgres {
+    public static func shared() throws -> EmbeddedPostgres {
         if let failure { throw failure }
         if let started { return started }
         let folder = "\(folderPrefix)\(getpid())"
@@ -46,11 +47,11 @@ enum TestCluster {
         }
     }
 
-    static func owner() throws -> Connection { try Connection(shared().conninfo()) }
-    static func reader() throws -> Connection { try Connection(shared().conninfo(user: "firebreak_reader")) }
+    public static func owner() throws -> Connection { try Connection(shared().conninfo()) }
+    public static func reader() throws -> Connection { try Connection(shared().conninfo(user: "firebreak_reader")) }
 }
 
-func XCTAssertStoreError(_ code: StoreError.Code, sqlstate: String? = nil, file: StaticString = #filePath,
+public func XCTAssertStoreError(_ code: StoreError.Code, sqlstate: String? = nil, file: StaticString = #filePath,
                          line: UInt = #line, _ body: () throws -> Void) {
     do {
         try body()

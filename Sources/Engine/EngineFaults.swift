@@ -1,0 +1,24 @@
+/// Failpoints for tests: an armed point makes the step it guards fail as PostgreSQL would.
+/// Compiled in only for debug and FIREBREAK_INVARIANTS builds; release service builds have none.
+enum EngineFault: Hashable, Sendable {
+    /// The quarantine transaction fails after the filters were cleared.
+    case quarantineStore
+    /// The ingest's memory update fails after PostgreSQL committed the rows.
+    case ingestIndex
+}
+
+enum EngineFaults {
+    #if DEBUG || FIREBREAK_INVARIANTS
+    nonisolated(unsafe) static var armed: Set<EngineFault> = []
+    static let lock = Mutex()
+
+    static func arm(_ fault: EngineFault) { lock.locked { _ = armed.insert(fault) } }
+    static func disarm(_ fault: EngineFault) { lock.locked { _ = armed.remove(fault) } }
+
+    static func check(_ fault: EngineFault) throws(EngineError) {
+        if lock.locked({ armed.contains(fault) }) { throw EngineError(.storeFailed, "injected fault \(fault)") }
+    }
+    #else
+    @inline(__always) static func check(_ fault: EngineFault) throws(EngineError) {}
+    #endif
+}

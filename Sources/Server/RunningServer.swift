@@ -1,0 +1,57 @@
+import Foundation
+import Engine
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// A server started in this process (tests and the in-process benchmark): it listens on
+/// the configured port (0 picks a free one) until `stop()`, which shuts down gracefully.
+public final class RunningServer: Sendable {
+    public let port: Int
+    public let baseURL: String
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+    private let listener: QuarantineListener
+
+    init(port: Int, host: String, group: ServiceGroup, task: Task<Void, any Error>, listener: QuarantineListener) {
+        self.port = port
+        baseURL = "http://\(host):\(port)"
+        self.group = group
+        self.task = task
+        self.listener = listener
+    }
+
+    public func stop() async throws {
+        listener.stop()
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+}
+
+extension FirebreakServer {
+    public static let startSecondsMax = 30
+
+    /// Starts listening and returns once the port is bound.
+    public func start(logger: Logger = Logger(label: "firebreak")) async throws -> RunningServer {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = application(logger: logger) { port in continuation.yield(port) }
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let task = Task { try await group.run() }
+        let port = await withTaskGroup(of: Int?.self) { waiters in
+            waiters.addTask { await ports.first { _ in true } }
+            waiters.addTask {
+                try? await Task.sleep(for: .seconds(Self.startSecondsMax))
+                return nil
+            }
+            let first = await waiters.next() ?? nil
+            waiters.cancelAll()
+            return first ?? nil
+        }
+        guard let port else {
+            task.cancel()
+            throw Problem(.serviceUnavailable, "start_failed", "the server did not start listening within \(Self.startSecondsMax) s")
+        }
+        return RunningServer(port: port, host: configuration.host, group: group, task: task,
+                             listener: startQuarantineListener())
+    }
+}

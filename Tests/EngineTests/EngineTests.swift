@@ -1,0 +1,161 @@
+@testable import Engine
+import FirebreakTestSupport
+import Foundation
+import Store
+import XCTest
+
+/// The pure parts: collection mode routing, flags, allow-filters.
+final class CollectionModeTests: XCTestCase {
+    func testModeRoutesSearchesAndIngest() {
+        XCTAssertEqual(CollectionMode.of(frozen: false, rebuilding: false), .serving)
+        XCTAssertEqual(CollectionMode.of(frozen: true, rebuilding: false), .frozen)
+        XCTAssertEqual(CollectionMode.of(frozen: true, rebuilding: true), .rebuilding)
+        for mode in SearchMode.allCases {
+            XCTAssertTrue(CollectionMode.serving.route(mode) == (mode, false))
+            XCTAssertTrue(CollectionMode.frozen.route(mode) == (mode, false))
+            XCTAssertTrue(CollectionMode.rebuilding.route(mode) == (.lexical, mode != .lexical))
+        }
+        XCTAssertTrue(CollectionMode.serving.acceptsIngest)
+        XCTAssertFalse(CollectionMode.frozen.acceptsIngest)
+        XCTAssertFalse(CollectionMode.rebuilding.acceptsIngest)
+    }
+
+    func testFlagSet() {
+        var flags = FlagSet()
+        flags.set(.indexFreeze, enabled: true, tenant: "acme")
+        XCTAssertTrue(flags.isFrozen(tenant: "acme"))
+        XCTAssertFalse(flags.isFrozen(tenant: "globex"))
+        flags.set(.indexFreeze, enabled: true, tenant: nil)
+        XCTAssertTrue(flags.isFrozen(tenant: "globex"))
+        flags.set(.tenantBlock, enabled: true, tenant: "globex")
+        XCTAssertTrue(flags.isBlocked(tenant: "globex"))
+        XCTAssertEqual(flags.enabled.count, 3)
+        flags.set(.indexFreeze, enabled: false, tenant: nil)
+        flags.set(.tenantBlock, enabled: false, tenant: "globex")
+        XCTAssertFalse(flags.isFrozen(tenant: "globex"))
+        XCTAssertTrue(flags.isFrozen(tenant: "acme"), "the tenant's own freeze outlives the collection's")
+    }
+
+    func testAllowFilterKeepsWithheldIDsAcrossGrowth() {
+        var filter = AllowFilter(capacity: 1_024)
+        filter.withhold(5)
+        filter.withhold(1_000)
+        XCTAssertTrue(filter.admits(4))
+        XCTAssertFalse(filter.admits(5))
+        filter.reserve(5_000)
+        XCTAssertGreaterThanOrEqual(filter.bits.capacity, 5_000)
+        XCTAssertFalse(filter.admits(5))
+        XCTAssertFalse(filter.admits(1_000))
+        XCTAssertTrue(filter.admits(4_999), "new ids are admitted without a rebuild")
+        filter.withhold(9_000)
+        XCTAssertFalse(filter.admits(9_000))
+        filter.readmit(5)
+        XCTAssertTrue(filter.admits(5))
+    }
+}
+
+/// A live collection against a real PostgreSQL: a random sequence of writes checked against
+/// a model after every step (the withheld set, the served set, the invariants).
+final class LiveCollectionTests: XCTestCase {
+    func testRandomOperationsKeepMemoryAndInvariantsInStep() async throws {
+        let pool = ConnectionPool(conninfo: try TestCluster.shared().conninfo(), size: 2)
+        let collections = try await LiveCollections.open(pool: pool)
+        let name = "engine-\(getpid())-\(Int.random(in: 0..<1_000_000))"
+        let collection = try await collections.create(CollectionConfiguration(name: name, dimension: 6, metric: .l2))
+        var rng = SystemRandomNumberGenerator()
+        var live: [String: (tenant: String, vector: [Float])] = [:]
+        var quarantined = Set<String>()
+        var next = 0
+        let tenants = ["t1", "t2", "t3"]
+        for step in 0..<120 {
+            switch Int.random(in: 0..<10, using: &rng) {
+            case 0..<4:
+                let batch = (0..<Int.random(in: 1...20, using: &rng)).map { _ -> NewDocument in
+                    next += 1
+                    let vector = (0..<6).map { _ in Float.random(in: -1...1, using: &rng) }
+                    return NewDocument(externalID: "d\(next)", tenant: tenants.randomElement(using: &rng)!, text: "word\(next % 7) common",
+                                       embedding: vector)
+                }
+                _ = try await collections.ingest(batch, into: collection)
+                for document in batch { live[document.externalID] = (document.tenant, document.embedding) }
+            case 4..<6 where !live.isEmpty:
+                let ids = Array(live.keys.shuffled(using: &rng).prefix(3))
+                _ = try await collections.quarantine(ids, in: collection, scope: nil, reason: "step \(step)",
+                                                     incident: .declare(title: "engine test", severity: .sev3), actor: "test")
+                quarantined.formUnion(ids)
+            case 6..<8 where !quarantined.isEmpty:
+                let ids = Array(quarantined.shuffled(using: &rng).prefix(2))
+                _ = try await collections.release(ids, in: collection, scope: nil, reason: "step \(step)",
+                                                  incident: .declare(title: "engine test", severity: .sev3), actor: "test")
+                quarantined.subtract(ids)
+            case 8 where !live.isEmpty:
+                let id = live.keys.filter { !quarantined.contains($0) }.randomElement(using: &rng)
+                if let id {
+                    try await collections.delete(externalID: id, scope: nil, from: collection)
+                    live[id] = nil
+                }
+            default:
+                break
+            }
+            XCTAssertNil(collection.integrityProblem(), "step \(step)")
+            // Every tenant's exhaustive search returns exactly its served documents.
+            for tenant in tenants {
+                let expected = Set(live.filter { $0.value.tenant == tenant && !quarantined.contains($0.key) }.keys)
+                guard let probe = live.values.first(where: { $0.tenant == tenant })?.vector else { continue }
+                let hits = try collection.search(SearchRequest(mode: .vector, vector: probe, k: 1_000, tenant: tenant, ef: 1_000))
+                XCTAssertEqual(Set(hits.hits.map(\.externalID)), expected, "step \(step) tenant \(tenant)")
+                let lexical = try collection.search(SearchRequest(mode: .lexical, query: "common", k: 1_000, tenant: tenant))
+                XCTAssertEqual(Set(lexical.hits.map(\.externalID)), expected, "step \(step) tenant \(tenant) lexical")
+            }
+        }
+        // A fresh load from PostgreSQL gives the same served state.
+        let reloaded = try await LiveCollections.open(pool: pool).named(name)
+        XCTAssertNil(reloaded.integrityProblem())
+        XCTAssertEqual(reloaded.status().documents, live.count)
+        XCTAssertEqual(reloaded.status().quarantined, quarantined.count)
+    }
+
+    /// A quarantine whose transaction fails leaves nothing withheld and nothing recorded.
+    func testFailedQuarantineRestoresTheFilters() async throws {
+        let pool = ConnectionPool(conninfo: try TestCluster.shared().conninfo(), size: 1)
+        let collections = try await LiveCollections.open(pool: pool)
+        let collection = try await collections.create(CollectionConfiguration(name: "fail-\(getpid())-\(Int.random(in: 0..<1_000_000))",
+                                                                              dimension: 2, metric: .l2))
+        _ = try await collections.ingest([NewDocument(externalID: "a", tenant: "t", text: "x", embedding: [1, 0])], into: collection)
+        EngineFaults.arm(.quarantineStore)
+        defer { EngineFaults.disarm(.quarantineStore) }
+        let engineError = await XCTAssertThrowsAsync {
+            _ = try await collections.quarantine(["a"], in: collection, scope: nil, reason: "r",
+                                                 incident: .declare(title: "t", severity: .sev3), actor: "t")
+        }
+        XCTAssertNotNil(engineError)
+        XCTAssertNil(collection.integrityProblem())
+        XCTAssertEqual(try collection.search(SearchRequest(mode: .vector, vector: [1, 0], k: 1)).hits.map(\.externalID), ["a"])
+        XCTAssertEqual(collection.status().quarantined, 0)
+    }
+}
+
+func XCTAssertThrowsAsync(_ body: () async throws -> Void) async -> (any Error)? {
+    do { try await body(); XCTFail("expected an error"); return nil } catch { return error }
+}
+
+extension LiveCollectionTests {
+    /// An ingest whose memory update fails after PostgreSQL committed takes its rows back out.
+    func testFailedIndexingTakesTheRowsBackOut() async throws {
+        let pool = ConnectionPool(conninfo: try TestCluster.shared().conninfo(), size: 1)
+        let collections = try await LiveCollections.open(pool: pool)
+        let name = "ingest-fail-\(getpid())-\(Int.random(in: 0..<1_000_000))"
+        let collection = try await collections.create(CollectionConfiguration(name: name, dimension: 2, metric: .l2))
+        EngineFaults.arm(.ingestIndex)
+        let error = await XCTAssertThrowsAsync {
+            _ = try await collections.ingest([NewDocument(externalID: "a", tenant: "t", text: "x", embedding: [1, 0])], into: collection)
+        }
+        EngineFaults.disarm(.ingestIndex)
+        XCTAssertNotNil(error)
+        XCTAssertEqual(collection.status().documents, 0)
+        XCTAssertEqual(try await LiveCollections.open(pool: pool).named(name).status().documents, 0, "the record agrees")
+        // The id is free again.
+        _ = try await collections.ingest([NewDocument(externalID: "a", tenant: "t", text: "x", embedding: [1, 0])], into: collection)
+        XCTAssertEqual(collection.status().documents, 1)
+    }
+}
