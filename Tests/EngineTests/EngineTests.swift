@@ -153,7 +153,7 @@ extension LiveCollectionTests {
         EngineFaults.disarm(.ingestIndex)
         XCTAssertNotNil(error)
         XCTAssertEqual(collection.status().documents, 0)
-        XCTAssertEqual(try await LiveCollections.open(pool: pool).named(name).status().documents, 0, "the record agrees")
+        await assertEqual(try await LiveCollections.open(pool: pool).named(name).status().documents, 0, "the record agrees")
         // The id is free again.
         _ = try await collections.ingest([NewDocument(externalID: "a", tenant: "t", text: "x", embedding: [1, 0])], into: collection)
         XCTAssertEqual(collection.status().documents, 1)

@@ -1,3 +1,4 @@
+import FirebreakTestSupport
 import Foundation
 import Server
 import XCTest
@@ -8,21 +9,21 @@ final class AccessTests: XCTestCase {
         let harness = try await Harness.start()
         let collection = try await harness.collection(dimension: 4)
         let path = "/v1/collections/\(collection)"
-        XCTAssertEqual(try await harness.client(token: nil).get(path).status, 401)
-        XCTAssertEqual(try await harness.client(token: "fbk_wrong").get(path).status, 401)
+        await assertEqual(try await harness.client(token: nil).get(path).status, 401)
+        await assertEqual(try await harness.client(token: "fbk_wrong").get(path).status, 401)
         let reader = try await harness.token("reader")
         let owner = try await harness.token("retrieval_owner")
         let commander = try await harness.token("incident_commander")
         let doc: [String: Any] = ["id": "d", "tenant": "acme", "text": "text", "embedding": [1, 0, 0, 0]]
 
-        XCTAssertEqual(try await reader.post(path + "/documents", ["documents": [doc]]).status, 403)
-        XCTAssertEqual(try await owner.post(path + "/documents", ["documents": [doc]]).status, 201)
-        XCTAssertEqual(try await reader.searchIDs(collection, ["vector": [1, 0, 0, 0], "k": 1]), ["d"])
-        XCTAssertEqual(try await reader.get(path + "/documents/d").status, 200)
-        XCTAssertEqual(try await reader.post(path + "/quarantine", ["ids": ["d"], "reason": "r"]).status, 403)
-        XCTAssertEqual(try await reader.get(path + "/quarantine").status, 403)
-        XCTAssertEqual(try await owner.post("/v1/tokens", ["role": "admin"]).status, 403)
-        XCTAssertEqual(try await commander.post("/v1/tokens", ["role": "reader"]).status, 403)
+        await assertEqual(try await reader.post(path + "/documents", ["documents": [doc]]).status, 403)
+        await assertEqual(try await owner.post(path + "/documents", ["documents": [doc]]).status, 201)
+        await assertEqual(try await reader.searchIDs(collection, ["vector": [1, 0, 0, 0], "k": 1]), ["d"])
+        await assertEqual(try await reader.get(path + "/documents/d").status, 200)
+        await assertEqual(try await reader.post(path + "/quarantine", ["ids": ["d"], "reason": "r"]).status, 403)
+        await assertEqual(try await reader.get(path + "/quarantine").status, 403)
+        await assertEqual(try await owner.post("/v1/tokens", ["role": "admin"]).status, 403)
+        await assertEqual(try await commander.post("/v1/tokens", ["role": "reader"]).status, 403)
 
         // Freeze: an owner may set it, only a commander may lift it; ingestion is refused meanwhile.
         let freeze = try await owner.put(path + "/flags/FF_INDEX_FREEZE", ["enabled": true, "reason": "suspected poisoning"])
@@ -33,23 +34,23 @@ final class AccessTests: XCTestCase {
         let frozen = try await owner.post(path + "/documents", ["documents": [second]])
         XCTAssertEqual(frozen.status, 423)
         XCTAssertEqual(frozen.code, "collection_frozen")
-        XCTAssertEqual(try await owner.get(path).object()["mode"] as? String, "frozen")
-        XCTAssertEqual(try await owner.put(path + "/flags/FF_INDEX_FREEZE", ["enabled": false, "incident_id": incident]).status, 403)
-        XCTAssertEqual(try await commander.put(path + "/flags/FF_INDEX_FREEZE", ["enabled": false, "incident_id": incident]).status, 200)
-        XCTAssertEqual(try await owner.post(path + "/documents", ["documents": [second]]).status, 201)
+        await assertEqual(try await owner.get(path).object()["mode"] as? String, "frozen")
+        await assertEqual(try await owner.put(path + "/flags/FF_INDEX_FREEZE", ["enabled": false, "incident_id": incident]).status, 403)
+        await assertEqual(try await commander.put(path + "/flags/FF_INDEX_FREEZE", ["enabled": false, "incident_id": incident]).status, 200)
+        await assertEqual(try await owner.post(path + "/documents", ["documents": [second]]).status, 201)
         // The flag changes are on the incident's timeline.
         let kinds = (try await commander.get("/v1/incidents/\(incident)/timeline").object()["events"] as! [[String: Any]])
             .compactMap { $0["kind"] as? String }
         XCTAssertEqual(kinds.filter { $0 == "flag_changed" }.count, 2)
 
         // Blocking a tenant takes a commander; the blocked tenant is refused, others are not.
-        XCTAssertEqual(try await owner.put(path + "/flags/FF_TENANT_BLOCK", ["enabled": true, "tenant": "acme"]).status, 403)
-        XCTAssertEqual(try await commander.put(path + "/flags/FF_TENANT_BLOCK", ["enabled": true, "tenant": "acme"]).status, 200)
+        await assertEqual(try await owner.put(path + "/flags/FF_TENANT_BLOCK", ["enabled": true, "tenant": "acme"]).status, 403)
+        await assertEqual(try await commander.put(path + "/flags/FF_TENANT_BLOCK", ["enabled": true, "tenant": "acme"]).status, 200)
         let blocked = try await reader.post(path + "/search", ["vector": [1, 0, 0, 0], "tenant": "acme"])
         XCTAssertEqual(blocked.status, 403)
         XCTAssertEqual(blocked.code, "tenant_blocked")
-        XCTAssertEqual(try await reader.post(path + "/search", ["vector": [1, 0, 0, 0], "tenant": "other"]).status, 200)
-        XCTAssertEqual(try await commander.put(path + "/flags/FF_TENANT_BLOCK", ["enabled": true]).code, "invalid_input")
+        await assertEqual(try await reader.post(path + "/search", ["vector": [1, 0, 0, 0], "tenant": "other"]).status, 200)
+        await assertEqual(try await commander.put(path + "/flags/FF_TENANT_BLOCK", ["enabled": true]).code, "invalid_input")
         try await harness.stop()
     }
 
@@ -60,7 +61,7 @@ final class AccessTests: XCTestCase {
         let path = "/v1/collections/\(collection)"
         let acmeDocs = documents(tenant: "acme", count: 200, dimension: 8, seed: 11)
         let globexDocs = documents(tenant: "globex", count: 200, dimension: 8, seed: 12)
-        XCTAssertEqual(try await harness.admin.post(path + "/documents", ["documents": acmeDocs + globexDocs]).status, 201)
+        await assertEqual(try await harness.admin.post(path + "/documents", ["documents": acmeDocs + globexDocs]).status, 201)
         let acme = try await harness.token("reader", tenant: "acme")
         let acmeOwner = try await harness.token("retrieval_owner", tenant: "acme")
 
@@ -97,7 +98,7 @@ final class AccessTests: XCTestCase {
         let foreign = try await acmeOwner.post(path + "/documents", ["documents": [["id": "x", "tenant": "globex", "text": "t",
                                                                                   "embedding": [1, 0, 0, 0, 0, 0, 0, 0]]]])
         XCTAssertEqual(foreign.status, 403)
-        XCTAssertEqual(try await acmeOwner.post(path + "/quarantine", ["ids": ["globex-1"], "reason": "r"]).status, 404)
+        await assertEqual(try await acmeOwner.post(path + "/quarantine", ["ids": ["globex-1"], "reason": "r"]).status, 404)
         let status = try await acme.get(path).object()
         XCTAssertEqual(status["tenants"] as? [String], ["acme"])
         XCTAssertEqual(status["documents"] as? Int, 200)
@@ -118,7 +119,7 @@ final class AccessTests: XCTestCase {
         XCTAssertEqual(replay.status, 201, "a replay returns the stored response, not a duplicate error")
         XCTAssertEqual(replay.header("Idempotent-Replayed"), "true")
         XCTAssertEqual(try replay.object()["ids"] as? [String], ["once"])
-        XCTAssertEqual(try await admin.get("/v1/collections/\(collection)").object()["documents"] as? Int, 1)
+        await assertEqual(try await admin.get("/v1/collections/\(collection)").object()["documents"] as? Int, 1)
 
         let other = try JSONSerialization.data(withJSONObject: ["documents": [["id": "twice", "tenant": "acme", "text": "t",
                                                                                "embedding": [0, 1, 0, 0]]]])
@@ -128,7 +129,7 @@ final class AccessTests: XCTestCase {
         let missing = try await admin.send("POST", path, json: other, headers: ["Idempotency-Key": ""])
         XCTAssertEqual(missing.status, 400)
         XCTAssertEqual(missing.code, "idempotency_key_required")
-        XCTAssertEqual(try await admin.get("/v1/collections/\(collection)").object()["documents"] as? Int, 1)
+        await assertEqual(try await admin.get("/v1/collections/\(collection)").object()["documents"] as? Int, 1)
         try await harness.stop()
     }
 }

@@ -1,3 +1,4 @@
+import FirebreakTestSupport
 import Foundation
 import Server
 import XCTest
@@ -39,7 +40,7 @@ final class ContractTests: XCTestCase {
 
         let deleted = try await admin.send("DELETE", "/v1/collections/\(collection)/documents/acme-7")
         XCTAssertEqual(deleted.status, 200)
-        XCTAssertEqual(try await admin.get("/v1/collections/\(collection)/documents/acme-7").status, 404)
+        await assertEqual(try await admin.get("/v1/collections/\(collection)/documents/acme-7").status, 404)
         let after = try await admin.searchIDs(collection, ["vector": target["embedding"]!, "k": 5, "tenant": "acme"])
         XCTAssertFalse(after.contains("acme-7"))
         XCTAssertEqual(after.count, 5)
@@ -81,9 +82,9 @@ final class ContractTests: XCTestCase {
         expect(400, "duplicate_document", try await admin.post(path + "/documents", ["documents": [good, good]]))
         expect(413, "body_too_large", try await raw(Array(repeating: 0x20, count: 140 << 10)))
         // Nothing of the refused batches was written.
-        XCTAssertEqual(try await admin.get(path).object()["documents"] as? Int, 0)
+        await assertEqual(try await admin.get(path).object()["documents"] as? Int, 0)
 
-        XCTAssertEqual(try await admin.post(path + "/documents", ["documents": [good]]).status, 201)
+        await assertEqual(try await admin.post(path + "/documents", ["documents": [good]]).status, 201)
         expect(409, "duplicate_document", try await admin.post(path + "/documents", ["documents": [good]]))
         expect(404, "unknown_collection", try await admin.post("/v1/collections/nope-\(getpid())/search", ["query": "x"]))
         expect(404, "unknown_document", try await admin.get(path + "/documents/missing"))
@@ -96,7 +97,7 @@ final class ContractTests: XCTestCase {
         expect(404, "unknown_incident", try await admin.post(path + "/quarantine", ["ids": ["ok"], "reason": "r", "incident_id": "INC-999999"]))
         expect(404, "not_found", try await admin.get("/v1/nothing-here"))
         // The refused quarantines left the document served.
-        XCTAssertEqual(try await admin.searchIDs(collection, ["vector": [1, 0, 0, 0], "k": 1]), ["ok"])
+        await assertEqual(try await admin.searchIDs(collection, ["vector": [1, 0, 0, 0], "k": 1]), ["ok"])
         try await harness.stop()
     }
 
@@ -122,7 +123,7 @@ final class ContractTests: XCTestCase {
         XCTAssertTrue(metrics.contains("firebreak_search_duration_seconds"), metrics.prefix(500).description)
         XCTAssertTrue(metrics.contains("firebreak_searches_total"))
         XCTAssertTrue(metrics.contains("http_server_request_duration"))
-        XCTAssertEqual(try await harness.client(token: nil).get("/readyz").status, 200)
+        await assertEqual(try await harness.client(token: nil).get("/readyz").status, 200)
         try await harness.stop()
     }
 }

@@ -13,7 +13,7 @@ final class QuarantineTests: XCTestCase {
         let owner = try await harness.token("retrieval_owner")
         let commander = try await harness.token("incident_commander")
         let docs = documents(tenant: "acme", count: 300, dimension: 16, seed: 7)
-        XCTAssertEqual(try await owner.post("/v1/collections/\(collection)/documents", ["documents": docs]).status, 201)
+        await assertEqual(try await owner.post("/v1/collections/\(collection)/documents", ["documents": docs]).status, 201)
 
         // Quarantine ten documents one at a time; each is gone from every path at once.
         for index in stride(from: 0, to: 100, by: 10) {
@@ -21,7 +21,7 @@ final class QuarantineTests: XCTestCase {
             let id = doc["id"] as! String
             let vector = doc["embedding"]!
             let text = doc["text"]!
-            XCTAssertEqual(try await owner.searchIDs(collection, ["vector": vector, "k": 10, "tenant": "acme"]).first, id)
+            await assertEqual(try await owner.searchIDs(collection, ["vector": vector, "k": 10, "tenant": "acme"]).first, id)
             let reply = try await owner.post("/v1/collections/\(collection)/quarantine", ["ids": [id], "reason": "planted hub \(id)"])
             XCTAssertEqual(reply.status, 200, String(decoding: reply.body, as: UTF8.self))
             XCTAssertEqual(try reply.object()["quarantined"] as? [String], [id])
@@ -31,7 +31,7 @@ final class QuarantineTests: XCTestCase {
                 XCTAssertFalse(ids.contains(id), "\(body["mode"]!) returned quarantined \(id)")
                 XCTAssertEqual(ids.count, 10, "\(body["mode"]!) still returns k results")
             }
-            XCTAssertEqual(try await owner.get("/v1/collections/\(collection)/documents/\(id)").status, 404)
+            await assertEqual(try await owner.get("/v1/collections/\(collection)/documents/\(id)").status, 404)
         }
         let status = try await owner.get("/v1/collections/\(collection)").object()
         XCTAssertEqual(status["quarantined"] as? Int, 10)
@@ -45,8 +45,8 @@ final class QuarantineTests: XCTestCase {
         let released = try await commander.post("/v1/collections/\(collection)/quarantine/release", ["ids": [first], "reason": "false alarm"])
         XCTAssertEqual(released.status, 200, String(decoding: released.body, as: UTF8.self))
         XCTAssertEqual(try released.object()["released"] as? [String], [first])
-        XCTAssertEqual(try await owner.searchIDs(collection, ["vector": docs[0]["embedding"]!, "k": 3, "tenant": "acme"]).first, first)
-        XCTAssertEqual(try await owner.get("/v1/collections/\(collection)/documents/\(first)").status, 200)
+        await assertEqual(try await owner.searchIDs(collection, ["vector": docs[0]["embedding"]!, "k": 3, "tenant": "acme"]).first, first)
+        await assertEqual(try await owner.get("/v1/collections/\(collection)/documents/\(first)").status, 200)
         try await harness.stop()
     }
 
@@ -69,7 +69,7 @@ final class QuarantineTests: XCTestCase {
         let payload = quarantined["payload"] as! [String: String]
         XCTAssertEqual(payload["evidence_documents"], "1")
         XCTAssertEqual(payload["evidence_sha256"]?.count, 64)
-        XCTAssertEqual(try await admin.get("/v1/incidents/\(incident)/verify").object()["intact"] as? Bool, true)
+        await assertEqual(try await admin.get("/v1/incidents/\(incident)/verify").object()["intact"] as? Bool, true)
         // The entry holds the evidence itself: the text, its hash, the embedding's hash, the score.
         let stored = try TestCluster.owner().query("""
             SELECT q.scores::text AS evidence FROM quarantine_entries q JOIN documents d ON d.id = q.document_id
@@ -97,7 +97,7 @@ final class QuarantineTests: XCTestCase {
         let ids = try await second.admin.searchIDs(collection, ["vector": docs[5]["embedding"]!, "k": 10, "tenant": "acme"])
         XCTAssertFalse(ids.contains("acme-5"))
         XCTAssertEqual(ids.count, 10)
-        XCTAssertEqual(try await second.admin.get("/v1/collections/\(collection)").object()["quarantined"] as? Int, 1)
+        await assertEqual(try await second.admin.get("/v1/collections/\(collection)").object()["quarantined"] as? Int, 1)
         try await second.stop()
     }
 
@@ -109,7 +109,7 @@ final class QuarantineTests: XCTestCase {
         _ = try await a.admin.post("/v1/collections/\(collection)/documents", ["documents": docs])
         let b = try await Harness.start()
         let query: [String: Any] = ["vector": docs[2]["embedding"]!, "k": 5, "tenant": "acme"]
-        XCTAssertEqual(try await b.admin.searchIDs(collection, query).first, "acme-2")
+        await assertEqual(try await b.admin.searchIDs(collection, query).first, "acme-2")
         _ = try await a.admin.post("/v1/collections/\(collection)/quarantine", ["ids": ["acme-2"], "reason": "hub"])
         let deadline = Date().addingTimeInterval(5)
         var seen = true

@@ -63,3 +63,14 @@ public func XCTAssertStoreError(_ code: StoreError.Code, sqlstate: String? = nil
         XCTFail("expected StoreError.\(code), got \(error)", file: file, line: line)
     }
 }
+
+/// `XCTAssertEqual` for an expression that awaits (XCTest's autoclosures cannot).
+public func assertEqual<T: Equatable>(_ actual: @autoclosure () async throws -> T, _ expected: @autoclosure () -> T,
+                                      _ message: String = "", file: StaticString = #filePath, line: UInt = #line) async {
+    do {
+        let value = try await actual()
+        XCTAssertEqual(value, expected(), message, file: file, line: line)
+    } catch {
+        XCTFail("threw \(error) \(message)", file: file, line: line)
+    }
+}

@@ -1,0 +1,259 @@
+import ArgumentParser
+import Dispatch
+import Engine
+import Foundation
+import Server
+import Store
+import VectorMath
+
+/// `firebreak bench service`: the service over loopback against the same searches run
+/// in-process, quarantine activation as a client sees it, and a leak check under load.
+struct BenchServiceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "service",
+        abstract: "Measure the HTTP service: search latency per mode vs in-process, quarantine activation, leaks under load.",
+        discussion: """
+        Starts a throwaway embedded PostgreSQL (or uses --database-url), an in-process server on a
+        free loopback port, ingests seeded synthetic documents over HTTP, then measures:
+        - search p50/p99 per mode in-process (the engine alone) and over HTTP, one client and
+          --concurrency clients (the difference is the service's overhead);
+        - quarantine activation: a client quarantines a document and immediately searches for it;
+          the time until that search answers without it (p50/p99);
+        - quarantined documents returned under load: searches aimed at the quarantined documents
+          run concurrently; any answer sent after the quarantine was acknowledged that still
+          contains the document counts (must be 0).
+        """)
+
+    @Option(help: "Documents to ingest.") var documents = 20_000
+    @Option(help: "Vector dimension.") var dimension = 384
+    @Option(help: "Tenants (partitions) the documents are spread over.") var tenants = 4
+    @Option(help: "Search requests per mode and run.") var queries = 2_000
+    @Option(help: "Concurrent HTTP clients.") var concurrency = 8
+    @Option(help: "Quarantines in the activation run.") var quarantines = 200
+    @Option(help: "Seed of the synthetic data.") var seed: UInt64 = 42
+    @Option(help: "libpq URL of a PostgreSQL to use instead of a throwaway embedded one.") var databaseURL: String?
+
+    func validate() throws {
+        guard documents >= 100, dimension >= 2, tenants >= 1, queries >= 10, concurrency >= 1, quarantines >= 1,
+              quarantines * 2 < documents else {
+            throw ValidationError("need documents ≥ 100, queries ≥ 10, concurrency ≥ 1 and 2·quarantines < documents")
+        }
+    }
+
+    func run() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("firebreak-bench-\(getpid())").path
+        var embedded: EmbeddedPostgres?
+        let conninfo: String
+        if let databaseURL { conninfo = databaseURL } else {
+            let cluster = try EmbeddedPostgres(dataDirectory: folder, durable: false)
+            Console.progress("starting a throwaway PostgreSQL in \(folder)")
+            conninfo = try cluster.start()
+            embedded = cluster
+        }
+        defer {
+            try? embedded?.stop()
+            if embedded != nil { try? FileManager.default.removeItem(atPath: folder) }
+        }
+        var configuration = FirebreakServer.Configuration(conninfo: conninfo)
+        configuration.port = 0
+        let server = try await FirebreakServer.prepare(configuration)
+        let token = TokenRecords.generate()
+        _ = try await server.bootstrapAdminToken(from: ["FIREBREAK_ADMIN_TOKEN": token])
+        let running = try await server.start()
+        let report = try await measure(server: server, client: APIClient(baseURL: running.baseURL, token: token))
+        try await running.stop()
+        try Console.printJSON(report)
+    }
+
+    struct ModeReport: Encodable {
+        let inProcessP50Ms, inProcessP99Ms, httpP50Ms, httpP99Ms, overheadP50Ms: Double
+        let concurrentP50Ms, concurrentP99Ms, concurrentQPS: Double
+    }
+
+    struct Report: Encodable {
+        let documents, dimension, tenants, concurrency: Int
+        let ingestDocumentsPerSecond: Double
+        let search: [String: ModeReport]
+        let quarantineActivationP50Ms, quarantineActivationP99Ms: Double
+        let quarantineResponseP50Ms, quarantineResponseP99Ms: Double
+        let quarantines: Int
+        let searchesUnderLoad: Int
+        let quarantinedReturnedUnderLoad: Int
+    }
+
+    private func measure(server: FirebreakServer, client: APIClient) async throws -> Report {
+        let name = "bench"
+        _ = try await expectOK(client.send("POST", "/v1/collections", json: json(["name": name, "dimension": dimension, "metric": "cosine"])))
+        let corpus = Corpus(documents: documents, dimension: dimension, tenants: tenants, seed: seed)
+        let ingestStarted = DispatchTime.now().uptimeNanoseconds
+        for start in stride(from: 0, to: documents, by: 500) {
+            let rows = start..<min(start + 500, documents)
+            _ = try await expectOK(client.send("POST", "/v1/collections/\(name)/documents",
+                                               json: json(["documents": rows.map(corpus.document)])))
+            Console.progress("ingested \(rows.upperBound)/\(documents)")
+        }
+        let ingestRate = Double(documents) / secondsSince(ingestStarted)
+        let collection = try server.collections.named(name)
+        var search: [String: ModeReport] = [:]
+        for mode in SearchMode.allCases {
+            let bodies = (0..<queries).map { corpus.query($0, mode: mode) }
+            let inProcess = try bodies.map { body -> Double in
+                let request = SearchRequest(mode: mode, vector: (body["vector"] as? [Double])?.map(Float.init),
+                                            query: body["query"] as? String, k: 10, tenant: body["tenant"] as? String)
+                let started = DispatchTime.now().uptimeNanoseconds
+                _ = try collection.search(request)
+                return secondsSince(started) * 1e3
+            }
+            let single = try await httpLatencies(bodies, client: client, collection: name, clients: 1)
+            let concurrent = try await httpLatencies(bodies, client: client, collection: name, clients: concurrency)
+            search[mode.rawValue] = ModeReport(
+                inProcessP50Ms: percentile(inProcess, 50), inProcessP99Ms: percentile(inProcess, 99),
+                httpP50Ms: percentile(single.latencies, 50), httpP99Ms: percentile(single.latencies, 99),
+                overheadP50Ms: percentile(single.latencies, 50) - percentile(inProcess, 50),
+                concurrentP50Ms: percentile(concurrent.latencies, 50), concurrentP99Ms: percentile(concurrent.latencies, 99),
+                concurrentQPS: Double(bodies.count) / concurrent.seconds)
+            Console.progress("\(mode.rawValue): in-process p50 \(percentile(inProcess, 50)) ms, http p50 \(percentile(single.latencies, 50)) ms")
+        }
+        let load = try await quarantineUnderLoad(corpus: corpus, client: client, collection: name)
+        return Report(documents: documents, dimension: dimension, tenants: tenants, concurrency: concurrency,
+                      ingestDocumentsPerSecond: ingestRate, search: search,
+                      quarantineActivationP50Ms: percentile(load.activation, 50), quarantineActivationP99Ms: percentile(load.activation, 99),
+                      quarantineResponseP50Ms: percentile(load.response, 50), quarantineResponseP99Ms: percentile(load.response, 99),
+                      quarantines: load.activation.count, searchesUnderLoad: load.searches, quarantinedReturnedUnderLoad: load.leaks)
+    }
+
+    /// Runs `bodies` split over `clients` concurrent clients; per-request latencies in ms.
+    private func httpLatencies(_ bodies: [[String: Any]], client: APIClient, collection: String,
+                               clients: Int) async throws -> (latencies: [Double], seconds: Double) {
+        let payloads = try bodies.map { try json($0) }
+        let started = DispatchTime.now().uptimeNanoseconds
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for worker in 0..<clients {
+                group.addTask {
+                    var mine: [Double] = []
+                    for index in stride(from: worker, to: payloads.count, by: clients) {
+                        let sent = DispatchTime.now().uptimeNanoseconds
+                        _ = try await expectOK(client.send("POST", "/v1/collections/\(collection)/search", json: payloads[index]))
+                        mine.append(secondsSince(sent) * 1e3)
+                    }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        return (latencies, secondsSince(started))
+    }
+
+    /// Quarantines `quarantines` documents one by one while `concurrency` clients search for
+    /// exactly those documents; counts answers sent after an acknowledged quarantine that
+    /// still contain the document.
+    private func quarantineUnderLoad(corpus: Corpus, client: APIClient, collection: String) async throws
+        -> (activation: [Double], response: [Double], searches: Int, leaks: Int) {
+        let targets = (0..<quarantines).map { $0 * (documents / quarantines) }
+        let acknowledged = AcknowledgedQuarantines()
+        let stop = AcknowledgedQuarantines()
+        let path = "/v1/collections/\(collection)/search"
+        async let loadResult: (Int, Int) = withThrowingTaskGroup(of: (Int, Int).self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    var searches = 0, leaks = 0, index = worker
+                    while !stop.contains("stop") {
+                        let row = targets[index % targets.count]
+                        index += concurrency
+                        let id = corpus.id(row)
+                        let sent = DispatchTime.now().uptimeNanoseconds
+                        let reply = try await expectOK(client.send("POST", path, json: json(corpus.probe(row))))
+                        searches += 1
+                        if let ackedAt = acknowledged.time(id), ackedAt < sent, try resultIDs(reply).contains(id) { leaks += 1 }
+                    }
+                    return (searches, leaks)
+                }
+            }
+            return try await group.reduce(into: (0, 0)) { $0.0 += $1.0; $0.1 += $1.1 }
+        }
+        var activation: [Double] = []
+        var response: [Double] = []
+        for row in targets {
+            let id = corpus.id(row)
+            let started = DispatchTime.now().uptimeNanoseconds
+            _ = try await expectOK(client.send("POST", "/v1/collections/\(collection)/quarantine",
+                                               json: json(["ids": [id], "reason": "bench", "tenant": corpus.tenant(row)])))
+            acknowledged.record(id, at: DispatchTime.now().uptimeNanoseconds)
+            response.append(secondsSince(started) * 1e3)
+            let reply = try await expectOK(client.send("POST", path, json: json(corpus.probe(row))))
+            guard try !resultIDs(reply).contains(id) else { throw ValidationError("quarantined \(id) returned by the next search") }
+            activation.append(secondsSince(started) * 1e3)
+        }
+        stop.record("stop", at: 0)
+        let (searches, leaks) = try await loadResult
+        return (activation, response, searches, leaks)
+    }
+}
+
+/// Seeded documents and queries: clustered vectors (normalised) and texts from a vocabulary.
+struct Corpus: Sendable {
+    let vectors: Matrix
+    let queries: Matrix
+    let tenants: Int
+    static let words = (0..<2_000).map { "w\($0)" }
+
+    init(documents: Int, dimension: Int, tenants: Int, seed: UInt64) {
+        vectors = SyntheticData.gaussianClusters(rows: documents, dimension: dimension, clusters: 50, seed: seed, normalized: true)
+        queries = SyntheticData.gaussianClusters(rows: 1_000, dimension: dimension, clusters: 50, seed: seed, stream: 1,
+                                                 normalized: true)
+        self.tenants = tenants
+    }
+
+    func id(_ row: Int) -> String { "doc-\(row)" }
+    func tenant(_ row: Int) -> String { "tenant-\(row % tenants)" }
+    func text(_ row: Int) -> String {
+        (0..<30).map { Self.words[(row &* 7919 &+ $0 &* $0 &* 104_729) % Self.words.count] }.joined(separator: " ")
+    }
+
+    func document(_ row: Int) -> [String: Any] {
+        ["id": id(row), "tenant": tenant(row), "text": text(row), "embedding": vectors.row(row).map(Double.init)]
+    }
+
+    func query(_ index: Int, mode: SearchMode) -> [String: Any] {
+        var body: [String: Any] = ["mode": mode.rawValue, "k": 10, "tenant": "tenant-\(index % tenants)"]
+        if mode != .lexical { body["vector"] = queries.row(index % queries.rows).map(Double.init) }
+        if mode != .vector { body["query"] = text(index * 31 % vectors.rows).split(separator: " ").prefix(3).joined(separator: " ") }
+        return body
+    }
+
+    /// A vector search aimed at one document (its own vector, in its tenant).
+    func probe(_ row: Int) -> [String: Any] {
+        ["mode": "vector", "k": 10, "tenant": tenant(row), "vector": vectors.row(row).map(Double.init)]
+    }
+}
+
+/// When each quarantine was acknowledged (monotonic ns), shared by the load clients.
+final class AcknowledgedQuarantines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var times: [String: UInt64] = [:]
+    func record(_ id: String, at time: UInt64) { lock.withLock { times[id] = time } }
+    func time(_ id: String) -> UInt64? { lock.withLock { times[id] } }
+    func contains(_ id: String) -> Bool { time(id) != nil }
+}
+
+private func json(_ value: Any) throws -> Data { try JSONSerialization.data(withJSONObject: value) }
+
+private func expectOK(_ reply: APIClient.Reply) throws -> APIClient.Reply {
+    guard reply.isSuccess else {
+        throw ValidationError("the service answered \(reply.status): \(String(decoding: reply.body.prefix(300), as: UTF8.self))")
+    }
+    return reply
+}
+
+private func resultIDs(_ reply: APIClient.Reply) throws -> [String] {
+    let object = try JSONSerialization.jsonObject(with: reply.body) as? [String: Any]
+    return (object?["results"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+}
+
+/// The nearest-rank percentile (p in 0...100) of `values`; 0 when empty.
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    guard !values.isEmpty else { return 0 }
+    let sorted = values.sorted()
+    let rank = Int((p / 100 * Double(sorted.count)).rounded(.up))
+    return sorted[max(0, min(sorted.count, rank) - 1)]
+}
