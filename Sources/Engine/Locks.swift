@@ -6,12 +6,21 @@ import Darwin
 
 /// A readers–writer lock (pthread): many searches at once, one mutation at a time.
 /// Never held across an `await`: every critical section is synchronous.
+///
+/// Writers are preferred: glibc's default lets a steady stream of searches starve a writer,
+/// which would delay a quarantine behind the very load it must protect.
 final class ReadWriteLock: @unchecked Sendable {
     private let lock = UnsafeMutablePointer<pthread_rwlock_t>.allocate(capacity: 1)
 
     init() {
         lock.initialize(to: pthread_rwlock_t())
-        precondition(pthread_rwlock_init(lock, nil) == 0, "pthread_rwlock_init failed")
+        var attributes = pthread_rwlockattr_t()
+        pthread_rwlockattr_init(&attributes)
+        #if os(Linux)
+        pthread_rwlockattr_setkind_np(&attributes, Int32(PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP))
+        #endif
+        precondition(pthread_rwlock_init(lock, &attributes) == 0, "pthread_rwlock_init failed")
+        pthread_rwlockattr_destroy(&attributes)
     }
 
     deinit {

@@ -16,9 +16,27 @@ final class FirebreakCLITests: XCTestCase {
     /// `Process.waitUntilExit` was seen to miss a child's exit and hang once PostgreSQL
     /// daemons had been started from this process.)
     private func firebreak(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
+        let child = try spawn(arguments, environment: environment)
+        defer { unlink(child.base + ".out"); unlink(child.base + ".err") }
+        return child.wait()
+    }
+
+    /// A started `firebreak` process with its output files.
+    private struct Child {
+        let pid: pid_t
+        let base: String
+        func read(_ suffix: String) -> String { (try? String(contentsOfFile: base + suffix, encoding: .utf8)) ?? "" }
+        func wait() -> Run {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+            return Run(status: code, stdout: read(".out"), stderr: read(".err"))
+        }
+    }
+
+    private func spawn(_ arguments: [String], environment: [String: String] = [:]) throws -> Child {
         let binary = Bundle.main.bundleURL.appendingPathComponent("firebreak").path
         let base = NSTemporaryDirectory() + "firebreak-cli-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        defer { unlink(base + ".out"); unlink(base + ".err") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -32,11 +50,58 @@ final class FirebreakCLITests: XCTestCase {
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, binary, &actions, nil, argv, envp)
         guard spawned == 0 else { throw NSError(domain: "spawn", code: Int(spawned)) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        let read = { (path: String) in (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-        return Run(status: code, stdout: read(base + ".out"), stderr: read(base + ".err"))
+        return Child(pid: pid, base: base)
+    }
+
+    /// `firebreak serve` on a fresh embedded PostgreSQL, driven by the client commands, then
+    /// stopped with SIGTERM (a clean exit that also stops the PostgreSQL it started).
+    func testServeAndClientCommands() throws {
+        let data = "/tmp/firebreak-cli-serve-\(getpid())"
+        let token = "fbk_cli_test_admin"
+        let server = try spawn(["serve", "--data-dir", data, "--port", "0"], environment: ["FIREBREAK_ADMIN_TOKEN": token])
+        defer {
+            kill(server.pid, SIGKILL)
+            _ = server.wait()
+            _ = try? firebreak(["db", "stop", "--data-dir", data])
+            try? FileManager.default.removeItem(atPath: data)
+        }
+        var url: String?
+        for _ in 0..<240 where url == nil {
+            if let range = server.read(".err").range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
+                url = String(server.read(".err")[range])
+            } else {
+                usleep(250_000)
+            }
+        }
+        let base = try XCTUnwrap(url, "serve did not start: \(server.read(".err"))")
+        let env = ["FIREBREAK_URL": base, "FIREBREAK_TOKEN": token]
+        XCTAssertEqual(try firebreak(["collections", "create", "docs", "--dimension", "3"], environment: env).status, 0)
+        let file = NSTemporaryDirectory() + "firebreak-cli-docs-\(getpid()).jsonl"
+        defer { unlink(file) }
+        try """
+            {"id":"a","text":"red apples","embedding":[1,0,0]}
+            {"id":"b","text":"green pears","embedding":[0,1,0]}
+            {"id":"c","text":"red cherries","embedding":[0.9,0.1,0]}
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let ingest = try firebreak(["ingest", file, "--collection", "docs", "--tenant", "acme"], environment: env)
+        XCTAssertEqual(ingest.status, 0, ingest.stderr)
+        XCTAssertTrue(ingest.stderr.contains("3/3 documents"), ingest.stderr)
+        let search = try firebreak(["search", "--collection", "docs", "--tenant", "acme", "--vector", "1,0,0", "--json"], environment: env)
+        XCTAssertEqual(search.status, 0, search.stderr)
+        XCTAssertEqual((search.json?["results"] as? [[String: Any]])?.first?["id"] as? String, "a")
+        let quarantine = try firebreak(["quarantine", "--collection", "docs", "a", "--reason", "hub", "--json"], environment: env)
+        XCTAssertEqual(quarantine.status, 0, quarantine.stderr)
+        XCTAssertEqual(quarantine.json?["quarantined"] as? [String], ["a"])
+        let after = try firebreak(["search", "--collection", "docs", "--tenant", "acme", "--query", "red", "--json"], environment: env)
+        XCTAssertEqual((after.json?["results"] as? [[String: Any]])?.compactMap { $0["id"] as? String }, ["c"])
+        let refused = try firebreak(["search", "--collection", "docs", "--query", "red", "--token", "fbk_nobody"], environment: env)
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("401 unauthorized"), refused.stderr)
+        kill(server.pid, SIGTERM)
+        let stopped = server.wait()
+        XCTAssertEqual(stopped.status, 0, stopped.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: data + "/pgdata/postmaster.pid"),
+                       "serve stops the embedded PostgreSQL it started")
     }
 
     func testDoctorReportsTheLoadedBLAS() throws {

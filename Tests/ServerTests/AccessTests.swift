@@ -1,6 +1,6 @@
 import FirebreakTestSupport
 import Foundation
-import Server
+@testable import Server
 import XCTest
 
 /// Authentication, roles, tenant isolation, idempotency and flags, over real HTTP.

@@ -69,6 +69,7 @@ final class ContractTests: XCTestCase {
             try await admin.send("POST", path + route, json: Data(bytes))
         }
         var bad = good
+        bad["id"] = "bad"
         bad["embedding"] = [1, 0, 0]
         expect(400, "dimension_mismatch", try await admin.post(path + "/documents", ["documents": [good, bad]]))
         bad["embedding"] = [1e39, 0, 0, 0]
@@ -79,7 +80,7 @@ final class ContractTests: XCTestCase {
         expect(400, "malformed_json", try await raw(Array("{\"documents\": [".utf8)))
         expect(400, "invalid_utf8", try await raw([0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x7D]))
         expect(400, "malformed_json", try await admin.post(path + "/documents", ["documents": [["id": "x"]]]))
-        expect(400, "duplicate_document", try await admin.post(path + "/documents", ["documents": [good, good]]))
+        expect(409, "duplicate_document", try await admin.post(path + "/documents", ["documents": [good, good]]))
         expect(413, "body_too_large", try await raw(Array(repeating: 0x20, count: 140 << 10)))
         // Nothing of the refused batches was written.
         await assertEqual(try await admin.get(path).object()["documents"] as? Int, 0)
