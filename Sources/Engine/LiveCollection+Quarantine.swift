@@ -19,24 +19,28 @@ extension LiveCollection {
     /// Withholds documents on every search path, then records it.
     ///
     /// Order matters: the allow-filter bits are cleared first (from that moment no search
-    /// returns the documents), then one PostgreSQL transaction writes the entries, the
-    /// incident event with the evidence digest and the NOTIFY. If the transaction fails,
-    /// the bits are restored and nothing was recorded. `activated` reports the moment the
-    /// quarantine became effective (for the activation-latency metric).
+    /// returns the documents), then the evidence is read from the record, the incident is
+    /// resolved (or declared), and one PostgreSQL transaction writes the entries, the incident
+    /// event with the evidence digest and the NOTIFY. If any step after the clearing fails, the
+    /// bits are restored and nothing was recorded: the service fails closed for the moments
+    /// in between. `activated` reports when the quarantine became effective (for the
+    /// activation-latency metric).
     func quarantine(externalIDs: [String], scope: String?, reason: String, incident: IncidentReference,
                     scores: [String: Double], actor: String, activated: () -> Void = {},
                     on connection: Connection) throws(EngineError) -> QuarantineOutcome {
         let entries = try resolve(externalIDs, scope: scope, reason: reason)
-        let evidence = try captureEvidence(entries, scores: scores, on: connection)
-        let incidentID = try incident.resolve(collection: configuration.name, tenant: scope, actor: actor, on: connection)
+        let pending = "pending"
         let fresh = state.writing {
             entries.filter { quarantined[$0.rowID] == nil }.map { entry in
-                applyQuarantine(rowID: entry.rowID, incidentID: incidentID)
+                applyQuarantine(rowID: entry.rowID, incidentID: pending)
                 return entry
             }
         }
         activated()
+        let incidentID: String
         do {
+            let evidence = try captureEvidence(entries, scores: scores, on: connection)
+            incidentID = try incident.resolve(collection: configuration.name, tenant: scope, actor: actor, on: connection)
             try EngineFaults.check(.quarantineStore)
             _ = try QuarantineRecords.quarantine(
                 entries.map(\.rowID), collectionID: configuration.id, incidentID: incidentID, reason: reason,
@@ -45,6 +49,7 @@ extension LiveCollection {
             state.writing { for entry in fresh { applyRelease(rowID: entry.rowID) } }
             throw Self.mapped(error)
         }
+        state.writing { for entry in fresh { quarantined[entry.rowID] = incidentID } }
         let freshIDs = Set(fresh.map(\.rowID))
         return QuarantineOutcome(incidentID: incidentID, changed: fresh.map(\.externalID),
                                  unchanged: entries.filter { !freshIDs.contains($0.rowID) }.map(\.externalID))

@@ -14,6 +14,7 @@ public final class QuarantineListener: @unchecked Sendable {
     private let stopped = Mutex()
     private var stopRequested = false
     private var thread: Thread?
+    private let finished = DispatchSemaphore(value: 0)
 
     public init(conninfo: String, collections: LiveCollections) {
         self.conninfo = conninfo
@@ -27,13 +28,18 @@ public final class QuarantineListener: @unchecked Sendable {
         thread.start()
     }
 
+    /// Asks the thread to stop and waits for it (at most a few poll intervals), so that its
+    /// connection is closed before, say, the database is shut down.
     public func stop() {
         stopped.locked { stopRequested = true }
+        guard thread != nil else { return }
+        _ = finished.wait(timeout: .now() + 4 * Self.pollSeconds + Self.reconnectSeconds)
     }
 
     private var shouldStop: Bool { stopped.locked { stopRequested } }
 
     private func run() {
+        defer { finished.signal() }
         var firstConnection = true
         while !shouldStop {
             do {

@@ -74,8 +74,14 @@ struct BenchServiceCommand: AsyncParsableCommand {
         let documents, dimension, tenants, concurrency: Int
         let ingestDocumentsPerSecond: Double
         let search: [String: ModeReport]
+        /// Client-observed, with nothing else running: request sent → answer without the document.
+        let quarantineActivationIdleP50Ms, quarantineActivationIdleP99Ms: Double
+        /// The same under the concurrent search load.
         let quarantineActivationP50Ms, quarantineActivationP99Ms: Double
         let quarantineResponseP50Ms, quarantineResponseP99Ms: Double
+        /// Server-side, request arrival → filters cleared, from the Prometheus histogram
+        /// (upper bucket bounds, all quarantines of the run).
+        let serverActivationP50MsAtMost, serverActivationP99MsAtMost: Double
         let quarantines: Int
         let searchesUnderLoad: Int
         let quarantinedReturnedUnderLoad: Int
@@ -117,9 +123,29 @@ struct BenchServiceCommand: AsyncParsableCommand {
         let load = try await quarantineUnderLoad(corpus: corpus, client: client, collection: name)
         return Report(documents: documents, dimension: dimension, tenants: tenants, concurrency: concurrency,
                       ingestDocumentsPerSecond: ingestRate, search: search,
+                      quarantineActivationIdleP50Ms: percentile(load.idle.activation, 50),
+                      quarantineActivationIdleP99Ms: percentile(load.idle.activation, 99),
                       quarantineActivationP50Ms: percentile(load.activation, 50), quarantineActivationP99Ms: percentile(load.activation, 99),
                       quarantineResponseP50Ms: percentile(load.response, 50), quarantineResponseP99Ms: percentile(load.response, 99),
-                      quarantines: load.activation.count, searchesUnderLoad: load.searches, quarantinedReturnedUnderLoad: load.leaks)
+                      serverActivationP50MsAtMost: try await serverActivation(client, quantile: 0.5),
+                      serverActivationP99MsAtMost: try await serverActivation(client, quantile: 0.99),
+                      quarantines: load.activation.count + load.idle.activation.count, searchesUnderLoad: load.searches,
+                      quarantinedReturnedUnderLoad: load.leaks)
+    }
+
+    /// A quantile of `firebreak_quarantine_activation_seconds` from /metrics, as the upper
+    /// bound of the histogram bucket that holds it, in ms.
+    private func serverActivation(_ client: APIClient, quantile: Double) async throws -> Double {
+        let text = String(decoding: try await client.send("GET", "/metrics").body, as: UTF8.self)
+        let buckets: [(bound: Double, count: Double)] = text.split(separator: "\n").compactMap { line in
+            guard line.hasPrefix("firebreak_quarantine_activation_seconds_bucket"),
+                  let open = line.range(of: "le=\""), let close = line[open.upperBound...].firstIndex(of: "\""),
+                  let count = Double(line.split(separator: " ").last ?? "") else { return nil }
+            let bound = line[open.upperBound..<close]
+            return (bound == "+Inf" ? .infinity : Double(bound) ?? .infinity, count)
+        }.sorted { $0.bound < $1.bound }
+        guard let total = buckets.last?.count, total > 0 else { return 0 }
+        return (buckets.first { $0.count >= quantile * total }?.bound ?? .infinity) * 1e3
     }
 
     /// Runs `bodies` split over `clients` concurrent clients; per-request latencies in ms.
@@ -148,9 +174,12 @@ struct BenchServiceCommand: AsyncParsableCommand {
     /// exactly those documents; counts answers sent after an acknowledged quarantine that
     /// still contain the document.
     private func quarantineUnderLoad(corpus: Corpus, client: APIClient, collection: String) async throws
-        -> (activation: [Double], response: [Double], searches: Int, leaks: Int) {
+        -> (idle: (activation: [Double], response: [Double]), activation: [Double], response: [Double], searches: Int, leaks: Int) {
         let targets = (0..<quarantines).map { $0 * (documents / quarantines) }
         let acknowledged = AcknowledgedQuarantines()
+        // The first half with nothing else running, the second half under the search load.
+        let idle = try await activate(Array(targets.prefix(targets.count / 2)), corpus: corpus, client: client,
+                                      collection: collection, acknowledged: acknowledged)
         let stop = AcknowledgedQuarantines()
         let path = "/v1/collections/\(collection)/search"
         async let loadResult: (Int, Int) = withThrowingTaskGroup(of: (Int, Int).self) { group in
@@ -171,22 +200,31 @@ struct BenchServiceCommand: AsyncParsableCommand {
             }
             return try await group.reduce(into: (0, 0)) { $0.0 += $1.0; $0.1 += $1.1 }
         }
+        let (activation, response) = try await activate(Array(targets.dropFirst(targets.count / 2)), corpus: corpus,
+                                                        client: client, collection: collection, acknowledged: acknowledged)
+        stop.record("stop", at: 0)
+        let (searches, leaks) = try await loadResult
+        return (idle, activation, response, searches, leaks)
+    }
+
+    /// Quarantines each row's document, then searches for it at once: per row, the time to
+    /// the acknowledgement and to the first answer without the document.
+    private func activate(_ rows: [Int], corpus: Corpus, client: APIClient, collection: String,
+                          acknowledged: AcknowledgedQuarantines) async throws -> (activation: [Double], response: [Double]) {
         var activation: [Double] = []
         var response: [Double] = []
-        for row in targets {
+        for row in rows {
             let id = corpus.id(row)
             let started = DispatchTime.now().uptimeNanoseconds
             _ = try await expectOK(client.send("POST", "/v1/collections/\(collection)/quarantine",
                                                json: json(["ids": [id], "reason": "bench", "tenant": corpus.tenant(row)])))
             acknowledged.record(id, at: DispatchTime.now().uptimeNanoseconds)
             response.append(secondsSince(started) * 1e3)
-            let reply = try await expectOK(client.send("POST", path, json: json(corpus.probe(row))))
+            let reply = try await expectOK(client.send("POST", "/v1/collections/\(collection)/search", json: json(corpus.probe(row))))
             guard try !resultIDs(reply).contains(id) else { throw ValidationError("quarantined \(id) returned by the next search") }
             activation.append(secondsSince(started) * 1e3)
         }
-        stop.record("stop", at: 0)
-        let (searches, leaks) = try await loadResult
-        return (activation, response, searches, leaks)
+        return (activation, response)
     }
 }
 
