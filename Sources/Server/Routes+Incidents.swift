@@ -57,6 +57,16 @@ struct TransitionBody: Codable, Sendable { var status: String; var reason: Strin
 struct DecisionBody: Codable, Sendable { var what: String; var why: String; var optionsNotTaken: [String]?
     enum CodingKeys: String, CodingKey { case what, why, optionsNotTaken = "options_not_taken" } }
 struct EvidenceBody: Codable, Sendable { var kind, sha256, location, summary: String }
+struct CommanderBody: Codable, Sendable { var commander: String }
+struct PostmortemBody: Codable, Sendable {
+    var summary, failingLayer, rootCause: String
+    var evaluationGaps: String?
+    var regressionCase: String
+    enum CodingKeys: String, CodingKey {
+        case summary, failingLayer = "failing_layer", rootCause = "root_cause", evaluationGaps = "evaluation_gaps",
+             regressionCase = "regression_case"
+    }
+}
 struct ActionBody: Codable, Sendable {
     var title, owner, due, verification: String?
     var close: Int?
@@ -119,6 +129,26 @@ extension API {
                 }
                 _ = try await pool.withConnection {
                     try IncidentRecords.transition(id, to: status, reason: change.reason, actor: caller.actor, on: $0)
+                }
+            }
+        }
+        router.post("/v1/incidents/:id/commander") { request, context in
+            try await recordOnIncident(request, context, permission: .command) { body, caller, id in
+                let change = try decode(CommanderBody.self, from: body)
+                _ = try await pool.withConnection {
+                    try IncidentRecords.assignCommander(id, commander: change.commander, actor: caller.actor, on: $0)
+                }
+            }
+        }
+        router.post("/v1/incidents/:id/postmortem") { request, context in
+            try await recordOnIncident(request, context, permission: .contain) { body, caller, id in
+                let fields = try decode(PostmortemBody.self, from: body)
+                _ = try await pool.withConnection { c in
+                    try IncidentRecords.record(id, on: c) {
+                        _ = try $0.record(Postmortem(summary: fields.summary, failingLayer: fields.failingLayer,
+                                                     rootCause: fields.rootCause, evaluationGaps: fields.evaluationGaps ?? "",
+                                                     regressionCase: fields.regressionCase), actor: caller.actor)
+                    }
                 }
             }
         }

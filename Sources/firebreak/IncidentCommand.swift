@@ -2,20 +2,26 @@ import ArgumentParser
 import Crypto
 import Foundation
 import Incidents
+import Server
 import Store
 
 /// `firebreak incident …`: the incident record, without the HTTP service.
-struct IncidentCommand: ParsableCommand {
+struct IncidentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "incident",
         abstract: "Declare incidents, move them through their lifecycle, and verify or export their hash-chained timelines.",
+        discussion: """
+        By default the commands work on the database directly (--data-dir or --database-url). With
+        --url (or FIREBREAK_URL) they go to a running service over HTTP instead, as the holder of
+        --token (or FIREBREAK_TOKEN), who is then the actor on the timeline.
+        """,
         subcommands: [Declare.self, Show.self, Timeline_.self, Transition.self, Assign.self, Decide.self, AddEvidence.self,
                       Action.self, PostmortemCommand.self, Verify.self, Export.self]
     )
 
-    struct Declare: ParsableCommand {
+    struct Declare: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Declare an incident; prints it (with its id).")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: IncidentTarget
         @Option(help: "SEV-0 … SEV-4.") var severity: String
         @Option(name: .customLong("class"), help: "Taxonomy class, e.g. corpus, retrieval, privacy.") var taxonomyClass: String
         @Option(help: "One line saying what happened.") var title: String
@@ -25,14 +31,21 @@ struct IncidentCommand: ParsableCommand {
         @Option(help: "W3C traceparent of the detecting request or job.") var traceparent: String?
         @Flag(help: "Print JSON.") var json = false
 
-        func run() throws {
+        func run() async throws {
             guard let severityValue = Severity(rawValue: severity.uppercased()) else {
                 throw ValidationError("--severity must be one of \(Severity.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             guard let taxonomy = TaxonomyClass(rawValue: taxonomyClass) else {
                 throw ValidationError("--class must be a lower-case slug such as corpus, retrieval or privacy")
             }
-            let (incident, _) = try database.withConnection { c in
+            if let remote = target.remote {
+                let data = try await remote.call("POST", "/v1/incidents", [
+                    "title": title, "severity": severityValue.rawValue, "taxonomy_class": taxonomy.rawValue,
+                    "collection": collection, "tenant": tenant, "traceparent": traceparent,
+                ])
+                return try remote.show(data, json: json) { "\($0["id"] ?? "") declared (\(severityValue.rawValue), \(taxonomy.rawValue))" }
+            }
+            let (incident, _) = try target.database.withConnection { c in
                 try Migrator.migrate(c)
                 return try IncidentRecords.declare(title: title, severity: severityValue, taxonomyClass: taxonomy,
                                                    reporter: reporter, detectedAt: Date(), tenant: tenant,
@@ -42,56 +55,72 @@ struct IncidentCommand: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print an incident as JSON.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: IncidentTarget
         @Argument var id: String
 
-        func run() throws {
-            let (incident, _) = try database.withConnection { try IncidentRecords.load(id, on: $0) }
+        func run() async throws {
+            if let remote = target.remote { return try remote.show(await remote.call("GET", "/v1/incidents/\(segment(id))"), json: true) }
+            let (incident, _) = try target.database.withConnection { try IncidentRecords.load(id, on: $0) }
             try Console.printJSON(incident)
         }
     }
 
-    struct Timeline_: ParsableCommand {
+    struct Timeline_: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "timeline", abstract: "Print an incident's timeline as JSON.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: IncidentTarget
         @Argument var id: String
 
-        func run() throws {
-            let (_, timeline) = try database.withConnection { try IncidentRecords.load(id, on: $0) }
+        func run() async throws {
+            if let remote = target.remote {
+                return try remote.show(await remote.call("GET", "/v1/incidents/\(segment(id))/timeline"), json: true)
+            }
+            let (_, timeline) = try target.database.withConnection { try IncidentRecords.load(id, on: $0) }
             try Console.printJSON(timeline.events)
         }
     }
 
-    struct Transition: ParsableCommand {
+    struct Transition: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Move an incident: declared → contained → mitigated → resolved → closed (see --help of the model).")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: IncidentTarget
         @Argument var id: String
         @Option(help: "contained, mitigated, resolved or closed.") var to: String
         @Option(help: "Why.") var reason: String
         @Option(help: "Who.") var actor: String = NSUserName()
 
-        func run() throws {
+        func run() async throws {
             guard let status = IncidentStatus(rawValue: to) else {
                 throw ValidationError("--to must be one of \(IncidentStatus.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let incident = try database.withConnection {
+            if let remote = target.remote {
+                let data = try await remote.call("POST", "/v1/incidents/\(segment(id))/transition", ["status": status.rawValue, "reason": reason])
+                return try remote.show(data, json: false) { "\($0["id"] ?? "") is \($0["status"] ?? "")" }
+            }
+            let incident = try target.database.withConnection {
                 try IncidentRecords.transition(id, to: status, reason: reason, actor: actor, on: $0)
             }
             print("\(incident.id) is \(incident.status.rawValue)")
         }
     }
 
-    struct Verify: ParsableCommand {
+    struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Recompute an incident's hash chain; exit 2 naming the first bad event if it was edited.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: IncidentTarget
         @Argument var id: String
 
-        func run() throws {
-            let (_, timeline) = try database.withConnection { try IncidentRecords.load(id, on: $0) }
+        func run() async throws {
+            if let remote = target.remote {
+                let result = try remote.object(await remote.call("GET", "/v1/incidents/\(segment(id))/verify"))
+                guard result["intact"] as? Bool == true else {
+                    Console.progress("\(id): event \(result["first_bad_sequence"] ?? 0) does not verify: \(result["problem"] ?? "")")
+                    throw ExitCode(2)
+                }
+                return print("\(id): \(result["events"] ?? 0) events, chain intact, head \(result["head"] ?? "")")
+            }
+            let (_, timeline) = try target.database.withConnection { try IncidentRecords.load(id, on: $0) }
             let result = timeline.verify()
             guard result.intact else {
                 Console.progress("\(id): event \(result.firstBadSequence ?? 0) does not verify: \(result.problem ?? "")")
@@ -101,20 +130,27 @@ struct IncidentCommand: ParsableCommand {
         }
     }
 
-    struct Export: ParsableCommand {
+    struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Export an incident: a signed JSON bundle (verifiable offline) or Markdown.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: IncidentTarget
         @Argument var id: String
         @Option(help: "json or markdown.") var format: String = "json"
         @Option(help: "Ed25519 signing key (raw 32 bytes; created on first use). Default: <data-dir>/incident-signing.key.")
         var keyFile: String?
 
-        func run() throws {
-            let (incident, timeline) = try database.withConnection { try IncidentRecords.load(id, on: $0) }
+        func run() async throws {
+            if let remote = target.remote {
+                guard format == "markdown" else {
+                    throw ValidationError("a signed JSON export needs the database and the signing key: run it without --url")
+                }
+                return print(String(decoding: try await remote.call("GET", "/v1/incidents/\(segment(id))/postmortem"), as: UTF8.self),
+                             terminator: "")
+            }
+            let (incident, timeline) = try target.database.withConnection { try IncidentRecords.load(id, on: $0) }
             switch format {
             case "json":
-                let path = keyFile ?? (database.dataDir ?? EmbeddedPostgres.defaultDataDirectory()) + "/incident-signing.key"
+                let path = keyFile ?? (target.database.dataDir ?? EmbeddedPostgres.defaultDataDirectory()) + "/incident-signing.key"
                 try Console.printJSON(ExportBundle(incident: incident, timeline: timeline, key: try Self.signingKey(at: path)))
             case "markdown":
                 print(PostmortemDocument.markdown(incident, timeline), terminator: "")
@@ -138,27 +174,32 @@ struct IncidentCommand: ParsableCommand {
         }
     }
 
-    struct Decide: ParsableCommand {
+    struct Decide: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Record a decision: what, why, and the options not taken.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: IncidentTarget
         @Argument var id: String
         @Option(help: "What was decided.") var what: String
         @Option(help: "Why.") var why: String
         @Option(help: "An option considered and not taken (repeatable).") var notTaken: [String] = []
         @Option(help: "Who decided.") var who: String = NSUserName()
 
-        func run() throws {
-            _ = try database.withConnection { c in
+        func run() async throws {
+            if let remote = target.remote {
+                _ = try await remote.call("POST", "/v1/incidents/\(segment(id))/decisions",
+                                          ["what": what, "why": why, "options_not_taken": notTaken])
+                return print("\(id): decision recorded")
+            }
+            _ = try target.database.withConnection { c in
                 try IncidentRecords.record(id, on: c) { try $0.record(Decision(who: who, what: what, why: why, optionsNotTaken: notTaken)) }
             }
             print("\(id): decision recorded")
         }
     }
 
-    struct AddEvidence: ParsableCommand {
+    struct AddEvidence: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "evidence",
             abstract: "Record an evidence item by the SHA-256 of a file, and where the file is kept.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: IncidentTarget
         @Argument var id: String
         @Option(help: "Kind, e.g. poisoned_document, scan_report, query_log.") var kind: String
         @Option(help: "The captured file; its SHA-256 is recorded.") var file: String
@@ -166,10 +207,15 @@ struct IncidentCommand: ParsableCommand {
         @Option(help: "One line about it.") var summary: String = ""
         @Option(help: "Who.") var actor: String = NSUserName()
 
-        func run() throws {
+        func run() async throws {
             guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
             let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
-            _ = try database.withConnection { c in
+            if let remote = target.remote {
+                _ = try await remote.call("POST", "/v1/incidents/\(segment(id))/evidence",
+                                          ["kind": kind, "sha256": digest, "location": location ?? file, "summary": summary])
+                return print("\(id): evidence \(digest) recorded")
+            }
+            _ = try target.database.withConnection { c in
                 try IncidentRecords.record(id, on: c) {
                     try $0.record(Evidence(kind: kind, sha256: digest, location: location ?? file, summary: summary), actor: actor)
                 }
@@ -178,10 +224,10 @@ struct IncidentCommand: ParsableCommand {
         }
     }
 
-    struct Action: ParsableCommand {
+    struct Action: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add an action item, or close one (closing needs the evidence that it was verified).")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: IncidentTarget
         @Argument var id: String
         @Option(help: "Add: the action.") var title: String?
         @Option(help: "Add: who owns it.") var owner: String?
@@ -191,9 +237,15 @@ struct IncidentCommand: ParsableCommand {
         @Option(help: "Close: the verification evidence.") var evidence: String?
         @Option(help: "Who.") var actor: String = NSUserName()
 
-        func run() throws {
+        func run() async throws {
+            if let remote = target.remote {
+                let body: [String: Any?] = close.map { ["close": $0, "verification_evidence": evidence] }
+                    ?? ["title": title, "owner": owner, "due": due, "verification": verification]
+                let result = try remote.object(await remote.call("POST", "/v1/incidents/\(segment(id))/actions", body))
+                return print("\(id): \(close.map { "action \($0) closed" } ?? "action recorded") (\(result["events"] ?? 0) events)")
+            }
             if let close {
-                _ = try database.withConnection { c in
+                _ = try target.database.withConnection { c in
                     try IncidentRecords.record(id, on: c) { try $0.closeAction(close, verificationEvidence: evidence ?? "", actor: actor) }
                 }
                 print("\(id): action \(close) closed")
@@ -202,7 +254,7 @@ struct IncidentCommand: ParsableCommand {
             guard let title, let owner, let due, let verification else {
                 throw ValidationError("to add an action give --title, --owner, --due and --verification; to close one, --close N --evidence E")
             }
-            let timeline = try database.withConnection { c in
+            let timeline = try target.database.withConnection { c in
                 try IncidentRecords.record(id, on: c) {
                     try $0.addAction(title: title, owner: owner, due: due, verification: verification, actor: actor)
                 }
@@ -211,10 +263,10 @@ struct IncidentCommand: ParsableCommand {
         }
     }
 
-    struct PostmortemCommand: ParsableCommand {
+    struct PostmortemCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "postmortem",
             abstract: "Record the postmortem's fields; `export --format markdown` renders the document.")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: IncidentTarget
         @Argument var id: String
         @Option var summary: String
         @Option var failingLayer: String
@@ -223,8 +275,15 @@ struct IncidentCommand: ParsableCommand {
         @Option(help: "The regression case added so it cannot recur unnoticed.") var regressionCase: String
         @Option(help: "Who.") var actor: String = NSUserName()
 
-        func run() throws {
-            _ = try database.withConnection { c in
+        func run() async throws {
+            if let remote = target.remote {
+                _ = try await remote.call("POST", "/v1/incidents/\(segment(id))/postmortem", [
+                    "summary": summary, "failing_layer": failingLayer, "root_cause": rootCause,
+                    "evaluation_gaps": evaluationGaps, "regression_case": regressionCase,
+                ])
+                return print("\(id): postmortem recorded")
+            }
+            _ = try target.database.withConnection { c in
                 try IncidentRecords.record(id, on: c) {
                     try $0.record(Postmortem(summary: summary, failingLayer: failingLayer, rootCause: rootCause,
                                              evaluationGaps: evaluationGaps, regressionCase: regressionCase), actor: actor)
@@ -234,18 +293,61 @@ struct IncidentCommand: ParsableCommand {
         }
     }
 
-    struct Assign: ParsableCommand {
+    struct Assign: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Name the incident commander (or hand over).")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: IncidentTarget
         @Argument var id: String
         @Option(help: "The new incident commander.") var commander: String
         @Option(help: "Who.") var actor: String = NSUserName()
 
-        func run() throws {
-            let incident = try database.withConnection {
+        func run() async throws {
+            if let remote = target.remote {
+                let data = try await remote.call("POST", "/v1/incidents/\(segment(id))/commander", ["commander": commander])
+                return try remote.show(data, json: false) { "\($0["id"] ?? ""): commander is \($0["commander"] ?? "")" }
+            }
+            let incident = try target.database.withConnection {
                 try IncidentRecords.assignCommander(id, commander: commander, actor: actor, on: $0)
             }
             print("\(incident.id): commander is \(incident.commander ?? "")")
         }
+    }
+}
+
+/// Where an incident command acts: the database (default) or a running service (--url).
+struct IncidentTarget: ParsableArguments {
+    @OptionGroup var database: DatabaseOptions
+    @Option(help: "Send the command to a running service instead (or FIREBREAK_URL).") var url: String?
+    @Option(help: "Bearer token for --url (or FIREBREAK_TOKEN).") var token: String?
+
+    var remote: RemoteIncidents? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let base = url ?? environment["FIREBREAK_URL"] else { return nil }
+        return RemoteIncidents(client: APIClient(baseURL: base, token: token ?? environment["FIREBREAK_TOKEN"]))
+    }
+}
+
+/// The incident routes of the HTTP API, for the incident commands with --url.
+struct RemoteIncidents {
+    let client: APIClient
+
+    /// Sends a request (nil values are left out of the body); a problem becomes a `ClientError`.
+    func call(_ method: String, _ path: String, _ body: [String: Any?]? = nil) async throws -> Data {
+        let data = try body.map { try JSONSerialization.data(withJSONObject: $0.compactMapValues { $0 }, options: [.sortedKeys]) }
+        let reply = try await client.send(method, path, json: data)
+        guard reply.isSuccess else {
+            throw ClientError(status: reply.status, code: reply.problem?.code ?? "http_\(reply.status)",
+                              detail: reply.problem?.detail ?? String(decoding: reply.body, as: UTF8.self))
+        }
+        return reply.body
+    }
+
+    func object(_ data: Data) throws -> [String: Any] {
+        (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+    }
+
+    /// Prints the JSON as received, or one line made from it.
+    func show(_ data: Data, json: Bool, line: (([String: Any]) -> String)? = nil) throws {
+        if json || line == nil { return print(String(decoding: data, as: UTF8.self)) }
+        print(line!(try object(data)))
     }
 }

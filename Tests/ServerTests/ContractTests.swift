@@ -113,7 +113,7 @@ final class ContractTests: XCTestCase {
                      "/v1/collections/{name}/flags/{flag}", "/v1/incidents", "/v1/incidents/{id}",
                      "/v1/incidents/{id}/timeline", "/v1/incidents/{id}/verify", "/v1/incidents/{id}/postmortem",
                      "/v1/incidents/{id}/transition", "/v1/incidents/{id}/decisions", "/v1/incidents/{id}/evidence",
-                     "/v1/incidents/{id}/actions", "/v1/tokens", "/healthz", "/readyz", "/metrics"] {
+                     "/v1/incidents/{id}/actions", "/v1/incidents/{id}/commander", "/v1/tokens", "/healthz", "/readyz", "/metrics"] {
             XCTAssertTrue(paths.contains(path), "openapi.json lacks \(path)")
         }
         let collection = try await harness.collection(dimension: 4)
