@@ -5,6 +5,8 @@ enum EngineFault: Hashable, Sendable {
     case quarantineStore
     /// The ingest's memory update fails after PostgreSQL committed the rows.
     case ingestIndex
+    /// A rebuild waits before swapping its graph in, while armed (to observe the fallback).
+    case rebuildBeforeSwap
 }
 
 enum EngineFaults {
@@ -18,7 +20,13 @@ enum EngineFaults {
     static func check(_ fault: EngineFault) throws(EngineError) {
         if lock.locked({ armed.contains(fault) }) { throw EngineError(.storeFailed, "injected fault \(fault)") }
     }
+
+    /// Waits while `fault` is armed (or until `until` says stop).
+    static func hold(_ fault: EngineFault, until: () -> Bool) async throws {
+        while lock.locked({ armed.contains(fault) }) && !until() { try await Task.sleep(for: .milliseconds(10)) }
+    }
     #else
     @inline(__always) static func check(_ fault: EngineFault) throws(EngineError) {}
+    @inline(__always) static func hold(_ fault: EngineFault, until: () -> Bool) async throws {}
     #endif
 }

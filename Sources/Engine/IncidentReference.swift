@@ -8,6 +8,8 @@ import Store
 public enum IncidentReference: Sendable, Equatable {
     case existing(String)
     case declare(title: String, severity: Severity)
+    /// The collection's newest open incident, or a new one declared with this title.
+    case openOrDeclare(title: String, severity: Severity)
 
     /// The open incident's id; declares it when asked to. Runs inside the writer's section.
     func resolve(collection: String, tenant: String?, actor: String, on connection: Connection) throws(EngineError) -> String {
@@ -23,6 +25,18 @@ public enum IncidentReference: Sendable, Equatable {
                 throw EngineError(.incidentClosed, "incident \(id) is \(incident.status.rawValue); open a new one")
             }
             return id
+        case .openOrDeclare(let title, let severity):
+            let open: String?
+            do {
+                open = try connection.query("""
+                    SELECT id FROM incidents WHERE collection = $1 AND status <> 'closed' ORDER BY declared_at DESC, id DESC LIMIT 1
+                    """, [.text(collection)]).first?.string("id")
+            } catch {
+                throw EngineError(.storeFailed, "\(error)")
+            }
+            if let open { return open }
+            return try IncidentReference.declare(title: title, severity: severity)
+                .resolve(collection: collection, tenant: tenant, actor: actor, on: connection)
         case .declare(let title, let severity):
             do {
                 return try IncidentRecords.declare(title: String(title.prefix(300)), severity: severity, taxonomyClass: .corpus,

@@ -13,6 +13,9 @@ extension LiveCollection {
         if let scope, !CollectionConfiguration.isValidName(scope) {
             throw EngineError(.invalidInput, "tenant must be 1-63 letters, digits, '_', '.' or '-'")
         }
+        if flag == .indexFreeze && !enabled {
+            try requireCleanScan(tenant: scope ?? "", on: connection)
+        }
         let incidentID = try incident.resolve(collection: configuration.name, tenant: scope, actor: actor, on: connection)
         let before = state.reading { flags }
         if enabled { state.writing { flags.set(flag, enabled: true, tenant: scope) } }
@@ -25,5 +28,19 @@ extension LiveCollection {
         }
         if !enabled { state.writing { flags.set(flag, enabled: false, tenant: scope) } }
         return incidentID
+    }
+
+    /// Lifting a freeze needs evidence that the index is clean now: a scan stored after the
+    /// freeze was set, covering the frozen scope, with every z below its threshold.
+    private func requireCleanScan(tenant: String, on connection: Connection) throws(EngineError) {
+        let clean: Bool
+        do {
+            clean = try ScanReportRecords.cleanScanSinceFreeze(collectionID: configuration.id, tenant: tenant, on: connection)
+        } catch {
+            throw Self.mapped(error)
+        }
+        guard clean else {
+            throw EngineError(.scanRequired, "lifting FF_INDEX_FREEZE needs a scan of \(tenant.isEmpty ? "the collection" : "tenant \(tenant)") newer than the freeze with every z below its threshold (POST /v1/collections/\(configuration.name)/scans)")
+        }
     }
 }

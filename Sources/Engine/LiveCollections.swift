@@ -11,6 +11,7 @@ public final class LiveCollections: @unchecked Sendable {
     private let lock = Mutex()
     private var byName: [String: LiveCollection] = [:]
     private var byID: [Int64: LiveCollection] = [:]
+    let cancellations = CancellationRequests()
 
     init(pool: ConnectionPool) {
         self.pool = pool
@@ -20,6 +21,8 @@ public final class LiveCollections: @unchecked Sendable {
     public static func open(pool: ConnectionPool, progress: @escaping @Sendable (String) -> Void = { _ in })
         async throws -> LiveCollections {
         let registry = LiveCollections(pool: pool)
+        let interrupted = try await pool.withConnection { try JobRecords.failInterrupted(on: $0) }
+        if !interrupted.isEmpty { progress("jobs interrupted by the last stop, marked failed: \(interrupted.map(String.init).joined(separator: ", "))") }
         let records = try await pool.withConnection { try CollectionRecords.all(on: $0) }
         for record in records {
             let configuration = try Self.configuration(of: record)

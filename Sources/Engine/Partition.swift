@@ -16,7 +16,8 @@ struct PartitionHit: Sendable {
 final class Partition: @unchecked Sendable {
     let tenant: String
     let metric: Metric
-    let graph: HNSWIndex
+    /// Replaced as a whole when a rebuild succeeds (under the collection's write lock).
+    private(set) var graph: HNSWIndex
     let lexical: LexicalIndex
     private(set) var vectorFilter = AllowFilter()
     private(set) var lexicalFilter = AllowFilter()
@@ -55,6 +56,20 @@ final class Partition: @unchecked Sendable {
         }
         vectorFilter.reserve(graph.count)
         lexicalFilter.reserve(lexical.documentCount)
+    }
+
+    /// Serves `newGraph` from now on (the caller holds the write lock): documents no longer
+    /// live are tombstoned in it and quarantined ones withheld, so a rebuild can neither
+    /// resurrect a deleted document nor a quarantined one.
+    func replaceGraph(_ newGraph: HNSWIndex, live: Set<Int64>, withheld: Set<Int64>) {
+        var filter = AllowFilter(capacity: newGraph.count)
+        for id in 0..<UInt32(newGraph.count) where !newGraph.isDeleted(id: id) {
+            let rowID = Int64(newGraph.label(ofID: id))
+            if !live.contains(rowID) { try? newGraph.delete(label: UInt64(rowID)) }
+            if withheld.contains(rowID) { filter.withhold(id) }
+        }
+        graph = newGraph
+        vectorFilter = filter
     }
 
     func delete(rowID: Int64) {

@@ -64,6 +64,7 @@ public struct FirebreakServer: Sendable {
         api.addSearchRoutes(to: router)
         api.addQuarantineRoutes(to: router)
         api.addIncidentRoutes(to: router)
+        api.addContainmentRoutes(to: router)
         api.addOperationRoutes(to: router, readiness: readiness)
         return router
     }

@@ -47,8 +47,9 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     static func status(of code: EngineErrorCode) -> HTTPResponse.Status {
         switch code {
         case .invalidInput, .dimensionMismatch, .invalidVector, .queryTooLong, .invalidUTF8: return .badRequest
-        case .unknownCollection, .unknownDocument, .unknownIncident: return .notFound
-        case .duplicateDocument, .duplicateCollection, .incidentClosed, .documentQuarantined: return .conflict
+        case .unknownCollection, .unknownDocument, .unknownIncident, .unknownJob: return .notFound
+        case .duplicateDocument, .duplicateCollection, .incidentClosed, .documentQuarantined, .scanRequired, .jobFinished,
+             .rebuildRunning: return .conflict
         case .collectionFrozen: return HTTPResponse.Status(code: 423, reasonPhrase: "Locked")
         case .tenantBlocked: return .forbidden
         case .storeFailed: return .serviceUnavailable

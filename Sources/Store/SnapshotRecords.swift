@@ -129,3 +129,40 @@ public enum ScanReportRecords {
             """, [.integer(collectionID), tenant.map(SQLValue.text) ?? .null, .text(reportJSON), .real(maxZ)])[0].integer("id")
     }
 }
+
+extension ScanReportRecords {
+    /// A stored scan report.
+    public struct Stored: Sendable, Equatable {
+        public let id: Int64
+        public let collectionID: Int64
+        public let tenant: String?
+        public let reportJSON: String
+        public let maxZ: Double
+        public let createdAt: String
+    }
+
+    public static func load(_ id: Int64, on connection: Connection) throws -> Stored? {
+        guard let row = try connection.query("""
+            SELECT id, collection_id, tenant, report::text AS report, max_z,
+                   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at
+            FROM scan_reports WHERE id = $1
+            """, [.integer(id)]).first else { return nil }
+        return Stored(id: try row.integer("id"), collectionID: try row.integer("collection_id"),
+                      tenant: try row.optionalString("tenant"), reportJSON: try row.string("report"),
+                      maxZ: try row.real("max_z"), createdAt: try row.string("created_at"))
+    }
+
+    /// Whether a clean scan (every z below its own threshold) covering `tenant` ("" for the
+    /// whole collection) was stored after FF_INDEX_FREEZE was last set there: what lifting
+    /// the freeze requires. A whole-collection scan covers every tenant.
+    public static func cleanScanSinceFreeze(collectionID: Int64, tenant: String, on connection: Connection) throws -> Bool {
+        !(try connection.query("""
+            SELECT 1 FROM scan_reports s JOIN flags f
+              ON f.collection_id = s.collection_id AND f.name = 'FF_INDEX_FREEZE' AND f.tenant = $2
+            WHERE s.collection_id = $1 AND s.created_at > f.set_at
+              AND (s.tenant IS NULL OR s.tenant = NULLIF($2, ''))
+              AND s.max_z < (s.report -> 'parameters' ->> 'threshold')::float8
+            LIMIT 1
+            """, [.integer(collectionID), .text(tenant)]).isEmpty)
+    }
+}

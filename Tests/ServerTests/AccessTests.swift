@@ -17,7 +17,7 @@ final class AccessTests: XCTestCase {
         let doc: [String: Any] = ["id": "d", "tenant": "acme", "text": "text", "embedding": [1, 0, 0, 0]]
 
         await assertEqual(try await reader.post(path + "/documents", ["documents": [doc]]).status, 403)
-        await assertEqual(try await owner.post(path + "/documents", ["documents": [doc]]).status, 201)
+        await assertEqual(try await owner.post(path + "/documents", ["documents": [doc] + documents(tenant: "acme", count: 30, dimension: 4, seed: 5)]).status, 201)
         await assertEqual(try await reader.searchIDs(collection, ["vector": [1, 0, 0, 0], "k": 1]), ["d"])
         await assertEqual(try await reader.get(path + "/documents/d").status, 200)
         await assertEqual(try await reader.post(path + "/quarantine", ["ids": ["d"], "reason": "r"]).status, 403)
@@ -36,6 +36,8 @@ final class AccessTests: XCTestCase {
         XCTAssertEqual(frozen.code, "collection_frozen")
         await assertEqual(try await owner.get(path).object()["mode"] as? String, "frozen")
         await assertEqual(try await owner.put(path + "/flags/FF_INDEX_FREEZE", ["enabled": false, "incident_id": incident]).status, 403)
+        // Lifting needs a clean scan newer than the freeze (see ContainmentTests for the rule itself).
+        await assertEqual(try await commander.post(path + "/scans", ["sample": "documents", "k": 5, "threshold": 1_000]).status, 200)
         await assertEqual(try await commander.put(path + "/flags/FF_INDEX_FREEZE", ["enabled": false, "incident_id": incident]).status, 200)
         await assertEqual(try await owner.post(path + "/documents", ["documents": [second]]).status, 201)
         // The flag changes are on the incident's timeline.

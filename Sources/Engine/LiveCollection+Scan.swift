@@ -1,0 +1,91 @@
+import Foundation
+import HubScan
+import Store
+import VectorMath
+
+/// A scan of a collection (or one tenant partition) as served: the report, the documents
+/// its flagged rows are, and the stored report's id.
+public struct CollectionScan: Sendable {
+    public let id: Int64
+    public let tenant: String?
+    public let report: ScanReport
+    /// External ids, one per `report.flagged` entry, in the same order.
+    public let flaggedIDs: [String]
+    public let flaggedTenants: [String]
+}
+
+extension LiveCollection {
+    /// The served documents of `tenant` (all tenants when nil) and their vectors as the graph
+    /// holds them (unit length for cosine), quarantined documents left out.
+    func servedVectors(tenant: String?) -> (entries: [DocumentEntry], matrix: Matrix) {
+        state.reading {
+            let targets = tenant.map { partitions[$0].map { [$0] } ?? [] } ?? partitions.keys.sorted().compactMap { partitions[$0] }
+            var entries: [DocumentEntry] = []
+            var values: [Float] = []
+            for partition in targets {
+                let rows = documents.values.filter { $0.tenant == partition.tenant && quarantined[$0.rowID] == nil }
+                    .sorted { $0.rowID < $1.rowID }
+                for entry in rows {
+                    guard let vector = partition.graph.vector(forLabel: UInt64(entry.rowID)) else { continue }
+                    entries.append(entry)
+                    values += vector
+                }
+            }
+            let matrix = (try? Matrix(rows: entries.count, dimension: configuration.dimension, storage: values))
+                ?? Matrix(zeroRows: 0, dimension: configuration.dimension)
+            return (entries, matrix)
+        }
+    }
+
+    /// Runs HubScan over the served documents (off every lock: the copy is taken first).
+    func scan(tenant: String?, options: HubScanner.Options) throws(EngineError) -> (ScanReport, [DocumentEntry]) {
+        let (entries, matrix) = servedVectors(tenant: tenant)
+        do {
+            return (try HubScanner.scan(matrix, metric: configuration.metric, options: options), entries)
+        } catch {
+            throw EngineError(.invalidInput, "scan: \(error.message)")
+        }
+    }
+}
+
+extension LiveCollections {
+    public static let scanDocumentsMin = 20
+
+    /// Scans a collection or one tenant's partition and stores the report.
+    public func scan(_ collection: LiveCollection, tenant: String?, options: HubScanner.Options) async throws(EngineError)
+        -> CollectionScan {
+        let (report, entries): (ScanReport, [DocumentEntry])
+        do {
+            (report, entries) = try await Task.detached { try collection.scan(tenant: tenant, options: options) }.value
+        } catch {
+            throw LiveCollection.mapped(error)
+        }
+        let flagged = report.flagged.map { entries[$0.row] }
+        var stored = try Self.encode(report)
+        stored["document_ids"] = flagged.map(\.externalID)
+        stored["document_tenants"] = flagged.map(\.tenant)
+        let json = String(decoding: (try? JSONSerialization.data(withJSONObject: stored, options: [.sortedKeys])) ?? Data("{}".utf8),
+                          as: UTF8.self)
+        let id: Int64
+        do {
+            id = try await pool.withConnection {
+                try ScanReportRecords.insert(collectionID: collection.configuration.id, tenant: tenant, reportJSON: json,
+                                             maxZ: report.distribution.maxZ.isFinite ? report.distribution.maxZ : 1e300, on: $0)
+            }
+        } catch {
+            throw LiveCollection.mapped(error)
+        }
+        return CollectionScan(id: id, tenant: tenant, report: report, flaggedIDs: flagged.map(\.externalID),
+                              flaggedTenants: flagged.map(\.tenant))
+    }
+
+    static func encode(_ report: ScanReport) throws(EngineError) -> [String: Any] {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        guard let data = try? encoder.encode(report),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw EngineError(.indexFailed, "the scan report could not be encoded")
+        }
+        return object
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import HNSW
+import HubScan
+import Incidents
+import Store
+import VectorMath
+
+/// How a rebuild is validated before its graph serves.
+public struct RebuildOptions: Sendable {
+    /// A HubScan of the rebuilt partition must find every z below `threshold`.
+    public var validateScan = true
+    public var threshold = 5.0
+    /// The rebuilt graph must find at least this share of sampled documents as their own
+    /// nearest neighbour (a broken graph cannot pass).
+    public var selfRecallMin = 0.95
+    public static let selfRecallSample = 200
+    public static let chunkRows = 2_000
+
+    public init() {}
+}
+
+extension LiveCollection {
+    /// Marks partitions as rebuilding (vector requests answered by BM25) or back to serving.
+    func setRebuilding(_ rebuilding: Bool, tenants: [String]) {
+        state.writing { for tenant in tenants { partitions[tenant]?.rebuilding = rebuilding } }
+    }
+
+    /// The partitions a rebuild of `tenant` (all when nil) covers; refuses one already rebuilding.
+    func rebuildTargets(tenant: String?) throws(EngineError) -> [String] {
+        try state.reading { () throws(EngineError) -> [String] in
+            let tenants = tenant.map { [$0] } ?? partitions.keys.sorted()
+            for name in tenants {
+                guard let partition = partitions[name] else {
+                    throw EngineError(.invalidInput, "collection \(configuration.name) has no tenant \(name)")
+                }
+                if partition.rebuilding { throw EngineError(.rebuildRunning, "tenant \(name) of \(configuration.name) is already rebuilding") }
+            }
+            guard !tenants.isEmpty else { throw EngineError(.invalidInput, "collection \(configuration.name) has no documents to rebuild") }
+            return tenants
+        }
+    }
+
+    /// Swaps in a rebuilt graph for one tenant; in-flight searches finish on the old one.
+    func swapGraph(tenant: String, graph: HNSWIndex) {
+        state.writing {
+            let live = Set(documents.values.filter { $0.tenant == tenant }.map(\.rowID))
+            partitions[tenant]?.replaceGraph(graph, live: live, withheld: Set(quarantined.keys))
+        }
+    }
+
+    var quarantinedRowIDs: Set<Int64> { state.reading { Set(quarantined.keys) } }
+}
+
+extension LiveCollections {
+    /// Starts rebuilding the graph of one tenant's partition (all partitions when `tenant` is
+    /// nil) from the system of record minus the quarantine. While it runs, those partitions
+    /// answer vector and hybrid requests from BM25, marked degraded; other tenants keep full
+    /// vector search. Returns the job id; `job(_:)` reports progress.
+    public func rebuild(_ collection: LiveCollection, tenant: String?, incident: IncidentReference, actor: String,
+                        options: RebuildOptions = RebuildOptions()) async throws(EngineError) -> Int64 {
+        let started: (job: Int64, incident: String, tenants: [String]) = try await write(collection) { connection throws(EngineError) in
+            let tenants = try collection.rebuildTargets(tenant: tenant)
+            let incidentID = try incident.resolve(collection: collection.configuration.name, tenant: tenant, actor: actor,
+                                                  on: connection)
+            do {
+                let job = try JobRecords.create(kind: "rebuild", collectionID: collection.configuration.id, tenant: tenant,
+                                                incidentID: incidentID, on: connection)
+                _ = try IncidentRecords.record(incidentID, on: connection) {
+                    _ = try $0.append(kind: "rebuild_started", actor: actor, payload: [
+                        "job_id": String(job), "collection": collection.configuration.name, "tenants": tenants.joined(separator: ","),
+                    ])
+                }
+                collection.setRebuilding(true, tenants: tenants)
+                return (job, incidentID, tenants)
+            } catch {
+                throw LiveCollection.mapped(error)
+            }
+        }
+        Task.detached { [self] in
+            await runRebuild(started.job, collection: collection, tenants: started.tenants, incidentID: started.incident,
+                             actor: actor, options: options)
+        }
+        return started.job
+    }
+
+    /// Asks a running job to stop; it finishes as cancelled and the previous graph keeps serving.
+    public func cancel(job: Int64, actor: String) async throws(EngineError) {
+        let record: JobRecord?
+        do { record = try await pool.withConnection { try JobRecords.load(job, on: $0) } } catch { throw LiveCollection.mapped(error) }
+        guard let record else { throw EngineError(.unknownJob, "no job \(job)") }
+        guard !JobRecords.finishedStates.contains(record.state) else {
+            throw EngineError(.jobFinished, "job \(job) already \(record.state)")
+        }
+        cancellations.request(job)
+    }
+
+    public func job(_ id: Int64) async throws(EngineError) -> JobRecord {
+        let record: JobRecord?
+        do { record = try await pool.withConnection { try JobRecords.load(id, on: $0) } } catch { throw LiveCollection.mapped(error) }
+        guard let record else { throw EngineError(.unknownJob, "no job \(id)") }
+        return record
+    }
+
+    private func runRebuild(_ job: Int64, collection: LiveCollection, tenants: [String], incidentID: String, actor: String,
+                            options: RebuildOptions) async {
+        var state = "succeeded"
+        var failure: String?
+        do {
+            try await pool.withConnection { try JobRecords.start(job, on: $0) }
+            let rows = try await pool.withConnection { try DocumentRecords.loadLive(collectionID: collection.configuration.id, on: $0) }
+            let withheld = collection.quarantinedRowIDs
+            for (index, tenant) in tenants.enumerated() {
+                let mine = rows.filter { $0.record.tenant == tenant && !withheld.contains($0.rowID) }
+                let graph = try await build(mine, collection: collection, job: job,
+                                            progress: (Double(index), Double(tenants.count)))
+                try validate(graph, collection: collection, options: options)
+                try await EngineFaults.hold(.rebuildBeforeSwap) { cancellations.isRequested(job) }
+                if cancellations.isRequested(job) { throw RebuildCancelled() }
+                collection.swapGraph(tenant: tenant, graph: graph)
+            }
+        } catch is RebuildCancelled {
+            state = "cancelled"
+        } catch {
+            state = "failed"
+            failure = "\(error)"
+        }
+        collection.setRebuilding(false, tenants: tenants)
+        cancellations.clear(job)
+        let finalState = state, finalFailure = failure
+        _ = try? await pool.withConnection { connection in
+            try JobRecords.finish(job, state: finalState, error: finalFailure, on: connection)
+            _ = try IncidentRecords.record(incidentID, on: connection) {
+                var payload = ["job_id": String(job), "tenants": tenants.joined(separator: ",")]
+                if let finalFailure { payload["error"] = String(finalFailure.prefix(1_000)) }
+                _ = try $0.append(kind: "rebuild_\(finalState)", actor: actor, payload: payload)
+            }
+        }
+    }
+
+    /// A new graph over `rows`, built in chunks so that a cancel takes effect between them.
+    private func build(_ rows: [(rowID: Int64, record: DocumentRecord)], collection: LiveCollection, job: Int64,
+                       progress: (done: Double, of: Double)) async throws -> HNSWIndex {
+        let graph = try HNSWIndex(parameters: collection.configuration.hnswParameters, capacity: max(rows.count, 1))
+        for start in stride(from: 0, to: rows.count, by: RebuildOptions.chunkRows) {
+            if cancellations.isRequested(job) { throw RebuildCancelled() }
+            let chunk = rows[start..<min(start + RebuildOptions.chunkRows, rows.count)]
+            let matrix = try Matrix(rows: chunk.count, dimension: collection.configuration.dimension,
+                                    storage: chunk.flatMap(\.record.embedding))
+            try graph.add(matrix, labels: chunk.map { UInt64($0.rowID) })
+            let fraction = (progress.done + Double(start + chunk.count) / Double(max(rows.count, 1))) / progress.of
+            try await pool.withConnection { try JobRecords.progress(job, fraction * 0.95, on: $0) }
+        }
+        return graph
+    }
+
+    /// The rebuilt graph must be navigable (self-recall) and, by default, clean (HubScan).
+    private func validate(_ graph: HNSWIndex, collection: LiveCollection, options: RebuildOptions) throws {
+        guard graph.liveCount > 0 else { return }
+        let labels = (0..<UInt32(graph.count)).filter { !graph.isDeleted(id: $0) }.map { graph.label(ofID: $0) }
+        let sample = stride(from: 0, to: labels.count, by: max(1, labels.count / RebuildOptions.selfRecallSample)).map { labels[$0] }
+        var found = 0
+        for label in sample {
+            guard let vector = graph.vector(forLabel: label) else { continue }
+            if try graph.search(vector, k: 1).first?.label == label { found += 1 }
+        }
+        let recall = Double(found) / Double(max(sample.count, 1))
+        guard recall >= options.selfRecallMin else {
+            throw EngineError(.indexFailed, "validation: the rebuilt graph finds \(Int(recall * 100)) % of sampled documents as their own nearest neighbour (needs \(Int(options.selfRecallMin * 100)) %)")
+        }
+        guard options.validateScan, labels.count > Self.scanDocumentsMin else { return }
+        let matrix = try Matrix(rows: labels.count, dimension: collection.configuration.dimension,
+                                storage: labels.flatMap { graph.vector(forLabel: $0) ?? [] })
+        var scan = HubScanner.Options()
+        scan.sample = .documents
+        scan.sampleSize = min(10_000, labels.count)
+        scan.threshold = options.threshold
+        let report = try HubScanner.scan(matrix, metric: collection.configuration.metric, options: scan)
+        guard report.distribution.maxZ < options.threshold else {
+            throw EngineError(.indexFailed, "validation: a scan of the rebuilt graph found z = \(String(format: "%.1f", report.distribution.maxZ)) ≥ \(options.threshold) (\(report.flagged.count) documents flagged)")
+        }
+    }
+}
+
+struct RebuildCancelled: Error {}
+
+/// Jobs a caller asked to cancel (checked by the job between steps).
+final class CancellationRequests: @unchecked Sendable {
+    private let lock = Mutex()
+    private var requested: Set<Int64> = []
+    func request(_ job: Int64) { lock.locked { _ = requested.insert(job) } }
+    func isRequested(_ job: Int64) -> Bool { lock.locked { requested.contains(job) } }
+    func clear(_ job: Int64) { lock.locked { _ = requested.remove(job) } }
+}

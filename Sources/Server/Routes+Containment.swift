@@ -1,0 +1,169 @@
+import Engine
+import Foundation
+import Hummingbird
+import HubScan
+import Store
+
+struct ScanRequestBody: Codable, Sendable {
+    var sample: String?
+    var sampleSize: Int?
+    var k: Int?
+    var threshold: Double?
+    var budget: Double?
+    var seed: UInt64?
+    var tenant: String?
+    var domainField: String?
+    enum CodingKeys: String, CodingKey {
+        case sample, k, threshold, budget, seed, tenant, sampleSize = "sample_size", domainField = "domain_field"
+    }
+}
+
+struct RebuildBody: Codable, Sendable {
+    var tenant: String?
+    var incidentID: String?
+    var reason: String?
+    var validateScan: Bool?
+    var threshold: Double?
+    enum CodingKeys: String, CodingKey {
+        case tenant, reason, threshold, incidentID = "incident_id", validateScan = "validate_scan"
+    }
+}
+
+struct JobStartedBody: Codable, Sendable {
+    var jobID: Int64
+    var incidentID: String?
+    enum CodingKeys: String, CodingKey { case jobID = "job_id", incidentID = "incident_id" }
+}
+
+struct JobBody: Codable, Sendable {
+    var id: Int64
+    var kind, state: String
+    var progress: Double
+    var etaSeconds: Double?
+    var error: String?
+    var collection: String?
+    var tenant: String?
+    var incidentID: String
+    var createdAt: String
+    enum CodingKeys: String, CodingKey {
+        case id, kind, state, progress, error, collection, tenant
+        case etaSeconds = "eta_seconds", incidentID = "incident_id", createdAt = "created_at"
+    }
+}
+
+extension API {
+    func addContainmentRoutes(to router: Router<APIContext>) {
+        router.post("/v1/collections/:name/scans") { request, context in
+            let name = try context.parameters.require("name")
+            return try await mutation(request, context, permission: .contain) { buffer, caller in
+                let collection = try collections.named(name)
+                let body = try decode(ScanRequestBody.self, from: buffer)
+                let scan = try await collections.scan(collection, tenant: try caller.tenant(requested: body.tenant),
+                                                      options: try Self.scanOptions(body))
+                return Reply(data: try Self.scanJSON(id: scan.id, tenant: scan.tenant, reportJSON: nil, scan: scan))
+            }
+        }
+        router.get("/v1/scans/:id") { _, context in
+            let caller = try context.requireCaller()
+            try caller.require(.inspect)
+            let text = try context.parameters.require("id")
+            let notFound = Problem(.notFound, "unknown_scan", "no scan \(text.prefix(32))")
+            guard let id = Int64(text),
+                  let stored = try await pool.withConnection({ try ScanReportRecords.load(id, on: $0) }),
+                  caller.tenant == nil || caller.tenant == stored.tenant else { throw notFound }
+            return Self.response(Reply(data: try Self.scanJSON(id: stored.id, tenant: stored.tenant, reportJSON: stored.reportJSON,
+                                                               scan: nil)))
+        }
+        router.post("/v1/collections/:name/rebuild") { request, context in
+            let name = try context.parameters.require("name")
+            return try await mutation(request, context, permission: .contain) { buffer, caller in
+                let collection = try collections.named(name)
+                let body = try decode(RebuildBody.self, from: buffer)
+                var options = RebuildOptions()
+                options.validateScan = body.validateScan ?? true
+                options.threshold = body.threshold ?? options.threshold
+                let reason = body.reason ?? "rebuild of \(name)"
+                let incident = body.incidentID.map(IncidentReference.existing) ?? .openOrDeclare(title: reason, severity: .sev2)
+                let job = try await collections.rebuild(collection, tenant: try caller.tenant(requested: body.tenant),
+                                                        incident: incident, actor: caller.actor, options: options)
+                return try reply(JobStartedBody(jobID: job, incidentID: try await collections.job(job).incidentID), status: .accepted)
+            }
+        }
+        router.get("/v1/jobs/:id") { _, context in
+            let caller = try context.requireCaller()
+            try caller.require(.inspect)
+            return Self.response(try reply(try await visibleJob(context, caller: caller)))
+        }
+        router.delete("/v1/jobs/:id") { request, context in
+            try await mutation(request, context, permission: .command) { _, caller in
+                let job = try await visibleJob(context, caller: caller)
+                try await collections.cancel(job: job.id, actor: caller.actor)
+                return try reply(try await visibleJob(context, caller: caller))
+            }
+        }
+    }
+
+    private func visibleJob(_ context: APIContext, caller: Caller) async throws -> JobBody {
+        let text = try context.parameters.require("id")
+        guard let id = Int64(text) else { throw Problem(.notFound, "unknown_job", "no job \(text.prefix(32))") }
+        let record = try await collections.job(id)
+        guard caller.tenant == nil || caller.tenant == record.tenant else { throw Problem(.notFound, "unknown_job", "no job \(id)") }
+        let eta = record.state == "running" && record.progress > 0.01
+            ? record.runningSeconds.map { $0 * (1 - record.progress) / record.progress } : nil
+        return JobBody(id: record.id, kind: record.kind, state: record.state, progress: record.progress, etaSeconds: eta,
+                       error: record.error, collection: collections.all.first { $0.configuration.id == record.collectionID }?.configuration.name,
+                       tenant: record.tenant, incidentID: record.incidentID, createdAt: record.createdAt)
+    }
+
+    static func scanOptions(_ body: ScanRequestBody) throws(Problem) -> HubScanner.Options {
+        var options = HubScanner.Options()
+        if let name = body.sample {
+            guard let kind = SampleKind(rawValue: name), kind != .queries else {
+                throw Problem(.badRequest, "invalid_input", "sample must be documents, centroids or mixed (the query reservoir is not built yet)")
+            }
+            options.sample = kind
+        }
+        if body.domainField != nil {
+            throw Problem(.badRequest, "invalid_input", "domain_field scans are not built yet; scope a scan with tenant")
+        }
+        options.sampleSize = body.sampleSize ?? options.sampleSize
+        options.k = body.k ?? options.k
+        options.threshold = body.threshold ?? options.threshold
+        options.budget = body.budget
+        options.seed = body.seed ?? options.seed
+        return options
+    }
+
+    /// A scan as the API shows it: id, scope, the highest z, its threshold, the flagged
+    /// documents by id, and the full report.
+    static func scanJSON(id: Int64, tenant: String?, reportJSON: String?, scan: CollectionScan?) throws -> Data {
+        var report: [String: Any]
+        if let scan {
+            report = (try? JSONSerialization.jsonObject(with: JSONEncoder.snake.encode(scan.report))) as? [String: Any] ?? [:]
+            report["document_ids"] = scan.flaggedIDs
+            report["document_tenants"] = scan.flaggedTenants
+        } else {
+            report = (try? JSONSerialization.jsonObject(with: Data((reportJSON ?? "{}").utf8))) as? [String: Any] ?? [:]
+        }
+        let ids = report["document_ids"] as? [String] ?? []
+        let tenants = report["document_tenants"] as? [String] ?? []
+        let flagged = (report["flagged"] as? [[String: Any]] ?? []).enumerated().map { index, entry -> [String: Any] in
+            ["id": index < ids.count ? ids[index] : "", "tenant": index < tenants.count ? tenants[index] : "",
+             "z": entry["z"] ?? 0, "score": entry["score"] ?? 0, "detectors": entry["detectors"] ?? [:],
+             "explanation": entry["explanation"] ?? [:]]
+        }
+        let distribution = report["distribution"] as? [String: Any] ?? [:]
+        let parameters = report["parameters"] as? [String: Any] ?? [:]
+        let body: [String: Any] = ["id": id, "tenant": tenant ?? NSNull(), "max_z": distribution["max_z"] ?? 0,
+                                   "threshold": parameters["threshold"] ?? 0, "flagged": flagged, "report": report]
+        return try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+    }
+}
+
+extension JSONEncoder {
+    static var snake: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return encoder
+    }
+}
