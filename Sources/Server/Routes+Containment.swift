@@ -80,7 +80,7 @@ extension API {
                 let collection = try collections.named(name)
                 let body = try decode(RebuildBody.self, from: buffer)
                 var options = RebuildOptions()
-                options.validateScan = body.validateScan ?? true
+                options.validateScan = body.validateScan ?? false
                 options.threshold = body.threshold ?? options.threshold
                 let reason = body.reason ?? "rebuild of \(name)"
                 let incident = body.incidentID.map(IncidentReference.existing) ?? .openOrDeclare(title: reason, severity: .sev2)

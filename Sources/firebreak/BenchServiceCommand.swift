@@ -21,7 +21,9 @@ struct BenchServiceCommand: AsyncParsableCommand {
           the time until that search answers without it (p50/p99);
         - quarantined documents returned under load: searches aimed at the quarantined documents
           run concurrently; any answer sent after the quarantine was acknowledged that still
-          contains the document counts (must be 0).
+          contains the document counts (must be 0);
+        - a rebuild of one tenant's partition under hybrid search load on every tenant: its
+          duration, failed queries (must be 0), and the degraded (BM25) answers' p50/p99/QPS.
         """)
 
     @Option(help: "Documents to ingest.") var documents = 20_000
@@ -85,6 +87,18 @@ struct BenchServiceCommand: AsyncParsableCommand {
         let quarantines: Int
         let searchesUnderLoad: Int
         let quarantinedReturnedUnderLoad: Int
+        let rebuild: RebuildReport
+    }
+
+    struct RebuildReport: Encodable {
+        let tenant: String
+        let documents: Int
+        let state: String
+        let error: String?
+        let seconds: Double
+        /// Searches of the rebuilding tenant (answered by BM25) and of the others, during it.
+        let degradedSearches, otherSearches, failedQueries: Int
+        let degradedP50Ms, degradedP99Ms, degradedQPS: Double
     }
 
     private func measure(server: FirebreakServer, client: APIClient) async throws -> Report {
@@ -130,7 +144,51 @@ struct BenchServiceCommand: AsyncParsableCommand {
                       serverActivationP50MsAtMost: try await serverActivation(client, quantile: 0.5),
                       serverActivationP99MsAtMost: try await serverActivation(client, quantile: 0.99),
                       quarantines: load.activation.count + load.idle.activation.count, searchesUnderLoad: load.searches,
-                      quarantinedReturnedUnderLoad: load.leaks)
+                      quarantinedReturnedUnderLoad: load.leaks,
+                      rebuild: try await rebuildUnderLoad(corpus: corpus, client: client, collection: name))
+    }
+
+    /// Rebuilds tenant-0's partition while `concurrency` clients search every tenant: the
+    /// rebuild's duration, failed queries (must be 0) and the degraded answers' latency.
+    private func rebuildUnderLoad(corpus: Corpus, client: APIClient, collection: String) async throws -> RebuildReport {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let reply = try expectOK(await client.send("POST", "/v1/collections/\(collection)/rebuild",
+                                                   json: json(["tenant": "tenant-0", "reason": "bench rebuild"])))
+        let job = (try JSONSerialization.jsonObject(with: reply.body) as? [String: Any])?["job_id"] as? Int ?? 0
+        let finished = AcknowledgedQuarantines()
+        async let load: (degraded: [Double], other: Int, failed: Int) = withThrowingTaskGroup(of: ([Double], Int, Int).self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    var degraded: [Double] = [], other = 0, failed = 0, index = worker
+                    while !finished.contains("done") {
+                        let body = corpus.query(index, mode: .hybrid)
+                        index += concurrency
+                        let sent = DispatchTime.now().uptimeNanoseconds
+                        guard let answer = try? await client.send("POST", "/v1/collections/\(collection)/search", json: json(body)),
+                              answer.isSuccess else { failed += 1; continue }
+                        let object = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any]
+                        if object?["degraded"] as? Bool == true { degraded.append(secondsSince(sent) * 1e3) } else { other += 1 }
+                    }
+                    return (degraded, other, failed)
+                }
+            }
+            return try await group.reduce(into: ([], 0, 0)) { $0.0 += $1.0; $0.1 += $1.1; $0.2 += $1.2 }
+        }
+        var state: [String: Any] = [:]
+        while true {
+            let status = try expectOK(await client.send("GET", "/v1/jobs/\(job)"))
+            state = (try JSONSerialization.jsonObject(with: status.body) as? [String: Any]) ?? [:]
+            if ["succeeded", "failed", "cancelled"].contains(state["state"] as? String ?? "") { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let seconds = secondsSince(started)
+        finished.record("done", at: 0)
+        let result = try await load
+        return RebuildReport(tenant: "tenant-0", documents: documents / tenants, state: state["state"] as? String ?? "",
+                             error: state["error"] as? String, seconds: seconds, degradedSearches: result.degraded.count,
+                             otherSearches: result.other, failedQueries: result.failed,
+                             degradedP50Ms: percentile(result.degraded, 50), degradedP99Ms: percentile(result.degraded, 99),
+                             degradedQPS: Double(result.degraded.count) / seconds)
     }
 
     /// A quantile of `firebreak_quarantine_activation_seconds` from /metrics, as the upper

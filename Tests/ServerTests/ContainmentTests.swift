@@ -77,7 +77,8 @@ final class ContainmentTests: XCTestCase {
         XCTAssertEqual(other["degraded"] as? Bool, false)
         XCTAssertEqual(other["mode_used"] as? String, "vector")
         XCTAssertEqual((other["results"] as? [[String: Any]])?.first?["id"] as? String, "globex-5")
-        await assertEqual(try await admin.get("/v1/jobs/\(job)").object()["state"] as? String, "running")
+        let running = try await admin.get("/v1/jobs/\(job)").object()
+        XCTAssertTrue(["queued", "running"].contains(running["state"] as? String ?? ""), "\(running)")
 
         EngineFaults.disarm(.rebuildBeforeSwap)
         let finished = try await waitForJob(admin, job)
