@@ -13,6 +13,7 @@ struct API: Sendable {
     let limits: ServerLimits
     let metrics: ServiceMetrics
     let idempotency: IdempotencyGuard
+    let scheduler: ScanScheduler
 
     /// A response body and status, before it becomes a `Response` (so it can be stored).
     struct Reply: Sendable {

@@ -19,6 +19,7 @@ public struct FirebreakServer: Sendable {
 
     public let configuration: Configuration
     public let collections: LiveCollections
+    public let scheduler: ScanScheduler
     let pool: ConnectionPool
     let readiness = Readiness()
 
@@ -29,7 +30,9 @@ public struct FirebreakServer: Sendable {
         let applied = try await pool.withConnection { try Migrator.migrate($0) }
         if !applied.isEmpty { progress("applied migrations: \(applied.map { "\($0.version)_\($0.name)" }.joined(separator: ", "))") }
         let collections = try await LiveCollections.open(pool: pool, progress: progress)
-        let server = FirebreakServer(configuration: configuration, collections: collections, pool: pool)
+        let scheduler = ScanScheduler(collections: collections, report: progress)
+        try await scheduler.start()
+        let server = FirebreakServer(configuration: configuration, collections: collections, scheduler: scheduler, pool: pool)
         server.readiness.markLoaded()
         return server
     }
@@ -54,7 +57,7 @@ public struct FirebreakServer: Sendable {
     /// The router with every route and middleware.
     public func router() -> Router<APIContext> {
         let api = API(collections: collections, pool: pool, limits: configuration.limits, metrics: ServiceMetrics.shared,
-                      idempotency: IdempotencyGuard())
+                      idempotency: IdempotencyGuard(), scheduler: scheduler)
         let router = Router(context: APIContext.self)
         router.add(middleware: ProblemMiddleware(limits: configuration.limits, metrics: api.metrics, inFlight: InFlightCounter()))
         router.add(middleware: MetricsMiddleware())

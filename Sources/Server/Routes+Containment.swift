@@ -13,8 +13,27 @@ struct ScanRequestBody: Codable, Sendable {
     var seed: UInt64?
     var tenant: String?
     var domainField: String?
+    /// What to do when documents reach the threshold: nothing (omitted), alert or auto-contain.
+    var policy: String?
     enum CodingKeys: String, CodingKey {
-        case sample, k, threshold, budget, seed, tenant, sampleSize = "sample_size", domainField = "domain_field"
+        case sample, k, threshold, budget, seed, tenant, policy, sampleSize = "sample_size", domainField = "domain_field"
+    }
+
+    var settings: ScanSettings {
+        ScanSettings(sample: sample, sampleSize: sampleSize, k: k, threshold: threshold, budget: budget, seed: seed)
+    }
+}
+
+struct ScheduleBody: Codable, Sendable {
+    var everySeconds: Int
+    var policy: String
+    var enabled: Bool?
+    var sample: String?
+    var sampleSize: Int?
+    var k: Int?
+    var threshold: Double?
+    enum CodingKeys: String, CodingKey {
+        case policy, enabled, sample, k, threshold, everySeconds = "every_seconds", sampleSize = "sample_size"
     }
 }
 
@@ -58,9 +77,35 @@ extension API {
             return try await mutation(request, context, permission: .contain) { buffer, caller in
                 let collection = try collections.named(name)
                 let body = try decode(ScanRequestBody.self, from: buffer)
+                if body.domainField != nil {
+                    throw Problem(.badRequest, "invalid_input", "domain_field scans are not built yet; scope a scan with tenant")
+                }
+                let policy = try body.policy.map { name throws(Problem) -> ScanPolicy in
+                    guard let policy = ScanPolicy(rawValue: name) else {
+                        throw Problem(.badRequest, "invalid_input", "policy must be alert or auto-contain")
+                    }
+                    if policy == .autoContain { try caller.require(.command) }
+                    return policy
+                }
                 let scan = try await collections.scan(collection, tenant: try caller.tenant(requested: body.tenant),
-                                                      options: try Self.scanOptions(body))
-                return Reply(data: try Self.scanJSON(id: scan.id, tenant: scan.tenant, reportJSON: nil, scan: scan))
+                                                      options: try body.settings.options())
+                let outcome = try await policy.asyncMap { policy in
+                    try await collections.respond(to: scan, in: collection, policy: policy, actor: caller.actor)
+                } ?? nil
+                return Reply(data: try Self.scanJSON(id: scan.id, tenant: scan.tenant, reportJSON: nil, scan: scan, outcome: outcome))
+            }
+        }
+        router.put("/v1/collections/:name/scan-schedule") { request, context in
+            let name = try context.parameters.require("name")
+            return try await mutation(request, context, permission: .command) { buffer, caller in
+                let collection = try collections.named(name)
+                let body = try decode(ScheduleBody.self, from: buffer)
+                let settings = ScanSettings(sample: body.sample, sampleSize: body.sampleSize, k: body.k, threshold: body.threshold)
+                let options = try JSONEncoder.api.encodeOrProblem(settings)
+                try await scheduler.put(ScheduleRecord(collectionID: collection.configuration.id, everySeconds: body.everySeconds,
+                                                       policy: body.policy, optionsJSON: options, enabled: body.enabled ?? true),
+                                        actor: caller.actor)
+                return Reply(data: try JSONEncoder.api.encode(body))
             }
         }
         router.get("/v1/scans/:id") { _, context in
@@ -115,28 +160,10 @@ extension API {
                        tenant: record.tenant, incidentID: record.incidentID, createdAt: record.createdAt)
     }
 
-    static func scanOptions(_ body: ScanRequestBody) throws(Problem) -> HubScanner.Options {
-        var options = HubScanner.Options()
-        if let name = body.sample {
-            guard let kind = SampleKind(rawValue: name), kind != .queries else {
-                throw Problem(.badRequest, "invalid_input", "sample must be documents, centroids or mixed (the query reservoir is not built yet)")
-            }
-            options.sample = kind
-        }
-        if body.domainField != nil {
-            throw Problem(.badRequest, "invalid_input", "domain_field scans are not built yet; scope a scan with tenant")
-        }
-        options.sampleSize = body.sampleSize ?? options.sampleSize
-        options.k = body.k ?? options.k
-        options.threshold = body.threshold ?? options.threshold
-        options.budget = body.budget
-        options.seed = body.seed ?? options.seed
-        return options
-    }
-
     /// A scan as the API shows it: id, scope, the highest z, its threshold, the flagged
     /// documents by id, and the full report.
-    static func scanJSON(id: Int64, tenant: String?, reportJSON: String?, scan: CollectionScan?) throws -> Data {
+    static func scanJSON(id: Int64, tenant: String?, reportJSON: String?, scan: CollectionScan?,
+                         outcome: ContainmentOutcome? = nil) throws -> Data {
         var report: [String: Any]
         if let scan {
             report = (try? JSONSerialization.jsonObject(with: JSONEncoder.snake.encode(scan.report))) as? [String: Any] ?? [:]
@@ -154,8 +181,12 @@ extension API {
         }
         let distribution = report["distribution"] as? [String: Any] ?? [:]
         let parameters = report["parameters"] as? [String: Any] ?? [:]
-        let body: [String: Any] = ["id": id, "tenant": tenant ?? NSNull(), "max_z": distribution["max_z"] ?? 0,
+        var body: [String: Any] = ["id": id, "tenant": tenant ?? NSNull(), "max_z": distribution["max_z"] ?? 0,
                                    "threshold": parameters["threshold"] ?? 0, "flagged": flagged, "report": report]
+        if let outcome {
+            body["containment"] = ["incident_id": outcome.incidentID, "quarantined": outcome.quarantined,
+                                   "frozen_tenants": outcome.frozenTenants, "rebuild_jobs": outcome.rebuildJobs]
+        }
         return try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
     }
 }
@@ -165,5 +196,12 @@ extension JSONEncoder {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         return encoder
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

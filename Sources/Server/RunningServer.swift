@@ -12,8 +12,11 @@ public final class RunningServer: Sendable {
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
     private let listener: QuarantineListener
+    private let scheduler: ScanScheduler
 
-    init(port: Int, host: String, group: ServiceGroup, task: Task<Void, any Error>, listener: QuarantineListener) {
+    init(port: Int, host: String, group: ServiceGroup, task: Task<Void, any Error>, listener: QuarantineListener,
+         scheduler: ScanScheduler) {
+        self.scheduler = scheduler
         self.port = port
         baseURL = "http://\(host):\(port)"
         self.group = group
@@ -23,6 +26,7 @@ public final class RunningServer: Sendable {
 
     public func stop() async throws {
         listener.stop()
+        scheduler.stop()
         await group.triggerGracefulShutdown()
         try await task.value
     }
@@ -52,6 +56,6 @@ extension FirebreakServer {
             throw Problem(.serviceUnavailable, "start_failed", "the server did not start listening within \(Self.startSecondsMax) s")
         }
         return RunningServer(port: port, host: configuration.host, group: group, task: task,
-                             listener: startQuarantineListener())
+                             listener: startQuarantineListener(), scheduler: scheduler)
     }
 }

@@ -64,7 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
                 """)
         }
         let listener = server.startQuarantineListener()
-        defer { listener.stop() }
+        defer { listener.stop(); server.scheduler.stop() }
         let host = self.host
         let app = server.application { port in Console.progress("firebreak is serving on http://\(host):\(port)") }
         try await app.runService()

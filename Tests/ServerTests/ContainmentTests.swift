@@ -3,6 +3,9 @@ import FirebreakTestSupport
 import Foundation
 import Server
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Scans, the freeze-lift rule, and a partition rebuilt behind the BM25 fallback while the
 /// other tenants keep vector search.
@@ -120,6 +123,85 @@ final class ContainmentTests: XCTestCase {
         XCTAssertEqual((after["results"] as? [[String: Any]])?.first?["id"] as? String, "acme-1")
         await assertEqual(try await admin.send("DELETE", "/v1/jobs/\(job)").code, "job_finished")
         await assertEqual(try await admin.get("/v1/jobs/999999999").status, 404)
+        try await harness.stop()
+    }
+
+    /// Documents spread around a direction on the sphere, and a planted hub at its centre:
+    /// closer to most documents than they are to each other, so it sits in most top-k lists.
+    private func capWithHub(tenant: String, count: Int, dimension: Int, seed: UInt64) -> (docs: [[String: Any]], hub: [String: Any]) {
+        var rng = SplitMix(seed)
+        func gaussian() -> Double { (-2 * log(max(rng.unit(), 1e-12))).squareRoot() * cos(2 * .pi * rng.unit()) }
+        let docs: [[String: Any]] = (0..<count).map { i in
+            let vector = (0..<dimension).map { j in (j == 0 ? 1.0 : 0.0) + 0.35 * gaussian() }
+            return ["id": "\(tenant)-\(i)", "tenant": tenant, "text": "passage \(i) about topic \(i % 7)", "embedding": vector]
+        }
+        let hub: [String: Any] = ["id": "\(tenant)-hub", "tenant": tenant, "text": "click here for the answer to everything",
+                                  "embedding": (0..<dimension).map { $0 == 0 ? 1.0 : 0.0 }]
+        return (docs, hub)
+    }
+
+    func testAutoContainQuarantinesFreezesRebuildsAndRecordsEachStep() async throws {
+        let harness = try await Harness.start()
+        let collection = try await harness.collection(dimension: 32)
+        let path = "/v1/collections/\(collection)"
+        let admin = harness.admin
+        let (docs, hub) = capWithHub(tenant: "acme", count: 400, dimension: 32, seed: 51)
+        let bystanders = documents(tenant: "globex", count: 100, dimension: 32, seed: 52)
+        await assertEqual(try await admin.post(path + "/documents", ["documents": docs + [hub] + bystanders]).status, 201)
+        let scanBody: [String: Any] = ["sample": "documents", "sample_size": 501, "k": 10, "threshold": 8.0, "tenant": "acme"]
+
+        // alert: an incident with the scan as evidence, nothing else.
+        let alerted = try await admin.post(path + "/scans", scanBody.merging(["policy": "alert"]) { $1 }).object()
+        XCTAssertTrue((alerted["flagged"] as? [[String: Any]] ?? []).contains { $0["id"] as? String == "acme-hub" }, "\(alerted["flagged"] ?? "")")
+        let alertIncident = try XCTUnwrap((alerted["containment"] as? [String: Any])?["incident_id"] as? String)
+        XCTAssertEqual((alerted["containment"] as? [String: Any])?["quarantined"] as? [String], [])
+        await assertEqual(try await admin.get("/v1/incidents/\(alertIncident)").object()["severity"] as? String, "SEV-1")
+        await assertEqual(try await admin.searchIDs(collection, ["vector": hub["embedding"]!, "tenant": "acme", "k": 1]), ["acme-hub"])
+
+        // auto-contain: quarantined, frozen, rebuilding, contained, each step on the timeline.
+        let reader = try await harness.token("retrieval_owner")
+        let forbidden = try await reader.post(path + "/scans", scanBody.merging(["policy": "auto-contain"]) { $1 })
+        XCTAssertEqual(forbidden.status, 403, "auto-contain quarantines by itself: commanders and admins only")
+        let contained = try await admin.post(path + "/scans", scanBody.merging(["policy": "auto-contain"]) { $1 }).object()
+        let containment = try XCTUnwrap(contained["containment"] as? [String: Any])
+        let incident = try XCTUnwrap(containment["incident_id"] as? String)
+        let quarantined = containment["quarantined"] as? [String] ?? []
+        XCTAssertTrue(quarantined.contains("acme-hub"))
+        let flaggedAbove = (contained["flagged"] as? [[String: Any]] ?? []).filter { ($0["z"] as? Double ?? 0) >= 8 }
+        XCTAssertEqual(Set(quarantined), Set(flaggedAbove.compactMap { $0["id"] as? String }))
+        XCTAssertEqual(containment["frozen_tenants"] as? [String], ["acme"])
+        let afterContainment = try await admin.searchIDs(collection, ["vector": hub["embedding"]!, "tenant": "acme", "k": 10])
+        XCTAssertFalse(afterContainment.contains("acme-hub"))
+        let incidentBody = try await admin.get("/v1/incidents/\(incident)").object()
+        XCTAssertEqual(incidentBody["status"] as? String, "contained")
+        let kinds = (try await admin.get("/v1/incidents/\(incident)/timeline").object()["events"] as! [[String: Any]])
+            .compactMap { $0["kind"] as? String }
+        for kind in ["declared", "evidence", "quarantined", "flag_changed", "rebuild_started", "transitioned"] {
+            XCTAssertTrue(kinds.contains(kind), "timeline lacks \(kind): \(kinds)")
+        }
+        await assertEqual(try await admin.get("/v1/incidents/\(incident)/verify").object()["intact"] as? Bool, true)
+        let job = try XCTUnwrap((containment["rebuild_jobs"] as? [Int])?.first)
+        let finished = try await waitForJob(admin, job)
+        XCTAssertEqual(finished["state"] as? String, "succeeded", "\(finished)")
+        // globex was never touched.
+        let other = try await admin.post(path + "/search", ["vector": bystanders[0]["embedding"]!, "tenant": "globex", "k": 3]).object()
+        XCTAssertEqual(other["degraded"] as? Bool, false)
+        let frozen = try await admin.post(path + "/documents", ["documents": [["id": "late", "tenant": "acme", "text": "t",
+                                                                             "embedding": Array(repeating: 0.1, count: 32)]]])
+        XCTAssertEqual(frozen.status, 423, "the tenant stays frozen until a commander lifts it after a clean scan")
+        try await harness.stop()
+    }
+
+    func testScanScheduleIsValidatedAndStored() async throws {
+        let harness = try await Harness.start()
+        let collection = try await harness.collection(dimension: 8)
+        let path = "/v1/collections/\(collection)/scan-schedule"
+        let ok = try await harness.admin.put(path, ["every_seconds": 3_600, "policy": "alert", "threshold": 6.0])
+        XCTAssertEqual(ok.status, 200, String(decoding: ok.body, as: UTF8.self))
+        await assertEqual(try await harness.admin.put(path, ["every_seconds": 1, "policy": "alert"]).code, "invalid_input")
+        await assertEqual(try await harness.admin.put(path, ["every_seconds": 60, "policy": "panic"]).code, "invalid_input")
+        let owner = try await harness.token("retrieval_owner")
+        await assertEqual(try await owner.put(path, ["every_seconds": 60, "policy": "auto-contain"]).status, 403)
         try await harness.stop()
     }
 }

@@ -1,0 +1,131 @@
+import Crypto
+import Foundation
+import HubScan
+import Incidents
+import Store
+
+/// The scan settings a request or a schedule carries (snake_case on the wire and in storage).
+public struct ScanSettings: Codable, Sendable, Equatable {
+    public var sample: String?
+    public var sampleSize: Int?
+    public var k: Int?
+    public var threshold: Double?
+    public var budget: Double?
+    public var seed: UInt64?
+    enum CodingKeys: String, CodingKey { case sample, k, threshold, budget, seed, sampleSize = "sample_size" }
+
+    public init(sample: String? = nil, sampleSize: Int? = nil, k: Int? = nil, threshold: Double? = nil,
+                budget: Double? = nil, seed: UInt64? = nil) {
+        self.sample = sample
+        self.sampleSize = sampleSize
+        self.k = k
+        self.threshold = threshold
+        self.budget = budget
+        self.seed = seed
+    }
+
+    public func options() throws(EngineError) -> HubScanner.Options {
+        var options = HubScanner.Options()
+        if let sample {
+            guard let kind = SampleKind(rawValue: sample), kind != .queries else {
+                throw EngineError(.invalidInput, "sample must be documents, centroids or mixed (the query reservoir is not built yet)")
+            }
+            options.sample = kind
+        }
+        options.sampleSize = sampleSize ?? options.sampleSize
+        options.k = k ?? options.k
+        options.threshold = threshold ?? options.threshold
+        options.budget = budget
+        options.seed = seed ?? options.seed
+        return options
+    }
+}
+
+/// What a scan that flags documents sets in motion (the runbooks' corpus-poisoning response).
+public enum ScanPolicy: String, Sendable, Codable, CaseIterable {
+    /// Declare a SEV-1 corpus incident with the scan as evidence, and stop there.
+    case alert
+    /// Also quarantine the flagged documents, freeze their tenants' partitions, start their
+    /// rebuilds, and mark the incident contained.
+    case autoContain = "auto-contain"
+}
+
+/// What the policy did.
+public struct ContainmentOutcome: Sendable, Equatable {
+    public let incidentID: String
+    public let quarantined: [String]
+    public let frozenTenants: [String]
+    public let rebuildJobs: [Int64]
+}
+
+extension LiveCollections {
+    /// Applies `policy` to a scan: nothing when no document reached the threshold; otherwise
+    /// a SEV-1 incident with the report as evidence, and with auto-contain the quarantine,
+    /// the freeze and the rebuild, each recorded on that incident.
+    public func respond(to scan: CollectionScan, in collection: LiveCollection, policy: ScanPolicy,
+                        actor: String) async throws(EngineError) -> ContainmentOutcome? {
+        let threshold = scan.report.parameters.threshold
+        let flagged = zip(scan.report.flagged, zip(scan.flaggedIDs, scan.flaggedTenants)).filter { $0.0.z >= threshold }
+        guard !flagged.isEmpty else { return nil }
+        let name = collection.configuration.name
+        let incidentID = try await write(collection) { connection throws(EngineError) -> String in
+            do {
+                let (incident, _) = try IncidentRecords.declare(
+                    title: "HubScan flagged \(flagged.count) document(s) in \(name) (z ≥ \(threshold))", severity: .sev1,
+                    taxonomyClass: .corpus, reporter: actor, detectedAt: Date(), tenant: scan.tenant, collection: name,
+                    on: connection)
+                let summary = flagged.prefix(20).map { "\($0.1.0) z=\(String(format: "%.1f", $0.0.z))" }.joined(separator: ", ")
+                _ = try IncidentRecords.record(incident.id, on: connection) {
+                    _ = try $0.record(Evidence(kind: "scan_report", sha256: Self.digest(scan), location: "scan_reports/\(scan.id)",
+                                               summary: summary), actor: actor)
+                }
+                return incident.id
+            } catch {
+                throw LiveCollection.mapped(error)
+            }
+        }
+        guard policy == .autoContain else {
+            return ContainmentOutcome(incidentID: incidentID, quarantined: [], frozenTenants: [], rebuildJobs: [])
+        }
+        return try await contain(flagged.map { ($0.1.0, $0.1.1, $0.0.z) }, scan: scan, in: collection, incidentID: incidentID,
+                                 actor: actor)
+    }
+
+    private func contain(_ flagged: [(id: String, tenant: String, z: Double)], scan: CollectionScan, in collection: LiveCollection,
+                         incidentID: String, actor: String) async throws(EngineError) -> ContainmentOutcome {
+        let incident = IncidentReference.existing(incidentID)
+        let outcome = try await quarantine(flagged.map(\.id), in: collection, scope: nil,
+                                           reason: "HubScan scan \(scan.id): z ≥ \(scan.report.parameters.threshold)",
+                                           incident: incident, scores: Dictionary(flagged.map { ($0.id, $0.z) }) { a, _ in a },
+                                           actor: actor)
+        let tenants = Array(Set(flagged.map(\.tenant))).sorted()
+        var jobs: [Int64] = []
+        for tenant in tenants {
+            _ = try await setFlag(.indexFreeze, enabled: true, tenant: tenant, in: collection, incident: incident, actor: actor)
+            jobs.append(try await rebuild(collection, tenant: tenant, incident: incident, actor: actor))
+        }
+        _ = try await write(collection) { connection throws(EngineError) in
+            do {
+                _ = try IncidentRecords.transition(incidentID, to: .contained, reason: "flagged documents quarantined, "
+                                                   + "tenants \(tenants.joined(separator: ", ")) frozen and rebuilding", actor: actor,
+                                                   on: connection)
+            } catch {
+                throw LiveCollection.mapped(error)
+            }
+        }
+        return ContainmentOutcome(incidentID: incidentID, quarantined: outcome.changed, frozenTenants: tenants, rebuildJobs: jobs)
+    }
+
+    static func digest(_ scan: CollectionScan) -> String {
+        let data = (try? JSONEncoder.sorted.encode(scan.report)) ?? Data()
+        return LiveCollection.hex(SHA256.hash(data: data))
+    }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+}
