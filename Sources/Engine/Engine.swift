@@ -4,7 +4,8 @@
 // HNSW graph and BM25 index), the allow-filters that withhold quarantined documents, the
 // feature flags (FF_INDEX_FREEZE, FF_TENANT_BLOCK), the collection mode, and the write paths
 // that keep PostgreSQL (the system of record) and memory in step: ingest, delete, quarantine,
-// release, flag changes.
+// release, flag changes; scans of the served vectors and the policies they trigger (alert,
+// auto-contain), scan schedules, and partition rebuild jobs behind the BM25 fallback.
 //
 // Never: knows HTTP; serves a document it has been told is quarantined (the filter bit is
 // cleared *before* the quarantine transaction starts and restored only if it fails, so the
@@ -17,6 +18,8 @@
 // - A document is in `quarantined` iff its bit is clear in both allow-filters of its partition.
 // - Mutations hold the collection's write lock; searches hold the read lock, so a search sees
 //   one consistent state and runs concurrently with other searches.
+// - A rebuilt graph is swapped in whole, under the write lock, with the quarantine and the
+//   deletions made meanwhile re-applied: a rebuild never resurrects a document.
 
 @_exported import Diagnostics
 

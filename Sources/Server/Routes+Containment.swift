@@ -89,9 +89,10 @@ extension API {
                 }
                 let scan = try await collections.scan(collection, tenant: try caller.tenant(requested: body.tenant),
                                                       options: try body.settings.options())
-                let outcome = try await policy.asyncMap { policy in
-                    try await collections.respond(to: scan, in: collection, policy: policy, actor: caller.actor)
-                } ?? nil
+                var outcome: ContainmentOutcome?
+                if let policy {
+                    outcome = try await collections.respond(to: scan, in: collection, policy: policy, actor: caller.actor)
+                }
                 return Reply(data: try Self.scanJSON(id: scan.id, tenant: scan.tenant, reportJSON: nil, scan: scan, outcome: outcome))
             }
         }
@@ -196,12 +197,5 @@ extension JSONEncoder {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         return encoder
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }
