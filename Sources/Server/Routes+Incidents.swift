@@ -127,6 +127,12 @@ extension API {
                 guard let status = IncidentStatus(rawValue: change.status) else {
                     throw Problem(.badRequest, "invalid_input", "status must be declared, contained, mitigated, resolved or closed")
                 }
+                if status == .resolved {
+                    let (incident, _) = try await self.incident(id, visibleTo: caller)
+                    if let blocker = try await collections.resolutionBlocker(for: incident) {
+                        throw Problem(.conflict, "incident_not_resolvable", "\(id) cannot be resolved yet: \(blocker)")
+                    }
+                }
                 _ = try await pool.withConnection {
                     try IncidentRecords.transition(id, to: status, reason: change.reason, actor: caller.actor, on: $0)
                 }

@@ -166,3 +166,12 @@ extension ScanReportRecords {
             """, [.integer(collectionID), .text(tenant)]).isEmpty)
     }
 }
+
+extension ScanReportRecords {
+    /// The newest scan report of a collection, if any.
+    public static func latest(collectionID: Int64, on connection: Connection) throws -> Stored? {
+        guard let row = try connection.query("SELECT id FROM scan_reports WHERE collection_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+                                             [.integer(collectionID)]).first else { return nil }
+        return try load(try row.integer("id"), on: connection)
+    }
+}

@@ -140,14 +140,21 @@ final class ContainmentTests: XCTestCase {
         return (docs, hub)
     }
 
-    func testAutoContainQuarantinesFreezesRebuildsAndRecordsEachStep() async throws {
-        let harness = try await Harness.start()
+    /// A fresh 32-d collection holding acme's cap of documents with the planted hub, and `extra`.
+    private func collectionWithHub(_ harness: Harness, count: Int, seed: UInt64, extra: [[String: Any]] = []) async throws
+        -> (collection: String, path: String, hub: [String: Any]) {
         let collection = try await harness.collection(dimension: 32)
         let path = "/v1/collections/\(collection)"
+        let (docs, hub) = capWithHub(tenant: "acme", count: count, dimension: 32, seed: seed)
+        await assertEqual(try await harness.admin.post(path + "/documents", ["documents": docs + [hub] + extra]).status, 201)
+        return (collection, path, hub)
+    }
+
+    func testAutoContainQuarantinesFreezesRebuildsAndRecordsEachStep() async throws {
+        let harness = try await Harness.start()
         let admin = harness.admin
-        let (docs, hub) = capWithHub(tenant: "acme", count: 400, dimension: 32, seed: 51)
         let bystanders = documents(tenant: "globex", count: 100, dimension: 32, seed: 52)
-        await assertEqual(try await admin.post(path + "/documents", ["documents": docs + [hub] + bystanders]).status, 201)
+        let (collection, path, hub) = try await collectionWithHub(harness, count: 400, seed: 51, extra: bystanders)
         let scanBody: [String: Any] = ["sample": "documents", "sample_size": 501, "k": 10, "threshold": 8.0, "tenant": "acme"]
 
         // alert: an incident with the scan as evidence, nothing else.
@@ -202,6 +209,39 @@ final class ContainmentTests: XCTestCase {
         await assertEqual(try await harness.admin.put(path, ["every_seconds": 60, "policy": "panic"]).code, "invalid_input")
         let owner = try await harness.token("retrieval_owner")
         await assertEqual(try await owner.put(path, ["every_seconds": 60, "policy": "auto-contain"]).status, 403)
+        try await harness.stop()
+    }
+
+    /// The status follows reality: not resolved while a flagged document is served or a
+    /// partition still answers from the fallback.
+    func testAnIncidentCannotBeResolvedWhileAFlaggedDocumentIsServedOrAnswersAreDegraded() async throws {
+        let harness = try await Harness.start()
+        let admin = harness.admin
+        let (_, path, _) = try await collectionWithHub(harness, count: 300, seed: 61)
+        let alerted = try await admin.post(path + "/scans", ["sample": "documents", "sample_size": 301, "k": 10, "threshold": 8.0,
+                                                             "tenant": "acme", "policy": "alert"]).object()
+        let incident = try XCTUnwrap((alerted["containment"] as? [String: Any])?["incident_id"] as? String)
+        let flagged = (alerted["flagged"] as? [[String: Any]] ?? []).filter { ($0["z"] as? Double ?? 0) >= 8 }
+            .compactMap { $0["id"] as? String }
+        XCTAssertTrue(flagged.contains("acme-hub"))
+        let transition = "/v1/incidents/\(incident)/transition"
+        await assertEqual(try await admin.post(transition, ["status": "mitigated", "reason": "looked into it"]).status, 200)
+        let served = try await admin.post(transition, ["status": "resolved", "reason": "done?"])
+        XCTAssertEqual(served.status, 409)
+        XCTAssertEqual(served.code, "incident_not_resolvable")
+        XCTAssertTrue(served.problem?.detail.contains("acme-hub") == true, served.problem?.detail ?? "")
+
+        await assertEqual(try await admin.post(path + "/quarantine", ["ids": flagged, "reason": "flagged", "incident_id": incident]).status, 200)
+        EngineFaults.arm(.rebuildBeforeSwap)
+        let started = try await admin.post(path + "/rebuild", ["tenant": "acme", "incident_id": incident]).object()
+        let job = try XCTUnwrap(started["job_id"] as? Int)
+        let degraded = try await admin.post(transition, ["status": "resolved", "reason": "done?"])
+        XCTAssertEqual(degraded.code, "incident_not_resolvable")
+        XCTAssertTrue(degraded.problem?.detail.contains("degraded") == true, degraded.problem?.detail ?? "")
+        EngineFaults.disarm(.rebuildBeforeSwap)
+        await assertEqual(try await waitForJob(admin, job)["state"] as? String, "succeeded")
+        let resolved = try await admin.post(transition, ["status": "resolved", "reason": "hub quarantined, graph rebuilt"])
+        XCTAssertEqual(resolved.status, 200, String(decoding: resolved.body, as: UTF8.self))
         try await harness.stop()
     }
 }

@@ -1,0 +1,43 @@
+import Foundation
+import Incidents
+import Store
+
+extension LiveCollections {
+    /// Why an incident may not be marked resolved yet, or nil: the status follows reality.
+    /// Its collection must not be serving degraded answers (a partition still rebuilding), and
+    /// every document the collection's newest scan flagged at or above its threshold must be
+    /// quarantined (or deleted).
+    public func resolutionBlocker(for incident: Incident) async throws(EngineError) -> String? {
+        guard let name = incident.collection, let collection = try? named(name) else { return nil }
+        let rebuilding = collection.rebuildingTenants()
+        if !rebuilding.isEmpty {
+            return "collection \(name) still serves degraded answers: tenant(s) \(rebuilding.joined(separator: ", ")) rebuilding"
+        }
+        let stored: ScanReportRecords.Stored?
+        do {
+            stored = try await pool.withConnection { try ScanReportRecords.latest(collectionID: collection.configuration.id, on: $0) }
+        } catch {
+            throw LiveCollection.mapped(error)
+        }
+        guard let stored,
+              let report = try? JSONSerialization.jsonObject(with: Data(stored.reportJSON.utf8)) as? [String: Any] else { return nil }
+        let threshold = (report["parameters"] as? [String: Any])?["threshold"] as? Double ?? .infinity
+        let ids = report["document_ids"] as? [String] ?? []
+        let flagged = (report["flagged"] as? [[String: Any]] ?? []).enumerated().compactMap { index, entry -> String? in
+            guard index < ids.count, (entry["z"] as? Double ?? 0) >= threshold else { return nil }
+            return ids[index]
+        }
+        let served = flagged.filter { collection.locate(externalID: $0, scope: nil) != nil }
+        guard served.isEmpty else {
+            return "scan \(stored.id) flagged \(served.count) document(s) of \(name) that are still served: \(served.prefix(10).joined(separator: ", "))"
+        }
+        return nil
+    }
+}
+
+extension LiveCollection {
+    /// Tenants whose partition is being rebuilt.
+    func rebuildingTenants() -> [String] {
+        state.reading { partitions.values.filter(\.rebuilding).map(\.tenant).sorted() }
+    }
+}
