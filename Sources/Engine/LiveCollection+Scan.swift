@@ -12,6 +12,8 @@ public struct CollectionScan: Sendable {
     /// External ids, one per `report.flagged` entry, in the same order.
     public let flaggedIDs: [String]
     public let flaggedTenants: [String]
+    /// The report as stored: snake_case JSON with `document_ids` and `document_tenants`.
+    public let reportJSON: String
 }
 
 extension LiveCollection {
@@ -20,12 +22,11 @@ extension LiveCollection {
     func servedVectors(tenant: String?) -> (entries: [DocumentEntry], matrix: Matrix) {
         state.reading {
             let targets = tenant.map { partitions[$0].map { [$0] } ?? [] } ?? partitions.keys.sorted().compactMap { partitions[$0] }
+            let served = Dictionary(grouping: documents.values.filter { quarantined[$0.rowID] == nil }, by: \.tenant)
             var entries: [DocumentEntry] = []
             var values: [Float] = []
             for partition in targets {
-                let rows = documents.values.filter { $0.tenant == partition.tenant && quarantined[$0.rowID] == nil }
-                    .sorted { $0.rowID < $1.rowID }
-                for entry in rows {
+                for entry in (served[partition.tenant] ?? []).sorted(by: { $0.rowID < $1.rowID }) {
                     guard let vector = partition.graph.vector(forLabel: UInt64(entry.rowID)) else { continue }
                     entries.append(entry)
                     values += vector
@@ -76,7 +77,7 @@ extension LiveCollections {
             throw LiveCollection.mapped(error)
         }
         return CollectionScan(id: id, tenant: tenant, report: report, flaggedIDs: flagged.map(\.externalID),
-                              flaggedTenants: flagged.map(\.tenant))
+                              flaggedTenants: flagged.map(\.tenant), reportJSON: json)
     }
 
     static func encode(_ report: ScanReport) throws(EngineError) -> [String: Any] {

@@ -58,9 +58,9 @@ extension LiveCollections {
     /// Starts rebuilding the graph of one tenant's partition (all partitions when `tenant` is
     /// nil) from the system of record minus the quarantine. While it runs, those partitions
     /// answer vector and hybrid requests from BM25, marked degraded; other tenants keep full
-    /// vector search. Returns the job id; `job(_:)` reports progress.
+    /// vector search. Returns the job id and the incident it runs under; `job(_:)` reports progress.
     public func rebuild(_ collection: LiveCollection, tenant: String?, incident: IncidentReference, actor: String,
-                        options: RebuildOptions = RebuildOptions()) async throws(EngineError) -> Int64 {
+                        options: RebuildOptions = RebuildOptions()) async throws(EngineError) -> (job: Int64, incidentID: String) {
         let started: (job: Int64, incident: String, tenants: [String]) = try await write(collection) { connection throws(EngineError) in
             let tenants = try collection.rebuildTargets(tenant: tenant)
             let incidentID = try incident.resolve(collection: collection.configuration.name, tenant: tenant, actor: actor,
@@ -83,7 +83,7 @@ extension LiveCollections {
             await runRebuild(started.job, collection: collection, tenants: started.tenants, incidentID: started.incident,
                              actor: actor, options: options)
         }
-        return started.job
+        return (started.job, started.incident)
     }
 
     /// Asks a running job to stop; it finishes as cancelled and the previous graph keeps serving.

@@ -102,7 +102,7 @@ extension LiveCollections {
         var jobs: [Int64] = []
         for tenant in tenants {
             _ = try await setFlag(.indexFreeze, enabled: true, tenant: tenant, in: collection, incident: incident, actor: actor)
-            jobs.append(try await rebuild(collection, tenant: tenant, incident: incident, actor: actor))
+            jobs.append(try await rebuild(collection, tenant: tenant, incident: incident, actor: actor).job)
         }
         _ = try await write(collection) { connection throws(EngineError) in
             do {

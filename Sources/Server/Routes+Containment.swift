@@ -4,36 +4,46 @@ import Hummingbird
 import HubScan
 import Store
 
-struct ScanRequestBody: Codable, Sendable {
-    var sample: String?
-    var sampleSize: Int?
-    var k: Int?
-    var threshold: Double?
-    var budget: Double?
-    var seed: UInt64?
+/// `POST …/scans`: the scan settings (the same fields as a schedule's) plus scope and policy.
+struct ScanRequestBody: Decodable, Sendable {
+    var settings: ScanSettings
     var tenant: String?
     var domainField: String?
     /// What to do when documents reach the threshold: nothing (omitted), alert or auto-contain.
     var policy: String?
-    enum CodingKeys: String, CodingKey {
-        case sample, k, threshold, budget, seed, tenant, policy, sampleSize = "sample_size", domainField = "domain_field"
-    }
+    enum CodingKeys: String, CodingKey { case tenant, policy, domainField = "domain_field" }
 
-    var settings: ScanSettings {
-        ScanSettings(sample: sample, sampleSize: sampleSize, k: k, threshold: threshold, budget: budget, seed: seed)
+    init(from decoder: any Decoder) throws {
+        settings = try ScanSettings(from: decoder)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        tenant = try container.decodeIfPresent(String.self, forKey: .tenant)
+        domainField = try container.decodeIfPresent(String.self, forKey: .domainField)
+        policy = try container.decodeIfPresent(String.self, forKey: .policy)
     }
 }
 
+/// `PUT …/scan-schedule`: how often, what to do, and the scan settings.
 struct ScheduleBody: Codable, Sendable {
     var everySeconds: Int
     var policy: String
     var enabled: Bool?
-    var sample: String?
-    var sampleSize: Int?
-    var k: Int?
-    var threshold: Double?
-    enum CodingKeys: String, CodingKey {
-        case policy, enabled, sample, k, threshold, everySeconds = "every_seconds", sampleSize = "sample_size"
+    var settings: ScanSettings
+    enum CodingKeys: String, CodingKey { case policy, enabled, everySeconds = "every_seconds" }
+
+    init(from decoder: any Decoder) throws {
+        settings = try ScanSettings(from: decoder)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        everySeconds = try container.decode(Int.self, forKey: .everySeconds)
+        policy = try container.decode(String.self, forKey: .policy)
+        enabled = try container.decodeIfPresent(Bool.self, forKey: .enabled)
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try settings.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(everySeconds, forKey: .everySeconds)
+        try container.encode(policy, forKey: .policy)
+        try container.encodeIfPresent(enabled, forKey: .enabled)
     }
 }
 
@@ -93,7 +103,7 @@ extension API {
                 if let policy {
                     outcome = try await collections.respond(to: scan, in: collection, policy: policy, actor: caller.actor)
                 }
-                return Reply(data: try Self.scanJSON(id: scan.id, tenant: scan.tenant, reportJSON: nil, scan: scan, outcome: outcome))
+                return Reply(data: try Self.scanJSON(id: scan.id, tenant: scan.tenant, reportJSON: scan.reportJSON, outcome: outcome))
             }
         }
         router.put("/v1/collections/:name/scan-schedule") { request, context in
@@ -101,8 +111,7 @@ extension API {
             return try await mutation(request, context, permission: .command) { buffer, caller in
                 let collection = try collections.named(name)
                 let body = try decode(ScheduleBody.self, from: buffer)
-                let settings = ScanSettings(sample: body.sample, sampleSize: body.sampleSize, k: body.k, threshold: body.threshold)
-                let options = try JSONEncoder.api.encodeOrProblem(settings)
+                let options = try JSONEncoder.api.encodeOrProblem(body.settings)
                 try await scheduler.put(ScheduleRecord(collectionID: collection.configuration.id, everySeconds: body.everySeconds,
                                                        policy: body.policy, optionsJSON: options, enabled: body.enabled ?? true),
                                         actor: caller.actor)
@@ -117,8 +126,7 @@ extension API {
             guard let id = Int64(text),
                   let stored = try await pool.withConnection({ try ScanReportRecords.load(id, on: $0) }),
                   caller.tenant == nil || caller.tenant == stored.tenant else { throw notFound }
-            return Self.response(Reply(data: try Self.scanJSON(id: stored.id, tenant: stored.tenant, reportJSON: stored.reportJSON,
-                                                               scan: nil)))
+            return Self.response(Reply(data: try Self.scanJSON(id: stored.id, tenant: stored.tenant, reportJSON: stored.reportJSON)))
         }
         router.post("/v1/collections/:name/rebuild") { request, context in
             let name = try context.parameters.require("name")
@@ -130,9 +138,9 @@ extension API {
                 options.threshold = body.threshold ?? options.threshold
                 let reason = body.reason ?? "rebuild of \(name)"
                 let incident = body.incidentID.map(IncidentReference.existing) ?? .openOrDeclare(title: reason, severity: .sev2)
-                let job = try await collections.rebuild(collection, tenant: try caller.tenant(requested: body.tenant),
-                                                        incident: incident, actor: caller.actor, options: options)
-                return try reply(JobStartedBody(jobID: job, incidentID: try await collections.job(job).incidentID), status: .accepted)
+                let started = try await collections.rebuild(collection, tenant: try caller.tenant(requested: body.tenant),
+                                                            incident: incident, actor: caller.actor, options: options)
+                return try reply(JobStartedBody(jobID: started.job, incidentID: started.incidentID), status: .accepted)
             }
         }
         router.get("/v1/jobs/:id") { _, context in
@@ -163,16 +171,8 @@ extension API {
 
     /// A scan as the API shows it: id, scope, the highest z, its threshold, the flagged
     /// documents by id, and the full report.
-    static func scanJSON(id: Int64, tenant: String?, reportJSON: String?, scan: CollectionScan?,
-                         outcome: ContainmentOutcome? = nil) throws -> Data {
-        var report: [String: Any]
-        if let scan {
-            report = (try? JSONSerialization.jsonObject(with: JSONEncoder.snake.encode(scan.report))) as? [String: Any] ?? [:]
-            report["document_ids"] = scan.flaggedIDs
-            report["document_tenants"] = scan.flaggedTenants
-        } else {
-            report = (try? JSONSerialization.jsonObject(with: Data((reportJSON ?? "{}").utf8))) as? [String: Any] ?? [:]
-        }
+    static func scanJSON(id: Int64, tenant: String?, reportJSON: String, outcome: ContainmentOutcome? = nil) throws -> Data {
+        let report = (try? JSONSerialization.jsonObject(with: Data(reportJSON.utf8))) as? [String: Any] ?? [:]
         let ids = report["document_ids"] as? [String] ?? []
         let tenants = report["document_tenants"] as? [String] ?? []
         let flagged = (report["flagged"] as? [[String: Any]] ?? []).enumerated().map { index, entry -> [String: Any] in
@@ -189,13 +189,5 @@ extension API {
                                    "frozen_tenants": outcome.frozenTenants, "rebuild_jobs": outcome.rebuildJobs]
         }
         return try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
-    }
-}
-
-extension JSONEncoder {
-    static var snake: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        return encoder
     }
 }

@@ -15,23 +15,31 @@ struct ClientOptions: ParsableArguments {
                          token: token ?? environment["FIREBREAK_TOKEN"])
     }
 
-    /// Sends a request; a problem response becomes an error naming the status, code and detail.
+    /// Sends a request and returns the decoded JSON (printing it as received with --json).
     func call(_ method: String, _ path: String, body: Any? = nil) async throws -> Any {
-        let data = try body.map { try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
-        let reply = try await client.send(method, path, json: data)
-        guard reply.isSuccess else {
-            let problem = reply.problem
-            throw ClientError(status: reply.status, code: problem?.code ?? "http_\(reply.status)",
-                              detail: problem?.detail ?? String(decoding: reply.body, as: UTF8.self))
-        }
-        if json { print(String(decoding: reply.body, as: UTF8.self)) }
-        return (try? JSONSerialization.jsonObject(with: reply.body, options: [.fragmentsAllowed])) ?? [:]
+        let data = try await client.succeeded(method, path, body: body)
+        if json { print(String(decoding: data, as: UTF8.self)) }
+        return (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) ?? [:]
     }
 
     /// Prints a response for humans (pretty JSON) unless --json already printed it.
     func show(_ value: Any) {
         guard !json, let data = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys]) else { return }
         print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+extension APIClient {
+    /// Sends `body` as JSON and returns the response body; a problem response becomes a
+    /// `ClientError` naming the status, code and detail.
+    func succeeded(_ method: String, _ path: String, body: Any? = nil) async throws -> Data {
+        let data = try body.map { try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
+        let reply = try await send(method, path, json: data)
+        guard reply.isSuccess else {
+            throw ClientError(status: reply.status, code: reply.problem?.code ?? "http_\(reply.status)",
+                              detail: reply.problem?.detail ?? String(decoding: reply.body, as: UTF8.self))
+        }
+        return reply.body
     }
 }
 

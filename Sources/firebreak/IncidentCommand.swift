@@ -332,13 +332,7 @@ struct RemoteIncidents {
 
     /// Sends a request (nil values are left out of the body); a problem becomes a `ClientError`.
     func call(_ method: String, _ path: String, _ body: [String: Any?]? = nil) async throws -> Data {
-        let data = try body.map { try JSONSerialization.data(withJSONObject: $0.compactMapValues { $0 }, options: [.sortedKeys]) }
-        let reply = try await client.send(method, path, json: data)
-        guard reply.isSuccess else {
-            throw ClientError(status: reply.status, code: reply.problem?.code ?? "http_\(reply.status)",
-                              detail: reply.problem?.detail ?? String(decoding: reply.body, as: UTF8.self))
-        }
-        return reply.body
+        try await client.succeeded(method, path, body: body?.compactMapValues { $0 })
     }
 
     func object(_ data: Data) throws -> [String: Any] {
