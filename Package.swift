@@ -65,10 +65,10 @@ let package = Package(
         .target(name: "Store", dependencies: ["CLibPQ", "Incidents", "Snapshots", .product(name: "Crypto", package: "swift-crypto")],
                 resources: [.copy("Migrations")]),
         // Each collection's live state: tenant partitions of HNSW + BM25 with quarantine filters.
-        .target(name: "Engine", dependencies: ["VectorMath", "HNSW", "Lexical", "HubScan", "Store", "Incidents",
+        .target(name: "Engine", dependencies: ["VectorMath", "HNSW", "Lexical", "HubScan", "Snapshots", "Store", "Incidents",
                                                .product(name: "Crypto", package: "swift-crypto")]),
         // The HTTP API on Hummingbird 2; the client the CLI commands use.
-        .target(name: "Server", dependencies: ["Engine", "Store", "Incidents", "Lexical", "VectorMath", "HubScan",
+        .target(name: "Server", dependencies: ["Engine", "Snapshots", "Store", "Incidents", "Lexical", "VectorMath", "HubScan",
                                                .product(name: "Hummingbird", package: "hummingbird"),
                                                .product(name: "Metrics", package: "swift-metrics"),
                                                .product(name: "Prometheus", package: "swift-prometheus"),

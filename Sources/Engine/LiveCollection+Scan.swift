@@ -61,6 +61,12 @@ extension LiveCollections {
         } catch {
             throw LiveCollection.mapped(error)
         }
+        return try await store(report, entries: entries, of: collection, tenant: tenant)
+    }
+
+    /// Stores a report with the external ids and tenants of its flagged rows.
+    func store(_ report: ScanReport, entries: [DocumentEntry], of collection: LiveCollection, tenant: String?)
+        async throws(EngineError) -> CollectionScan {
         let flagged = report.flagged.map { entries[$0.row] }
         var stored = try Self.encode(report)
         stored["document_ids"] = flagged.map(\.externalID)

@@ -8,19 +8,22 @@ import VectorMath
 public final class LiveCollections: @unchecked Sendable {
     public static let collectionsMax = 1_000
     public let pool: ConnectionPool
+    /// Where snapshots are published: one folder per collection (`c<id>`), one per snapshot in it.
+    public let snapshotRoot: String
     private let lock = Mutex()
     private var byName: [String: LiveCollection] = [:]
     private var byID: [Int64: LiveCollection] = [:]
     let cancellations = CancellationRequests()
 
-    init(pool: ConnectionPool) {
+    init(pool: ConnectionPool, snapshotRoot: String) {
         self.pool = pool
+        self.snapshotRoot = snapshotRoot
     }
 
     /// Loads every stored collection (its documents, quarantine and flags) into memory.
-    public static func open(pool: ConnectionPool, progress: @escaping @Sendable (String) -> Void = { _ in })
-        async throws -> LiveCollections {
-        let registry = LiveCollections(pool: pool)
+    public static func open(pool: ConnectionPool, snapshotRoot: String,
+                            progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> LiveCollections {
+        let registry = LiveCollections(pool: pool, snapshotRoot: snapshotRoot)
         let interrupted = try await pool.withConnection { try JobRecords.failInterrupted(on: $0) }
         if !interrupted.isEmpty { progress("jobs interrupted by the last stop, marked failed: \(interrupted.map(String.init).joined(separator: ", "))") }
         let records = try await pool.withConnection { try CollectionRecords.all(on: $0) }

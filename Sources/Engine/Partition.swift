@@ -35,6 +35,19 @@ final class Partition: @unchecked Sendable {
         }
     }
 
+    /// A partition restored from a snapshot's files. The caller has already tombstoned the
+    /// documents that are no longer live; `withheld` (the active quarantine) is applied here,
+    /// so the restored partition never serves a quarantined document.
+    init(tenant: String, graph: HNSWIndex, lexical: LexicalIndex, withheld: Set<Int64>) {
+        self.tenant = tenant
+        metric = graph.parameters.metric
+        self.graph = graph
+        self.lexical = lexical
+        vectorFilter = AllowFilter(capacity: graph.count)
+        lexicalFilter = AllowFilter(capacity: lexical.documentCount)
+        for rowID in withheld { setWithheld(true, rowID: rowID) }
+    }
+
     var liveCount: Int { lexical.liveCount }
 
     /// Adds validated documents to both indexes, all or nothing.

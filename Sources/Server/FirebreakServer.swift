@@ -13,8 +13,14 @@ public struct FirebreakServer: Sendable {
         public var conninfo: String
         public var poolSize = 8
         public var limits = ServerLimits()
+        /// Where collection snapshots are published (created when missing). `serve` puts it
+        /// beside the embedded PostgreSQL's data: `<data-dir>/snapshots`.
+        public var snapshotDirectory: String
 
-        public init(conninfo: String) { self.conninfo = conninfo }
+        public init(conninfo: String, snapshotDirectory: String) {
+            self.conninfo = conninfo
+            self.snapshotDirectory = snapshotDirectory
+        }
     }
 
     public let configuration: Configuration
@@ -29,7 +35,13 @@ public struct FirebreakServer: Sendable {
         let pool = ConnectionPool(conninfo: configuration.conninfo, size: configuration.poolSize)
         let applied = try await pool.withConnection { try Migrator.migrate($0) }
         if !applied.isEmpty { progress("applied migrations: \(applied.map { "\($0.version)_\($0.name)" }.joined(separator: ", "))") }
-        let collections = try await LiveCollections.open(pool: pool, progress: progress)
+        do {
+            try FileManager.default.createDirectory(atPath: configuration.snapshotDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw EngineError(.invalidInput, "cannot create the snapshot directory \(configuration.snapshotDirectory): \(error.localizedDescription)")
+        }
+        let collections = try await LiveCollections.open(pool: pool, snapshotRoot: configuration.snapshotDirectory,
+                                                         progress: progress)
         let scheduler = ScanScheduler(collections: collections, report: progress)
         try await scheduler.start()
         let server = FirebreakServer(configuration: configuration, collections: collections, scheduler: scheduler, pool: pool)
@@ -68,6 +80,7 @@ public struct FirebreakServer: Sendable {
         api.addQuarantineRoutes(to: router)
         api.addIncidentRoutes(to: router)
         api.addContainmentRoutes(to: router)
+        api.addSnapshotRoutes(to: router)
         api.addOperationRoutes(to: router, readiness: readiness)
         return router
     }

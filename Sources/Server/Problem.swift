@@ -47,9 +47,9 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     static func status(of code: EngineErrorCode) -> HTTPResponse.Status {
         switch code {
         case .invalidInput, .dimensionMismatch, .invalidVector, .queryTooLong, .invalidUTF8: return .badRequest
-        case .unknownCollection, .unknownDocument, .unknownIncident, .unknownJob: return .notFound
+        case .unknownCollection, .unknownDocument, .unknownIncident, .unknownJob, .unknownSnapshot: return .notFound
         case .duplicateDocument, .duplicateCollection, .incidentClosed, .documentQuarantined, .scanRequired, .jobFinished,
-             .rebuildRunning: return .conflict
+             .rebuildRunning, .snapshotInvalid, .noCleanSnapshot: return .conflict
         case .collectionFrozen: return HTTPResponse.Status(code: 423, reasonPhrase: "Locked")
         case .tenantBlocked: return .forbidden
         case .storeFailed: return .serviceUnavailable

@@ -68,6 +68,11 @@ public struct SnapshotManifest: Codable, Sendable, Equatable {
         return decoder
     }
 
+    /// The manifest as `manifest.json` holds it (snake_case keys, sorted).
+    public var canonicalJSON: String {
+        String(decoding: (try? Self.encoder().encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
     /// SHA-256 (hex) of this manifest's canonical JSON with the root hash left empty.
     public func computedRootHash() -> String {
         var unsigned = self

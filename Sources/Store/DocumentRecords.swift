@@ -170,3 +170,16 @@ extension DocumentRecords {
         }
     }
 }
+
+extension DocumentRecords {
+    /// Marks live documents deleted because a rollback restored an index that never held them.
+    /// The rows stay as evidence (quarantined ones included: a rollback does not release).
+    /// Returns how many rows changed. Runs in the caller's transaction.
+    public static func retire(rowIDs: [Int64], collectionID: Int64, on connection: Connection) throws -> Int {
+        guard !rowIDs.isEmpty else { return 0 }
+        return try connection.query("""
+            UPDATE documents SET deleted_at = now()
+            WHERE collection_id = $1 AND id = ANY($2::bigint[]) AND deleted_at IS NULL RETURNING id
+            """, [.integer(collectionID), .text("{" + rowIDs.map(String.init).joined(separator: ",") + "}")]).count
+    }
+}

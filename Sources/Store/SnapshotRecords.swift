@@ -175,3 +175,34 @@ extension ScanReportRecords {
         return try load(try row.integer("id"), on: connection)
     }
 }
+
+extension SnapshotRecords {
+    /// A snapshot as listed: its record, when it was taken, and how many documents it holds.
+    public struct Listed: Sendable, Equatable {
+        public let record: Record
+        public let createdAt: String
+        public let documents: Int?
+    }
+
+    public static let listedMax = 1_000
+
+    /// A collection's snapshots, newest first (at most `listedMax`).
+    public static func list(collectionID: Int64, on connection: Connection) throws -> [Listed] {
+        try connection.query("""
+            SELECT id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at,
+                   (manifest ->> 'documents')::bigint AS documents
+            FROM snapshots WHERE collection_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2
+            """, [.integer(collectionID), .integer(Int64(listedMax))]).map { row in
+            Listed(record: try load(try row.string("id"), on: connection), createdAt: try row.string("created_at"),
+                   documents: try row.isNull("documents") ? nil : Int(try row.integer("documents")))
+        }
+    }
+
+    /// The newest published (or verified-clean) snapshot of a collection: a new snapshot's parent.
+    public static func latestPublishedID(collectionID: Int64, on connection: Connection) throws -> String? {
+        try connection.query("""
+            SELECT id FROM snapshots WHERE collection_id = $1 AND status IN ('published', 'verified_clean')
+            ORDER BY created_at DESC, id DESC LIMIT 1
+            """, [.integer(collectionID)]).first?.string("id")
+    }
+}

@@ -55,8 +55,9 @@ struct BenchServiceCommand: AsyncParsableCommand {
         defer {
             try? embedded?.stop()
             if embedded != nil { try? FileManager.default.removeItem(atPath: folder) }
+            try? FileManager.default.removeItem(atPath: folder + "-snapshots")
         }
-        var configuration = FirebreakServer.Configuration(conninfo: conninfo)
+        var configuration = FirebreakServer.Configuration(conninfo: conninfo, snapshotDirectory: folder + "-snapshots")
         configuration.port = 0
         let server = try await FirebreakServer.prepare(configuration)
         let token = TokenRecords.generate()

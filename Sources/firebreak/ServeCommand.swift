@@ -23,7 +23,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes (bodyBytesMax); larger is 413.") var bodyBytesMax = ServerLimits().bodyBytesMax
     @Option(help: "Requests served at once (concurrentRequestsMax); more get 503.")
     var concurrentRequestsMax = ServerLimits().concurrentRequestsMax
+    @Option(help: "Folder snapshots are published in (or FIREBREAK_SNAPSHOT_DIR; default: <data-dir>/snapshots).")
+    var snapshotDir: String?
     @OptionGroup var database: DatabaseOptions
+
+    var snapshotDirectory: String {
+        snapshotDir ?? ProcessInfo.processInfo.environment["FIREBREAK_SNAPSHOT_DIR"]
+            ?? (database.dataDir ?? EmbeddedPostgres.defaultDataDirectory()) + "/snapshots"
+    }
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
@@ -48,7 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
             conninfo = try server.start()
         }
         defer { if let embedded { try? embedded.stop() } }
-        var configuration = FirebreakServer.Configuration(conninfo: conninfo)
+        var configuration = FirebreakServer.Configuration(conninfo: conninfo, snapshotDirectory: snapshotDirectory)
         configuration.host = host
         configuration.port = port
         configuration.poolSize = poolSize

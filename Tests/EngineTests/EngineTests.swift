@@ -59,7 +59,7 @@ final class CollectionModeTests: XCTestCase {
 final class LiveCollectionTests: XCTestCase {
     func testRandomOperationsKeepMemoryAndInvariantsInStep() async throws {
         let pool = ConnectionPool(conninfo: try TestCluster.shared().conninfo(), size: 2)
-        let collections = try await LiveCollections.open(pool: pool)
+        let collections = try await LiveCollections.open(pool: pool, snapshotRoot: snapshotRoot)
         let name = "engine-\(getpid())-\(Int.random(in: 0..<1_000_000))"
         let collection = try await collections.create(CollectionConfiguration(name: name, dimension: 6, metric: .l2))
         var rng = SystemRandomNumberGenerator()
@@ -109,7 +109,7 @@ final class LiveCollectionTests: XCTestCase {
             }
         }
         // A fresh load from PostgreSQL gives the same served state.
-        let reloaded = try await LiveCollections.open(pool: pool).named(name)
+        let reloaded = try await LiveCollections.open(pool: pool, snapshotRoot: snapshotRoot).named(name)
         XCTAssertNil(reloaded.integrityProblem())
         XCTAssertEqual(reloaded.status().documents, live.count)
         XCTAssertEqual(reloaded.status().quarantined, quarantined.count)
@@ -118,7 +118,7 @@ final class LiveCollectionTests: XCTestCase {
     /// A quarantine whose transaction fails leaves nothing withheld and nothing recorded.
     func testFailedQuarantineRestoresTheFilters() async throws {
         let pool = ConnectionPool(conninfo: try TestCluster.shared().conninfo(), size: 1)
-        let collections = try await LiveCollections.open(pool: pool)
+        let collections = try await LiveCollections.open(pool: pool, snapshotRoot: snapshotRoot)
         let collection = try await collections.create(CollectionConfiguration(name: "fail-\(getpid())-\(Int.random(in: 0..<1_000_000))",
                                                                               dimension: 2, metric: .l2))
         _ = try await collections.ingest([NewDocument(externalID: "a", tenant: "t", text: "x", embedding: [1, 0])], into: collection)
@@ -143,7 +143,7 @@ extension LiveCollectionTests {
     /// An ingest whose memory update fails after PostgreSQL committed takes its rows back out.
     func testFailedIndexingTakesTheRowsBackOut() async throws {
         let pool = ConnectionPool(conninfo: try TestCluster.shared().conninfo(), size: 1)
-        let collections = try await LiveCollections.open(pool: pool)
+        let collections = try await LiveCollections.open(pool: pool, snapshotRoot: snapshotRoot)
         let name = "ingest-fail-\(getpid())-\(Int.random(in: 0..<1_000_000))"
         let collection = try await collections.create(CollectionConfiguration(name: name, dimension: 2, metric: .l2))
         EngineFaults.arm(.ingestIndex)
@@ -153,9 +153,16 @@ extension LiveCollectionTests {
         EngineFaults.disarm(.ingestIndex)
         XCTAssertNotNil(error)
         XCTAssertEqual(collection.status().documents, 0)
-        await assertEqual(try await LiveCollections.open(pool: pool).named(name).status().documents, 0, "the record agrees")
+        await assertEqual(try await LiveCollections.open(pool: pool, snapshotRoot: snapshotRoot).named(name).status().documents, 0, "the record agrees")
         // The id is free again.
         _ = try await collections.ingest([NewDocument(externalID: "a", tenant: "t", text: "x", embedding: [1, 0])], into: collection)
         XCTAssertEqual(collection.status().documents, 1)
     }
 }
+
+/// A throwaway snapshot folder for the tests in this file.
+let snapshotRoot: String = {
+    let path = NSTemporaryDirectory() + "firebreak-engine-snapshots-\(getpid())"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}()

@@ -10,9 +10,11 @@ struct Harness {
     static let adminToken = "fbk_test_admin_token"
     let running: RunningServer
     let admin: APIClient
+    static let snapshotDirectory = NSTemporaryDirectory() + "firebreak-test-snapshots-\(getpid())"
 
     static func start(limits: ServerLimits = ServerLimits()) async throws -> Harness {
-        var configuration = FirebreakServer.Configuration(conninfo: try TestCluster.shared().conninfo())
+        var configuration = FirebreakServer.Configuration(conninfo: try TestCluster.shared().conninfo(),
+                                                          snapshotDirectory: snapshotDirectory)
         configuration.port = 0
         configuration.poolSize = 4
         configuration.limits = limits

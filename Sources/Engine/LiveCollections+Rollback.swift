@@ -1,0 +1,124 @@
+import Foundation
+import HubScan
+import Snapshots
+import Store
+import VectorMath
+
+extension LiveCollection {
+    /// The vectors a restored snapshot would serve (live in it, not quarantined now), with the
+    /// documents they are; a row the collection no longer holds keeps its row id as its name.
+    func servableVectors(of restored: [SnapshotLayout.Captured]) -> (entries: [DocumentEntry], matrix: Matrix) {
+        let (known, withheld) = state.reading { (documents, Set(quarantined.keys)) }
+        var entries: [DocumentEntry] = []
+        var values: [Float] = []
+        for partition in restored {
+            for label in partition.graph.liveLabels where !withheld.contains(Int64(label)) {
+                guard let vector = partition.graph.vector(forLabel: label) else { continue }
+                let rowID = Int64(label)
+                entries.append(known[rowID] ?? DocumentEntry(rowID: rowID, externalID: "row:\(rowID)", tenant: partition.tenant, text: ""))
+                values += vector
+            }
+        }
+        let matrix = (try? Matrix(rows: entries.count, dimension: configuration.dimension, storage: values))
+            ?? Matrix(zeroRows: 0, dimension: configuration.dimension)
+        return (entries, matrix)
+    }
+}
+
+extension LiveCollections {
+    /// Verifies a snapshot: its files against the manifest and the recorded root hash, then a
+    /// HubScan of the vectors it would serve. With every z below the threshold the snapshot
+    /// becomes `verified_clean`: a rollback target ("last-clean"). The scan is stored either way.
+    public func verify(snapshot id: String, of collection: LiveCollection, options: HubScanner.Options)
+        async throws(EngineError) -> SnapshotVerification {
+        let record = try await servableSnapshot(id, of: collection)
+        let report: ScanReport, entries: [DocumentEntry]
+        do {
+            (report, entries) = try await Task.detached { [self] in
+                let restored = try SnapshotLayout.load(folder: try verifiedFolder(record, of: collection), tenants: nil)
+                let (entries, matrix) = collection.servableVectors(of: restored)
+                guard matrix.rows >= Self.scanDocumentsMin else {
+                    throw EngineError(.invalidInput, "snapshot \(record.id) serves \(matrix.rows) documents; a scan needs at least \(Self.scanDocumentsMin)")
+                }
+                return (try HubScanner.scan(matrix, metric: collection.configuration.metric, options: options), entries)
+            }.value
+        } catch {
+            throw LiveCollection.mapped(error)
+        }
+        let scan = try await store(report, entries: entries, of: collection, tenant: nil)
+        let clean = report.distribution.maxZ < options.threshold
+        var status = record.status
+        if clean && status == .published {
+            do {
+                try await pool.withConnection { try SnapshotRecords.markVerifiedClean(record.id, scanReportID: scan.id, on: $0) }
+            } catch {
+                throw LiveCollection.mapped(error)
+            }
+            status = .verifiedClean
+        }
+        return SnapshotVerification(id: record.id, rootHash: record.rootHash ?? "", status: status, scanID: scan.id,
+                                    maxZ: report.distribution.maxZ, threshold: options.threshold, flagged: report.flagged.count)
+    }
+
+    /// Restores the partitions of `tenant` (every partition when nil) from a snapshot
+    /// (`"last-clean"`: the newest verified-clean one), under an incident.
+    ///
+    /// The files are verified and loaded off every lock. Then, under the collection's writer
+    /// mutex: documents ingested after the snapshot are retired and the rollback is recorded
+    /// on the incident, in one transaction; documents deleted since are tombstoned in the
+    /// restored indexes; and the restored partitions are swapped in under the write lock with
+    /// the active quarantine applied. In-flight searches finish on the old partitions; no
+    /// search fails; a snapshot never brings back a quarantined or deleted document.
+    public func rollback(_ collection: LiveCollection, to id: String, tenant: String?, incident: IncidentReference,
+                         actor: String) async throws(EngineError) -> RollbackOutcome {
+        let started = Date()
+        let record = try await servableSnapshot(id, of: collection)
+        let restored: [SnapshotLayout.Captured]
+        do {
+            restored = try await Task.detached { [self] in
+                try SnapshotLayout.load(folder: try verifiedFolder(record, of: collection), tenants: tenant.map { [$0] })
+            }.value
+        } catch {
+            throw LiveCollection.mapped(error)
+        }
+        return try await write(collection) { connection throws(EngineError) in
+            let current = collection.status().tenants
+            if let tenant, !current.contains(tenant), !restored.contains(where: { $0.tenant == tenant }) {
+                throw EngineError(.invalidInput, "neither the collection nor snapshot \(record.id) has a tenant \(tenant)")
+            }
+            let targets = tenant.map { [$0] } ?? Set(current).union(restored.map(\.tenant)).sorted()
+            guard !collection.isRebuilding(anyOf: targets) else {
+                throw EngineError(.rebuildRunning, "a partition of \(collection.configuration.name) is rebuilding; cancel it or wait before rolling back")
+            }
+            let live = collection.liveRowIDs(tenants: targets)
+            var retire: [Int64] = []
+            for target in targets {
+                let held = restored.first { $0.tenant == target }.map { Set($0.graph.liveLabels.map { Int64($0) }) } ?? []
+                retire += live[target, default: []].subtracting(held)
+            }
+            for partition in restored {
+                let keep = live[partition.tenant, default: []]
+                for label in partition.graph.liveLabels where !keep.contains(Int64(label)) {
+                    try? partition.graph.delete(label: label)
+                    try? partition.lexical.delete(label: label)
+                }
+            }
+            let incidentID = try incident.resolve(collection: collection.configuration.name, tenant: tenant, actor: actor,
+                                                  on: connection)
+            let retired: Int
+            do {
+                retired = try RollbackRecords.commit(
+                    collectionID: collection.configuration.id, retiring: retire.sorted(), incidentID: incidentID, actor: actor,
+                    payload: ["snapshot_id": record.id, "root_hash": record.rootHash ?? "", "collection": collection.configuration.name,
+                              "tenants": targets.joined(separator: ",")], on: connection)
+            } catch {
+                throw LiveCollection.mapped(error)
+            }
+            collection.installRollback(restored, emptied: targets.filter { t in !restored.contains { $0.tenant == t } },
+                                       retired: Set(retire))
+            return RollbackOutcome(snapshotID: record.id, rootHash: record.rootHash ?? "", incidentID: incidentID,
+                                   tenants: targets, documents: restored.reduce(0) { $0 + $1.lexical.liveCount },
+                                   retired: retired, seconds: Date().timeIntervalSince(started))
+        }
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import HubScan
+import Snapshots
+import Store
+
+/// A snapshot as the API reports it.
+public struct SnapshotSummary: Sendable {
+    public let id: String
+    public let rootHash: String
+    public let status: SnapshotStatus
+    public let parent: String?
+    public let documents: Int
+    public let tenants: [String]
+    public let seconds: Double
+}
+
+/// What verifying a snapshot found: its files check out (or it throws), and a HubScan of the
+/// vectors it would serve either cleared it (`verified_clean`, a rollback target) or did not.
+public struct SnapshotVerification: Sendable {
+    public let id: String
+    public let rootHash: String
+    public let status: SnapshotStatus
+    public let scanID: Int64
+    public let maxZ: Double
+    public let threshold: Double
+    public let flagged: Int
+}
+
+/// What a rollback did.
+public struct RollbackOutcome: Sendable {
+    public let snapshotID: String
+    public let rootHash: String
+    public let incidentID: String
+    public let tenants: [String]
+    /// Documents served by the restored partitions.
+    public let documents: Int
+    /// Documents ingested after the snapshot, retired by the rollback (kept as evidence).
+    public let retired: Int
+    /// Request arrival → the restored partitions serve.
+    public let seconds: Double
+}
+
+extension LiveCollection {
+    /// The partitions' current indexes, sorted by tenant. The caller holds `writers`, which
+    /// every mutation of a graph or BM25 index also holds, so the objects stay still while
+    /// they are written out, and searches never wait for the snapshot's I/O.
+    func capturePartitions() -> [SnapshotLayout.Captured] {
+        state.reading {
+            partitions.keys.sorted().compactMap { tenant in
+                partitions[tenant].map { SnapshotLayout.Captured(tenant: tenant, graph: $0.graph, lexical: $0.lexical) }
+            }
+        }
+    }
+
+    /// Restores `restored` partitions (already tombstoned to the live set) under the write lock:
+    /// in-flight searches finish on the old partitions, new ones see the restored ones.
+    /// `retired` documents leave the served set; the quarantine is applied to what is restored.
+    func installRollback(_ restored: [SnapshotLayout.Captured], emptied: [String], retired: Set<Int64>) {
+        state.writing {
+            for rowID in retired {
+                guard let entry = documents.removeValue(forKey: rowID) else { continue }
+                rowIDs.removeValue(forKey: entry.externalID)
+                quarantined.removeValue(forKey: rowID)
+            }
+            for captured in restored {
+                let rows = captured.graph.liveLabels.map { Int64($0) }
+                partitions[captured.tenant] = Partition(tenant: captured.tenant, graph: captured.graph, lexical: captured.lexical,
+                                                        withheld: Set(rows.filter { quarantined[$0] != nil }))
+            }
+            for tenant in emptied { partitions.removeValue(forKey: tenant) }
+        }
+    }
+
+    /// Live row ids per tenant, from the documents map.
+    func liveRowIDs(tenants: [String]) -> [String: Set<Int64>] {
+        state.reading {
+            var live: [String: Set<Int64>] = Dictionary(uniqueKeysWithValues: tenants.map { ($0, []) })
+            for entry in documents.values where live[entry.tenant] != nil { live[entry.tenant]!.insert(entry.rowID) }
+            return live
+        }
+    }
+
+    func isRebuilding(anyOf tenants: [String]) -> Bool {
+        state.reading { tenants.contains { partitions[$0]?.rebuilding ?? false } }
+    }
+}
+
+extension LiveCollections {
+    public static let rollbackLatest = "last-clean"
+
+    func snapshotFolder(_ collection: LiveCollection) -> SnapshotFolder {
+        SnapshotFolder(root: snapshotRoot + "/c\(collection.configuration.id)")
+    }
+
+    /// Publishes a snapshot of the collection as it serves now: every tenant's HNSW graph and
+    /// BM25 index, hashed, fsynced and renamed into place, then recorded as `published`.
+    /// Writes to this collection wait for it; searches do not.
+    public func snapshot(_ collection: LiveCollection, actor: String) async throws(EngineError) -> SnapshotSummary {
+        let started = Date()
+        let folder = snapshotFolder(collection)
+        let configuration = collection.configuration
+        return try await write(collection) { connection throws(EngineError) in
+            let id = Self.newSnapshotID(collection: configuration.id)
+            let parent: String?
+            do {
+                try FileManager.default.createDirectory(atPath: folder.root, withIntermediateDirectories: true)
+                parent = try SnapshotRecords.latestPublishedID(collectionID: configuration.id, on: connection)
+                try SnapshotRecords.create(id: id, collectionID: configuration.id, parentID: parent, on: connection)
+            } catch {
+                throw LiveCollection.mapped(error)
+            }
+            let captured = collection.capturePartitions()
+            do {
+                let manifest = SnapshotManifest(
+                    id: id, collection: configuration.name, parent: parent,
+                    documents: captured.reduce(0) { $0 + $1.lexical.liveCount }, dimension: configuration.dimension,
+                    metric: configuration.metric.rawValue,
+                    index: .init(m: configuration.m, efConstruction: configuration.efConstruction, efSearch: configuration.efSearch),
+                    analyzer: captured.first.map { "\($0.lexical.analyzer.name)@\(type(of: $0.lexical.analyzer).version)" })
+                let published = try folder.publish(manifest) { directory in _ = try SnapshotLayout.write(captured, into: directory) }
+                let json = published.canonicalJSON
+                try SnapshotRecords.markPublished(id, rootHash: published.rootHash, manifestJSON: json, on: connection)
+                return SnapshotSummary(id: id, rootHash: published.rootHash, status: .published, parent: parent,
+                                       documents: published.documents, tenants: captured.map(\.tenant),
+                                       seconds: Date().timeIntervalSince(started))
+            } catch {
+                try? SnapshotRecords.retire(id, on: connection)
+                throw EngineError(.indexFailed, "snapshot \(id) was not published: \(error)")
+            }
+        }
+    }
+
+    /// `s<collection id>-<UTC yyyyMMdd-HHmmss>-<8 hex>`: sortable, unique, and a valid folder name.
+    static func newSnapshotID(collection: Int64) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        return "s\(collection)-\(formatter.string(from: Date()))-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+    }
+
+    public func snapshots(of collection: LiveCollection) async throws(EngineError) -> [SnapshotRecords.Listed] {
+        do {
+            return try await pool.withConnection { try SnapshotRecords.list(collectionID: collection.configuration.id, on: $0) }
+        } catch {
+            throw LiveCollection.mapped(error)
+        }
+    }
+
+    /// The stored record of `id` (or of the newest verified-clean snapshot for "last-clean"),
+    /// refused unless it belongs to `collection` and may serve.
+    func servableSnapshot(_ id: String, of collection: LiveCollection) async throws(EngineError) -> SnapshotRecords.Record {
+        let record: SnapshotRecords.Record?
+        do {
+            record = try await pool.withConnection { connection -> SnapshotRecords.Record? in
+                if id == Self.rollbackLatest { return try SnapshotRecords.lastClean(collectionID: collection.configuration.id, on: connection) }
+                guard SnapshotFolder.isValidID(id) else { return nil }
+                return try? SnapshotRecords.load(id, on: connection)
+            }
+        } catch {
+            throw LiveCollection.mapped(error)
+        }
+        guard let record else {
+            if id == Self.rollbackLatest {
+                throw EngineError(.noCleanSnapshot, "collection \(collection.configuration.name) has no verified-clean snapshot; verify one first")
+            }
+            throw EngineError(.unknownSnapshot, "no snapshot \(id.prefix(128)) in \(collection.configuration.name)")
+        }
+        guard record.collectionID == collection.configuration.id else {
+            throw EngineError(.unknownSnapshot, "no snapshot \(id.prefix(128)) in \(collection.configuration.name)")
+        }
+        guard record.status == .published || record.status == .verifiedClean else {
+            throw EngineError(.snapshotInvalid, "snapshot \(record.id) is \(record.status.rawValue); only published snapshots serve")
+        }
+        return record
+    }
+
+    /// Checks the files against the manifest and the stored root hash (a tampered or damaged
+    /// snapshot is refused, naming the file).
+    func verifiedFolder(_ record: SnapshotRecords.Record, of collection: LiveCollection) throws(EngineError) -> String {
+        let folder = snapshotFolder(collection)
+        let manifest: SnapshotManifest
+        do { manifest = try folder.verify(id: record.id) } catch {
+            throw EngineError(.snapshotInvalid, "snapshot \(record.id) does not verify: \(error)")
+        }
+        guard manifest.rootHash == record.rootHash else {
+            throw EngineError(.snapshotInvalid, "snapshot \(record.id): the folder's root hash differs from the recorded one")
+        }
+        return folder.path(of: record.id)
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import HNSW
+import Lexical
+import Snapshots
+
+/// How a live collection is laid out inside a snapshot folder: per tenant partition one HNSW
+/// file and one BM25 file (`p0000.hnsw`, `p0000.bm25`, …), and `partitions.json` naming them.
+/// The quarantine is not in a snapshot: it lives in PostgreSQL and is applied to whatever is
+/// restored, so a snapshot can never bring a quarantined document back.
+struct SnapshotLayout: Codable, Sendable, Equatable {
+    static let fileName = "partitions.json"
+
+    struct Entry: Codable, Sendable, Equatable {
+        var tenant: String
+        var graph: String
+        var lexical: String
+        var documents: Int
+    }
+
+    var partitions: [Entry]
+
+    /// A partition's indexes as captured (the objects are not mutated while the writer holds them).
+    struct Captured {
+        let tenant: String
+        let graph: HNSWIndex
+        let lexical: LexicalIndex
+    }
+
+    /// Writes every captured partition into `folder` and returns the layout it wrote.
+    static func write(_ captured: [Captured], into folder: String) throws -> SnapshotLayout {
+        var layout = SnapshotLayout(partitions: [])
+        for (index, partition) in captured.enumerated() {
+            let entry = Entry(tenant: partition.tenant, graph: String(format: "p%04d.hnsw", index),
+                              lexical: String(format: "p%04d.bm25", index), documents: partition.lexical.liveCount)
+            try partition.graph.save(to: folder + "/" + entry.graph)
+            _ = try partition.lexical.save(to: folder + "/" + entry.lexical)
+            layout.partitions.append(entry)
+        }
+        let data = try JSONEncoder.sorted.encode(layout)
+        guard FileManager.default.createFile(atPath: folder + "/" + fileName, contents: data) else {
+            throw EngineError(.indexFailed, "cannot write \(fileName) in \(folder)")
+        }
+        return layout
+    }
+
+    /// Reads a verified snapshot folder's layout and loads the partitions of `tenants` (all
+    /// when nil). Each index file verifies its own checksum and structure as it loads.
+    static func load(folder: String, tenants: Set<String>?) throws(EngineError) -> [Captured] {
+        let layout: SnapshotLayout
+        do {
+            layout = try JSONDecoder().decode(SnapshotLayout.self,
+                                              from: Data(contentsOf: URL(fileURLWithPath: folder + "/" + fileName)))
+        } catch {
+            throw EngineError(.snapshotInvalid, "\(fileName) in \(folder) cannot be read: \(error)")
+        }
+        var loaded: [Captured] = []
+        for entry in layout.partitions where tenants?.contains(entry.tenant) ?? true {
+            do {
+                loaded.append(Captured(tenant: entry.tenant, graph: try HNSWIndex.load(from: folder + "/" + entry.graph),
+                                       lexical: try LexicalIndex.load(from: folder + "/" + entry.lexical)))
+            } catch {
+                throw EngineError(.snapshotInvalid, "partition \(entry.tenant) of \(folder) cannot be loaded: \(error)")
+            }
+        }
+        return loaded
+    }
+}
+
+extension HNSWIndex {
+    /// Labels of the nodes not deleted, in id order.
+    var liveLabels: [UInt64] {
+        (0..<UInt32(count)).filter { !isDeleted(id: $0) }.map { label(ofID: $0) }
+    }
+}

@@ -1,0 +1,121 @@
+import Engine
+import Foundation
+import Hummingbird
+import Snapshots
+import Store
+
+struct SnapshotBody: Codable, Sendable {
+    var id: String
+    var rootHash: String
+    var status: String
+    var parent: String?
+    var documents: Int?
+    var tenants: [String]?
+    var createdAt: String?
+    var scanReportID: Int64?
+    var seconds: Double?
+    enum CodingKeys: String, CodingKey {
+        case id, status, parent, documents, tenants, seconds
+        case rootHash = "root_hash", createdAt = "created_at", scanReportID = "scan_report_id"
+    }
+}
+
+struct SnapshotListBody: Codable, Sendable {
+    var snapshots: [SnapshotBody]
+}
+
+struct VerificationBody: Codable, Sendable {
+    var id: String
+    var rootHash: String
+    var status: String
+    var clean: Bool
+    var scanID: Int64
+    var maxZ: Double
+    var threshold: Double
+    var flagged: Int
+    enum CodingKeys: String, CodingKey {
+        case id, status, clean, threshold, flagged
+        case rootHash = "root_hash", scanID = "scan_id", maxZ = "max_z"
+    }
+}
+
+struct RollbackBody: Codable, Sendable {
+    var snapshotID: String
+    var incidentID: String?
+    var tenant: String?
+    var reason: String?
+    enum CodingKeys: String, CodingKey { case tenant, reason, snapshotID = "snapshot_id", incidentID = "incident_id" }
+}
+
+struct RollbackResultBody: Codable, Sendable {
+    var snapshotID: String
+    var rootHash: String
+    var incidentID: String
+    var tenants: [String]
+    var documents: Int
+    var retired: Int
+    var seconds: Double
+    enum CodingKeys: String, CodingKey {
+        case tenants, documents, retired, seconds
+        case snapshotID = "snapshot_id", rootHash = "root_hash", incidentID = "incident_id"
+    }
+}
+
+extension API {
+    /// Snapshots are of a whole collection: a tenant-scoped token may not take, verify or list them.
+    private func requireUnscoped(_ caller: Caller) throws(Problem) {
+        guard caller.tenant == nil else {
+            throw Problem(.forbidden, "tenant_forbidden", "snapshots cover every tenant of a collection; this token is scoped to \(caller.tenant!)")
+        }
+    }
+
+    func addSnapshotRoutes(to router: Router<APIContext>) {
+        router.post("/v1/collections/:name/snapshots") { request, context in
+            let name = try context.parameters.require("name")
+            return try await mutation(request, context, permission: .contain) { _, caller in
+                try requireUnscoped(caller)
+                let summary = try await collections.snapshot(try collections.named(name), actor: caller.actor)
+                return try reply(SnapshotBody(id: summary.id, rootHash: summary.rootHash, status: summary.status.rawValue,
+                                              parent: summary.parent, documents: summary.documents, tenants: summary.tenants,
+                                              seconds: summary.seconds), status: .created)
+            }
+        }
+        router.get("/v1/collections/:name/snapshots") { _, context in
+            let caller = try context.requireCaller()
+            try caller.require(.inspect)
+            try requireUnscoped(caller)
+            let listed = try await collections.snapshots(of: try collections.named(try context.parameters.require("name")))
+            return Self.response(try reply(SnapshotListBody(snapshots: listed.map { entry in
+                SnapshotBody(id: entry.record.id, rootHash: entry.record.rootHash ?? "", status: entry.record.status.rawValue,
+                             parent: entry.record.parentID, documents: entry.documents, createdAt: entry.createdAt,
+                             scanReportID: entry.record.scanReportID)
+            })))
+        }
+        router.post("/v1/collections/:name/snapshots/:id/verify") { request, context in
+            let name = try context.parameters.require("name"), id = try context.parameters.require("id")
+            return try await mutation(request, context, permission: .contain) { buffer, caller in
+                try requireUnscoped(caller)
+                let settings = buffer.readableBytes == 0 ? ScanSettings() : try decode(ScanSettings.self, from: buffer)
+                let result = try await collections.verify(snapshot: id, of: try collections.named(name), options: try settings.options())
+                return try reply(VerificationBody(id: result.id, rootHash: result.rootHash, status: result.status.rawValue,
+                                                  clean: result.maxZ < result.threshold, scanID: result.scanID, maxZ: result.maxZ,
+                                                  threshold: result.threshold, flagged: result.flagged))
+            }
+        }
+        router.post("/v1/collections/:name/rollback") { request, context in
+            let name = try context.parameters.require("name")
+            return try await mutation(request, context, permission: .command) { buffer, caller in
+                let body = try decode(RollbackBody.self, from: buffer)
+                let reason = body.reason ?? "rollback of \(name) to \(body.snapshotID.prefix(128))"
+                let incident = body.incidentID.map(IncidentReference.existing) ?? .openOrDeclare(title: reason, severity: .sev2)
+                let outcome = try await collections.rollback(try collections.named(name), to: body.snapshotID,
+                                                             tenant: try caller.tenant(requested: body.tenant),
+                                                             incident: incident, actor: caller.actor)
+                return try reply(RollbackResultBody(snapshotID: outcome.snapshotID, rootHash: outcome.rootHash,
+                                                    incidentID: outcome.incidentID, tenants: outcome.tenants,
+                                                    documents: outcome.documents, retired: outcome.retired,
+                                                    seconds: outcome.seconds))
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import FirebreakTestSupport
+import Foundation
+import Server
+import XCTest
+
+/// Snapshots of the live service and rollback: atomic under load, never resurrecting a
+/// quarantined or deleted document, recorded on the incident, and surviving a restart.
+final class SnapshotTests: XCTestCase {
+    private func ids(_ reply: APIClient.Reply) throws -> [String] {
+        (try reply.object()["results"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+    }
+
+    func testRollbackToLastCleanUnderLoadRetiresLaterDocumentsAndKeepsTheQuarantine() async throws {
+        let harness = try await Harness.start()
+        let admin = harness.admin
+        let collection = try await harness.collection(dimension: 16)
+        let path = "/v1/collections/\(collection)"
+        let acme = documents(tenant: "acme", count: 150, dimension: 16, seed: 71)
+        let globex = documents(tenant: "globex", count: 150, dimension: 16, seed: 72)
+        await assertEqual(try await admin.post(path + "/documents", ["documents": acme + globex]).status, 201)
+        await assertEqual(try await admin.post(path + "/last-clean", [:]).status, 404, "an unknown route is a 404 problem")
+        await assertEqual(try await admin.post(path + "/rollback", ["snapshot_id": "last-clean"]).code, "no_clean_snapshot")
+
+        // Snapshot, then verify it clean (a generous threshold: this test is about rollback).
+        let taken = try await admin.post(path + "/snapshots", [:])
+        XCTAssertEqual(taken.status, 201, String(decoding: taken.body, as: UTF8.self))
+        let snapshot = try taken.object()
+        let id = try XCTUnwrap(snapshot["id"] as? String)
+        XCTAssertEqual(snapshot["status"] as? String, "published")
+        XCTAssertEqual(snapshot["documents"] as? Int, 300)
+        XCTAssertEqual((snapshot["root_hash"] as? String)?.count, 64)
+        let verified = try await admin.post(path + "/snapshots/\(id)/verify", ["sample": "documents", "threshold": 1_000]).object()
+        XCTAssertEqual(verified["clean"] as? Bool, true)
+        XCTAssertEqual(verified["status"] as? String, "verified_clean")
+        let listed = try await admin.get(path + "/snapshots").object()["snapshots"] as? [[String: Any]] ?? []
+        XCTAssertEqual(listed.first?["id"] as? String, id)
+        XCTAssertEqual(listed.first?["status"] as? String, "verified_clean")
+
+        // After the snapshot: five poisoned documents arrive, one clean document is quarantined,
+        // one is deleted.
+        let poison = documents(tenant: "acme", count: 5, dimension: 16, seed: 73, prefix: "poison")
+        await assertEqual(try await admin.post(path + "/documents", ["documents": poison]).status, 201)
+        let quarantine = try await admin.post(path + "/quarantine", ["ids": ["acme-7"], "reason": "suspicious"]).object()
+        let incident = try XCTUnwrap(quarantine["incident_id"] as? String)
+        await assertEqual(try await admin.send("DELETE", path + "/documents/acme-8").status, 200)
+
+        // Rollback while eight clients search all three modes; none may fail.
+        let bodies: [Data] = try (0..<acme.count).map { i in
+            try JSONSerialization.data(withJSONObject: ["vector": acme[i]["embedding"]!, "query": acme[i]["text"]!, "tenant": "acme",
+                                                        "k": 10, "mode": ["vector", "lexical", "hybrid"][i % 3]])
+        }
+        let searchPath = path + "/search"
+        let load = Task {
+            try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+                for client in 0..<8 {
+                    group.addTask {
+                        var failed = 0, served = 0
+                        let deadline = Date().addingTimeInterval(1.5)
+                        var i = client
+                        while Date() < deadline {
+                            let reply = try await admin.send("POST", searchPath, json: bodies[i % bodies.count])
+                            if reply.status == 200 { served += 1 } else { failed += 1 }
+                            i += 8
+                        }
+                        return (served, failed)
+                    }
+                }
+                return try await group.reduce((0, 0)) { ($0.0 + $1.0, $0.1 + $1.1) }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let rolled = try await admin.post(path + "/rollback", ["snapshot_id": "last-clean", "incident_id": incident])
+        XCTAssertEqual(rolled.status, 200, String(decoding: rolled.body, as: UTF8.self))
+        let (served, failed) = try await load.value
+        XCTAssertEqual(failed, 0, "no query fails during a rollback")
+        XCTAssertGreaterThan(served, 50)
+        let result = try rolled.object()
+        XCTAssertEqual(result["snapshot_id"] as? String, id)
+        XCTAssertEqual(result["retired"] as? Int, 5)
+        XCTAssertEqual(result["incident_id"] as? String, incident)
+        XCTAssertEqual(result["tenants"] as? [String], ["acme", "globex"])
+
+        try await assertRolledBack(admin, path: path, acme: acme, poison: poison)
+        let timeline = try await admin.get("/v1/incidents/\(incident)/timeline").object()
+        let kinds = (timeline["events"] as? [[String: Any]] ?? []).compactMap { $0["kind"] as? String }
+        XCTAssertTrue(kinds.contains("rollback"), "\(kinds)")
+        await assertEqual(try await admin.get("/v1/incidents/\(incident)/verify").object()["intact"] as? Bool, true)
+        try await harness.stop()
+
+        // A restart serves the same state: the retirement and the quarantine are stored.
+        let restarted = try await Harness.start()
+        try await assertRolledBack(restarted.admin, path: path, acme: acme, poison: poison)
+        try await restarted.stop()
+    }
+
+    private func assertRolledBack(_ admin: APIClient, path: String, acme: [[String: Any]], poison: [[String: Any]],
+                                  file: StaticString = #filePath, line: UInt = #line) async throws {
+        for doc in poison + [acme[7], acme[8]] {
+            for mode in ["vector", "lexical", "hybrid"] {
+                let reply = try await admin.post(path + "/search", ["vector": doc["embedding"]!, "query": doc["text"]!,
+                                                                    "tenant": "acme", "k": 20, "mode": mode])
+                XCTAssertFalse(try ids(reply).contains(doc["id"] as! String), "\(doc["id"]!) returned by \(mode)", file: file, line: line)
+                XCTAssertEqual(try ids(reply).count, 20, file: file, line: line)
+            }
+            await assertEqual(try await admin.get(path + "/documents/\(doc["id"]!)").status, 404, file: file, line: line)
+        }
+        let neighbour = try await admin.post(path + "/search", ["vector": acme[9]["embedding"]!, "tenant": "acme", "k": 1])
+        XCTAssertEqual(try ids(neighbour), ["acme-9"], "documents the snapshot held still serve", file: file, line: line)
+        await assertEqual(try await admin.get(path).object()["documents"] as? Int, 299, file: file, line: line)
+    }
+
+    func testSnapshotRefusalsNameTheProblem() async throws {
+        let harness = try await Harness.start()
+        let admin = harness.admin
+        let collection = try await harness.collection(dimension: 8)
+        let path = "/v1/collections/\(collection)"
+        await assertEqual(try await admin.post(path + "/documents",
+                                               ["documents": documents(tenant: "acme", count: 40, dimension: 8, seed: 81)]).status, 201)
+        let taken = try await admin.post(path + "/snapshots", [:]).object()
+        let id = try XCTUnwrap(taken["id"] as? String)
+
+        await assertEqual(try await admin.post(path + "/rollback", ["snapshot_id": "no-such-snapshot"]).code, "unknown_snapshot")
+        await assertEqual(try await admin.post(path + "/rollback", ["snapshot_id": "../etc"]).code, "unknown_snapshot")
+        await assertEqual(try await admin.post(path + "/rollback", ["snapshot_id": id, "tenant": "nobody"]).code, "invalid_input")
+        let scoped = try await harness.token("incident_commander", tenant: "acme")
+        await assertEqual(try await scoped.post(path + "/snapshots", [:]).code, "tenant_forbidden")
+        let owner = try await harness.token("retrieval_owner")
+        await assertEqual(try await owner.post(path + "/rollback", ["snapshot_id": id]).status, 403, "rollback is a commander's call")
+        let other = try await harness.collection(dimension: 8)
+        await assertEqual(try await admin.post("/v1/collections/\(other)/rollback", ["snapshot_id": id]).code, "unknown_snapshot",
+                          "a snapshot of another collection")
+
+        // A damaged file is refused before anything is served, naming the file.
+        let listed = try await admin.get(path + "/snapshots").object()["snapshots"] as? [[String: Any]] ?? []
+        XCTAssertEqual(listed.count, 1)
+        let folder = try XCTUnwrap(snapshotFolder(harness, id: id))
+        let graph = folder + "/p0000.hnsw"
+        var bytes = try XCTUnwrap(FileManager.default.contents(atPath: graph))
+        bytes[bytes.count / 2] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: graph))
+        let refused = try await admin.post(path + "/rollback", ["snapshot_id": id])
+        XCTAssertEqual(refused.code, "snapshot_invalid")
+        XCTAssertTrue(refused.problem?.detail.contains("p0000.hnsw") == true, refused.problem?.detail ?? "")
+        await assertEqual(try await admin.post(path + "/snapshots/\(id)/verify", [:]).code, "snapshot_invalid")
+        await assertEqual(try await admin.get(path).object()["documents"] as? Int, 40, "nothing changed")
+        try await harness.stop()
+    }
+
+    /// The folder a snapshot was published in (under the harness's snapshot directory).
+    private func snapshotFolder(_ harness: Harness, id: String) -> String? {
+        let root = Harness.snapshotDirectory
+        let collections = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return collections.map { root + "/" + $0 + "/" + id }.first { FileManager.default.fileExists(atPath: $0) }
+    }
+}
