@@ -38,11 +38,23 @@ extension LiveCollection {
         }
     }
 
+    /// The reservoir of answered queries for `tenant` (every tenant's when nil): part of every
+    /// scan's sample whenever the service has answered queries, and the whole sample for
+    /// `queries`, which is refused until some have been answered.
+    func realQueries(tenant: String?, options: HubScanner.Options) throws(EngineError) -> Matrix? {
+        let queries = reservoir.queries(tenant: tenant, dimension: configuration.dimension)
+        if options.sample == .queries && queries == nil {
+            throw EngineError(.invalidInput, "sample \"queries\" uses the queries this service answered\(tenant.map { " for \($0)" } ?? ""); none yet")
+        }
+        return queries
+    }
+
     /// Runs HubScan over the served documents (off every lock: the copy is taken first).
     func scan(tenant: String?, options: HubScanner.Options) throws(EngineError) -> (ScanReport, [DocumentEntry]) {
         let (entries, matrix) = servedVectors(tenant: tenant)
+        let queries = try realQueries(tenant: tenant, options: options)
         do {
-            return (try HubScanner.scan(matrix, metric: configuration.metric, options: options), entries)
+            return (try HubScanner.scan(matrix, metric: configuration.metric, realQueries: queries, options: options), entries)
         } catch {
             throw EngineError(.invalidInput, "scan: \(error.message)")
         }

@@ -1,3 +1,5 @@
+import Store
+import Foundation
 import Lexical
 
 extension LiveCollection {
@@ -9,7 +11,7 @@ extension LiveCollection {
     /// result still holds `min(k, admitted documents)` hits.
     public func search(_ request: SearchRequest) throws(EngineError) -> SearchResponse {
         try validate(request)
-        return try state.reading { () throws(EngineError) -> SearchResponse in
+        let response = try state.reading { () throws(EngineError) -> SearchResponse in
             if let tenant = request.tenant, flags.isBlocked(tenant: tenant) {
                 throw EngineError(.tenantBlocked, "tenant \(tenant) is blocked (FF_TENANT_BLOCK) in collection \(configuration.name)")
             }
@@ -17,6 +19,25 @@ extension LiveCollection {
                 ?? partitions.keys.sorted().compactMap { partitions[$0] }
             return try answer(request, from: targets)
         }
+        record(request, response)
+        return response
+    }
+
+    /// Off the read lock: the query joins the reservoir, and what was served goes to the
+    /// retrieval log (memory now, PostgreSQL in the next batch).
+    private func record(_ request: SearchRequest, _ response: SearchResponse) {
+        if let vector = request.vector, request.mode != .lexical {
+            reservoir.offer(configuration.metric == .cosine ? Self.unitLength(vector) : vector, tenant: request.tenant ?? "")
+        }
+        guard let retrievalLog, !response.hits.isEmpty else { return }
+        retrievalLog.append(RetrievalRecord(collectionID: configuration.id, tenant: request.tenant ?? "",
+                                            traceID: request.traceID ?? RetrievalLog.newTraceID(), servedAt: Date(),
+                                            documents: response.hits.map(\.rowID)))
+    }
+
+    static func unitLength(_ vector: [Float]) -> [Float] {
+        let norm = vector.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+        return norm > 0 ? vector.map { $0 / norm } : vector
     }
 
     private func answer(_ request: SearchRequest, from targets: [Partition]) throws(EngineError) -> SearchResponse {

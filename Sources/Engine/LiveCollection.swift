@@ -10,6 +10,10 @@ public final class LiveCollection: @unchecked Sendable {
     public let configuration: CollectionConfiguration
     let state = ReadWriteLock()
     let writers = Mutex()
+    /// A sample of the queries answered (HubScan's real-query sample).
+    let reservoir = QueryReservoir()
+    /// Where served results are logged; set once by the registry before the collection serves.
+    let retrievalLog: RetrievalLog?
 
     // Guarded by `state`.
     var partitions: [String: Partition] = [:]
@@ -19,15 +23,17 @@ public final class LiveCollection: @unchecked Sendable {
     var quarantined: [Int64: String] = [:]
     var flags = FlagSet()
 
-    init(configuration: CollectionConfiguration) {
+    init(configuration: CollectionConfiguration, retrievalLog: RetrievalLog? = nil) {
         precondition(configuration.id > 0, "a live collection is backed by a stored row")
         self.configuration = configuration
+        self.retrievalLog = retrievalLog
     }
 
     /// Builds the serving state from the system of record: every live document into its
     /// tenant's partition, then the active quarantine and the flags.
-    static func load(_ configuration: CollectionConfiguration, on connection: Connection) throws -> LiveCollection {
-        let collection = LiveCollection(configuration: configuration)
+    static func load(_ configuration: CollectionConfiguration, retrievalLog: RetrievalLog?,
+                     on connection: Connection) throws -> LiveCollection {
+        let collection = LiveCollection(configuration: configuration, retrievalLog: retrievalLog)
         let rows = try DocumentRecords.loadLive(collectionID: configuration.id, on: connection)
         let byTenant = Dictionary(grouping: rows, by: \.record.tenant)
         for (tenant, tenantRows) in byTenant {

@@ -117,7 +117,7 @@ extension LiveCollections {
                 let mine = rows.filter { $0.record.tenant == tenant && !withheld.contains($0.rowID) }
                 let graph = try await build(mine, collection: collection, job: job,
                                             progress: (Double(index), Double(tenants.count)))
-                for (key, value) in try validate(graph, collection: collection, options: options) {
+                for (key, value) in try validate(graph, tenant: tenant, collection: collection, options: options) {
                     findings["\(tenant).\(key)"] = value
                 }
                 try await EngineFaults.hold(.rebuildBeforeSwap) { cancellations.isRequested(job) }
@@ -161,7 +161,8 @@ extension LiveCollections {
 
     /// The rebuilt graph must be navigable (self-recall) and, with `validateScan`, clean
     /// (HubScan). Returns what it found, for the incident.
-    private func validate(_ graph: HNSWIndex, collection: LiveCollection, options: RebuildOptions) throws -> [String: String] {
+    private func validate(_ graph: HNSWIndex, tenant: String, collection: LiveCollection,
+                          options: RebuildOptions) throws -> [String: String] {
         guard graph.liveCount > 0 else { return [:] }
         let labels = (0..<UInt32(graph.count)).filter { !graph.isDeleted(id: $0) }.map { graph.label(ofID: $0) }
         let sample = stride(from: 0, to: labels.count, by: max(1, labels.count / RebuildOptions.selfRecallSample)).map { labels[$0] }
@@ -182,7 +183,8 @@ extension LiveCollections {
         scan.sample = .documents
         scan.sampleSize = min(10_000, labels.count)
         scan.threshold = options.threshold
-        let report = try HubScanner.scan(matrix, metric: collection.configuration.metric, options: scan)
+        let queries = collection.reservoir.queries(tenant: tenant, dimension: collection.configuration.dimension)
+        let report = try HubScanner.scan(matrix, metric: collection.configuration.metric, realQueries: queries, options: scan)
         findings["scan_max_z"] = String(format: "%.2f", report.distribution.maxZ)
         findings["scan_flagged"] = String(report.flagged.count)
         guard !options.validateScan || report.distribution.maxZ < options.threshold else {

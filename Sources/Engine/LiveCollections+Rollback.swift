@@ -40,7 +40,9 @@ extension LiveCollections {
                 guard matrix.rows >= Self.scanDocumentsMin else {
                     throw EngineError(.invalidInput, "snapshot \(record.id) serves \(matrix.rows) documents; a scan needs at least \(Self.scanDocumentsMin)")
                 }
-                return (try HubScanner.scan(matrix, metric: collection.configuration.metric, options: options), entries)
+                let queries = try collection.realQueries(tenant: nil, options: options)
+                return (try HubScanner.scan(matrix, metric: collection.configuration.metric, realQueries: queries,
+                                            options: options), entries)
             }.value
         } catch {
             throw LiveCollection.mapped(error)

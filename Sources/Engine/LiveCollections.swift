@@ -14,10 +14,13 @@ public final class LiveCollections: @unchecked Sendable {
     private var byName: [String: LiveCollection] = [:]
     private var byID: [Int64: LiveCollection] = [:]
     let cancellations = CancellationRequests()
+    /// What every search served, for blast radius; flushed to PostgreSQL in batches.
+    public let retrievalLog: RetrievalLog
 
     init(pool: ConnectionPool, snapshotRoot: String) {
         self.pool = pool
         self.snapshotRoot = snapshotRoot
+        retrievalLog = RetrievalLog(pool: pool)
     }
 
     /// Loads every stored collection (its documents, quarantine and flags) into memory.
@@ -30,10 +33,11 @@ public final class LiveCollections: @unchecked Sendable {
         for record in records {
             let configuration = try Self.configuration(of: record)
             let started = Date()
-            let collection = try await pool.withConnection { try LiveCollection.load(configuration, on: $0) }
+            let collection = try await pool.withConnection { try LiveCollection.load(configuration, retrievalLog: registry.retrievalLog, on: $0) }
             progress("loaded collection \(record.name): \(collection.status().documents) documents in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
             registry.insert(collection)
         }
+        registry.retrievalLog.start()
         return registry
     }
 
@@ -85,7 +89,7 @@ public final class LiveCollections: @unchecked Sendable {
         }
         var served = configuration
         served.id = stored.id
-        let collection = LiveCollection(configuration: served)
+        let collection = LiveCollection(configuration: served, retrievalLog: retrievalLog)
         insert(collection)
         return collection
     }
@@ -115,10 +119,12 @@ public final class LiveCollections: @unchecked Sendable {
     public func quarantine(_ externalIDs: [String], in collection: LiveCollection, scope: String?, reason: String,
                            incident: IncidentReference, scores: [String: Double] = [:], actor: String,
                            activated: @escaping @Sendable () -> Void = {}) async throws(EngineError) -> QuarantineOutcome {
-        try await write(collection) { connection throws(EngineError) in
+        let outcome = try await write(collection) { connection throws(EngineError) in
             try collection.quarantine(externalIDs: externalIDs, scope: scope, reason: reason, incident: incident,
                                       scores: scores, actor: actor, activated: activated, on: connection)
         }
+        if !outcome.changed.isEmpty { recordBlastRadius(incidentID: outcome.incidentID, actor: actor) }
+        return outcome
     }
 
     public func release(_ externalIDs: [String], in collection: LiveCollection, scope: String?, reason: String,

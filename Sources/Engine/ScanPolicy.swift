@@ -27,8 +27,8 @@ public struct ScanSettings: Codable, Sendable, Equatable {
     public func options() throws(EngineError) -> HubScanner.Options {
         var options = HubScanner.Options()
         if let sample {
-            guard let kind = SampleKind(rawValue: sample), kind != .queries else {
-                throw EngineError(.invalidInput, "sample must be documents, centroids or mixed (the query reservoir is not built yet)")
+            guard let kind = SampleKind(rawValue: sample) else {
+                throw EngineError(.invalidInput, "sample must be documents, centroids, mixed or queries (the answered-query reservoir)")
             }
             options.sample = kind
         }

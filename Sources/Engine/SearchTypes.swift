@@ -7,9 +7,12 @@ public struct SearchRequest: Sendable {
     /// The tenant whose partition is searched; nil (admin tools only) merges every partition.
     public var tenant: String?
     public var ef: Int?
+    /// The W3C trace id the caller sent (retrieval log); a random one is made up when nil.
+    public var traceID: String?
 
     public init(mode: SearchMode, vector: [Float]? = nil, query: String? = nil, k: Int = 10,
-                tenant: String? = nil, ef: Int? = nil) {
+                tenant: String? = nil, ef: Int? = nil, traceID: String? = nil) {
+        self.traceID = traceID
         self.mode = mode
         self.vector = vector
         self.query = query

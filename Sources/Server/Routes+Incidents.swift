@@ -112,6 +112,15 @@ extension API {
             return Self.response(try reply(VerifyBody(intact: result.intact, events: timeline.events.count, head: timeline.head,
                                                       firstBadSequence: result.firstBadSequence, problem: result.problem)))
         }
+        router.get("/v1/incidents/:id/blast-radius") { _, context in
+            let (incident, _) = try await visibleIncident(context)
+            let radius = try await collections.blastRadius(incidentID: incident.id)
+            let caller = try context.requireCaller()
+            let visible = radius.tenants.filter { caller.tenant == nil || $0.tenant == caller.tenant }
+            return Self.response(try reply(BlastRadiusBody(incidentID: radius.incidentID, documents: radius.documents,
+                                                           requests: visible.reduce(0) { $0 + $1.requests },
+                                                           tenants: visible.map(ExposureBody.init))))
+        }
         router.get("/v1/incidents/:id/postmortem") { _, context in
             let (incident, timeline) = try await visibleIncident(context)
             return Self.response(Reply(data: Data(PostmortemDocument.markdown(incident, timeline).utf8),
@@ -235,4 +244,29 @@ extension API {
             throw notFound
         }
     }
+}
+
+struct ExposureBody: Codable, Sendable {
+    var tenant: String
+    var requests: Int
+    var first, last: String
+    var traceIDs: [String]
+    enum CodingKeys: String, CodingKey { case tenant, requests, first, last, traceIDs = "trace_ids" }
+
+    init(_ exposure: RetrievalLogRecords.Exposure) {
+        tenant = exposure.tenant
+        requests = exposure.requests
+        first = exposure.first
+        last = exposure.last
+        traceIDs = exposure.traceIDs
+    }
+}
+
+/// `GET /v1/incidents/{id}/blast-radius`: who was served the documents the incident quarantined.
+struct BlastRadiusBody: Codable, Sendable {
+    var incidentID: String
+    var documents: Int
+    var requests: Int
+    var tenants: [ExposureBody]
+    enum CodingKeys: String, CodingKey { case documents, requests, tenants, incidentID = "incident_id" }
 }

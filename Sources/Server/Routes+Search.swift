@@ -1,5 +1,6 @@
 import Dispatch
 import Engine
+import HTTPTypes
 import Hummingbird
 
 extension API {
@@ -10,7 +11,8 @@ extension API {
             try caller.require(.read)
             let collection = try collections.named(try context.parameters.require("name"))
             let body = try decode(SearchBody.self, from: try await self.body(of: request))
-            let search = try searchRequest(body, caller: caller)
+            var search = try searchRequest(body, caller: caller)
+            search.traceID = request.headers[Self.traceparentHeader].flatMap(Self.traceID(fromTraceparent:))
             let engineStarted = DispatchTime.now().uptimeNanoseconds
             let response = try collection.search(search)
             let finished = DispatchTime.now().uptimeNanoseconds
@@ -20,6 +22,17 @@ extension API {
                 results: response.hits.map { SearchResultItem(id: $0.externalID, score: $0.score, text: $0.text, tenant: $0.tenant) },
                 tookMs: Double(finished - started) / 1e6, emptyReason: response.emptyReason)))
         }
+    }
+
+    static let traceparentHeader = HTTPField.Name("traceparent")!
+
+    /// The trace id of a W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`), nil when malformed
+    /// or all zeros; the retrieval log then makes one up.
+    static func traceID(fromTraceparent value: String) -> String? {
+        let parts = value.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[1].count == 32,
+              parts[1].allSatisfy({ $0.isHexDigit && !$0.isUppercase }), parts[1].contains(where: { $0 != "0" }) else { return nil }
+        return String(parts[1])
     }
 
     /// The engine's request: the mode (given, or inferred from which of vector and query are

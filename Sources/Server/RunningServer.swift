@@ -13,10 +13,12 @@ public final class RunningServer: Sendable {
     private let task: Task<Void, any Error>
     private let listener: QuarantineListener
     private let scheduler: ScanScheduler
+    private let retrievalLog: RetrievalLog
 
     init(port: Int, host: String, group: ServiceGroup, task: Task<Void, any Error>, listener: QuarantineListener,
-         scheduler: ScanScheduler) {
+         scheduler: ScanScheduler, retrievalLog: RetrievalLog) {
         self.scheduler = scheduler
+        self.retrievalLog = retrievalLog
         self.port = port
         baseURL = "http://\(host):\(port)"
         self.group = group
@@ -29,6 +31,7 @@ public final class RunningServer: Sendable {
         scheduler.stop()
         await group.triggerGracefulShutdown()
         try await task.value
+        await retrievalLog.stop()
     }
 }
 
@@ -56,6 +59,6 @@ extension FirebreakServer {
             throw Problem(.serviceUnavailable, "start_failed", "the server did not start listening within \(Self.startSecondsMax) s")
         }
         return RunningServer(port: port, host: configuration.host, group: group, task: task,
-                             listener: startQuarantineListener(), scheduler: scheduler)
+                             listener: startQuarantineListener(), scheduler: scheduler, retrievalLog: collections.retrievalLog)
     }
 }

@@ -75,5 +75,6 @@ struct ServeCommand: AsyncParsableCommand {
         let host = self.host
         let app = server.application { port in Console.progress("firebreak is serving on http://\(host):\(port)") }
         try await app.runService()
+        await server.collections.retrievalLog.stop()
     }
 }

@@ -1,0 +1,49 @@
+import Foundation
+import Store
+
+/// Who was served the documents an incident quarantined: per tenant, how many logged
+/// requests, first and last time, and the latest trace ids. The runbooks' "identify blast
+/// radius" step, answered from the retrieval log.
+public struct BlastRadius: Sendable, Codable, Equatable {
+    public let incidentID: String
+    /// Documents quarantined under the incident.
+    public let documents: Int
+    /// Logged requests that were served at least one of them.
+    public let requests: Int
+    public let tenants: [RetrievalLogRecords.Exposure]
+}
+
+extension LiveCollections {
+    /// The blast radius of an incident's quarantine, after writing out the buffered log (a log
+    /// that cannot be written fails the call: an incomplete blast radius would mislead).
+    public func blastRadius(incidentID: String) async throws(EngineError) -> BlastRadius {
+        try await retrievalLog.flush()
+        do {
+            let (documents, exposures) = try await pool.withConnection {
+                try RetrievalLogRecords.exposure(incidentID: incidentID, on: $0)
+            }
+            return BlastRadius(incidentID: incidentID, documents: documents,
+                               requests: exposures.reduce(0) { $0 + $1.requests }, tenants: exposures)
+        } catch {
+            throw LiveCollection.mapped(error)
+        }
+    }
+
+    /// Records the incident's blast radius on its timeline (event `blast_radius`), off the
+    /// quarantine's response path. Best effort: a failure is recorded nowhere else, and the
+    /// route `GET /v1/incidents/{id}/blast-radius` recomputes it on demand.
+    func recordBlastRadius(incidentID: String, actor: String) {
+        Task.detached { [self] in
+            guard let radius = try? await blastRadius(incidentID: incidentID) else { return }
+            let byTenant = String(decoding: (try? JSONEncoder.sorted.encode(radius.tenants)) ?? Data("[]".utf8), as: UTF8.self)
+            _ = try? await pool.withConnection { connection in
+                try IncidentRecords.record(incidentID, on: connection) {
+                    _ = try $0.append(kind: "blast_radius", actor: actor, payload: [
+                        "documents": String(radius.documents), "requests": String(radius.requests),
+                        "tenants": String(radius.tenants.count), "by_tenant": String(byTenant.prefix(60_000)),
+                    ])
+                }
+            }
+        }
+    }
+}

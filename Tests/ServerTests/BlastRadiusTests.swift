@@ -1,0 +1,74 @@
+import FirebreakTestSupport
+import Foundation
+@testable import Server
+import XCTest
+
+/// The retrieval log and what it answers: the blast radius of a quarantine, per tenant with
+/// trace ids; and the reservoir of answered queries that joins HubScan's sample.
+final class BlastRadiusTests: XCTestCase {
+    func testBlastRadiusCountsExactlyTheRequestsServedTheQuarantinedDocument() async throws {
+        let harness = try await Harness.start()
+        let admin = harness.admin
+        let collection = try await harness.collection(dimension: 16)
+        let path = "/v1/collections/\(collection)"
+        let acme = documents(tenant: "acme", count: 100, dimension: 16, seed: 91)
+        let globex = documents(tenant: "globex", count: 100, dimension: 16, seed: 92)
+        await assertEqual(try await admin.post(path + "/documents", ["documents": acme + globex]).status, 201)
+        await assertEqual(try await admin.post(path + "/scans", ["sample": "queries"]).code, "invalid_input",
+                          "no queries answered yet")
+
+        // acme is served acme-5 three times under known traces; globex searches never see it.
+        let acmeClient = try await harness.token("reader", tenant: "acme")
+        let globexClient = try await harness.token("reader", tenant: "globex")
+        let hit = try JSONSerialization.data(withJSONObject: ["vector": acme[5]["embedding"]!, "k": 3])
+        var traces: [String] = []
+        for i in 0..<3 {
+            let trace = String(format: "%032x", 0xABC0 + i)
+            traces.append(trace)
+            let reply = try await acmeClient.send("POST", path + "/search", json: hit,
+                                                  headers: ["traceparent": "00-\(trace)-00f067aa0ba902b7-01"])
+            XCTAssertEqual(try reply.object()["results"].flatMap { ($0 as? [[String: Any]])?.first?["id"] as? String }, "acme-5")
+        }
+        let miss = try JSONSerialization.data(withJSONObject: ["vector": acme[5]["embedding"]!, "k": 3])
+        for _ in 0..<4 { await assertEqual(try await globexClient.send("POST", path + "/search", json: miss).status, 200) }
+        let other = try JSONSerialization.data(withJSONObject: ["vector": acme[60]["embedding"]!, "k": 1])
+        await assertEqual(try await acmeClient.send("POST", path + "/search", json: other).status, 200)
+
+        let quarantined = try await admin.post(path + "/quarantine", ["ids": ["acme-5"], "reason": "suspected hub"]).object()
+        let incident = try XCTUnwrap(quarantined["incident_id"] as? String)
+        let radius = try await admin.get("/v1/incidents/\(incident)/blast-radius").object()
+        XCTAssertEqual(radius["documents"] as? Int, 1)
+        XCTAssertEqual(radius["requests"] as? Int, 3, "\(radius)")
+        let tenants = radius["tenants"] as? [[String: Any]] ?? []
+        XCTAssertEqual(tenants.map { $0["tenant"] as? String }, ["acme"])
+        XCTAssertEqual(Set(tenants.first?["trace_ids"] as? [String] ?? []), Set(traces))
+        // A token scoped to globex sees nothing of acme's exposure (and the incident is acme's: 404).
+        await assertEqual(try await globexClient.get("/v1/incidents/\(incident)/blast-radius").status, 403,
+                          "readers may not inspect incidents")
+
+        // The same answer is recorded on the timeline, off the quarantine's response path.
+        var recorded: [String: Any]?
+        for _ in 0..<100 where recorded == nil {
+            let events = try await admin.get("/v1/incidents/\(incident)/timeline").object()["events"] as? [[String: Any]] ?? []
+            recorded = events.first { $0["kind"] as? String == "blast_radius" }?["payload"] as? [String: Any]
+            if recorded == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        XCTAssertEqual(recorded?["requests"] as? String, "3")
+
+        // The answered queries now form a sample of their own, and join the default one.
+        let scan = try await admin.post(path + "/scans", ["sample": "queries", "tenant": "globex", "threshold": 1_000])
+        XCTAssertEqual(scan.status, 200, String(decoding: scan.body, as: UTF8.self))
+        XCTAssertEqual((try scan.object()["report"] as? [String: Any])?["real_queries"] as? Int, 4)
+        let mixed = try await admin.post(path + "/scans", ["sample": "documents", "sample_size": 50, "threshold": 1_000]).object()
+        XCTAssertEqual((mixed["report"] as? [String: Any])?["real_queries"] as? Int, 8, "every tenant's answered queries")
+        try await harness.stop()
+    }
+
+    func testTraceparentParsing() {
+        XCTAssertEqual(API.traceID(fromTraceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+                       "4bf92f3577b34da6a3ce929d0e0e4736")
+        XCTAssertNil(API.traceID(fromTraceparent: "00-00000000000000000000000000000000-00f067aa0ba902b7-01"))
+        XCTAssertNil(API.traceID(fromTraceparent: "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"))
+        XCTAssertNil(API.traceID(fromTraceparent: "garbage"))
+    }
+}
