@@ -43,29 +43,15 @@ struct BenchServiceCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("firebreak-bench-\(getpid())").path
-        var embedded: EmbeddedPostgres?
-        let conninfo: String
-        if let databaseURL { conninfo = databaseURL } else {
-            let cluster = try EmbeddedPostgres(dataDirectory: folder, durable: false)
-            Console.progress("starting a throwaway PostgreSQL in \(folder)")
-            conninfo = try cluster.start()
-            embedded = cluster
+        let service = try await ThrowawayService.start(databaseURL: databaseURL, label: "bench")
+        do {
+            let report = try await measure(server: service.server, client: service.client)
+            try await service.stop()
+            try Console.printJSON(report)
+        } catch {
+            try? await service.stop()
+            throw error
         }
-        defer {
-            try? embedded?.stop()
-            if embedded != nil { try? FileManager.default.removeItem(atPath: folder) }
-            try? FileManager.default.removeItem(atPath: folder + "-snapshots")
-        }
-        var configuration = FirebreakServer.Configuration(conninfo: conninfo, snapshotDirectory: folder + "-snapshots")
-        configuration.port = 0
-        let server = try await FirebreakServer.prepare(configuration)
-        let token = TokenRecords.generate()
-        _ = try await server.bootstrapAdminToken(from: ["FIREBREAK_ADMIN_TOKEN": token])
-        let running = try await server.start()
-        let report = try await measure(server: server, client: APIClient(baseURL: running.baseURL, token: token))
-        try await running.stop()
-        try Console.printJSON(report)
     }
 
     struct ModeReport: Encodable {

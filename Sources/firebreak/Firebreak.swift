@@ -17,7 +17,7 @@ struct Firebreak: AsyncParsableCommand {
         --url (FIREBREAK_URL) and --token (FIREBREAK_TOKEN).
         `firebreak bench hnsw` measures the vector index on your own .npy/.fvecs files.
         """,
-        subcommands: [DoctorCommand.self, ScanCommand.self, BenchCommand.self, DatabaseCommand.self, SnapshotCommand.self, IncidentCommand.self,
+        subcommands: [DoctorCommand.self, ScanCommand.self, BenchCommand.self, DatabaseCommand.self, SnapshotCommand.self, IncidentCommand.self, DrillCommand.self,
                       ServeCommand.self, CollectionsCommand.self, IngestCommand.self, SearchCommand.self,
                       QuarantineCommand.self, ReleaseCommand.self, FlagsCommand.self, TokenCommand.self, APICommand.self]
     )

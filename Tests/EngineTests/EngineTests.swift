@@ -166,3 +166,22 @@ let snapshotRoot: String = {
     try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     return path
 }()
+
+/// The reservoir of answered queries: uniform, bounded, per tenant, repeats sampled once.
+final class QueryReservoirTests: XCTestCase {
+    func testRepeatsAreSampledOnceAndTheSampleIsBounded() throws {
+        let reservoir = QueryReservoir()
+        for _ in 0..<100 { reservoir.offer([1, 0], tenant: "acme") }
+        XCTAssertEqual(reservoir.queries(tenant: "acme", dimension: 2)?.rows, 1)
+        XCTAssertNil(reservoir.queries(tenant: "globex", dimension: 2))
+        let extra = QueryReservoir.queriesMax + 5_000
+        for i in 0..<extra { reservoir.offer([Float(i), 1], tenant: "globex") }
+        let kept = try XCTUnwrap(reservoir.queries(tenant: "globex", dimension: 2))
+        XCTAssertEqual(kept.rows, QueryReservoir.queriesMax)
+        XCTAssertEqual(reservoir.counts()["globex"]?.seen, extra)
+        // Uniform: about a third of the kept queries come from the last third offered.
+        let late = (0..<kept.rows).filter { kept.storage[$0 * 2] >= Float(extra * 2 / 3) }.count
+        XCTAssertEqual(Double(late) / Double(kept.rows), 1.0 / 3.0, accuracy: 0.05)
+        XCTAssertEqual(reservoir.queries(tenant: nil, dimension: 2)?.rows, QueryReservoir.queriesMax + 1)
+    }
+}

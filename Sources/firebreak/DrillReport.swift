@@ -1,0 +1,111 @@
+import Foundation
+
+/// What a drill found, as `--json` prints it and as a person reads it.
+struct DrillReport: Encodable {
+    struct MRR: Encodable {
+        let before: Double?
+        let during: Double?
+        let after: Double?
+    }
+
+    let collection: String
+    let hubsPlanted: Int
+    var hubsDetected = 0
+    var cleanDocumentsQuarantined = 0
+    var containmentSeconds: Double?
+    var quarantinedReturned = 0
+    var failedQueries = 0
+    var queriesAnswered = 0
+    var degradedAnswers = 0
+    var frozen = false
+    var rebuildSeconds: Double?
+    var rollbackSeconds: Double?
+    var rollbackClientSeconds: Double?
+    var retiredByRollback = 0
+    var mrrBefore: Double?
+    var mrrDuring: Double?
+    var mrrAfter: Double?
+    var cleanMaxZ: Double?
+    var threshold: Double?
+    var freezeLifted = false
+    var incidentID: String?
+    var incidentStatus: String?
+    var postmortemPath: String?
+    var notes: [String] = []
+    // Working state, not reported.
+    var quarantinedIDs: [String] = []
+    var containedAt: Date?
+
+    /// MRR@10 after the rebuild may fall this far below the baseline and still count as back.
+    static let mrrTolerance = 0.02
+
+    init(collection: String, hubsPlanted: Int) {
+        self.collection = collection
+        self.hubsPlanted = hubsPlanted
+    }
+
+    /// The checks the game day must pass, by name.
+    var checks: [(name: String, passed: Bool)] {
+        [("every planted hub detected", hubsDetected == hubsPlanted),
+         ("no quarantined document returned after containment", quarantinedReturned == 0),
+         ("no failed query", failedQueries == 0),
+         ("index frozen at containment", frozen),
+         ("MRR@10 back at baseline after the rebuild",
+          (mrrAfter ?? 0) >= (mrrBefore ?? 0) - Self.mrrTolerance),
+         ("rollback to last-clean done", rollbackSeconds != nil),
+         ("incident resolved", incidentStatus == "resolved")]
+    }
+
+    var failedChecks: [String] { checks.filter { !$0.passed }.map(\.name) }
+
+    enum CodingKeys: String, CodingKey {
+        case collection, hubsPlanted, hubsDetected, cleanDocumentsQuarantined, containmentSeconds, quarantinedReturned
+        case failedQueries, queriesAnswered, degradedAnswers, frozen, rebuildSeconds, rollbackSeconds
+        case rollbackClientSeconds, retiredByRollback, mrrAt10 = "mrr_at_10", cleanMaxZ, threshold, freezeLifted, incidentID = "incidentId"
+        case incidentStatus, postmortemPath, notes, failedChecks
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(collection, forKey: .collection)
+        try c.encode(hubsPlanted, forKey: .hubsPlanted)
+        try c.encode(hubsDetected, forKey: .hubsDetected)
+        try c.encode(cleanDocumentsQuarantined, forKey: .cleanDocumentsQuarantined)
+        try c.encode(containmentSeconds, forKey: .containmentSeconds)
+        try c.encode(quarantinedReturned, forKey: .quarantinedReturned)
+        try c.encode(failedQueries, forKey: .failedQueries)
+        try c.encode(queriesAnswered, forKey: .queriesAnswered)
+        try c.encode(degradedAnswers, forKey: .degradedAnswers)
+        try c.encode(frozen, forKey: .frozen)
+        try c.encode(rebuildSeconds, forKey: .rebuildSeconds)
+        try c.encode(rollbackSeconds, forKey: .rollbackSeconds)
+        try c.encode(rollbackClientSeconds, forKey: .rollbackClientSeconds)
+        try c.encode(retiredByRollback, forKey: .retiredByRollback)
+        try c.encode(MRR(before: mrrBefore, during: mrrDuring, after: mrrAfter), forKey: .mrrAt10)
+        try c.encode(cleanMaxZ, forKey: .cleanMaxZ)
+        try c.encode(threshold, forKey: .threshold)
+        try c.encode(freezeLifted, forKey: .freezeLifted)
+        try c.encode(incidentID, forKey: .incidentID)
+        try c.encode(incidentStatus, forKey: .incidentStatus)
+        try c.encode(postmortemPath, forKey: .postmortemPath)
+        try c.encode(notes, forKey: .notes)
+        try c.encode(failedChecks, forKey: .failedChecks)
+    }
+
+    var readable: String {
+        var lines = ["Corpus-poisoning drill on \(collection)", ""]
+        lines.append("  hubs detected            \(hubsDetected) of \(hubsPlanted) (clean documents quarantined: \(cleanDocumentsQuarantined))")
+        lines.append("  threshold                \(format(threshold)) (clean collection's highest z: \(format(cleanMaxZ)))")
+        lines.append("  containment              \(format(containmentSeconds)) s from the scan's incident to the last quarantine")
+        lines.append("  quarantined returned     \(quarantinedReturned) of \(queriesAnswered) answers")
+        lines.append("  failed queries           \(failedQueries)")
+        lines.append("  rebuild                  \(format(rebuildSeconds)) s, \(degradedAnswers) answers from the BM25 fallback")
+        lines.append("  rollback to last-clean   \(format(rollbackSeconds)) s (client: \(format(rollbackClientSeconds)) s), \(retiredByRollback) later documents retired")
+        lines.append("  MRR@10                   before \(format(mrrBefore)), during \(format(mrrDuring)), after \(format(mrrAfter))")
+        lines.append("  incident                 \(incidentID ?? "–") (\(incidentStatus ?? "–")); postmortem: \(postmortemPath ?? "–")")
+        lines.append("")
+        for check in checks { lines.append("  \(check.passed ? "✓" : "✗") \(check.name)") }
+        for note in notes { lines.append("  note: \(note)") }
+        return lines.joined(separator: "\n")
+    }
+}
