@@ -14,6 +14,9 @@ public struct BlastRadius: Sendable, Codable, Equatable {
 }
 
 extension LiveCollections {
+    /// Trace ids per tenant kept in the timeline's `blast_radius` event.
+    static let tracesOnTimeline = 10
+
     /// The blast radius of an incident's quarantine, after writing out the buffered log (a log
     /// that cannot be written fails the call: an incomplete blast radius would mislead).
     public func blastRadius(incidentID: String) async throws(EngineError) -> BlastRadius {
@@ -35,7 +38,13 @@ extension LiveCollections {
     func recordBlastRadius(incidentID: String, actor: String) {
         Task.detached { [self] in
             guard let radius = try? await blastRadius(incidentID: incidentID) else { return }
-            let byTenant = String(decoding: (try? JSONEncoder.sorted.encode(radius.tenants)) ?? Data("[]".utf8), as: UTF8.self)
+            // The timeline keeps the newest few traces per tenant; the route lists up to `tracesMax`.
+            let sampled = radius.tenants.map { RetrievalLogRecords.Exposure(tenant: $0.tenant, requests: $0.requests, first: $0.first,
+                                                                            last: $0.last, traceIDs: Array($0.traceIDs.prefix(Self.tracesOnTimeline))) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            let byTenant = String(decoding: (try? encoder.encode(sampled)) ?? Data("[]".utf8), as: UTF8.self)
             _ = try? await pool.withConnection { connection in
                 try IncidentRecords.record(incidentID, on: connection) {
                     _ = try $0.append(kind: "blast_radius", actor: actor, payload: [

@@ -102,7 +102,9 @@ extension LiveCollections {
         var jobs: [Int64] = []
         for tenant in tenants {
             _ = try await setFlag(.indexFreeze, enabled: true, tenant: tenant, in: collection, incident: incident, actor: actor)
-            jobs.append(try await rebuild(collection, tenant: tenant, incident: incident, actor: actor).job)
+            var options = RebuildOptions()
+            options.threshold = scan.report.parameters.threshold
+            jobs.append(try await rebuild(collection, tenant: tenant, incident: incident, actor: actor, options: options).job)
         }
         _ = try await write(collection) { connection throws(EngineError) in
             do {

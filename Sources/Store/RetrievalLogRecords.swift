@@ -48,6 +48,15 @@ public enum RetrievalLogRecords {
         public let first: String
         public let last: String
         public let traceIDs: [String]
+        enum CodingKeys: String, CodingKey { case tenant, requests, first, last, traceIDs = "trace_ids" }
+
+        public init(tenant: String, requests: Int, first: String, last: String, traceIDs: [String]) {
+            self.tenant = tenant
+            self.requests = requests
+            self.first = first
+            self.last = last
+            self.traceIDs = traceIDs
+        }
     }
 
     public static let tracesMax = 50

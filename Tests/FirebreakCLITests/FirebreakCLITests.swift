@@ -58,22 +58,13 @@ final class FirebreakCLITests: XCTestCase {
     func testServeAndClientCommands() throws {
         let data = "/tmp/firebreak-cli-serve-\(getpid())"
         let token = "fbk_cli_test_admin"
-        let server = try spawn(["serve", "--data-dir", data, "--port", "0"], environment: ["FIREBREAK_ADMIN_TOKEN": token])
+        let (server, base) = try serve(data: data, token: token)
         defer {
             kill(server.pid, SIGKILL)
             _ = server.wait()
             _ = try? firebreak(["db", "stop", "--data-dir", data])
             try? FileManager.default.removeItem(atPath: data)
         }
-        var url: String?
-        for _ in 0..<240 where url == nil {
-            if let range = server.read(".err").range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
-                url = String(server.read(".err")[range])
-            } else {
-                usleep(250_000)
-            }
-        }
-        let base = try XCTUnwrap(url, "serve did not start: \(server.read(".err"))")
         let env = ["FIREBREAK_URL": base, "FIREBREAK_TOKEN": token]
         XCTAssertEqual(try firebreak(["collections", "create", "docs", "--dimension", "3"], environment: env).status, 0)
         let file = NSTemporaryDirectory() + "firebreak-cli-docs-\(getpid()).jsonl"
@@ -113,6 +104,95 @@ final class FirebreakCLITests: XCTestCase {
         XCTAssertEqual(stopped.status, 0, stopped.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: data + "/pgdata/postmaster.pid"),
                        "serve stops the embedded PostgreSQL it started")
+    }
+
+    /// Starts `firebreak serve` on `data` and waits until it prints the URL it listens on.
+    private func serve(data: String, token: String) throws -> (Child, String) {
+        let server = try spawn(["serve", "--data-dir", data, "--port", "0"], environment: ["FIREBREAK_ADMIN_TOKEN": token])
+        for _ in 0..<240 {
+            if let range = server.read(".err").range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
+                return (server, String(server.read(".err")[range]))
+            }
+            usleep(250_000)
+        }
+        kill(server.pid, SIGKILL)
+        _ = server.wait()
+        throw XCTSkip("serve did not start: \(server.read(".err"))")
+    }
+
+    /// kill -9 while a rebuild runs: on restart the job is failed, the collection serves its
+    /// last consistent state (vector search, the quarantine applied), and the timeline verifies.
+    func testKillDuringRebuildRestartsInALastConsistentState() throws {
+        let data = "/tmp/firebreak-cli-kill-\(getpid())"
+        let token = "fbk_cli_test_admin"
+        var (server, base) = try serve(data: data, token: token)
+        defer {
+            kill(server.pid, SIGKILL)
+            _ = server.wait()
+            _ = try? firebreak(["db", "stop", "--data-dir", data])
+            try? FileManager.default.removeItem(atPath: data)
+        }
+        var env = ["FIREBREAK_URL": base, "FIREBREAK_TOKEN": token]
+        XCTAssertEqual(try firebreak(["collections", "create", "docs", "--dimension", "32"], environment: env).status, 0)
+        let file = NSTemporaryDirectory() + "firebreak-cli-kill-\(getpid()).jsonl"
+        defer { unlink(file) }
+        var generator = SystemRandomNumberGenerator()
+        let lines = (0..<Self.killDocuments).map { i in
+            let vector = (0..<32).map { _ in String(format: "%.4f", Double.random(in: -1...1, using: &generator)) }
+            return #"{"id":"d\#(i)","text":"document \#(i) words","embedding":[\#(vector.joined(separator: ","))]}"#
+        }
+        try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try firebreak(["ingest", file, "--collection", "docs", "--tenant", "acme"], environment: env).status, 0)
+        let quarantine = try firebreak(["quarantine", "--collection", "docs", "d7", "--reason", "hub", "--json"], environment: env)
+        let incident = try XCTUnwrap(quarantine.json?["incident_id"] as? String, quarantine.stderr)
+        let started = try firebreak(["api", "POST", "/v1/collections/docs/rebuild", "--data", #"{"tenant":"acme"}"#, "--json"],
+                                    environment: env)
+        let job = try XCTUnwrap(started.json?["job_id"] as? Int, started.stdout + started.stderr)
+        var state = ""
+        for _ in 0..<400 where state != "running" && !["succeeded", "failed"].contains(state) {
+            state = try firebreak(["api", "GET", "/v1/jobs/\(job)", "--json"], environment: env).json?["state"] as? String ?? ""
+        }
+        XCTAssertEqual(state, "running", "the rebuild must still run when the process is killed")
+        kill(server.pid, SIGKILL)
+        _ = server.wait()
+
+        (server, base) = try serve(data: data, token: token)
+        env["FIREBREAK_URL"] = base
+        let after = try firebreak(["api", "GET", "/v1/jobs/\(job)", "--json"], environment: env).json
+        XCTAssertEqual(after?["state"] as? String, "failed")
+        let status = try firebreak(["api", "GET", "/v1/collections/docs", "--json"], environment: env).json
+        XCTAssertEqual(status?["mode"] as? String, "serving")
+        XCTAssertEqual(status?["documents"] as? Int, Self.killDocuments)
+        let search = try firebreak(["search", "--collection", "docs", "--tenant", "acme", "--vector=" + lines[7].vectorArgument,
+                                    "--json"], environment: env)
+        XCTAssertEqual(search.status, 0, search.stderr)
+        XCTAssertEqual(search.json?["degraded"] as? Bool, false)
+        let ids = (search.json?["results"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        XCTAssertEqual(ids.count, 10)
+        XCTAssertFalse(ids.contains("d7"), "the quarantine survives the crash")
+        let verified = try firebreak(["incident", "verify", incident], environment: env)
+        XCTAssertEqual(verified.status, 0, verified.stderr)
+        XCTAssertTrue(verified.stdout.contains("chain intact"), verified.stdout)
+    }
+
+    static let killDocuments = 6_000
+
+    /// The game day as one command, small: every hub found, nothing quarantined returned,
+    /// no query failed, MRR back, rollback done, incident resolved.
+    func testDrillRunsTheGameDayEndToEnd() throws {
+        let folder = NSTemporaryDirectory() + "firebreak-cli-drill-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let run = try firebreak(["drill", "--documents", "800", "--topics", "16", "--golden-queries", "40", "--clients", "2",
+                                 "--postmortem-dir", folder, "--json"])
+        XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+        let report = try XCTUnwrap(run.json, run.stderr)
+        XCTAssertEqual(report["hubs_planted"] as? Int, 5)
+        XCTAssertEqual(report["hubs_detected"] as? Int, 5)
+        XCTAssertEqual(report["quarantined_returned"] as? Int, 0)
+        XCTAssertEqual(report["failed_queries"] as? Int, 0)
+        XCTAssertEqual(report["failed_checks"] as? [String], [])
+        let path = try XCTUnwrap(report["postmortem_path"] as? String)
+        XCTAssertTrue((try? String(contentsOfFile: path, encoding: .utf8))?.contains("rollback") == true)
     }
 
     func testDoctorReportsTheLoadedBLAS() throws {
@@ -275,5 +355,13 @@ final class FirebreakCLITests: XCTestCase {
         let bundle = try firebreak(["incident", "export", id, "--data-dir", data])
         XCTAssertEqual((bundle.json?["signature"] as? String)?.count, 128, bundle.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: data + "/incident-signing.key"))
+    }
+}
+
+private extension String {
+    /// The embedding of a generated JSON line, as `--vector` takes it.
+    var vectorArgument: String {
+        guard let start = range(of: "["), let end = range(of: "]", options: .backwards) else { return "" }
+        return String(self[start.upperBound..<end.lowerBound])
     }
 }
