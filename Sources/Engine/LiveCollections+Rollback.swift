@@ -95,14 +95,14 @@ extension LiveCollections {
             let live = collection.liveRowIDs(tenants: targets)
             var retire: [Int64] = []
             for target in targets {
-                let held = restored.first { $0.tenant == target }.map { Set($0.graph.liveLabels.map { Int64($0) }) } ?? []
+                let held = restored.first { $0.tenant == target }?.liveRowIDs ?? []
                 retire += live[target, default: []].subtracting(held)
             }
             for partition in restored {
                 let keep = live[partition.tenant, default: []]
-                for label in partition.graph.liveLabels where !keep.contains(Int64(label)) {
-                    try? partition.graph.delete(label: label)
-                    try? partition.lexical.delete(label: label)
+                for rowID in partition.liveRowIDs where !keep.contains(rowID) {
+                    try? partition.graph.delete(label: UInt64(rowID))
+                    try? partition.lexical.delete(label: UInt64(rowID))
                 }
             }
             let incidentID = try incident.resolve(collection: collection.configuration.name, tenant: tenant, actor: actor,

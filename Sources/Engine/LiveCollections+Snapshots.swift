@@ -63,9 +63,8 @@ extension LiveCollection {
                 quarantined.removeValue(forKey: rowID)
             }
             for captured in restored {
-                let rows = captured.graph.liveLabels.map { Int64($0) }
                 partitions[captured.tenant] = Partition(tenant: captured.tenant, graph: captured.graph, lexical: captured.lexical,
-                                                        withheld: Set(rows.filter { quarantined[$0] != nil }))
+                                                        withheld: captured.liveRowIDs.filter { quarantined[$0] != nil })
             }
             for tenant in emptied { partitions.removeValue(forKey: tenant) }
         }

@@ -24,6 +24,12 @@ struct SnapshotLayout: Codable, Sendable, Equatable {
         let tenant: String
         let graph: HNSWIndex
         let lexical: LexicalIndex
+
+        /// Row ids live in either index. (A rebuilt graph leaves quarantined documents out
+        /// while the BM25 index keeps them, withheld: both count as held by the partition.)
+        var liveRowIDs: Set<Int64> {
+            Set(graph.liveLabels.map { Int64($0) }).union(lexical.liveLabels.map { Int64($0) })
+        }
     }
 
     /// Writes every captured partition into `folder` and returns the layout it wrote.

@@ -54,6 +54,8 @@ public final class LexicalIndex: @unchecked Sendable {
     public func contains(label: UInt64) -> Bool { labelToDocument[label] != nil }
     public func label(ofDocument document: UInt32) -> UInt64 { labels[Int(document)] }
     public func document(forLabel label: UInt64) -> UInt32? { labelToDocument[label] }
+    /// Labels of the documents not deleted, in document order.
+    public var liveLabels: [UInt64] { (0..<UInt32(lengths.count)).filter { !isDeleted($0) }.map { labels[Int($0)] } }
 
     func isDeleted(_ document: UInt32) -> Bool {
         deletedWords[Int(document >> 6)] & (1 << UInt64(document & 63)) != 0

@@ -23,7 +23,9 @@ struct BenchServiceCommand: AsyncParsableCommand {
           run concurrently; any answer sent after the quarantine was acknowledged that still
           contains the document counts (must be 0);
         - a rebuild of one tenant's partition under hybrid search load on every tenant: its
-          duration, failed queries (must be 0), and the degraded (BM25) answers' p50/p99/QPS.
+          duration, failed queries (must be 0), and the degraded (BM25) answers' p50/p99/QPS;
+        - a snapshot of the whole collection, 100 more documents, then a rollback to the snapshot
+          under the same load: snapshot and rollback durations, failed queries (must be 0).
         """)
 
     @Option(help: "Documents to ingest.") var documents = 20_000
@@ -75,6 +77,18 @@ struct BenchServiceCommand: AsyncParsableCommand {
         let searchesUnderLoad: Int
         let quarantinedReturnedUnderLoad: Int
         let rebuild: RebuildReport
+        let rollback: RollbackReport
+    }
+
+    /// Snapshot of the whole collection, then a rollback to it under search load.
+    struct RollbackReport: Encodable {
+        let documents: Int
+        let snapshotSeconds: Double
+        /// Request arrival → restored partitions serving (the service's own measure).
+        let rollbackServerSeconds: Double
+        let rollbackClientSeconds: Double
+        let retired: Int
+        let searches, failedQueries: Int
     }
 
     struct RebuildReport: Encodable {
@@ -132,7 +146,8 @@ struct BenchServiceCommand: AsyncParsableCommand {
                       serverActivationP99MsAtMost: try await serverActivation(client, quantile: 0.99),
                       quarantines: load.activation.count + load.idle.activation.count, searchesUnderLoad: load.searches,
                       quarantinedReturnedUnderLoad: load.leaks,
-                      rebuild: try await rebuildUnderLoad(corpus: corpus, client: client, collection: name))
+                      rebuild: try await rebuildUnderLoad(corpus: corpus, client: client, collection: name),
+                      rollback: try await rollbackUnderLoad(corpus: corpus, client: client, collection: name))
     }
 
     /// Rebuilds tenant-0's partition while `concurrency` clients search every tenant: the
@@ -143,24 +158,7 @@ struct BenchServiceCommand: AsyncParsableCommand {
                                                    json: json(["tenant": "tenant-0", "reason": "bench rebuild"])))
         let job = (try JSONSerialization.jsonObject(with: reply.body) as? [String: Any])?["job_id"] as? Int ?? 0
         let finished = AcknowledgedQuarantines()
-        async let load: (degraded: [Double], other: Int, failed: Int) = withThrowingTaskGroup(of: ([Double], Int, Int).self) { group in
-            for worker in 0..<concurrency {
-                group.addTask {
-                    var degraded: [Double] = [], other = 0, failed = 0, index = worker
-                    while !finished.contains("done") {
-                        let body = corpus.query(index, mode: .hybrid)
-                        index += concurrency
-                        let sent = DispatchTime.now().uptimeNanoseconds
-                        guard let answer = try? await client.send("POST", "/v1/collections/\(collection)/search", json: json(body)),
-                              answer.isSuccess else { failed += 1; continue }
-                        let object = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any]
-                        if object?["degraded"] as? Bool == true { degraded.append(secondsSince(sent) * 1e3) } else { other += 1 }
-                    }
-                    return (degraded, other, failed)
-                }
-            }
-            return try await group.reduce(into: ([], 0, 0)) { $0.0 += $1.0; $0.1 += $1.1; $0.2 += $1.2 }
-        }
+        async let load = searchLoad(corpus: corpus, client: client, collection: collection, until: finished)
         var state: [String: Any] = [:]
         while true {
             let status = try expectOK(await client.send("GET", "/v1/jobs/\(job)"))
@@ -177,6 +175,63 @@ struct BenchServiceCommand: AsyncParsableCommand {
                              degradedP50Ms: percentile(result.degraded, 50), degradedP99Ms: percentile(result.degraded, 99),
                              degradedQPS: Double(result.degraded.count) / seconds)
     }
+
+    /// `concurrency` clients sending hybrid searches over every tenant until `stop` holds
+    /// "done": latencies of the degraded (BM25) answers, how many others, how many failed.
+    private func searchLoad(corpus: Corpus, client: APIClient, collection: String, until stop: AcknowledgedQuarantines)
+        async throws -> (degraded: [Double], other: Int, failed: Int) {
+        try await withThrowingTaskGroup(of: ([Double], Int, Int).self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    var degraded: [Double] = [], other = 0, failed = 0, index = worker
+                    while !stop.contains("done") {
+                        let body = corpus.query(index, mode: .hybrid)
+                        index += concurrency
+                        let sent = DispatchTime.now().uptimeNanoseconds
+                        guard let answer = try? await client.send("POST", "/v1/collections/\(collection)/search", json: json(body)),
+                              answer.isSuccess else { failed += 1; continue }
+                        let object = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any]
+                        if object?["degraded"] as? Bool == true { degraded.append(secondsSince(sent) * 1e3) } else { other += 1 }
+                    }
+                    return (degraded, other, failed)
+                }
+            }
+            return try await group.reduce(into: ([], 0, 0)) { $0.0 += $1.0; $0.1 += $1.1; $0.2 += $1.2 }
+        }
+    }
+
+    /// Snapshots the collection, ingests `lateDocuments` more into tenant-0, then rolls the
+    /// whole collection back to the snapshot while `concurrency` clients search every tenant.
+    private func rollbackUnderLoad(corpus: Corpus, client: APIClient, collection: String) async throws -> RollbackReport {
+        let path = "/v1/collections/\(collection)"
+        let snapshotStarted = DispatchTime.now().uptimeNanoseconds
+        let snapshot = try JSONSerialization.jsonObject(with: try expectOK(await client.send("POST", path + "/snapshots", json: json([:]))).body)
+            as? [String: Any] ?? [:]
+        let snapshotSeconds = secondsSince(snapshotStarted)
+        let late = (0..<Self.lateDocuments).map { row -> [String: Any] in
+            var document = corpus.document(row * tenants)
+            document["id"] = "late-\(row)"
+            return document
+        }
+        _ = try expectOK(await client.send("POST", path + "/documents", json: json(["documents": late])))
+        let finished = AcknowledgedQuarantines()
+        async let load = searchLoad(corpus: corpus, client: client, collection: collection, until: finished)
+        try await Task.sleep(for: .milliseconds(500))
+        let started = DispatchTime.now().uptimeNanoseconds
+        let reply = try expectOK(await client.send("POST", path + "/rollback",
+                                                   json: json(["snapshot_id": snapshot["id"] as? String ?? "", "reason": "bench rollback"])))
+        let clientSeconds = secondsSince(started)
+        try await Task.sleep(for: .milliseconds(500))
+        finished.record("done", at: 0)
+        let result = try await load
+        let outcome = try JSONSerialization.jsonObject(with: reply.body) as? [String: Any] ?? [:]
+        return RollbackReport(documents: snapshot["documents"] as? Int ?? 0, snapshotSeconds: snapshotSeconds,
+                              rollbackServerSeconds: outcome["seconds"] as? Double ?? 0, rollbackClientSeconds: clientSeconds,
+                              retired: outcome["retired"] as? Int ?? 0, searches: result.other + result.degraded.count,
+                              failedQueries: result.failed)
+    }
+
+    static let lateDocuments = 100
 
     /// A quantile of `firebreak_quarantine_activation_seconds` from /metrics, as the upper
     /// bound of the histogram bucket that holds it, in ms.

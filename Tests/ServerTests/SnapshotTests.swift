@@ -109,6 +109,35 @@ final class SnapshotTests: XCTestCase {
         await assertEqual(try await admin.get(path).object()["documents"] as? Int, 299, file: file, line: line)
     }
 
+    /// A rebuilt graph leaves quarantined documents out while BM25 keeps them withheld; a
+    /// snapshot of it, rolled back to, must count them as held (not retire them).
+    func testRollbackAfterARebuildKeepsTheQuarantinedDocumentsItHeld() async throws {
+        let harness = try await Harness.start()
+        let admin = harness.admin
+        let collection = try await harness.collection(dimension: 8)
+        let path = "/v1/collections/\(collection)"
+        await assertEqual(try await admin.post(path + "/documents",
+                                               ["documents": documents(tenant: "acme", count: 60, dimension: 8, seed: 83)]).status, 201)
+        let quarantined = try await admin.post(path + "/quarantine", ["ids": ["acme-3"], "reason": "hub"]).object()
+        let incident = try XCTUnwrap(quarantined["incident_id"] as? String)
+        let started = try await admin.post(path + "/rebuild", ["tenant": "acme", "incident_id": incident]).object()
+        let job = try XCTUnwrap(started["job_id"] as? Int)
+        var state = ""
+        for _ in 0..<200 where !["succeeded", "failed", "cancelled"].contains(state) {
+            try await Task.sleep(for: .milliseconds(50))
+            state = try await admin.get("/v1/jobs/\(job)").object()["state"] as? String ?? ""
+        }
+        XCTAssertEqual(state, "succeeded")
+        let taken = try await admin.post(path + "/snapshots", [:]).object()
+        let id = try XCTUnwrap(taken["id"] as? String)
+        let rolled = try await admin.post(path + "/rollback", ["snapshot_id": id, "incident_id": incident]).object()
+        XCTAssertEqual(rolled["retired"] as? Int, 0, "\(rolled)")
+        let listed = try await admin.get(path + "/quarantine").object()["entries"] as? [[String: Any]] ?? []
+        XCTAssertEqual(listed.compactMap { $0["id"] as? String }, ["acme-3"], "still quarantined, not retired")
+        await assertEqual(try await admin.get(path).object()["documents"] as? Int, 60)
+        try await harness.stop()
+    }
+
     func testSnapshotRefusalsNameTheProblem() async throws {
         let harness = try await Harness.start()
         let admin = harness.admin
