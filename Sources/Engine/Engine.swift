@@ -5,7 +5,9 @@
 // feature flags (FF_INDEX_FREEZE, FF_TENANT_BLOCK), the collection mode, and the write paths
 // that keep PostgreSQL (the system of record) and memory in step: ingest, delete, quarantine,
 // release, flag changes; scans of the served vectors and the policies they trigger (alert,
-// auto-contain), scan schedules, and partition rebuild jobs behind the BM25 fallback.
+// auto-contain), scan schedules, and partition rebuild jobs behind the BM25 fallback;
+// snapshots of the served partitions and rollback to them; the retrieval log (what each
+// search served, for an incident's blast radius) and the reservoir of answered queries.
 //
 // Never: knows HTTP; serves a document it has been told is quarantined (the filter bit is
 // cleared *before* the quarantine transaction starts and restored only if it fails, so the
@@ -20,6 +22,11 @@
 //   one consistent state and runs concurrently with other searches.
 // - A rebuilt graph is swapped in whole, under the write lock, with the quarantine and the
 //   deletions made meanwhile re-applied: a rebuild never resurrects a document.
+// - A rollback never resurrects one either: restored partitions get the active quarantine
+//   applied and the deletions made since tombstoned; documents the snapshot never held are
+//   retired in the same transaction as the incident's `rollback` event.
+// - A search never waits on PostgreSQL: the retrieval log buffers in memory (bounded) and
+//   writes in batches.
 
 @_exported import Diagnostics
 

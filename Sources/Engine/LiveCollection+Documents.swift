@@ -23,13 +23,42 @@ public struct NewDocument: Sendable {
 extension LiveCollection {
     public static let ingestBatchMax = 1_000
 
-    /// Ingests a batch, all or nothing: validated, committed to PostgreSQL, then added to the
-    /// tenants' partitions. Runs on a Store connection's thread under `writers`.
-    func ingest(_ batch: [NewDocument], on connection: Connection) throws(EngineError) -> [Int64] {
+    /// Ingests a batch, all or nothing: validated, screened, committed to PostgreSQL, then
+    /// added to the tenants' partitions. With hold-on-arrival, documents the screen flags are
+    /// withheld in the same write section that indexes them (never served), then their
+    /// quarantine is recorded; if that fails the whole batch is taken back. Runs on a Store
+    /// connection's thread under `writers`.
+    func ingest(_ batch: [NewDocument], on connection: Connection) throws(EngineError) -> IngestOutcome {
         try validate(batch)
-        let rowIDs: [Int64]
+        let screened = screen(batch)
+        let holding = screens.holdOnArrival ? screened.keys.sorted() : []
+        let rowIDs = try store(batch, on: connection)
         do {
-            rowIDs = try DocumentRecords.insert(
+            try EngineFaults.check(.ingestIndex)
+            try state.writing { () throws(EngineError) in
+                try index(batch, rowIDs: rowIDs)
+                for index in holding { applyQuarantine(rowID: rowIDs[index], incidentID: "pending") }
+            }
+        } catch {
+            takeBack(rowIDs, indexed: false, on: connection)
+            throw error
+        }
+        var incidentID: String?
+        if !holding.isEmpty {
+            do {
+                incidentID = try recordHeld(holding.map { screened[$0]! }, rowIDs: holding.map { rowIDs[$0] }, on: connection)
+            } catch {
+                takeBack(rowIDs, indexed: true, on: connection)
+                throw error
+            }
+        }
+        return IngestOutcome(rowIDs: rowIDs, screened: screened.keys.sorted().map { screened[$0]! },
+                             held: holding.map { batch[$0].externalID }, incidentID: incidentID)
+    }
+
+    private func store(_ batch: [NewDocument], on connection: Connection) throws(EngineError) -> [Int64] {
+        do {
+            return try DocumentRecords.insert(
                 batch.map { DocumentRecord(tenant: $0.tenant, externalID: $0.externalID, text: $0.text, embedding: $0.embedding,
                                            metadataJSON: $0.metadataJSON) },
                 collectionID: configuration.id, dimension: configuration.dimension, createTenants: true, on: connection)
@@ -40,15 +69,21 @@ extension LiveCollection {
         } catch {
             throw EngineError(.storeFailed, "\(error)")
         }
-        do {
-            try EngineFaults.check(.ingestIndex)
-            try state.writing { () throws(EngineError) in try index(batch, rowIDs: rowIDs) }
-        } catch {
-            // PostgreSQL has the rows but memory refused them: take them back out of the record.
-            for rowID in rowIDs { _ = try? DocumentRecords.markDeleted(rowID: rowID, collectionID: configuration.id, on: connection) }
-            throw error
+    }
+
+    /// PostgreSQL has the rows but they cannot serve as asked: out of memory, out of the record.
+    private func takeBack(_ rowIDs: [Int64], indexed: Bool, on connection: Connection) {
+        if indexed {
+            state.writing {
+                for rowID in rowIDs {
+                    guard let entry = documents.removeValue(forKey: rowID) else { continue }
+                    self.rowIDs.removeValue(forKey: entry.externalID)
+                    quarantined.removeValue(forKey: rowID)
+                    partitions[entry.tenant]?.delete(rowID: rowID)
+                }
+            }
         }
-        return rowIDs
+        for rowID in rowIDs { _ = try? DocumentRecords.markDeleted(rowID: rowID, collectionID: configuration.id, on: connection) }
     }
 
     /// Adds committed documents to their partitions (under the write lock), all or nothing.

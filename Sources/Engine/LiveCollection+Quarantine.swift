@@ -106,7 +106,7 @@ extension LiveCollection {
     /// Per document: its text, the SHA-256 of its text and of its embedding (little-endian
     /// float32, as in a .npy), and any scores the caller supplied. The incident event carries
     /// the SHA-256 over all of it, so the timeline's hash chain pins the evidence.
-    private func captureEvidence(_ entries: [DocumentEntry], scores: [String: Double],
+    func captureEvidence(_ entries: [DocumentEntry], scores: [String: Double],
                                  on connection: Connection) throws(EngineError) -> (perDocument: [Int64: String], payload: [String: String]) {
         let rows: [(rowID: Int64, record: DocumentRecord)]
         do {

@@ -50,11 +50,13 @@ extension LiveCollection {
     }
 
     /// Runs HubScan over the served documents (off every lock: the copy is taken first).
-    func scan(tenant: String?, options: HubScanner.Options) throws(EngineError) -> (ScanReport, [DocumentEntry]) {
+    func scan(tenant: String?, options: HubScanner.Options) throws(EngineError) -> (ScanReport, [DocumentEntry], IngestScreen) {
         let (entries, matrix) = servedVectors(tenant: tenant)
         let queries = try realQueries(tenant: tenant, options: options)
         do {
-            return (try HubScanner.scan(matrix, metric: configuration.metric, realQueries: queries, options: options), entries)
+            let (report, screen) = try HubScanner.scanWithScreen(matrix, metric: configuration.metric, realQueries: queries,
+                                                                 options: options)
+            return (report, entries, screen)
         } catch {
             throw EngineError(.invalidInput, "scan: \(error.message)")
         }
@@ -67,13 +69,15 @@ extension LiveCollections {
     /// Scans a collection or one tenant's partition and stores the report.
     public func scan(_ collection: LiveCollection, tenant: String?, options: HubScanner.Options) async throws(EngineError)
         -> CollectionScan {
-        let (report, entries): (ScanReport, [DocumentEntry])
+        let (report, entries, screen): (ScanReport, [DocumentEntry], IngestScreen)
         do {
-            (report, entries) = try await Task.detached { try collection.scan(tenant: tenant, options: options) }.value
+            (report, entries, screen) = try await Task.detached { try collection.scan(tenant: tenant, options: options) }.value
         } catch {
             throw LiveCollection.mapped(error)
         }
-        return try await store(report, entries: entries, of: collection, tenant: tenant)
+        let stored = try await store(report, entries: entries, of: collection, tenant: tenant)
+        collection.screens.update(scope: tenant, screen: screen, threshold: options.threshold, scanID: stored.id)
+        return stored
     }
 
     /// Stores a report with the external ids and tenants of its flagged rows.

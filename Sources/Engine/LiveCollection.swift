@@ -12,6 +12,8 @@ public final class LiveCollection: @unchecked Sendable {
     let writers = Mutex()
     /// A sample of the queries answered (HubScan's real-query sample).
     let reservoir = QueryReservoir()
+    /// The ingest screens the newest scans built, and whether to hold what they flag.
+    let screens = ScreenBook()
     /// Where served results are logged; set once by the registry before the collection serves.
     let retrievalLog: RetrievalLog?
 

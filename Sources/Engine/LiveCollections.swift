@@ -106,7 +106,7 @@ public final class LiveCollections: @unchecked Sendable {
         }
     }
 
-    public func ingest(_ batch: [NewDocument], into collection: LiveCollection) async throws(EngineError) -> [Int64] {
+    public func ingest(_ batch: [NewDocument], into collection: LiveCollection) async throws(EngineError) -> IngestOutcome {
         try await write(collection) { connection throws(EngineError) in try collection.ingest(batch, on: connection) }
     }
 

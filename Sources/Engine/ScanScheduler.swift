@@ -38,6 +38,8 @@ public final class ScanScheduler: @unchecked Sendable {
     }
 
     private func apply(_ record: ScheduleRecord) {
+        collections.all.first { $0.configuration.id == record.collectionID }?.screens.holdOnArrival =
+            record.enabled && record.policy == ScanPolicy.autoContain.rawValue
         lock.locked {
             tasks.removeValue(forKey: record.collectionID)?.cancel()
             guard record.enabled else { return }

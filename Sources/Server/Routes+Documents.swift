@@ -25,8 +25,12 @@ extension API {
                     return NewDocument(externalID: document.id, tenant: tenant, text: document.text,
                                        embedding: document.embedding, metadataJSON: metadata)
                 }
-                let ids = try await collections.ingest(batch, into: collection)
-                return try reply(IngestResultBody(ingested: ids.count, ids: batch.map(\.externalID)), status: .created)
+                let outcome = try await collections.ingest(batch, into: collection)
+                return try reply(IngestResultBody(
+                    ingested: outcome.rowIDs.count, ids: batch.map(\.externalID),
+                    screened: outcome.screened.map { ScreenedBody(id: $0.externalID, tenant: $0.tenant, wouldEnterTopK: $0.wouldEnterTopK,
+                                                                  z: $0.z, threshold: $0.threshold, scanID: $0.scanID) },
+                    held: outcome.held, incidentID: outcome.incidentID), status: .created)
             }
         }
         router.get("/v1/collections/:name/documents/:id") { request, context in

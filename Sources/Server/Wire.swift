@@ -66,6 +66,24 @@ struct IngestBody: Codable, Sendable {
 struct IngestResultBody: Codable, Sendable {
     var ingested: Int
     var ids: [String]
+    /// Documents the ingest screen scored at or above its threshold.
+    var screened: [ScreenedBody]
+    /// Those quarantined on arrival (an auto-contain schedule is enabled), and under which incident.
+    var held: [String]
+    var incidentID: String?
+    enum CodingKeys: String, CodingKey { case ingested, ids, screened, held, incidentID = "incident_id" }
+}
+
+struct ScreenedBody: Codable, Sendable {
+    var id: String
+    var tenant: String
+    var wouldEnterTopK: Int
+    var z: Double
+    var threshold: Double
+    var scanID: Int64
+    enum CodingKeys: String, CodingKey {
+        case id, tenant, z, threshold, wouldEnterTopK = "would_enter_top_k", scanID = "scan_id"
+    }
 }
 
 struct DocumentBody: Codable, Sendable {

@@ -150,6 +150,54 @@ final class ContainmentTests: XCTestCase {
         return (collection, path, hub)
     }
 
+    /// The ingest screen: after a scan, a new document that would enter the top-k of most
+    /// sampled queries is reported; with an auto-contain schedule it is held on arrival, never
+    /// served, under an incident, while the honest documents of the same batch serve.
+    func testTheIngestScreenReportsAHubAndHoldsItOnArrivalUnderAutoContain() async throws {
+        let harness = try await Harness.start()
+        let admin = harness.admin
+        let collection = try await harness.collection(dimension: 32)
+        let path = "/v1/collections/\(collection)"
+        let (docs, hub) = capWithHub(tenant: "acme", count: 400, dimension: 32, seed: 61)
+        await assertEqual(try await admin.post(path + "/documents", ["documents": docs]).status, 201)
+        let unscreened = try await admin.post(path + "/documents", ["documents": [["id": "early", "tenant": "acme", "text": "t",
+                                                                                 "embedding": docs[3]["embedding"]!]]]).object()
+        XCTAssertEqual((unscreened["screened"] as? [Any])?.count, 0, "no scan yet: nothing to screen against")
+        let scan = try await admin.post(path + "/scans", ["sample": "documents", "sample_size": 400, "k": 10, "threshold": 8.0,
+                                                           "tenant": "acme"])
+        XCTAssertEqual(scan.status, 200, String(decoding: scan.body, as: UTF8.self))
+
+        // Reported, not held: no auto-contain schedule.
+        let reported = try await admin.post(path + "/documents", ["documents": [hub]]).object()
+        let screened = try XCTUnwrap((reported["screened"] as? [[String: Any]])?.first, "\(reported)")
+        XCTAssertEqual(screened["id"] as? String, "acme-hub")
+        XCTAssertGreaterThanOrEqual(screened["z"] as? Double ?? 0, 8)
+        XCTAssertGreaterThan(screened["would_enter_top_k"] as? Int ?? 0, 100, "about 10 for a typical document")
+        XCTAssertEqual(reported["held"] as? [String], [])
+        await assertEqual(try await admin.searchIDs(collection, ["vector": hub["embedding"]!, "tenant": "acme", "k": 1]), ["acme-hub"])
+
+        // Held: an auto-contain schedule is enabled (hourly, so it does not run in this test).
+        await assertEqual(try await admin.put(path + "/scan-schedule", ["every_seconds": 3_600, "policy": "auto-contain",
+                                                                        "threshold": 8.0]).status, 200)
+        var second = hub
+        second["id"] = "acme-hub-2"
+        let honest: [String: Any] = ["id": "acme-new", "tenant": "acme", "text": "an honest passage", "embedding": docs[5]["embedding"]!]
+        let held = try await admin.post(path + "/documents", ["documents": [second, honest]]).object()
+        XCTAssertEqual(held["ingested"] as? Int, 2)
+        XCTAssertEqual(held["held"] as? [String], ["acme-hub-2"], "\(held)")
+        let incident = try XCTUnwrap(held["incident_id"] as? String)
+        let results = try await admin.searchIDs(collection, ["vector": hub["embedding"]!, "tenant": "acme", "k": 50])
+        XCTAssertFalse(results.contains("acme-hub-2"), "held on arrival: never served")
+        await assertEqual(try await admin.get(path + "/documents/acme-hub-2").status, 404)
+        await assertEqual(try await admin.get(path + "/documents/acme-new").status, 200)
+        let entries = try await admin.get(path + "/quarantine").object()["entries"] as? [[String: Any]] ?? []
+        let entry = try XCTUnwrap(entries.first { $0["id"] as? String == "acme-hub-2" })
+        XCTAssertEqual(entry["incident_id"] as? String, incident)
+        XCTAssertTrue((entry["reason"] as? String ?? "").hasPrefix("ingest screen"), "\(entry)")
+        await assertEqual(try await admin.get("/v1/incidents/\(incident)").object()["severity"] as? String, "SEV-1")
+        try await harness.stop()
+    }
+
     func testAutoContainQuarantinesFreezesRebuildsAndRecordsEachStep() async throws {
         let harness = try await Harness.start()
         let admin = harness.admin

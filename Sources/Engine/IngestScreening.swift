@@ -1,0 +1,98 @@
+import Foundation
+import HubScan
+import Store
+import VectorMath
+
+/// A new document the ingest screen scored at or above its threshold.
+public struct ScreenedDocument: Sendable, Equatable {
+    public let externalID: String
+    public let tenant: String
+    /// How many of the last scan's sampled queries it would enter the top-k of.
+    public let wouldEnterTopK: Int
+    public let z: Double
+    public let threshold: Double
+    /// The scan whose sample and hit distribution it was scored against.
+    public let scanID: Int64
+}
+
+/// What an ingest did: the rows stored, and what the screen found and held.
+public struct IngestOutcome: Sendable {
+    public let rowIDs: [Int64]
+    /// Documents at or above the screen's threshold (empty when no scan has run yet).
+    public let screened: [ScreenedDocument]
+    /// The screened documents quarantined on arrival (auto-contain scheduled): never served.
+    public let held: [String]
+    public let incidentID: String?
+}
+
+/// The ingest screens of one collection: per tenant (and "" for the whole collection) the
+/// screen built by the newest scan of that scope, and whether screened documents are held on
+/// arrival (an enabled auto-contain schedule).
+final class ScreenBook: @unchecked Sendable {
+    struct Entry {
+        let screen: IngestScreen
+        let threshold: Double
+        let scanID: Int64
+    }
+
+    private let lock = Mutex()
+    private var byScope: [String: Entry] = [:]
+    private var hold = false
+
+    func update(scope: String?, screen: IngestScreen, threshold: Double, scanID: Int64) {
+        lock.locked { byScope[scope ?? ""] = Entry(screen: screen, threshold: threshold, scanID: scanID) }
+    }
+
+    /// The tenant's own screen, else the whole collection's.
+    func entry(tenant: String) -> Entry? { lock.locked { byScope[tenant] ?? byScope[""] } }
+
+    var holdOnArrival: Bool {
+        get { lock.locked { hold } }
+        set { lock.locked { hold = newValue } }
+    }
+}
+
+extension LiveCollection {
+    /// Scores a validated batch against each tenant's screen; returns the documents at or
+    /// above the threshold, by batch index.
+    func screen(_ batch: [NewDocument]) -> [Int: ScreenedDocument] {
+        var found: [Int: ScreenedDocument] = [:]
+        for (tenant, members) in Dictionary(grouping: batch.indices, by: { batch[$0].tenant }) {
+            guard let entry = screens.entry(tenant: tenant) else { continue }
+            let vectors = members.flatMap { index in
+                configuration.metric == .cosine ? Self.unitLength(batch[index].embedding) : batch[index].embedding
+            }
+            guard let matrix = try? Matrix(rows: members.count, dimension: configuration.dimension, storage: vectors),
+                  let verdicts = try? entry.screen.screen(matrix) else { continue }
+            for verdict in verdicts where verdict.z >= entry.threshold {
+                let index = members[verdict.row]
+                found[index] = ScreenedDocument(externalID: batch[index].externalID, tenant: tenant,
+                                                wouldEnterTopK: verdict.wouldEnterTopK, z: verdict.z,
+                                                threshold: entry.threshold, scanID: entry.scanID)
+            }
+        }
+        return found
+    }
+
+    /// Records the quarantine of documents the screen held on arrival (already withheld, as
+    /// `pending`, in the same write section that indexed them): evidence with their screen z,
+    /// the incident (the collection's open one, or a SEV-1 declared for it), one transaction.
+    func recordHeld(_ held: [ScreenedDocument], rowIDs: [Int64], on connection: Connection) throws(EngineError) -> String {
+        let entries = state.reading { rowIDs.compactMap { documents[$0] } }
+        let title = "Ingest screen held \(held.count) document(s) in \(configuration.name)"
+        let incidentID = try IncidentReference.openOrDeclare(title: title, severity: .sev1)
+            .resolve(collection: configuration.name, tenant: nil, actor: ScanScheduler.actor, on: connection)
+        let evidence = try captureEvidence(entries, scores: Dictionary(held.map { ($0.externalID, $0.z) }) { a, _ in a },
+                                           on: connection)
+        do {
+            _ = try QuarantineRecords.quarantine(
+                rowIDs, collectionID: configuration.id, incidentID: incidentID,
+                reason: "ingest screen: would enter the top-k of \(held.map(\.wouldEnterTopK).max() ?? 0) sampled queries; z ≥ \(held[0].threshold) (scan \(held[0].scanID))",
+                evidence: evidence.perDocument, evidencePayload: evidence.payload, actor: ScanScheduler.actor, on: connection)
+        } catch {
+            throw Self.mapped(error)
+        }
+        state.writing { for rowID in rowIDs { quarantined[rowID] = incidentID } }
+        return incidentID
+    }
+}
