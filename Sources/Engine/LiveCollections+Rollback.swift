@@ -83,6 +83,7 @@ extension LiveCollections {
         } catch {
             throw LiveCollection.mapped(error)
         }
+        let loaded = Date()
         return try await write(collection) { connection throws(EngineError) in
             let current = collection.status().tenants
             if let tenant, !current.contains(tenant), !restored.contains(where: { $0.tenant == tenant }) {
@@ -116,11 +117,15 @@ extension LiveCollections {
             } catch {
                 throw LiveCollection.mapped(error)
             }
+            let committed = Date()
             collection.installRollback(restored, emptied: targets.filter { t in !restored.contains { $0.tenant == t } },
                                        retired: Set(retire))
+            let swapped = Date()
             return RollbackOutcome(snapshotID: record.id, rootHash: record.rootHash ?? "", incidentID: incidentID,
                                    tenants: targets, documents: restored.reduce(0) { $0 + $1.lexical.liveCount },
-                                   retired: retired, seconds: Date().timeIntervalSince(started))
+                                   retired: retired, seconds: swapped.timeIntervalSince(started),
+                                   phases: ["load": loaded.timeIntervalSince(started), "commit": committed.timeIntervalSince(loaded),
+                                            "swap": swapped.timeIntervalSince(committed)])
         }
     }
 }

@@ -38,6 +38,9 @@ public struct RollbackOutcome: Sendable {
     public let retired: Int
     /// Request arrival → the restored partitions serve.
     public let seconds: Double
+    /// Where the time went: "load" (verify and load the files, off every lock), "commit"
+    /// (retire and record), "swap" (under the write lock).
+    public let phases: [String: Double]
 }
 
 extension LiveCollection {

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import HNSW
 import Lexical
@@ -59,16 +60,32 @@ struct SnapshotLayout: Codable, Sendable, Equatable {
         } catch {
             throw EngineError(.snapshotInvalid, "\(fileName) in \(folder) cannot be read: \(error)")
         }
-        var loaded: [Captured] = []
-        for entry in layout.partitions where tenants?.contains(entry.tenant) ?? true {
+        // Each partition loads (and verifies itself) on its own core.
+        let wanted = layout.partitions.filter { tenants?.contains($0.tenant) ?? true }
+        let loaded = LoadResults()
+        DispatchQueue.concurrentPerform(iterations: wanted.count) { index in
+            let entry = wanted[index]
+            let result: Result<Captured, EngineError>
             do {
-                loaded.append(Captured(tenant: entry.tenant, graph: try HNSWIndex.load(from: folder + "/" + entry.graph),
-                                       lexical: try LexicalIndex.load(from: folder + "/" + entry.lexical)))
+                result = .success(Captured(tenant: entry.tenant, graph: try HNSWIndex.load(from: folder + "/" + entry.graph),
+                                           lexical: try LexicalIndex.load(from: folder + "/" + entry.lexical)))
             } catch {
-                throw EngineError(.snapshotInvalid, "partition \(entry.tenant) of \(folder) cannot be loaded: \(error)")
+                result = .failure(EngineError(.snapshotInvalid, "partition \(entry.tenant) of \(folder) cannot be loaded: \(error)"))
             }
+            loaded.put(index, result)
         }
-        return loaded
+        return try (0..<wanted.count).map { index throws(EngineError) in try loaded.get(index) }
+    }
+}
+
+/// Partitions loaded by concurrent workers, by index.
+private final class LoadResults: @unchecked Sendable {
+    private let lock = Mutex()
+    private var results: [Int: Result<SnapshotLayout.Captured, EngineError>] = [:]
+    func put(_ index: Int, _ result: Result<SnapshotLayout.Captured, EngineError>) { lock.locked { results[index] = result } }
+    func get(_ index: Int) throws(EngineError) -> SnapshotLayout.Captured {
+        guard let result = lock.locked({ results[index] }) else { preconditionFailure("every partition was loaded") }
+        return try result.get()
     }
 }
 

@@ -55,8 +55,9 @@ struct RollbackResultBody: Codable, Sendable {
     var documents: Int
     var retired: Int
     var seconds: Double
+    var phases: [String: Double]
     enum CodingKeys: String, CodingKey {
-        case tenants, documents, retired, seconds
+        case tenants, documents, retired, seconds, phases
         case snapshotID = "snapshot_id", rootHash = "root_hash", incidentID = "incident_id"
     }
 }
@@ -114,7 +115,7 @@ extension API {
                 return try reply(RollbackResultBody(snapshotID: outcome.snapshotID, rootHash: outcome.rootHash,
                                                     incidentID: outcome.incidentID, tenants: outcome.tenants,
                                                     documents: outcome.documents, retired: outcome.retired,
-                                                    seconds: outcome.seconds))
+                                                    seconds: outcome.seconds, phases: outcome.phases))
             }
         }
     }

@@ -1,3 +1,4 @@
+import Dispatch
 import DurableFile
 import Foundation
 #if canImport(Glibc)
@@ -81,24 +82,35 @@ public struct SnapshotFolder: Sendable {
         guard manifest.rootHash == manifest.computedRootHash() else {
             throw SnapshotError(.hashMismatch, "the manifest's root hash does not match its contents", file: manifestName)
         }
-        for file in manifest.files {
-            guard isSafeName(file.name), FileManager.default.fileExists(atPath: folder + "/" + file.name) else {
-                throw SnapshotError(.missingFile, "listed in the manifest but missing", file: file.name)
-            }
-            let (bytes, sha256) = try FileHash.sha256(path: folder + "/" + file.name)
-            guard bytes == file.bytes else {
-                throw SnapshotError(.sizeMismatch, "\(bytes) bytes, the manifest says \(file.bytes)", file: file.name)
-            }
-            guard sha256 == file.sha256 else {
-                throw SnapshotError(.hashMismatch, "SHA-256 \(sha256.prefix(16))…, the manifest says \(file.sha256.prefix(16))…", file: file.name)
+        // Files are hashed concurrently (one per core); the first problem in manifest order is reported.
+        var problems = [SnapshotError?](repeating: nil, count: manifest.files.count)
+        problems.withUnsafeMutableBufferPointer { slots in
+            let slots = UncheckedSendable(slots)
+            DispatchQueue.concurrentPerform(iterations: manifest.files.count) { index in
+                do throws(SnapshotError) { try check(manifest.files[index], in: folder) } catch { slots.value[index] = error }
             }
         }
+        if let problem = problems.lazy.compactMap({ $0 }).first { throw problem }
         let listed = Set(manifest.files.map(\.name) + [manifestName])
         let present = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         if let extra = present.sorted().first(where: { !listed.contains($0) }) {
             throw SnapshotError(.unexpectedFile, "present in the folder but not in the manifest", file: extra)
         }
         return manifest
+    }
+
+    /// One listed file: present, of the recorded size and SHA-256.
+    private static func check(_ file: SnapshotManifest.File, in folder: String) throws(SnapshotError) {
+        guard isSafeName(file.name), FileManager.default.fileExists(atPath: folder + "/" + file.name) else {
+            throw SnapshotError(.missingFile, "listed in the manifest but missing", file: file.name)
+        }
+        let (bytes, sha256) = try FileHash.sha256(path: folder + "/" + file.name)
+        guard bytes == file.bytes else {
+            throw SnapshotError(.sizeMismatch, "\(bytes) bytes, the manifest says \(file.bytes)", file: file.name)
+        }
+        guard sha256 == file.sha256 else {
+            throw SnapshotError(.hashMismatch, "SHA-256 \(sha256.prefix(16))…, the manifest says \(file.sha256.prefix(16))…", file: file.name)
+        }
     }
 
     private static func readManifest(folder: String) throws(SnapshotError) -> SnapshotManifest {
@@ -152,4 +164,10 @@ public struct SnapshotFolder: Sendable {
             throw SnapshotError(.io, "fsync of \(path) failed")
         }
     }
+}
+
+/// A value handed to `concurrentPerform` workers that write disjoint slots of it.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

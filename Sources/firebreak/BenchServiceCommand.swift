@@ -88,6 +88,8 @@ struct BenchServiceCommand: AsyncParsableCommand {
         let rollbackServerSeconds: Double
         let rollbackClientSeconds: Double
         let retired: Int
+        /// The service's own breakdown: load (verify + load files), commit, swap.
+        let rollbackPhases: [String: Double]
         let searches, failedQueries: Int
     }
 
@@ -227,7 +229,8 @@ struct BenchServiceCommand: AsyncParsableCommand {
         let outcome = try JSONSerialization.jsonObject(with: reply.body) as? [String: Any] ?? [:]
         return RollbackReport(documents: snapshot["documents"] as? Int ?? 0, snapshotSeconds: snapshotSeconds,
                               rollbackServerSeconds: outcome["seconds"] as? Double ?? 0, rollbackClientSeconds: clientSeconds,
-                              retired: outcome["retired"] as? Int ?? 0, searches: result.other + result.degraded.count,
+                              retired: outcome["retired"] as? Int ?? 0,
+                              rollbackPhases: outcome["phases"] as? [String: Double] ?? [:], searches: result.other + result.degraded.count,
                               failedQueries: result.failed)
     }
 
