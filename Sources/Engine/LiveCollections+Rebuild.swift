@@ -16,6 +16,9 @@ public struct RebuildOptions: Sendable {
     /// The rebuilt graph must find at least this share of sampled documents as their own
     /// nearest neighbour (a broken graph cannot pass).
     public var selfRecallMin = 0.95
+    /// The rebuilt graph's golden-query MRR@10 may fall at most this far below the baseline
+    /// (`PUT …/golden-queries`); collections without golden queries skip the check.
+    public var goldenMRRDropMax = 0.05
     public static let selfRecallSample = 200
     public static let chunkRows = 2_000
 
@@ -113,13 +116,15 @@ extension LiveCollections {
             try await pool.withConnection { try JobRecords.start(job, on: $0) }
             let rows = try await pool.withConnection { try DocumentRecords.loadLive(collectionID: collection.configuration.id, on: $0) }
             let withheld = collection.quarantinedRowIDs
+            let golden = try await goldenQueries(of: collection)
             for (index, tenant) in tenants.enumerated() {
                 let mine = rows.filter { $0.record.tenant == tenant && !withheld.contains($0.rowID) }
                 let graph = try await build(mine, collection: collection, job: job,
                                             progress: (Double(index), Double(tenants.count)))
-                for (key, value) in try validate(graph, tenant: tenant, collection: collection, options: options) {
-                    findings["\(tenant).\(key)"] = value
-                }
+                let checks = try validate(graph, tenant: tenant, collection: collection, options: options)
+                    .merging(try checkGolden(golden, graph: graph, tenant: tenant, collection: collection,
+                                             dropMax: options.goldenMRRDropMax)) { $1 }
+                for (key, value) in checks { findings["\(tenant).\(key)"] = value }
                 try await EngineFaults.hold(.rebuildBeforeSwap) { cancellations.isRequested(job) }
                 if cancellations.isRequested(job) { throw RebuildCancelled() }
                 collection.swapGraph(tenant: tenant, graph: graph)

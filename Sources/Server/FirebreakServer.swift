@@ -81,6 +81,7 @@ public struct FirebreakServer: Sendable {
         api.addIncidentRoutes(to: router)
         api.addContainmentRoutes(to: router)
         api.addSnapshotRoutes(to: router)
+        api.addGoldenRoutes(to: router)
         api.addOperationRoutes(to: router, readiness: readiness)
         return router
     }

@@ -53,8 +53,10 @@ struct RebuildBody: Codable, Sendable {
     var reason: String?
     var validateScan: Bool?
     var threshold: Double?
+    var goldenMRRDropMax: Double?
     enum CodingKeys: String, CodingKey {
         case tenant, reason, threshold, incidentID = "incident_id", validateScan = "validate_scan"
+        case goldenMRRDropMax = "golden_mrr_drop_max"
     }
 }
 
@@ -136,6 +138,12 @@ extension API {
                 var options = RebuildOptions()
                 options.validateScan = body.validateScan ?? false
                 options.threshold = body.threshold ?? options.threshold
+                if let drop = body.goldenMRRDropMax {
+                    guard (0...1).contains(drop) else {
+                        throw Problem(.badRequest, "invalid_input", "golden_mrr_drop_max must be in 0...1")
+                    }
+                    options.goldenMRRDropMax = drop
+                }
                 let reason = body.reason ?? "rebuild of \(name)"
                 let incident = body.incidentID.map(IncidentReference.existing) ?? .openOrDeclare(title: reason, severity: .sev2)
                 let started = try await collections.rebuild(collection, tenant: try caller.tenant(requested: body.tenant),

@@ -185,3 +185,18 @@ final class QueryReservoirTests: XCTestCase {
         XCTAssertEqual(reservoir.queries(tenant: nil, dimension: 2)?.rows, QueryReservoir.queriesMax + 1)
     }
 }
+
+/// The golden-query gate, pure.
+final class GoldenCheckTests: XCTestCase {
+    func testTheGateComparesMRRWithItsBaseline() {
+        XCTAssertEqual(GoldenCheck.reciprocalRank(["b", "a", "c"], relevant: ["a"]), 0.5)
+        XCTAssertEqual(GoldenCheck.reciprocalRank(["b", "c"], relevant: ["a"]), 0)
+        XCTAssertEqual(GoldenCheck.reciprocalRank(Array(repeating: "x", count: 10) + ["a"], relevant: ["a"]), 0, "only the top 10 count")
+        let held = GoldenCheck.verdict(baseline: [1, 1, 0.5, 1], after: [1, 0.5, 0.5, 1], dropMax: 0.05)
+        XCTAssertEqual(held.baselineMRR, 0.875)
+        XCTAssertEqual(held.mrr, 0.75)
+        XCTAssertFalse(held.passed, "a drop of 0.125 is more than 0.05")
+        XCTAssertTrue(GoldenCheck.verdict(baseline: [1, 1, 0.5, 1], after: [1, 1, 0.5, 0.9], dropMax: 0.05).passed)
+        XCTAssertTrue(GoldenCheck.verdict(baseline: [], after: [], dropMax: 0).passed, "no golden queries: nothing to hold to")
+    }
+}

@@ -99,6 +99,37 @@ final class ContainmentTests: XCTestCase {
         try await harness.stop()
     }
 
+    /// Golden queries: a baseline measured when stored, and every rebuild held to it over the
+    /// queries still answerable (a quarantined answer leaves its query out).
+    func testRebuildIsHeldToTheGoldenQueriesBaseline() async throws {
+        let harness = try await Harness.start()
+        let admin = harness.admin
+        let collection = try await harness.collection(dimension: 16)
+        let path = "/v1/collections/\(collection)"
+        let acme = documents(tenant: "acme", count: 200, dimension: 16, seed: 41)
+        await assertEqual(try await admin.post(path + "/documents", ["documents": acme]).status, 201)
+        await assertEqual(try await admin.get(path + "/golden-queries").code, "no_golden_queries")
+        await assertEqual(try await admin.put(path + "/golden-queries", ["queries": []]).code, "invalid_input")
+        await assertEqual(try await admin.put(path + "/golden-queries", ["queries": [["tenant": "nobody", "vector": acme[0]["embedding"]!,
+                                                                                       "relevant": ["acme-0"]]]]).code, "invalid_input")
+        let golden = (0..<20).map { ["tenant": "acme", "vector": acme[$0]["embedding"]!, "relevant": ["acme-\($0)"]] as [String: Any] }
+        let stored = try await admin.put(path + "/golden-queries", ["queries": golden])
+        XCTAssertEqual(stored.status, 200, String(decoding: stored.body, as: UTF8.self))
+        XCTAssertEqual(try stored.object()["baseline_mrr"] as? Double ?? 0, 1, accuracy: 0.01)
+        await assertEqual(try await admin.get(path + "/golden-queries").object()["queries"] as? Int, 20)
+
+        let quarantined = try await admin.post(path + "/quarantine", ["ids": ["acme-0"], "reason": "hub"]).object()
+        let incident = try XCTUnwrap(quarantined["incident_id"] as? String)
+        let started = try await admin.post(path + "/rebuild", ["tenant": "acme", "incident_id": incident]).object()
+        let finished = try await waitForJob(admin, try XCTUnwrap(started["job_id"] as? Int))
+        XCTAssertEqual(finished["state"] as? String, "succeeded", "\(finished)")
+        let events = try await admin.get("/v1/incidents/\(incident)/timeline").object()["events"] as? [[String: Any]] ?? []
+        let payload = try XCTUnwrap(events.first { $0["kind"] as? String == "rebuild_succeeded" }?["payload"] as? [String: Any])
+        XCTAssertEqual(payload["acme.golden_queries"] as? String, "19", "the query whose answer is quarantined is left out")
+        XCTAssertGreaterThanOrEqual(Double(payload["acme.golden_mrr"] as? String ?? "") ?? 0, 0.95, "\(payload)")
+        try await harness.stop()
+    }
+
     func testCancelledRebuildLeavesThePreviousGraphServing() async throws {
         let harness = try await Harness.start()
         let collection = try await harness.collection(dimension: 8)
