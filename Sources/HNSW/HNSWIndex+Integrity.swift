@@ -2,6 +2,14 @@ extension HNSWIndex {
     /// Walks the whole graph and returns the first violated invariant (see the module header),
     /// or nil. O(n · M); tests call it after every mutation, `load` before serving a file.
     public func integrityProblem() -> String? {
+        if let problem = structuralProblem() { return problem }
+        guard let top = loadTop() else { return nil }
+        return reachabilityProblem(from: top.entry)
+    }
+
+    /// Every invariant but reachability: what a file must satisfy before it is even read as a
+    /// graph. (Unreachable nodes make a sound graph incomplete, and `load` repairs them.)
+    func structuralProblem() -> String? {
         guard count > 0 else {
             return loadTop() == nil ? nil : "an empty index has an entry point"
         }
@@ -12,8 +20,7 @@ extension HNSWIndex {
         }
         if let problem = linkProblem(topLevel: top.level) { return problem }
         if let problem = inDegreeProblem() { return problem }
-        if let problem = labelProblem() { return problem }
-        return reachabilityProblem(from: top.entry)
+        return labelProblem()
     }
 
     private func linkProblem(topLevel: Int) -> String? {

@@ -70,8 +70,16 @@ extension HNSWIndex {
         }
         let index = try HNSWIndex(parameters: parameters, capacity: max(count, 1))
         try index.restore(from: raw, header: header, layout: layout, path: path)
-        if let problem = index.integrityProblem() {
+        if let problem = index.structuralProblem() {
             throw HNSWError(.fileCorrupted, "\(path): graph structure is invalid: \(problem)")
+        }
+        // A sound graph may still hold nodes no search can reach (written by an older build,
+        // or an island the incremental repair missed): reconnect them before serving.
+        if index.integrityProblem() != nil {
+            index.repairOrphans(batchSize: index.count, suspects: [])
+            if let problem = index.integrityProblem() {
+                throw HNSWError(.fileCorrupted, "\(path): graph structure is invalid after repair: \(problem)")
+            }
         }
         return index
     }

@@ -14,10 +14,14 @@ final class DroppedCollector: @unchecked Sendable {
 }
 
 extension HNSWIndex {
-    /// A batch at least this fraction of the index gets the full reachability walk; smaller
-    /// batches repair only the nodes whose level-0 in-degree fell to zero (O(suspects), so a
-    /// single insert does not pay an O(n · M) walk).
+    /// A batch at least this fraction of the index, or of at least `fullRepairBatchMin` rows,
+    /// gets the full reachability walk; smaller batches repair only the nodes whose level-0
+    /// in-degree fell to zero (O(suspects), so a single insert does not pay an O(n · M) walk).
+    /// Suspects alone miss islands: groups of nodes that still link to each other but that
+    /// nothing outside them links to. The walk is cheap beside inserting the batch (a few ms at
+    /// 100k nodes), so batch ingestion always pays it.
     static let fullRepairBatchFraction = 16
+    static let fullRepairBatchMin = 64
 
     /// Reconnects nodes that pruning left without a path from the entry point on level 0.
     ///
@@ -27,7 +31,7 @@ extension HNSWIndex {
     /// that other nodes also reach. Runs single-threaded under the caller's exclusive access.
     func repairOrphans(batchSize: Int, suspects: [UInt32]) {
         guard let top = loadTop(), count > 1 else { return }
-        if batchSize * Self.fullRepairBatchFraction >= count {
+        if batchSize >= Self.fullRepairBatchMin || batchSize * Self.fullRepairBatchFraction >= count {
             repairByFullWalk(top: top)
         } else {
             repairSuspects(suspects, top: top)

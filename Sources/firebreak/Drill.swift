@@ -28,6 +28,11 @@ struct Drill {
         let golden = (0..<settings.goldenQueries).map { $0 * settings.documents / settings.goldenQueries }
         report.mrrBefore = try await meanReciprocalRank(golden)
         Console.progress("MRR@10 of \(golden.count) golden queries: \(format(report.mrrBefore))")
+        // The same queries (vector only) become the service's golden set: every rebuild is held to them.
+        _ = try await object("PUT", path + "/golden-queries", ["queries": golden.map { row -> [String: Any] in
+            let query = corpus.golden(row, seed: settings.seed)
+            return ["tenant": DrillCorpus.tenant, "vector": query["vector"]!, "relevant": [corpus.id(row)]]
+        }])
 
         let cleanMaxZ = try await object("POST", path + "/scans", ["tenant": DrillCorpus.tenant])["max_z"] as? Double ?? 0
         let threshold = settings.threshold ?? max(5, (cleanMaxZ * 1.2 * 10).rounded(.up) / 10)
@@ -93,7 +98,7 @@ struct Drill {
         report.frozen = (status["flags"] as? [[String: Any]] ?? []).contains { $0["flag"] as? String == "FF_INDEX_FREEZE" }
         Console.progress("\(incident): \(quarantined.count) quarantined (\(report.hubsDetected) of \(settings.hubs) hubs), frozen: \(report.frozen)")
 
-        report.rebuildSeconds = try await waitForRebuild(incident)
+        report.rebuildSeconds = try await waitForRebuild(incident, validation: &report.rebuildValidation)
         report.mrrAfter = try await meanReciprocalRank(golden)
         Console.progress("rebuilt in \(format(report.rebuildSeconds)) s; MRR@10 after: \(format(report.mrrAfter))")
         try await Task.sleep(for: .milliseconds(500))
@@ -121,7 +126,7 @@ struct Drill {
     }
 
     /// Waits for the rebuild auto-contain started; its duration from the timeline.
-    private func waitForRebuild(_ incident: String) async throws -> Double? {
+    private func waitForRebuild(_ incident: String, validation: inout [String: String]) async throws -> Double? {
         let deadline = Date().addingTimeInterval(Self.jobWaitSeconds)
         while Date() < deadline {
             let events = try await timeline(incident)
@@ -130,6 +135,7 @@ struct Drill {
                 guard ended["kind"] as? String == "rebuild_succeeded" else {
                     throw ValidationError("the rebuild ended \(ended["kind"] ?? "?"): \((ended["payload"] as? [String: Any])?["error"] ?? "")")
                 }
+                validation = (ended["payload"] as? [String: String] ?? [:]).filter { $0.key.hasPrefix(DrillCorpus.tenant + ".") }
                 guard let from = parseTime(started?["at"] as? String), let to = parseTime(ended["at"] as? String) else { return nil }
                 return to.timeIntervalSince(from)
             }
@@ -147,6 +153,11 @@ struct Drill {
                                  ["enabled": false, "tenant": DrillCorpus.tenant, "incident_id": incident])
             report.freezeLifted = true
         }
+        if report.freezeLifted {
+            report.hubsHeldAtIngest = try await plantAtIngest(threshold: threshold)
+        } else {
+            report.notes.append("the freeze was not lifted (the closing scan was not clean), so no hub was planted through ingest")
+        }
         for status in ["mitigated", "resolved"] {
             let reply = try await client.send("POST", "/v1/incidents/\(incident)/transition",
                                               json: try JSONSerialization.data(withJSONObject: [
@@ -159,6 +170,20 @@ struct Drill {
         let file = URL(fileURLWithPath: settings.postmortemDir).appendingPathComponent("drill-\(incident).md").standardizedFileURL.path
         try markdown.write(to: URL(fileURLWithPath: file))
         report.postmortemPath = file
+    }
+
+    /// With auto-contain scheduled again, a hub planted through ingest must be held on arrival
+    /// by the ingest screen (the scan just run built it). Returns how many were held (0 or 1).
+    private func plantAtIngest(threshold: Double) async throws -> Int {
+        let schedule: [String: Any] = ["every_seconds": 3_600, "policy": "auto-contain", "threshold": threshold]
+        _ = try await object("PUT", path + "/scan-schedule", schedule)
+        var late = corpus.hub(settings.hubs % settings.topics)
+        late["id"] = "hub-at-ingest"
+        let answer = try await object("POST", path + "/documents", ["documents": [late]])
+        _ = try await object("PUT", path + "/scan-schedule", schedule.merging(["enabled": false]) { $1 })
+        let held = (answer["held"] as? [String] ?? []).contains("hub-at-ingest")
+        Console.progress("a hub planted through ingest was \(held ? "held on arrival" : "NOT held") by the ingest screen")
+        return held ? 1 : 0
     }
 
     // MARK: measurements

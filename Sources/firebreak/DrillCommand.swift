@@ -21,7 +21,11 @@ struct DrillCommand: AsyncParsableCommand {
           5. schedule HubScan every --scan-every seconds with auto-contain, and wait for it to
              quarantine, freeze and rebuild: hybrid queries fall back to BM25 meanwhile;
           6. measure MRR@10 on the rebuilt index, then roll back to last-clean under the load;
-          7. lift the freeze after a clean scan, resolve the incident, and write its postmortem.
+          7. lift the freeze after a clean scan, schedule auto-contain again and plant one more
+             hub through ingest (the ingest screen must hold it on arrival), resolve the
+             incident, and write its postmortem.
+        The golden queries are also stored on the service (PUT …/golden-queries), so the rebuild
+        is validated against their baseline MRR@10 before it serves.
         The JSON report (--json) holds hubs_planted, hubs_detected, containment_seconds (the
         incident's declaration after the scan, to the last planted hub's quarantine),
         quarantined_returned and failed_queries (both must be 0), rebuild_seconds,

@@ -1,4 +1,5 @@
 import Foundation
+import VectorMath
 
 /// The drill's generated collection: documents in topic clusters on the unit sphere, texts
 /// with the topic's words and a few rare words of their own, golden queries whose answer is
@@ -13,15 +14,15 @@ struct DrillCorpus {
     static let rareWords = 5_000
 
     init(documents: Int, dimension: Int, clusters: Int, seed: UInt64) {
-        var rng = DrillRandom(seed)
+        var rng = SplitMix64(seed: seed)
         self.dimension = dimension
-        let centres = (0..<clusters).map { _ in Self.unit((0..<dimension).map { _ in rng.gaussian() }) }
+        let centres = (0..<clusters).map { _ in Self.unit((0..<dimension).map { _ in rng.nextGaussian() }) }
         var vectors: [[Float]] = []
         var texts: [String] = []
         let spread = Float(1.4 / Double(dimension).squareRoot())
         for _ in 0..<documents {
             let topic = Int(rng.next() % UInt64(clusters))
-            vectors.append(Self.unit(centres[topic].map { $0 + spread * rng.gaussian() }))
+            vectors.append(Self.unit(centres[topic].map { $0 + spread * rng.nextGaussian() }))
             let topicWords = (0..<3).map { _ in "topic\(topic)w\(rng.next() % 4)" }
             let rare = (0..<3).map { _ in "r\(rng.next() % UInt64(Self.rareWords))" }
             texts.append((topicWords + rare).joined(separator: " "))
@@ -45,35 +46,16 @@ struct DrillCorpus {
 
     /// A query near document `row` (its vector nudged, its rare words): `row` is the answer.
     func golden(_ row: Int, seed: UInt64) -> [String: Any] {
-        var rng = DrillRandom(seed &+ UInt64(row))
+        var rng = SplitMix64(seed: seed &+ UInt64(row))
         let spread = Float(0.3 / Double(dimension).squareRoot())
         let words = texts[row].split(separator: " ").suffix(3).joined(separator: " ")
-        return ["vector": Self.unit(vectors[row].map { $0 + spread * rng.gaussian() }), "query": words,
+        return ["vector": Self.unit(vectors[row].map { $0 + spread * rng.nextGaussian() }), "query": words,
                 "tenant": Self.tenant, "k": 10, "mode": "hybrid"]
     }
 
     static func unit(_ v: [Float]) -> [Float] {
         let norm = v.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
         return v.map { $0 / max(norm, 1e-12) }
-    }
-}
-
-/// SplitMix64 with a Box–Muller normal: the drill is reproducible from its seed.
-struct DrillRandom {
-    private var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func gaussian() -> Float {
-        let u = max(Double(next() >> 11) / Double(1 << 53), 1e-12), v = Double(next() >> 11) / Double(1 << 53)
-        return Float((-2 * log(u)).squareRoot() * cos(2 * .pi * v))
     }
 }
 

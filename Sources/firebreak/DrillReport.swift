@@ -22,6 +22,10 @@ struct DrillReport: Encodable {
     var rollbackSeconds: Double?
     var rollbackClientSeconds: Double?
     var retiredByRollback = 0
+    /// What the rebuild's validation found (self-recall, scan, golden-query MRR), from its event.
+    var rebuildValidation: [String: String] = [:]
+    /// The extra hub planted through ingest with auto-contain on: held on arrival (1) or not (0).
+    var hubsHeldAtIngest = 0
     var mrrBefore: Double?
     var mrrDuring: Double?
     var mrrAfter: Double?
@@ -53,6 +57,7 @@ struct DrillReport: Encodable {
          ("MRR@10 back at baseline after the rebuild",
           (mrrAfter ?? 0) >= (mrrBefore ?? 0) - Self.mrrTolerance),
          ("rollback to last-clean done", rollbackSeconds != nil),
+         ("a hub ingested under auto-contain held on arrival", hubsHeldAtIngest == 1),
          ("incident resolved", incidentStatus == "resolved")]
     }
 
@@ -61,7 +66,7 @@ struct DrillReport: Encodable {
     enum CodingKeys: String, CodingKey {
         case collection, hubsPlanted, hubsDetected, cleanDocumentsQuarantined, containmentSeconds, quarantinedReturned
         case failedQueries, queriesAnswered, degradedAnswers, frozen, rebuildSeconds, rollbackSeconds
-        case rollbackClientSeconds, retiredByRollback, mrrAt10 = "mrr_at_10", cleanMaxZ, threshold, freezeLifted, incidentID = "incidentId"
+        case rollbackClientSeconds, retiredByRollback, rebuildValidation, hubsHeldAtIngest, mrrAt10 = "mrr_at_10", cleanMaxZ, threshold, freezeLifted, incidentID = "incidentId"
         case incidentStatus, postmortemPath, notes, failedChecks
     }
 
@@ -81,6 +86,8 @@ struct DrillReport: Encodable {
         try c.encode(rollbackSeconds, forKey: .rollbackSeconds)
         try c.encode(rollbackClientSeconds, forKey: .rollbackClientSeconds)
         try c.encode(retiredByRollback, forKey: .retiredByRollback)
+        try c.encode(rebuildValidation, forKey: .rebuildValidation)
+        try c.encode(hubsHeldAtIngest, forKey: .hubsHeldAtIngest)
         try c.encode(MRR(before: mrrBefore, during: mrrDuring, after: mrrAfter), forKey: .mrrAt10)
         try c.encode(cleanMaxZ, forKey: .cleanMaxZ)
         try c.encode(threshold, forKey: .threshold)
@@ -101,6 +108,8 @@ struct DrillReport: Encodable {
         lines.append("  failed queries           \(failedQueries)")
         lines.append("  rebuild                  \(format(rebuildSeconds)) s, \(degradedAnswers) answers from the BM25 fallback")
         lines.append("  rollback to last-clean   \(format(rollbackSeconds)) s (client: \(format(rollbackClientSeconds)) s), \(retiredByRollback) later documents retired")
+        lines.append("  rebuild validation       \(rebuildValidation.sorted { $0.key < $1.key }.map { "\($0.key.split(separator: ".").last ?? "") \($0.value)" }.joined(separator: ", "))")
+        lines.append("  held at ingest           \(hubsHeldAtIngest) of 1 hub planted through ingest under auto-contain")
         lines.append("  MRR@10                   before \(format(mrrBefore)), during \(format(mrrDuring)), after \(format(mrrAfter))")
         lines.append("  incident                 \(incidentID ?? "–") (\(incidentStatus ?? "–")); postmortem: \(postmortemPath ?? "–")")
         lines.append("")

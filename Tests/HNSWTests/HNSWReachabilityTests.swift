@@ -1,0 +1,49 @@
+import Foundation
+import XCTest
+@testable import HNSW
+import VectorMath
+
+/// Reachability: a node nothing links to on level 0 can never be returned. Loading a file
+/// reconnects such nodes, and so does every batch insert of `fullRepairBatchMin` rows or more.
+final class HNSWReachabilityTests: XCTestCase {
+    /// Cuts every level-0 link into the level-0-only node `orphan`, as an island would leave it.
+    private func isolate(_ orphan: UInt32, in index: HNSWIndex) {
+        let view = index.storage.view
+        for node in 0..<UInt32(index.count) where node != orphan {
+            let list = view.links(node, level: 0)
+            let degree = Int(list[0])
+            guard let slot = (0..<degree).first(where: { list[1 + $0] == orphan }) else { continue }
+            list[1 + slot] = list[degree]
+            list[0] = UInt32(degree - 1)
+            view.addInDegree(orphan, -1)
+        }
+    }
+
+    private func levelZeroNode(_ index: HNSWIndex) throws -> UInt32 {
+        try XCTUnwrap((1..<UInt32(index.count)).first { index.storage.levels[Int($0)] == 0 })
+    }
+
+    func testLoadingReconnectsUnreachableNodes() throws {
+        let fixture = try Fixture(rows: 1_000, dimension: 16, metric: .cosine, queries: 10)
+        let orphan = try levelZeroNode(fixture.index)
+        isolate(orphan, in: fixture.index)
+        XCTAssertTrue(fixture.index.integrityProblem()?.contains("unreachable") == true, fixture.index.integrityProblem() ?? "")
+        let path = temporaryPath("orphan.fbhnsw")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try fixture.index.save(to: path)
+        let loaded = try HNSWIndex.load(from: path)
+        XCTAssertNil(loaded.integrityProblem())
+        let label = loaded.label(ofID: orphan)
+        XCTAssertEqual(try loaded.search(try XCTUnwrap(loaded.vector(forLabel: label)), k: 1).first?.label, label)
+    }
+
+    func testABatchInsertReconnectsAnIslandItDidNotCause() throws {
+        let fixture = try Fixture(rows: 2_000, dimension: 16, metric: .l2, queries: 10)
+        let orphan = try levelZeroNode(fixture.index)
+        isolate(orphan, in: fixture.index)
+        // Its in-degree is now 0, but it was not a suspect of the next batch: only the full walk finds it.
+        let batch = SyntheticData.gaussianClusters(rows: HNSWIndex.fullRepairBatchMin, dimension: 16, clusters: 4, seed: 9)
+        try fixture.index.add(batch, labels: (0..<UInt64(batch.rows)).map { 1_000_000 + $0 })
+        XCTAssertNil(fixture.index.integrityProblem(), "a batch far smaller than the index still walks it")
+    }
+}
