@@ -14,6 +14,9 @@ public struct HitCounts: Sendable {
     public private(set) var examples: [[Int]]
     /// Per sampled query, the distance of its k-th neighbour (the ingest screen's bar).
     public private(set) var kthDistance: [Float]
+    /// Per sampled query, its top-k distances in rank order (`q * k + rank`; infinity where
+    /// it has fewer): the rank a new vector would take.
+    public private(set) var topDistances: [Float]
     /// Per document, a bit per topic cluster (≤ 64) of the queries that retrieved it.
     public private(set) var clusterMasks: [UInt64]
 
@@ -53,11 +56,13 @@ public struct HitCounts: Sendable {
         examples = Array(repeating: [], count: n)
         clusterMasks = Array(repeating: 0, count: n)
         kthDistance = Array(repeating: .infinity, count: sample.vectors.rows)
+        topDistances = Array(repeating: .infinity, count: sample.vectors.rows * k)
         for q in 0..<sample.vectors.rows {
             let own = sample.sourceRows[q]
             let neighbors = result.neighbors(ofQuery: q).filter { Int($0.id) != own }.prefix(k)
             for (rank, neighbor) in neighbors.enumerated() {
                 record(Int(neighbor.id), query: q, rank: rank, distance: neighbor.distance, metric: metric)
+                topDistances[q * k + rank] = neighbor.distance
                 if let cluster = queryClusters?[q] { clusterMasks[Int(neighbor.id)] |= 1 << UInt64(cluster % Self.clustersMax) }
             }
             if neighbors.count == k { kthDistance[q] = neighbors.last!.distance }

@@ -1,27 +1,36 @@
 import VectorMath
 
-/// Screens new vectors before they are served: how many sampled queries would each new vector
-/// enter the top-k of (its distance beats the query's current k-th distance), placed on the
-/// collection's hit distribution as a z-score. One sgemm of sample × batch.
+/// Screens new vectors before they are served: for each sampled query, whether a new vector
+/// would enter its top-k and at which rank, accumulated rank-weighted (1/(rank+1)) exactly as
+/// the scan's hubness score is, and placed on the collection's rank-weighted hit distribution
+/// as a z-score, so the screen's z and the scan's hubness z share one threshold. One sgemm of
+/// sample × batch.
 public struct IngestScreen: Sendable {
     public let sample: Matrix
     public let kthDistance: [Float]
+    /// Each sampled query's top-k distances in rank order (`q * k + rank`).
+    public let topDistances: [Float]
+    public let k: Int
     public let metric: Metric
-    /// The collection's plain-count distribution the screen's counts are compared with.
+    /// The collection's rank-weighted hit distribution (the scan's hubness summary).
     public let summary: RobustStatistics.Summary
 
-    /// One screened row: the queries it would enter the top-k of, and that count as a z-score.
+    /// One screened row: the queries it would enter the top-k of, its rank-weighted hits, and
+    /// those as a z-score.
     public struct Verdict: Sendable, Codable, Equatable {
         public let row: Int
         public let wouldEnterTopK: Int
+        public let rankWeightedHits: Double
         public let z: Double
     }
 
     public init(sample: QuerySample, hits: HitCounts, metric: Metric) {
         self.sample = sample.vectors
         kthDistance = hits.kthDistance
+        topDistances = hits.topDistances
+        k = hits.k
         self.metric = metric
-        summary = RobustStatistics.summary(hits.counts, expectedPerItem: hits.chanceCounts)
+        summary = RobustStatistics.summary(hits.rankWeighted, expectedPerItem: hits.chanceRankWeighted)
     }
 
     /// Scores a batch of new vectors (prepared for the metric: unit length for cosine).
@@ -44,16 +53,21 @@ public struct IngestScreen: Sendable {
         }
         let queryNorms = norms(sample), batchNorms = norms(batch)
         var entered = [Int](repeating: 0, count: batch.rows)
+        var weighted = [Double](repeating: 0, count: batch.rows)
         for q in 0..<sample.rows {
             let bar = kthDistance[q]
+            let ranked = topDistances[(q * k)..<(q * k + k)]
             for j in 0..<batch.rows {
                 let distance = metric.distance(fromDot: scores[q * batch.rows + j],
                                                normA: queryNorms[q], normB: batchNorms[j])
-                if distance < bar { entered[j] += 1 }
+                guard distance < bar else { continue }
+                entered[j] += 1
+                weighted[j] += 1 / Double(ranked.prefix { $0 <= distance }.count + 1)
             }
         }
-        return entered.enumerated().map { row, count in
-            Verdict(row: row, wouldEnterTopK: count, z: (Double(count) - summary.median) / summary.scale)
+        return (0..<batch.rows).map { row in
+            Verdict(row: row, wouldEnterTopK: entered[row], rankWeightedHits: weighted[row],
+                    z: (weighted[row] - summary.median) / summary.scale)
         }
     }
 

@@ -182,7 +182,8 @@ struct Drill {
         let answer = try await object("POST", path + "/documents", ["documents": [late]])
         _ = try await object("PUT", path + "/scan-schedule", schedule.merging(["enabled": false]) { $1 })
         let held = (answer["held"] as? [String] ?? []).contains("hub-at-ingest")
-        Console.progress("a hub planted through ingest was \(held ? "held on arrival" : "NOT held") by the ingest screen")
+        let screened = (answer["screened"] as? [[String: Any]] ?? []).first { $0["id"] as? String == "hub-at-ingest" }
+        Console.progress("a hub planted through ingest was \(held ? "held on arrival" : "NOT held") by the ingest screen (z \(screened?["z"] ?? "below the threshold"))")
         return held ? 1 : 0
     }
 
