@@ -80,11 +80,13 @@ extension LiveCollections {
         return stored
     }
 
-    /// Stores a report with the external ids and tenants of its flagged rows.
-    func store(_ report: ScanReport, entries: [DocumentEntry], of collection: LiveCollection, tenant: String?)
-        async throws(EngineError) -> CollectionScan {
+    /// Stores a report with the external ids and tenants of its flagged rows (and, for a scan
+    /// of a snapshot rather than of the served index, the snapshot's id).
+    func store(_ report: ScanReport, entries: [DocumentEntry], of collection: LiveCollection, tenant: String?,
+               snapshotID: String? = nil) async throws(EngineError) -> CollectionScan {
         let flagged = report.flagged.map { entries[$0.row] }
         var stored = try Self.encode(report)
+        if let snapshotID { stored["snapshot_id"] = snapshotID }
         stored["document_ids"] = flagged.map(\.externalID)
         stored["document_tenants"] = flagged.map(\.tenant)
         let json = String(decoding: (try? JSONSerialization.data(withJSONObject: stored, options: [.sortedKeys])) ?? Data("{}".utf8),

@@ -47,7 +47,7 @@ extension LiveCollections {
         } catch {
             throw LiveCollection.mapped(error)
         }
-        let scan = try await store(report, entries: entries, of: collection, tenant: nil)
+        let scan = try await store(report, entries: entries, of: collection, tenant: nil, snapshotID: record.id)
         let clean = report.distribution.maxZ < options.threshold
         var status = record.status
         if clean && status == .published {

@@ -57,7 +57,7 @@ public enum CollectionRecords {
     public static func lastScan(collectionID: Int64, on connection: Connection) throws -> (at: String, maxZ: Double)? {
         guard let row = try connection.query("""
             SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, max_z
-            FROM scan_reports WHERE collection_id = $1 ORDER BY created_at DESC LIMIT 1
+            FROM scan_reports WHERE collection_id = $1 AND NOT (report ? 'snapshot_id') ORDER BY created_at DESC LIMIT 1
             """, [.integer(collectionID)]).first else { return nil }
         return (try row.string("at"), try row.real("max_z"))
     }

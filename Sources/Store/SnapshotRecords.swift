@@ -160,7 +160,7 @@ extension ScanReportRecords {
             SELECT 1 FROM scan_reports s JOIN flags f
               ON f.collection_id = s.collection_id AND f.name = 'FF_INDEX_FREEZE' AND f.tenant = $2
             WHERE s.collection_id = $1 AND s.created_at > f.set_at
-              AND (s.tenant IS NULL OR s.tenant = NULLIF($2, ''))
+              AND (s.tenant IS NULL OR s.tenant = NULLIF($2, '')) AND NOT (s.report ? 'snapshot_id')
               AND s.max_z < (s.report -> 'parameters' ->> 'threshold')::float8
             LIMIT 1
             """, [.integer(collectionID), .text(tenant)]).isEmpty)
@@ -168,10 +168,14 @@ extension ScanReportRecords {
 }
 
 extension ScanReportRecords {
-    /// The newest scan report of a collection, if any.
+    /// The newest scan report of what a collection serves, if any. Scans of a snapshot (their
+    /// report names `snapshot_id`) are left out here and in `cleanScanSinceFreeze`: they say
+    /// whether the snapshot is clean, not whether the served index is.
     public static func latest(collectionID: Int64, on connection: Connection) throws -> Stored? {
-        guard let row = try connection.query("SELECT id FROM scan_reports WHERE collection_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
-                                             [.integer(collectionID)]).first else { return nil }
+        guard let row = try connection.query("""
+            SELECT id FROM scan_reports WHERE collection_id = $1 AND NOT (report ? 'snapshot_id')
+            ORDER BY created_at DESC, id DESC LIMIT 1
+            """, [.integer(collectionID)]).first else { return nil }
         return try load(try row.integer("id"), on: connection)
     }
 }

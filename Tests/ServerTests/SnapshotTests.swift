@@ -159,6 +159,14 @@ final class SnapshotTests: XCTestCase {
         await assertEqual(try await admin.post("/v1/collections/\(other)/rollback", ["snapshot_id": id]).code, "unknown_snapshot",
                           "a snapshot of another collection")
 
+        // A snapshot's verification scan says nothing about what is served: it cannot lift a freeze.
+        await assertEqual(try await admin.put(path + "/flags/FF_INDEX_FREEZE", ["enabled": true]).status, 200)
+        let verified = try await admin.post(path + "/snapshots/\(id)/verify", ["threshold": 1_000]).object()
+        XCTAssertEqual(verified["clean"] as? Bool, true)
+        let scanID = try XCTUnwrap(verified["scan_id"] as? Int)
+        await assertEqual((try await admin.get("/v1/scans/\(scanID)").object()["report"] as? [String: Any])?["snapshot_id"] as? String, id)
+        await assertEqual(try await admin.put(path + "/flags/FF_INDEX_FREEZE", ["enabled": false]).code, "scan_required")
+
         // A damaged file is refused before anything is served, naming the file.
         let listed = try await admin.get(path + "/snapshots").object()["snapshots"] as? [[String: Any]] ?? []
         XCTAssertEqual(listed.count, 1)
