@@ -77,18 +77,21 @@ extension LiveCollection {
     /// Records the quarantine of documents the screen held on arrival (already withheld, as
     /// `pending`, in the same write section that indexed them): evidence with their screen z,
     /// the incident (the collection's open one, or a SEV-1 declared for it), one transaction.
+    /// The actor the screen's holds are recorded under.
+    static let screenActor = "ingest-screen"
+
     func recordHeld(_ held: [ScreenedDocument], rowIDs: [Int64], on connection: Connection) throws(EngineError) -> String {
         let entries = state.reading { rowIDs.compactMap { documents[$0] } }
         let title = "Ingest screen held \(held.count) document(s) in \(configuration.name)"
         let incidentID = try IncidentReference.openOrDeclare(title: title, severity: .sev1)
-            .resolve(collection: configuration.name, tenant: nil, actor: ScanScheduler.actor, on: connection)
+            .resolve(collection: configuration.name, tenant: nil, actor: Self.screenActor, on: connection)
         let evidence = try captureEvidence(entries, scores: Dictionary(held.map { ($0.externalID, $0.z) }) { a, _ in a },
                                            on: connection)
         do {
             _ = try QuarantineRecords.quarantine(
                 rowIDs, collectionID: configuration.id, incidentID: incidentID,
                 reason: "ingest screen: would enter the top-k of \(held.map(\.wouldEnterTopK).max() ?? 0) sampled queries; z ≥ \(held[0].threshold) (scan \(held[0].scanID))",
-                evidence: evidence.perDocument, evidencePayload: evidence.payload, actor: ScanScheduler.actor, on: connection)
+                evidence: evidence.perDocument, evidencePayload: evidence.payload, actor: Self.screenActor, on: connection)
         } catch {
             throw Self.mapped(error)
         }

@@ -3,7 +3,7 @@ import Store
 
 /// Buffers what every search served and writes it to the retrieval log in batches, off the
 /// search path: a search only appends to memory. The buffer is bounded; when PostgreSQL falls
-/// behind, the oldest entries are dropped and counted (`dropped`), never the search.
+/// behind and it is full, new entries are dropped and counted (`dropped`), never the search.
 public final class RetrievalLog: @unchecked Sendable {
     /// Entries held in memory at most.
     public static let pendingMax = 200_000
@@ -37,9 +37,9 @@ public final class RetrievalLog: @unchecked Sendable {
 
     func append(_ record: RetrievalRecord) {
         lock.locked {
-            if pending.count >= Self.pendingMax {
-                pending.removeFirst(pending.count - Self.pendingMax + 1)
+            guard pending.count < Self.pendingMax else {
                 droppedCount += 1
+                return
             }
             pending.append(record)
         }
