@@ -122,6 +122,7 @@ extension LiveCollections {
                 let published = try folder.publish(manifest) { directory in _ = try SnapshotLayout.write(captured, into: directory) }
                 let json = published.canonicalJSON
                 try SnapshotRecords.markPublished(id, rootHash: published.rootHash, manifestJSON: json, on: connection)
+                self.retireOldSnapshots(of: configuration.id, folder: folder, on: connection)
                 return SnapshotSummary(id: id, rootHash: published.rootHash, status: .published, parent: parent,
                                        documents: published.documents, tenants: captured.map(\.tenant),
                                        seconds: Date().timeIntervalSince(started))
@@ -130,6 +131,17 @@ extension LiveCollections {
                 throw EngineError(.indexFailed, "snapshot \(id) was not published: \(error)")
             }
         }
+    }
+
+    /// Snapshots kept per collection; older ones are retired and their folders removed, except
+    /// a verified-clean one an open incident refers to.
+    public static let snapshotsKept = 10
+
+    /// Retention after a publish. Best effort: a failure leaves extra snapshots, never fewer.
+    private func retireOldSnapshots(of collectionID: Int64, folder: SnapshotFolder, on connection: Connection) {
+        guard let retired = try? SnapshotRecords.applyRetention(collectionID: collectionID, keep: Self.snapshotsKept,
+                                                                 on: connection) else { return }
+        for id in retired { try? FileManager.default.removeItem(atPath: folder.path(of: id)) }
     }
 
     /// `s<collection id>-<UTC yyyyMMdd-HHmmss>-<8 hex>`: sortable, unique, and a valid folder name.

@@ -70,10 +70,13 @@ extension LiveCollections {
         let name = collection.configuration.name
         let incidentID = try await write(collection) { connection throws(EngineError) -> String in
             do {
+                // The last verified-clean snapshot is the state to roll back to: its root hash goes
+                // on the incident (which also keeps retention from retiring it while it is open).
+                let lastClean = try SnapshotRecords.lastClean(collectionID: collection.configuration.id, on: connection)
                 let (incident, _) = try IncidentRecords.declare(
                     title: "HubScan flagged \(flagged.count) document(s) in \(name) (z ≥ \(threshold))", severity: .sev1,
                     taxonomyClass: .corpus, reporter: actor, detectedAt: Date(), tenant: scan.tenant, collection: name,
-                    on: connection)
+                    snapshotRootHash: lastClean?.rootHash, on: connection)
                 let summary = flagged.prefix(20).map { "\($0.1.0) z=\(String(format: "%.1f", $0.0.z))" }.joined(separator: ", ")
                 _ = try IncidentRecords.record(incident.id, on: connection) {
                     _ = try $0.record(Evidence(kind: "scan_report", sha256: Self.digest(scan), location: "scan_reports/\(scan.id)",

@@ -55,16 +55,18 @@ public enum SnapshotRecords {
     }
 
     /// Keeps the newest `keep` unretired snapshots of a collection and retires the rest,
-    /// except protected ones. Returns the ids retired.
+    /// except protected ones and the newest verified-clean one (the "last-clean" rollback
+    /// target is never retired). Returns the ids retired.
     public static func applyRetention(collectionID: Int64, keep: Int, on connection: Connection) throws -> [String] {
         precondition(keep >= 0, "keep is validated by the caller")
         return try connection.transaction { c in
+            let lastCleanID = try lastClean(collectionID: collectionID, on: c)?.id
             let candidates = try c.query("""
                 SELECT id FROM snapshots WHERE collection_id = $1 AND status IN ('published', 'verified_clean')
                 ORDER BY created_at DESC, id DESC OFFSET $2
                 """, [.integer(collectionID), .integer(Int64(keep))]).map { try $0.string("id") }
             var retired: [String] = []
-            for id in candidates {
+            for id in candidates where id != lastCleanID {
                 let record = try load(id, on: c)
                 guard SnapshotStatus.mayRetire(record.status, referencedByOpenIncident: try isProtected(id, on: c)) else { continue }
                 try c.query("UPDATE snapshots SET status = 'retired' WHERE id = $1", [.text(id)])

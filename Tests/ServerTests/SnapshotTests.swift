@@ -1,3 +1,4 @@
+import Engine
 import FirebreakTestSupport
 import Foundation
 import Server
@@ -135,6 +136,35 @@ final class SnapshotTests: XCTestCase {
         let listed = try await admin.get(path + "/quarantine").object()["entries"] as? [[String: Any]] ?? []
         XCTAssertEqual(listed.compactMap { $0["id"] as? String }, ["acme-3"], "still quarantined, not retired")
         await assertEqual(try await admin.get(path).object()["documents"] as? Int, 60)
+        try await harness.stop()
+    }
+
+    /// Retention keeps the newest snapshots and removes the folders of the rest, but never
+    /// the last-clean rollback target.
+    func testRetentionKeepsTheNewestAndTheLastCleanSnapshot() async throws {
+        let harness = try await Harness.start()
+        let admin = harness.admin
+        let collection = try await harness.collection(dimension: 8)
+        let path = "/v1/collections/\(collection)"
+        await assertEqual(try await admin.post(path + "/documents",
+                                               ["documents": documents(tenant: "acme", count: 30, dimension: 8, seed: 85)]).status, 201)
+        let first = try await admin.post(path + "/snapshots", [:]).object()
+        let clean = try XCTUnwrap(first["id"] as? String)
+        await assertEqual(try await admin.post(path + "/snapshots/\(clean)/verify", ["threshold": 1_000]).object()["clean"] as? Bool, true)
+        var taken: [String] = []
+        for _ in 0..<(Engine.LiveCollections.snapshotsKept + 2) {
+            let reply = try await admin.post(path + "/snapshots", [:]).object()
+            taken.append(try XCTUnwrap(reply["id"] as? String))
+        }
+        let listed = try await admin.get(path + "/snapshots").object()["snapshots"] as? [[String: Any]] ?? []
+        let status = Dictionary(uniqueKeysWithValues: listed.map { ($0["id"] as! String, $0["status"] as! String) })
+        XCTAssertEqual(status[clean], "verified_clean", "the last-clean target is kept")
+        let live = listed.filter { $0["status"] as? String != "retired" }.compactMap { $0["id"] as? String }
+        XCTAssertEqual(Set(live), Set(taken.suffix(Engine.LiveCollections.snapshotsKept) + [clean]))
+        XCTAssertEqual(status[taken[0]], "retired")
+        XCTAssertNil(snapshotFolder(harness, id: taken[0]), "a retired snapshot's folder is removed")
+        XCTAssertNotNil(snapshotFolder(harness, id: clean))
+        await assertEqual(try await admin.post(path + "/rollback", ["snapshot_id": "last-clean"]).status, 200)
         try await harness.stop()
     }
 
