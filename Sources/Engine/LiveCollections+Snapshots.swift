@@ -140,7 +140,7 @@ extension LiveCollections {
     /// Retention after a publish. Best effort: a failure leaves extra snapshots, never fewer.
     private func retireOldSnapshots(of collectionID: Int64, folder: SnapshotFolder, on connection: Connection) {
         guard let retired = try? SnapshotRecords.applyRetention(collectionID: collectionID, keep: Self.snapshotsKept,
-                                                                 on: connection) else { return }
+                                                                 sparingLastClean: true, on: connection) else { return }
         for id in retired { try? FileManager.default.removeItem(atPath: folder.path(of: id)) }
     }
 

@@ -55,12 +55,13 @@ public enum SnapshotRecords {
     }
 
     /// Keeps the newest `keep` unretired snapshots of a collection and retires the rest,
-    /// except protected ones and the newest verified-clean one (the "last-clean" rollback
-    /// target is never retired). Returns the ids retired.
-    public static func applyRetention(collectionID: Int64, keep: Int, on connection: Connection) throws -> [String] {
+    /// except protected ones and, with `sparingLastClean`, the newest verified-clean one (the
+    /// service's "last-clean" rollback target). Returns the ids retired.
+    public static func applyRetention(collectionID: Int64, keep: Int, sparingLastClean: Bool = false,
+                                      on connection: Connection) throws -> [String] {
         precondition(keep >= 0, "keep is validated by the caller")
         return try connection.transaction { c in
-            let lastCleanID = try lastClean(collectionID: collectionID, on: c)?.id
+            let lastCleanID = sparingLastClean ? try lastClean(collectionID: collectionID, on: c)?.id : nil
             let candidates = try c.query("""
                 SELECT id FROM snapshots WHERE collection_id = $1 AND status IN ('published', 'verified_clean')
                 ORDER BY created_at DESC, id DESC OFFSET $2

@@ -303,6 +303,8 @@ final class SnapshotRecordTests: XCTestCase {
         for status in [IncidentStatus.mitigated, .resolved, .closed] {
             _ = try IncidentRecords.transition(incident.id, to: status, reason: "done", actor: "ic", on: owner)
         }
+        XCTAssertEqual(try SnapshotRecords.applyRetention(collectionID: collection, keep: 1, sparingLastClean: true, on: owner), [],
+                       "the service's retention spares the last-clean target even with no incident open")
         XCTAssertEqual(try SnapshotRecords.applyRetention(collectionID: collection, keep: 1, on: owner), [ids[0]])
         XCTAssertNil(try SnapshotRecords.lastClean(collectionID: collection, on: owner))
         XCTAssertStoreError(.invalidInput) { try SnapshotRecords.retire(ids[0], on: owner) }
