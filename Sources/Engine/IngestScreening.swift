@@ -59,11 +59,10 @@ extension LiveCollection {
         var found: [Int: ScreenedDocument] = [:]
         for (tenant, members) in Dictionary(grouping: batch.indices, by: { batch[$0].tenant }) {
             guard let entry = screens.entry(tenant: tenant) else { continue }
-            let vectors = members.flatMap { index in
-                configuration.metric == .cosine ? Self.unitLength(batch[index].embedding) : batch[index].embedding
-            }
-            guard let matrix = try? Matrix(rows: members.count, dimension: configuration.dimension, storage: vectors),
-                  let verdicts = try? entry.screen.screen(matrix) else { continue }
+            guard var matrix = try? Matrix(rows: members.count, dimension: configuration.dimension,
+                                           storage: members.flatMap { batch[$0].embedding }) else { continue }
+            if configuration.metric == .cosine { try? matrix.normalizeRows() }
+            guard let verdicts = try? entry.screen.screen(matrix) else { continue }
             for verdict in verdicts where verdict.z >= entry.threshold {
                 let index = members[verdict.row]
                 found[index] = ScreenedDocument(externalID: batch[index].externalID, tenant: tenant,

@@ -27,17 +27,13 @@ extension LiveCollection {
     /// retrieval log (memory now, PostgreSQL in the next batch).
     private func record(_ request: SearchRequest, _ response: SearchResponse) {
         if let vector = request.vector, request.mode != .lexical {
-            reservoir.offer(configuration.metric == .cosine ? Self.unitLength(vector) : vector, tenant: request.tenant ?? "")
+            // Validated already (finite, non-zero for cosine), so preparing cannot fail.
+            if let prepared = try? configuration.metric.prepared(vector) { reservoir.offer(prepared, tenant: request.tenant ?? "") }
         }
         guard let retrievalLog, !response.hits.isEmpty else { return }
         retrievalLog.append(RetrievalRecord(collectionID: configuration.id, tenant: request.tenant ?? "",
                                             traceID: request.traceID ?? RetrievalLog.newTraceID(), servedAt: Date(),
                                             documents: response.hits.map(\.rowID)))
-    }
-
-    static func unitLength(_ vector: [Float]) -> [Float] {
-        let norm = vector.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
-        return norm > 0 ? vector.map { $0 / norm } : vector
     }
 
     private func answer(_ request: SearchRequest, from targets: [Partition]) throws(EngineError) -> SearchResponse {

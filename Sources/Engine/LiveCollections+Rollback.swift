@@ -84,6 +84,7 @@ extension LiveCollections {
             throw LiveCollection.mapped(error)
         }
         let loaded = Date()
+        let held = Dictionary(uniqueKeysWithValues: restored.map { ($0.tenant, $0.liveRowIDs) })
         return try await write(collection) { connection throws(EngineError) in
             let current = collection.status().tenants
             if let tenant, !current.contains(tenant), !restored.contains(where: { $0.tenant == tenant }) {
@@ -96,12 +97,11 @@ extension LiveCollections {
             let live = collection.liveRowIDs(tenants: targets)
             var retire: [Int64] = []
             for target in targets {
-                let held = restored.first { $0.tenant == target }?.liveRowIDs ?? []
-                retire += live[target, default: []].subtracting(held)
+                retire += live[target, default: []].subtracting(held[target] ?? [])
             }
             for partition in restored {
                 let keep = live[partition.tenant, default: []]
-                for rowID in partition.liveRowIDs where !keep.contains(rowID) {
+                for rowID in held[partition.tenant] ?? [] where !keep.contains(rowID) {
                     try? partition.graph.delete(label: UInt64(rowID))
                     try? partition.lexical.delete(label: UInt64(rowID))
                 }
@@ -118,7 +118,7 @@ extension LiveCollections {
                 throw LiveCollection.mapped(error)
             }
             let committed = Date()
-            collection.installRollback(restored, emptied: targets.filter { t in !restored.contains { $0.tenant == t } },
+            collection.installRollback(restored, held: held, emptied: targets.filter { t in !restored.contains { $0.tenant == t } },
                                        retired: Set(retire))
             let swapped = Date()
             return RollbackOutcome(snapshotID: record.id, rootHash: record.rootHash ?? "", incidentID: incidentID,

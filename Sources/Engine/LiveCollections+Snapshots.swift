@@ -57,8 +57,10 @@ extension LiveCollection {
 
     /// Restores `restored` partitions (already tombstoned to the live set) under the write lock:
     /// in-flight searches finish on the old partitions, new ones see the restored ones.
-    /// `retired` documents leave the served set; the quarantine is applied to what is restored.
-    func installRollback(_ restored: [SnapshotLayout.Captured], emptied: [String], retired: Set<Int64>) {
+    /// `retired` documents leave the served set; the quarantine is applied to what is restored
+    /// (`held`: each restored partition's row ids, computed before the lock).
+    func installRollback(_ restored: [SnapshotLayout.Captured], held: [String: Set<Int64>], emptied: [String],
+                         retired: Set<Int64>) {
         state.writing {
             for rowID in retired {
                 guard let entry = documents.removeValue(forKey: rowID) else { continue }
@@ -67,7 +69,7 @@ extension LiveCollection {
             }
             for captured in restored {
                 partitions[captured.tenant] = Partition(tenant: captured.tenant, graph: captured.graph, lexical: captured.lexical,
-                                                        withheld: captured.liveRowIDs.filter { quarantined[$0] != nil })
+                                                        withheld: (held[captured.tenant] ?? []).filter { quarantined[$0] != nil })
             }
             for tenant in emptied { partitions.removeValue(forKey: tenant) }
         }

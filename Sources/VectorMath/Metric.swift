@@ -56,6 +56,15 @@ public enum Metric: String, Sendable, Codable, CaseIterable {
 
     /// Brings a vector into the form the metric expects (unit length for cosine), in place.
     /// Throws `zeroVector` for an all-zero cosine vector, which has no direction.
+    /// A prepared copy of `vector` (unit length for cosine, unchanged otherwise).
+    public func prepared(_ vector: [Float]) throws(VectorMathError) -> [Float] {
+        var copy = vector
+        try copy.withUnsafeMutableBufferPointer { (buffer: inout UnsafeMutableBufferPointer<Float>) throws(VectorMathError) in
+            try prepare(buffer)
+        }
+        return copy
+    }
+
     public func prepare(_ vector: UnsafeMutableBufferPointer<Float>) throws(VectorMathError) {
         guard self == .cosine else { return }
         let base = vector.baseAddress!

@@ -53,10 +53,8 @@ struct DrillCorpus {
                 "tenant": Self.tenant, "k": 10, "mode": "hybrid"]
     }
 
-    static func unit(_ v: [Float]) -> [Float] {
-        let norm = v.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
-        return v.map { $0 / max(norm, 1e-12) }
-    }
+    /// Unit length (the generated vectors are never all zero).
+    static func unit(_ v: [Float]) -> [Float] { (try? Metric.cosine.prepared(v)) ?? v }
 }
 
 /// Mean reciprocal rank at 10 of one answer: 1/rank of `relevant`, 0 when absent.
