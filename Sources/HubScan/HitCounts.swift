@@ -17,6 +17,9 @@ public struct HitCounts: Sendable {
     /// Per sampled query, its top-k distances in rank order (`q * k + rank`; infinity where
     /// it has fewer): the rank a new vector would take.
     public private(set) var topDistances: [Float]
+    /// Per sampled query, its top-k rows in rank order (`q * k + rank`; -1 where it has fewer):
+    /// what the stability detector compares a perturbed query's answer with.
+    public private(set) var topRows: [Int32]
     /// Per document, a bit per topic cluster (≤ 64) of the queries that retrieved it.
     public private(set) var clusterMasks: [UInt64]
 
@@ -57,16 +60,30 @@ public struct HitCounts: Sendable {
         clusterMasks = Array(repeating: 0, count: n)
         kthDistance = Array(repeating: .infinity, count: sample.vectors.rows)
         topDistances = Array(repeating: .infinity, count: sample.vectors.rows * k)
+        topRows = Array(repeating: -1, count: sample.vectors.rows * k)
         for q in 0..<sample.vectors.rows {
             let own = sample.sourceRows[q]
             let neighbors = result.neighbors(ofQuery: q).filter { Int($0.id) != own }.prefix(k)
             for (rank, neighbor) in neighbors.enumerated() {
                 record(Int(neighbor.id), query: q, rank: rank, distance: neighbor.distance, metric: metric)
                 topDistances[q * k + rank] = neighbor.distance
+                topRows[q * k + rank] = Int32(neighbor.id)
                 if let cluster = queryClusters?[q] { clusterMasks[Int(neighbor.id)] |= 1 << UInt64(cluster % Self.clustersMax) }
             }
             if neighbors.count == k { kthDistance[q] = neighbors.last!.distance }
         }
+    }
+
+    /// Rank-weighted hits counted over sampled queries `queries` only (e.g. the real ones).
+    public func rankWeighted(over queries: Range<Int>) -> [Double] {
+        var weighted = [Double](repeating: 0, count: counts.count)
+        for q in queries {
+            for rank in 0..<k {
+                let row = topRows[q * k + rank]
+                if row >= 0 { weighted[Int(row)] += 1 / Double(rank + 1) }
+            }
+        }
+        return weighted
     }
 
     private mutating func record(_ document: Int, query: Int, rank: Int, distance: Float, metric: Metric) {

@@ -2,18 +2,18 @@ import Dispatch
 import Foundation
 import VectorMath
 
-/// Runs a scan: sample → exact top-k → hit counts → robust z → spread → flags → report.
+/// Runs a scan: sample → exact top-k → hit counts → detectors → flags → report.
 ///
-/// Flagging: a document is flagged when its hubness z (rank-weighted hits) exceeds the threshold,
-/// or when it is in the top `budget` fraction by combined score. The combined score is
-/// `hubness z + spreadWeight · max(0, spread z)`: spread (how many unrelated topic clusters the
-/// retrieving queries come from) ranks a hub that reaches everywhere above an honest popular
-/// document that stays in its topic. The weight is provisional until the detection benchmark
-/// (planted hubs) calibrates it.
+/// Detectors (`DetectorScores`): hubness (robust z of rank-weighted hits on the √ scale, with
+/// a tail-anchored spread: `RobustStatistics`), stability under perturbed queries, spread over
+/// topic clusters, and, with domain labels, hubness within each domain. A document is flagged
+/// when its z (hubness, or domain hubness if higher) exceeds the threshold, or when it is in
+/// the top `budget` fraction by combined score.
 public enum HubScanner {
-    public static let spreadWeight = 0.5
     public static let kMax = 1_000
     public static let sampleSizeMax = 1_000_000
+    /// Real queries needed before they get a hubness detector of their own.
+    public static let realQueriesMin = 500
 
     public struct Options: Sendable {
         public var sample: SampleKind = .mixed
@@ -30,38 +30,56 @@ public enum HubScanner {
     }
 
     /// Scans `embeddings` (prepared for `metric`: unit length for cosine). `realQueries`, when
-    /// given, joins every sample.
+    /// given, joins every sample; `domains`, when given, adds the domain-scoped detector.
     public static func scan(_ embeddings: Matrix, metric: Metric, realQueries: Matrix? = nil,
-                            options: Options) throws(HubScanError) -> ScanReport {
-        try scanWithScreen(embeddings, metric: metric, realQueries: realQueries, options: options).report
+                            domains: DomainLabels? = nil, options: Options) throws(HubScanError) -> ScanReport {
+        try scanWithScreen(embeddings, metric: metric, realQueries: realQueries, domains: domains, options: options).report
     }
 
     /// A scan and the ingest screen built from the same sample and hit distribution.
     public static func scanWithScreen(_ embeddings: Matrix, metric: Metric, realQueries: Matrix? = nil,
+                                      domains: DomainLabels? = nil,
                                       options: Options) throws(HubScanError) -> (report: ScanReport, screen: IngestScreen) {
-        try validate(embeddings, options: options)
-        let start = DispatchTime.now().uptimeNanoseconds
+        try validate(embeddings, domains: domains, options: options)
+        var clock = Stopwatch()
         let sample = try QuerySample.draw(options.sample, size: options.sampleSize, embeddings: embeddings,
                                           realQueries: realQueries, metric: metric, seed: options.seed)
         let clusters = options.topicClusters ?? max(1, min(32, embeddings.rows / 100))
         let centroids = try KMeans.fit(embeddings, clusters: min(clusters, HitCounts.clustersMax, embeddings.rows),
                                        metric: metric, seed: options.seed &+ 1)
         let queryClusters = try KMeans.assign(sample.vectors, to: centroids, metric: metric)
-        let sampled = DispatchTime.now().uptimeNanoseconds
+        let sampleSeconds = clock.lap()
         let hits = try HitCounts(sample: sample, embeddings: embeddings, k: options.k, metric: metric,
                                  queryClusters: queryClusters)
-        let searched = DispatchTime.now().uptimeNanoseconds
-        var report = score(hits, options: options, metric: metric, clusters: centroids.rows)
-        let done = DispatchTime.now().uptimeNanoseconds
+        let searchSeconds = clock.lap()
+        let moved = Stability.perturbed(sample, hits: hits, metric: metric, seed: options.seed &+ 2)
+        let movedHits = try HitCounts(sample: moved, embeddings: embeddings, k: options.k, metric: metric)
+        let stable = Stability.stableHits(original: hits, perturbed: movedHits, documents: embeddings.rows)
+        let stabilitySeconds = clock.lap()
+        let domainZ = try domains.map { labels throws(HubScanError) in
+            try DomainScan.hubnessZ(embeddings, domains: labels, global: sample, globalHits: hits, metric: metric,
+                                    options: options)
+        }
+        let domainSeconds = clock.lap()
+        var report = score(Evidence(hits: hits, stableHits: stable, domainZ: domainZ, domains: domains,
+                                    realQueries: sample.realQueryCount),
+                           options: options, metric: metric, clusters: centroids.rows)
+        let scoringSeconds = clock.lap()
         report.documents = embeddings.rows
         report.queries = sample.vectors.rows
         report.realQueries = sample.realQueryCount
-        report.timings = ScanReport.Timings(sampleSeconds: seconds(start, sampled), searchSeconds: seconds(sampled, searched),
-                                            scoringSeconds: seconds(searched, done), totalSeconds: seconds(start, done))
+        let flops = 2 * 2 * Double(sample.vectors.rows) * Double(embeddings.rows) * Double(embeddings.dimension)
+        report.timings = ScanReport.Timings(sampleSeconds: sampleSeconds, searchSeconds: searchSeconds,
+                                            stabilitySeconds: stabilitySeconds, domainSeconds: domainSeconds,
+                                            scoringSeconds: scoringSeconds, totalSeconds: clock.total,
+                                            searchFlops: flops, gflopsEndToEnd: flops / max(clock.total, 1e-9) / 1e9)
         return (report, IngestScreen(sample: sample, hits: hits, metric: metric))
     }
 
-    private static func validate(_ embeddings: Matrix, options: Options) throws(HubScanError) {
+    private static func validate(_ embeddings: Matrix, domains: DomainLabels?, options: Options) throws(HubScanError) {
+        if let domains, domains.ofRow.count != embeddings.rows {
+            throw HubScanError(.invalidParameter, "got \(domains.ofRow.count) domain labels for \(embeddings.rows) documents")
+        }
         guard embeddings.rows > 0 else { throw HubScanError(.emptyCollection, "the collection has no vectors") }
         if let row = embeddings.firstNonFiniteRow() {
             throw HubScanError(.nonFiniteValue, "embedding row \(row) contains NaN or infinity")
@@ -80,37 +98,71 @@ public enum HubScanner {
         }
     }
 
-    /// Robust z of hubness and spread, combined score, flags and explanations.
-    static func score(_ hits: HitCounts, options: Options, metric: Metric, clusters: Int) -> ScanReport {
-        let hubness = RobustStatistics.summary(hits.rankWeighted, expectedPerItem: hits.chanceRankWeighted)
-        let hubnessZ = RobustStatistics.zScores(hits.rankWeighted, summary: hubness)
+    /// What the searches found, for scoring.
+    struct Evidence {
+        let hits: HitCounts
+        let stableHits: [Double]
+        let domainZ: [Double?]?
+        let domains: DomainLabels?
+        let realQueries: Int
+    }
+
+    /// z of rank-weighted hits over the real queries (the sample's last rows), when enough.
+    static func realHubness(_ hits: HitCounts, realQueries: Int) -> [Double]? {
+        guard realQueries >= realQueriesMin else { return nil }
+        let total = hits.kthDistance.count
+        let weighted = hits.rankWeighted(over: (total - realQueries)..<total)
+        return RobustStatistics.zScores(weighted, summary: RobustStatistics.summary(weighted, expectedPerItem: 0,
+                                                                                    transform: .sqrt))
+    }
+
+    /// Every detector's z, the combined score, flags and explanations.
+    static func score(_ evidence: Evidence, options: Options, metric: Metric, clusters: Int) -> ScanReport {
+        let hits = evidence.hits
+        let hubness = RobustStatistics.summary(hits.rankWeighted, expectedPerItem: hits.chanceRankWeighted, transform: .sqrt)
+        let stability = RobustStatistics.summary(evidence.stableHits, expectedPerItem: 0, transform: .sqrt)
         let reached = hits.clustersReached
-        let spreadZ = RobustStatistics.zScores(reached, summary: RobustStatistics.summary(reached, expectedPerItem: 0))
-        let combined = zip(hubnessZ, spreadZ).map { $0 + spreadWeight * max(0, $1) }
-        var flaggedRows = Set(hubnessZ.indices.filter { hubnessZ[$0] > options.threshold })
+        let detectors = DetectorScores(
+            hubness: RobustStatistics.zScores(hits.rankWeighted, summary: hubness),
+            stability: RobustStatistics.zScores(evidence.stableHits, summary: stability),
+            spread: RobustStatistics.zScores(reached, summary: RobustStatistics.summary(reached, expectedPerItem: 0)),
+            domain: evidence.domainZ,
+            real: realHubness(hits, realQueries: evidence.realQueries))
+        let rows = hits.rankWeighted.indices
+        let combined = rows.map(detectors.combined)
+        var flaggedRows = Set(rows.filter { detectors.z($0) > options.threshold })
         if let budget = options.budget {
             let take = max(1, Int((budget * Double(combined.count)).rounded()))
-            flaggedRows.formUnion(combined.indices.sorted { combined[$0] > combined[$1] }.prefix(take))
+            flaggedRows.formUnion(rows.sorted { combined[$0] > combined[$1] }.prefix(take))
         }
         let flagged = flaggedRows.sorted { combined[$0] != combined[$1] ? combined[$0] > combined[$1] : $0 < $1 }.map { row in
             ScanReport.Flagged(
-                row: row, score: combined[row], z: hubnessZ[row],
-                detectors: ScanReport.Detectors(hubnessZ: hubnessZ[row], spreadZ: spreadZ[row]),
+                row: row, score: combined[row], z: detectors.z(row),
+                detectors: ScanReport.Detectors(hubnessZ: detectors.hubness[row], stabilityZ: detectors.stability[row],
+                                                spreadZ: detectors.spread[row], domainZ: detectors.domain?[row] ?? nil,
+                                                realZ: detectors.real?[row]),
                 explanation: ScanReport.Explanation(
                     hits: Int(hits.counts[row]), rankWeightedHits: hits.rankWeighted[row],
-                    exampleQueries: hits.examples[row], clustersReached: Int(reached[row]),
-                    reason: reason(z: hubnessZ[row], threshold: options.threshold, hits: hits, row: row, clusters: clusters)))
+                    exampleQueries: hits.examples[row], stableHits: evidence.stableHits[row],
+                    clustersReached: Int(reached[row]),
+                    domain: evidence.domains.map { $0.names[$0.ofRow[row]] },
+                    reason: reason(z: detectors.z(row), threshold: options.threshold, hits: hits, row: row, clusters: clusters)))
         }
         let parameters = ScanReport.Parameters(sample: options.sample, sampleSize: options.sampleSize, k: options.k,
                                                threshold: options.threshold, budget: options.budget, seed: options.seed,
                                                topicClusters: clusters, metric: metric)
-        let distribution = ScanReport.Distribution(median: hubness.median, mad: hubness.mad, scale: hubness.scale,
+        let distribution = ScanReport.Distribution(transform: hubness.transform, median: hubness.median, mad: hubness.mad,
+                                                   tail: hubness.tail, scale: hubness.scale,
                                                    scaleWasFloored: hubness.scaleWasFloored,
-                                                   chanceLevel: hits.chanceRankWeighted, maxZ: hubnessZ.max() ?? 0)
+                                                   chanceLevel: hits.chanceRankWeighted,
+                                                   maxZ: rows.map(detectors.z).max() ?? 0)
         return ScanReport(parameters: parameters, documents: 0, queries: 0, realQueries: 0,
-                          timings: ScanReport.Timings(sampleSeconds: 0, searchSeconds: 0, scoringSeconds: 0, totalSeconds: 0),
+                          timings: ScanReport.Timings(sampleSeconds: 0, searchSeconds: 0, stabilitySeconds: 0,
+                                                      domainSeconds: 0, scoringSeconds: 0, totalSeconds: 0,
+                                                      searchFlops: 0, gflopsEndToEnd: 0),
                           distribution: distribution, flagged: flagged,
-                          scores: options.includeAllScores ? combined : nil)
+                          scores: options.includeAllScores ? combined : nil,
+                          detectorScores: options.includeAllScores ? detectors : nil)
     }
 
     private static func reason(z: Double, threshold: Double, hits: HitCounts, row: Int, clusters: Int) -> String {
@@ -120,5 +172,19 @@ public enum HubScanner {
                              : base + String(format: "; within the alert budget (z = %.1f)", z)
     }
 
-    private static func seconds(_ from: UInt64, _ to: UInt64) -> Double { Double(to - from) / 1e9 }
+}
+
+/// Wall-clock laps of a scan's phases.
+struct Stopwatch {
+    private let start = DispatchTime.now().uptimeNanoseconds
+    private var last = DispatchTime.now().uptimeNanoseconds
+
+    /// Seconds since the previous lap (or the start).
+    mutating func lap() -> Double {
+        let now = DispatchTime.now().uptimeNanoseconds
+        defer { last = now }
+        return Double(now - last) / 1e9
+    }
+
+    var total: Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
 }

@@ -3,7 +3,8 @@ import VectorMath
 /// Screens new vectors before they are served: for each sampled query, whether a new vector
 /// would enter its top-k and at which rank, accumulated rank-weighted (1/(rank+1)) exactly as
 /// the scan's hubness score is, and placed on the collection's rank-weighted hit distribution
-/// as a z-score, so the screen's z and the scan's hubness z share one threshold. One sgemm of
+/// as a z-score (the same √ scale and spread), so the screen's z and the scan's hubness z share
+/// one threshold. One sgemm of
 /// sample × batch.
 public struct IngestScreen: Sendable {
     public let sample: Matrix
@@ -30,7 +31,7 @@ public struct IngestScreen: Sendable {
         topDistances = hits.topDistances
         k = hits.k
         self.metric = metric
-        summary = RobustStatistics.summary(hits.rankWeighted, expectedPerItem: hits.chanceRankWeighted)
+        summary = RobustStatistics.summary(hits.rankWeighted, expectedPerItem: hits.chanceRankWeighted, transform: .sqrt)
     }
 
     /// Scores a batch of new vectors (prepared for the metric: unit length for cosine).
@@ -67,7 +68,7 @@ public struct IngestScreen: Sendable {
         }
         return (0..<batch.rows).map { row in
             Verdict(row: row, wouldEnterTopK: entered[row], rankWeightedHits: weighted[row],
-                    z: (weighted[row] - summary.median) / summary.scale)
+                    z: summary.z(weighted[row]))
         }
     }
 

@@ -15,9 +15,10 @@ struct ScanCommand: ParsableCommand {
         its retrieving queries come from. Flags z > --threshold, plus the top --budget fraction.
         With --screen, also scores new vectors before ingestion: how many sampled queries each
         would enter the top-k of, as a z on the collection's hit distribution.
-        Not yet calibrated: the flag rule has not been tuned on planted hubs, and on clean
-        clustered collections the default threshold flags natural hubs (about 0.4 % of
-        documents on a 100k synthetic set). Treat flags as leads, rank by score.
+        Every sampled query is also nudged and searched again (the stability detector); with
+        --domains, every domain is scanned on its own as well (a hub aimed at one topic stands
+        out there). --all-scores adds the combined score and every detector's z for every row.
+        Calibration and recall on planted hubs: Benchmarks/hubscan_detect.py.
         Example:
           firebreak scan --embeddings docs.npy --queries recent-queries.npy --metric cosine --budget 0.002
         """
@@ -32,6 +33,8 @@ struct ScanCommand: ParsableCommand {
     @Option(help: "Also flag this top fraction by combined score, e.g. 0.002 for 0.2 %.") var budget: Double?
     @Option(help: "l2, ip or cosine.") var metric: String = "cosine"
     @Option(help: "Seed: the same seed gives the same report.") var seed: UInt64 = 1
+    @Option(help: "One domain label per document row (a text file, one line per row): adds the domain-scoped detector.")
+    var domains: String?
     @Option(help: "New vectors to screen before ingestion (.npy).") var screen: String?
     @Flag(help: "Include every row's combined score in the report.") var allScores = false
     @Flag(help: "Compact one-line JSON.") var json = false
@@ -59,7 +62,9 @@ struct ScanCommand: ParsableCommand {
         options.budget = budget
         options.seed = seed
         options.includeAllScores = allScores
-        let (report, ingestScreen) = try HubScanner.scanWithScreen(data, metric: metric, realQueries: real, options: options)
+        let labels = try domains.map { try DomainLabels(Self.readLabels($0), rows: data.rows) }
+        let (report, ingestScreen) = try HubScanner.scanWithScreen(data, metric: metric, realQueries: real, domains: labels,
+                                                                   options: options)
         Console.progress(String(format: "scan took %.2f s; %d flagged", report.timings.totalSeconds, report.flagged.count))
         var verdicts: [IngestScreen.Verdict]?
         if let screen {
@@ -68,6 +73,14 @@ struct ScanCommand: ParsableCommand {
             Console.progress("screened \(batch.rows) new vectors; \(verdicts!.filter { $0.z > threshold }.count) above the threshold")
         }
         try Console.printJSON(Output(report: report, screen: verdicts), pretty: !json)
+    }
+
+    /// One label per line; a trailing newline does not add a row.
+    static func readLabels(_ path: String) throws -> [String] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        return lines
     }
 
     private func prepared(_ matrix: Matrix, _ metric: Metric) throws -> Matrix {
