@@ -58,7 +58,7 @@ enum DomainScan {
                                               metric: metric, seed: options.seed &+ 7 &+ UInt64(domain))
             let hits = try HitCounts(sample: sample, embeddings: subset, k: options.k, metric: metric)
             let summary = RobustStatistics.summary(hits.rankWeighted, expectedPerItem: hits.chanceRankWeighted,
-                                                   transform: .sqrt)
+                                                   transform: HubScanner.hubnessTransform)
             for (local, row) in rows.enumerated() { z[row] = summary.z(hits.rankWeighted[local]) }
         }
         return z

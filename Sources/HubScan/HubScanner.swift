@@ -14,6 +14,9 @@ public enum HubScanner {
     public static let sampleSizeMax = 1_000_000
     /// Real queries needed before they get a hubness detector of their own.
     public static let realQueriesMin = 500
+    /// The scale hubness is scored on. On the raw scale the clean text collection flagged
+    /// 0.18 % of its documents at z > 5 (35 of 19,574); on the √ scale 0.03 %.
+    static let hubnessTransform = RobustStatistics.Transform.sqrt
 
     public struct Options: Sendable {
         public var sample: SampleKind = .mixed
@@ -113,14 +116,14 @@ public enum HubScanner {
         let total = hits.kthDistance.count
         let weighted = hits.rankWeighted(over: (total - realQueries)..<total)
         return RobustStatistics.zScores(weighted, summary: RobustStatistics.summary(weighted, expectedPerItem: 0,
-                                                                                    transform: .sqrt))
+                                                                                    transform: HubScanner.hubnessTransform))
     }
 
     /// Every detector's z, the combined score, flags and explanations.
     static func score(_ evidence: Evidence, options: Options, metric: Metric, clusters: Int) -> ScanReport {
         let hits = evidence.hits
-        let hubness = RobustStatistics.summary(hits.rankWeighted, expectedPerItem: hits.chanceRankWeighted, transform: .sqrt)
-        let stability = RobustStatistics.summary(evidence.stableHits, expectedPerItem: 0, transform: .sqrt)
+        let hubness = RobustStatistics.summary(hits.rankWeighted, expectedPerItem: hits.chanceRankWeighted, transform: HubScanner.hubnessTransform)
+        let stability = RobustStatistics.summary(evidence.stableHits, expectedPerItem: 0, transform: HubScanner.hubnessTransform)
         let reached = hits.clustersReached
         let detectors = DetectorScores(
             hubness: RobustStatistics.zScores(hits.rankWeighted, summary: hubness),

@@ -31,7 +31,7 @@ public struct IngestScreen: Sendable {
         topDistances = hits.topDistances
         k = hits.k
         self.metric = metric
-        summary = RobustStatistics.summary(hits.rankWeighted, expectedPerItem: hits.chanceRankWeighted, transform: .sqrt)
+        summary = RobustStatistics.summary(hits.rankWeighted, expectedPerItem: hits.chanceRankWeighted, transform: HubScanner.hubnessTransform)
     }
 
     /// Scores a batch of new vectors (prepared for the metric: unit length for cosine).

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Median / MAD robust z-scores, as in the HubScan paper, with three corrections that keep a
 /// clean collection quiet at the default threshold.
 ///
@@ -10,16 +12,31 @@
 ///    has hundreds of documents at z > 5. Hubness is therefore scored on the square-root scale
 ///    (`Transform.sqrt`, Anscombe's variance-stabilising transform for counts).
 /// 3. **Natural tail.** MAD sees only the middle of the distribution. The spread is also at
-///    least what the 99.5th percentile implies for a normal distribution:
-///    `(p99.5 − median) / 2.5758`. Up to 0.5 % of documents can be hubs without moving it, so
-///    25 planted hubs in 5,000 or more documents do not mask each other.
-/// So `z = (t(x) − median(t)) / max(MAD(t) / 0.6745, (p99.5(t) − median(t)) / 2.5758, floor, chance)`.
+///    least what a high quantile q implies for a normal distribution: `(x_q − median) / Φ⁻¹(q)`.
+///    q = 99.5 %, lowered on small collections so that the top `hubsIgnoredMin` documents
+///    never reach it: 25 planted hubs do not mask each other, in 800 documents or in 100,000.
+/// So `z = (t(x) − median(t)) / max(MAD(t) / 0.6745, (x_q(t) − median(t)) / Φ⁻¹(q), floor, chance)`.
 public enum RobustStatistics {
     /// 0.6745 = Φ⁻¹(0.75): MAD / 0.6745 estimates σ for a normal distribution.
     public static let madToSigma = 0.6745
-    /// The quantile that anchors the tail spread, and Φ⁻¹ of it.
-    public static let tailQuantile = 0.995
-    public static let tailQuantileSigmas = 2.5758
+    /// The quantile that anchors the tail spread (on collections of 5,000 documents or more).
+    public static let tailQuantileMax = 0.995
+    /// Documents above the tail quantile, at least: as many hubs as may be planted together.
+    public static let hubsIgnoredMin = 25
+    /// Below this many values the tail anchor is not used (too few to estimate a quantile).
+    public static let tailValuesMin = 100
+
+    /// The tail quantile for `count` values: 99.5 %, or lower so `hubsIgnoredMin` lie above it.
+    public static func tailQuantile(count: Int) -> Double {
+        min(tailQuantileMax, 1 - Double(hubsIgnoredMin) / Double(max(count, 1)))
+    }
+
+    /// Φ⁻¹(p) for p in [0.5, 1): Abramowitz & Stegun 26.2.23 (absolute error < 4.5e-4).
+    static func normalQuantile(_ p: Double) -> Double {
+        precondition(p >= 0.5 && p < 1, "upper half only")
+        let t = (-2 * Foundation.log(1 - p)).squareRoot()
+        return t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t)
+    }
 
     /// What scores are transformed with before the median, MAD and quantile are taken.
     public enum Transform: String, Sendable, Codable {
@@ -59,11 +76,11 @@ public enum RobustStatistics {
     /// Location and spread of a score distribution, with the floored spread used for z.
     public struct Summary: Sendable, Codable, Equatable {
         public let transform: Transform
-        /// Median, MAD and tail quantile of the transformed values.
+        /// Median, MAD and tail quantile (`tailQuantile(count:)`) of the transformed values.
         public let median: Double
         public let mad: Double
         public let tail: Double
-        /// The σ estimate z divides by: max(MAD / 0.6745, (tail − median) / 2.326, floor, chance).
+        /// The σ estimate z divides by: max(MAD / 0.6745, (tail − median) / Φ⁻¹(q), floor, chance).
         public let scale: Double
         /// True when MAD alone would have been 0 or below the scale used.
         public let scaleWasFloored: Bool
@@ -78,10 +95,13 @@ public enum RobustStatistics {
         let transformed = values.map(transform.apply).sorted()
         let med = quantile(transformed, 0.5)
         let mad = median(transformed.map { abs($0 - med) })
-        let tail = quantile(transformed, tailQuantile)
+        let q = tailQuantile(count: transformed.count)
+        let useTail = transformed.count >= tailValuesMin && q >= 0.5
+        let tail = useTail ? quantile(transformed, q) : med
+        let fromTail = useTail ? (tail - med) / normalQuantile(q) : 0
         let chance = transform == .identity ? max(expectedPerItem, 0).squareRoot() : 0
         let fromMAD = mad / madToSigma
-        let scale = max(fromMAD, (tail - med) / tailQuantileSigmas, chance, transform.floor)
+        let scale = max(fromMAD, fromTail, chance, transform.floor)
         return Summary(transform: transform, median: med, mad: mad, tail: tail, scale: scale,
                        scaleWasFloored: scale > fromMAD)
     }

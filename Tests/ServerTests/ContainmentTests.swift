@@ -194,7 +194,7 @@ final class ContainmentTests: XCTestCase {
         let unscreened = try await admin.post(path + "/documents", ["documents": [["id": "early", "tenant": "acme", "text": "t",
                                                                                  "embedding": docs[3]["embedding"]!]]]).object()
         XCTAssertEqual((unscreened["screened"] as? [Any])?.count, 0, "no scan yet: nothing to screen against")
-        let scan = try await admin.post(path + "/scans", ["sample": "documents", "sample_size": 400, "k": 10, "threshold": 8.0,
+        let scan = try await admin.post(path + "/scans", ["sample": "documents", "sample_size": 400, "k": 10, "threshold": 4.0,
                                                            "tenant": "acme"])
         XCTAssertEqual(scan.status, 200, String(decoding: scan.body, as: UTF8.self))
 
@@ -202,14 +202,14 @@ final class ContainmentTests: XCTestCase {
         let reported = try await admin.post(path + "/documents", ["documents": [hub]]).object()
         let screened = try XCTUnwrap((reported["screened"] as? [[String: Any]])?.first, "\(reported)")
         XCTAssertEqual(screened["id"] as? String, "acme-hub")
-        XCTAssertGreaterThanOrEqual(screened["z"] as? Double ?? 0, 8)
+        XCTAssertGreaterThanOrEqual(screened["z"] as? Double ?? 0, 4)
         XCTAssertGreaterThan(screened["would_enter_top_k"] as? Int ?? 0, 100, "about 10 for a typical document")
         XCTAssertEqual(reported["held"] as? [String], [])
         await assertEqual(try await admin.searchIDs(collection, ["vector": hub["embedding"]!, "tenant": "acme", "k": 1]), ["acme-hub"])
 
         // Held: an auto-contain schedule is enabled (hourly, so it does not run in this test).
         await assertEqual(try await admin.put(path + "/scan-schedule", ["every_seconds": 3_600, "policy": "auto-contain",
-                                                                        "threshold": 8.0]).status, 200)
+                                                                        "threshold": 4.0]).status, 200)
         var second = hub
         second["id"] = "acme-hub-2"
         let honest: [String: Any] = ["id": "acme-new", "tenant": "acme", "text": "an honest passage", "embedding": docs[5]["embedding"]!]
@@ -234,7 +234,7 @@ final class ContainmentTests: XCTestCase {
         let admin = harness.admin
         let bystanders = documents(tenant: "globex", count: 100, dimension: 32, seed: 52)
         let (collection, path, hub) = try await collectionWithHub(harness, count: 400, seed: 51, extra: bystanders)
-        let scanBody: [String: Any] = ["sample": "documents", "sample_size": 501, "k": 10, "threshold": 8.0, "tenant": "acme"]
+        let scanBody: [String: Any] = ["sample": "documents", "sample_size": 501, "k": 10, "threshold": 4.0, "tenant": "acme"]
 
         // alert: an incident with the scan as evidence, nothing else.
         let alerted = try await admin.post(path + "/scans", scanBody.merging(["policy": "alert"]) { $1 }).object()
@@ -253,7 +253,7 @@ final class ContainmentTests: XCTestCase {
         let incident = try XCTUnwrap(containment["incident_id"] as? String)
         let quarantined = containment["quarantined"] as? [String] ?? []
         XCTAssertTrue(quarantined.contains("acme-hub"))
-        let flaggedAbove = (contained["flagged"] as? [[String: Any]] ?? []).filter { ($0["z"] as? Double ?? 0) >= 8 }
+        let flaggedAbove = (contained["flagged"] as? [[String: Any]] ?? []).filter { ($0["z"] as? Double ?? 0) >= 4 }
         XCTAssertEqual(Set(quarantined), Set(flaggedAbove.compactMap { $0["id"] as? String }))
         XCTAssertEqual(containment["frozen_tenants"] as? [String], ["acme"])
         let afterContainment = try await admin.searchIDs(collection, ["vector": hub["embedding"]!, "tenant": "acme", "k": 10])
@@ -297,10 +297,10 @@ final class ContainmentTests: XCTestCase {
         let harness = try await Harness.start()
         let admin = harness.admin
         let (_, path, _) = try await collectionWithHub(harness, count: 300, seed: 61)
-        let alerted = try await admin.post(path + "/scans", ["sample": "documents", "sample_size": 301, "k": 10, "threshold": 8.0,
+        let alerted = try await admin.post(path + "/scans", ["sample": "documents", "sample_size": 301, "k": 10, "threshold": 4.0,
                                                              "tenant": "acme", "policy": "alert"]).object()
         let incident = try XCTUnwrap((alerted["containment"] as? [String: Any])?["incident_id"] as? String)
-        let flagged = (alerted["flagged"] as? [[String: Any]] ?? []).filter { ($0["z"] as? Double ?? 0) >= 8 }
+        let flagged = (alerted["flagged"] as? [[String: Any]] ?? []).filter { ($0["z"] as? Double ?? 0) >= 4 }
             .compactMap { $0["id"] as? String }
         XCTAssertTrue(flagged.contains("acme-hub"))
         let transition = "/v1/incidents/\(incident)/transition"
