@@ -10,12 +10,12 @@ public enum KMeans {
     /// `clusters` centroids of `data` (rows prepared for `metric`; cosine centroids are
     /// re-normalised every iteration).
     public static func fit(_ data: Matrix, clusters: Int, metric: Metric, seed: UInt64,
-                           iterations: Int = 10) throws(HubScanError) -> Matrix {
+                           iterations: Int = 10, trainingRows: Int = trainingRowsMax) throws(HubScanError) -> Matrix {
         guard clusters >= 1, clusters <= data.rows else {
             throw HubScanError(.invalidParameter, "k-means needs 1...\(data.rows) clusters (got \(clusters))")
         }
         var rng = SplitMix64(seed: seed)
-        let training = RowSampling.subsample(data, rows: min(data.rows, trainingRowsMax), rng: &rng)
+        let training = RowSampling.subsample(data, rows: min(data.rows, trainingRowsMax, max(trainingRows, clusters)), rng: &rng)
         var centroids = RowSampling.subsample(training, rows: clusters, rng: &rng)
         for _ in 0..<min(iterations, iterationsMax) {
             let assignment = try assign(training, to: centroids, metric: metric)
