@@ -50,12 +50,17 @@ extension LiveCollection {
     }
 
     /// Runs HubScan over the served documents (off every lock: the copy is taken first).
-    func scan(tenant: String?, options: HubScanner.Options) throws(EngineError) -> (ScanReport, [DocumentEntry], IngestScreen) {
+    /// `domains`, when given, labels each served document (by row id) for the domain-scoped
+    /// detector; documents without a label form the domain `unlabelledDomain`.
+    func scan(tenant: String?, options: HubScanner.Options, domains: [Int64: String]? = nil)
+        throws(EngineError) -> (ScanReport, [DocumentEntry], IngestScreen) {
         let (entries, matrix) = servedVectors(tenant: tenant)
         let queries = try realQueries(tenant: tenant, options: options)
+        let labels = domains.map { byRow in entries.map { byRow[$0.rowID] ?? Self.unlabelledDomain } }
         do {
+            let domainLabels = try labels.map { labels throws(HubScanError) in try DomainLabels(labels, rows: entries.count) }
             let (report, screen) = try HubScanner.scanWithScreen(matrix, metric: configuration.metric, realQueries: queries,
-                                                                 options: options)
+                                                                 domains: domainLabels, options: options)
             return (report, entries, screen)
         } catch {
             throw EngineError(.invalidInput, "scan: \(error.message)")
@@ -63,15 +68,38 @@ extension LiveCollection {
     }
 }
 
+extension LiveCollection {
+    /// The domain of documents whose metadata lacks the scan's `domain_field`.
+    public static let unlabelledDomain = "(none)"
+}
+
 extension LiveCollections {
     public static let scanDocumentsMin = 20
 
     /// Scans a collection or one tenant's partition and stores the report.
-    public func scan(_ collection: LiveCollection, tenant: String?, options: HubScanner.Options) async throws(EngineError)
-        -> CollectionScan {
+    /// `domainField`, when given, names a top-level metadata field: every distinct value is a
+    /// domain, scanned on its own as well (a hub aimed at one domain stands out there).
+    public func scan(_ collection: LiveCollection, tenant: String?, options: HubScanner.Options,
+                     domainField: String? = nil) async throws(EngineError) -> CollectionScan {
+        if let domainField, domainField.isEmpty || domainField.utf8.count > DocumentRecords.metadataFieldBytesMax {
+            throw EngineError(.invalidInput, "domain_field must be 1...\(DocumentRecords.metadataFieldBytesMax) bytes")
+        }
+        var domains: [Int64: String]?
+        if let domainField {
+            let collectionID = collection.configuration.id
+            do {
+                domains = try await pool.withConnection {
+                    try DocumentRecords.metadataField(domainField, collectionID: collectionID, tenant: tenant, on: $0)
+                }
+            } catch {
+                throw LiveCollection.mapped(error)
+            }
+        }
         let (report, entries, screen): (ScanReport, [DocumentEntry], IngestScreen)
         do {
-            (report, entries, screen) = try await Task.detached { try collection.scan(tenant: tenant, options: options) }.value
+            (report, entries, screen) = try await Task.detached {
+                try collection.scan(tenant: tenant, options: options, domains: domains)
+            }.value
         } catch {
             throw LiveCollection.mapped(error)
         }

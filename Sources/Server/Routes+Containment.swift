@@ -89,9 +89,6 @@ extension API {
             return try await mutation(request, context, permission: .contain) { buffer, caller in
                 let collection = try collections.named(name)
                 let body = try decode(ScanRequestBody.self, from: buffer)
-                if body.domainField != nil {
-                    throw Problem(.badRequest, "invalid_input", "domain_field scans are not built yet; scope a scan with tenant")
-                }
                 let policy = try body.policy.map { name throws(Problem) -> ScanPolicy in
                     guard let policy = ScanPolicy(rawValue: name) else {
                         throw Problem(.badRequest, "invalid_input", "policy must be alert or auto-contain")
@@ -100,7 +97,7 @@ extension API {
                     return policy
                 }
                 let scan = try await collections.scan(collection, tenant: try caller.tenant(requested: body.tenant),
-                                                      options: try body.settings.options())
+                                                      options: try body.settings.options(), domainField: body.domainField)
                 var outcome: ContainmentOutcome?
                 if let policy {
                     outcome = try await collections.respond(to: scan, in: collection, policy: policy, actor: caller.actor)

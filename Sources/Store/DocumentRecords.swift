@@ -183,3 +183,24 @@ extension DocumentRecords {
             """, [.integer(collectionID), .text("{" + rowIDs.map(String.init).joined(separator: ",") + "}")]).count
     }
 }
+
+extension DocumentRecords {
+    /// Longest metadata field name a domain-scoped scan may name.
+    public static let metadataFieldBytesMax = 128
+
+    /// One top-level metadata field, as text (`metadata->>field`), per live document of a
+    /// collection (one tenant's, when given); documents without it are left out. Labels
+    /// documents for a domain-scoped scan.
+    public static func metadataField(_ field: String, collectionID: Int64, tenant: String?,
+                                     on connection: Connection) throws -> [Int64: String] {
+        precondition(!field.isEmpty && field.utf8.count <= metadataFieldBytesMax, "validated by the caller")
+        var values = [Int64: String]()
+        for row in try connection.query("""
+            SELECT id, metadata->>$2 AS value FROM documents
+            WHERE collection_id = $1 AND deleted_at IS NULL AND metadata ? $2 AND ($3::text IS NULL OR tenant = $3)
+            """, [.integer(collectionID), .text(field), tenant.map(SQLValue.text) ?? .null]) {
+            if let value = try row.optionalString("value") { values[try row.integer("id")] = value }
+        }
+        return values
+    }
+}

@@ -181,6 +181,30 @@ final class ContainmentTests: XCTestCase {
         return (collection, path, hub)
     }
 
+    /// `domain_field`: every value of that metadata field is scanned as a domain of its own too;
+    /// the hub at the centre of the small domain carries its domain and domain z.
+    func testADomainScopedScanLabelsDocumentsByAMetadataField() async throws {
+        let harness = try await Harness.start()
+        let admin = harness.admin
+        let collection = try await harness.collection(dimension: 32)
+        let path = "/v1/collections/\(collection)"
+        let main = documents(tenant: "acme", count: 900, dimension: 32, seed: 71, prefix: "main").map { $0.merging(["metadata": ["topic": "main"]]) { $1 } }
+        let (cap, hub) = capWithHub(tenant: "acme", count: 120, dimension: 32, seed: 72)
+        let small = (cap + [hub]).map { $0.merging(["metadata": ["topic": "small"]]) { $1 } }
+        await assertEqual(try await admin.post(path + "/documents", ["documents": main]).status, 201)
+        await assertEqual(try await admin.post(path + "/documents", ["documents": small]).status, 201)
+        let scan = try await admin.post(path + "/scans", ["sample": "documents", "sample_size": 300, "k": 10, "threshold": 4.0,
+                                                           "tenant": "acme", "domain_field": "topic"])
+        XCTAssertEqual(scan.status, 200, String(decoding: scan.body, as: UTF8.self))
+        let flagged = try scan.object()["flagged"] as? [[String: Any]] ?? []
+        let entry = try XCTUnwrap(flagged.first { $0["id"] as? String == "acme-hub" }, "\(flagged)")
+        XCTAssertEqual((entry["explanation"] as? [String: Any])?["domain"] as? String, "small")
+        let domainZ = try XCTUnwrap((entry["detectors"] as? [String: Any])?["domain_z"] as? Double)
+        XCTAssertGreaterThan(domainZ, 4)
+        await assertEqual(try await admin.post(path + "/scans", ["domain_field": "", "tenant": "acme"]).code, "invalid_input")
+        try await harness.stop()
+    }
+
     /// The ingest screen: after a scan, a new document that would enter the top-k of most
     /// sampled queries is reported; with an auto-contain schedule it is held on arrival, never
     /// served, under an incident, while the honest documents of the same batch serve.
