@@ -39,17 +39,17 @@ public struct HitCounts: Sendable {
     /// Expected plain hits per document under uniform retrieval: queries × k / documents.
     public var chanceCounts: Double { Double(kthDistance.count * k) / Double(max(1, counts.count)) }
 
-    /// Searches the sample exactly (k + 1 so a document query can drop itself) and accumulates.
+    /// Searches the sample (k + 1 so a document query can drop itself; exactly unless another
+    /// `search` is given) and accumulates.
     /// `queryClusters` gives each sampled query's topic cluster (< `clustersMax`), for spread.
     public init(sample: QuerySample, embeddings: Matrix, k: Int, metric: Metric,
-                queryClusters: [Int]? = nil) throws(HubScanError) {
+                queryClusters: [Int]? = nil, search: (any NeighborSearch)? = nil) throws(HubScanError) {
         precondition(queryClusters.map { $0.count == sample.vectors.rows } ?? true, "one cluster per query")
-        let result: KNNResult
-        do {
-            result = try ExactSearch.search(queries: sample.vectors, base: embeddings, k: min(k + 1, embeddings.rows),
-                                            metric: metric)
-        } catch {
-            throw HubScanError(.dimensionMismatch, error.message)
+        let searcher = search ?? ExactNeighborSearch(base: embeddings, metric: metric)
+        let result = try searcher.search(queries: sample.vectors, k: min(k + 1, embeddings.rows))
+        guard result.queryCount == sample.vectors.rows,
+              result.neighbors.allSatisfy({ $0.id == UInt32.max || Int($0.id) < embeddings.rows }) else {
+            throw HubScanError(.invalidParameter, "\(searcher.name) search returned rows outside the scanned collection")
         }
         self.k = k
         let n = embeddings.rows

@@ -35,13 +35,17 @@ public enum HubScanner {
     /// Scans `embeddings` (prepared for `metric`: unit length for cosine). `realQueries`, when
     /// given, joins every sample; `domains`, when given, adds the domain-scoped detector.
     public static func scan(_ embeddings: Matrix, metric: Metric, realQueries: Matrix? = nil,
-                            domains: DomainLabels? = nil, options: Options) throws(HubScanError) -> ScanReport {
-        try scanWithScreen(embeddings, metric: metric, realQueries: realQueries, domains: domains, options: options).report
+                            domains: DomainLabels? = nil, search: (any NeighborSearch)? = nil,
+                            options: Options) throws(HubScanError) -> ScanReport {
+        try scanWithScreen(embeddings, metric: metric, realQueries: realQueries, domains: domains, search: search,
+                           options: options).report
     }
 
-    /// A scan and the ingest screen built from the same sample and hit distribution.
+    /// A scan and the ingest screen built from the same sample and hit distribution. `search`
+    /// (exact by default) answers the sample's and the perturbed sample's top-k; domain scans
+    /// are always exact (each domain is a fraction of the collection).
     public static func scanWithScreen(_ embeddings: Matrix, metric: Metric, realQueries: Matrix? = nil,
-                                      domains: DomainLabels? = nil,
+                                      domains: DomainLabels? = nil, search: (any NeighborSearch)? = nil,
                                       options: Options) throws(HubScanError) -> (report: ScanReport, screen: IngestScreen) {
         try validate(embeddings, domains: domains, options: options)
         var clock = Stopwatch()
@@ -52,11 +56,12 @@ public enum HubScanner {
                                        metric: metric, seed: options.seed &+ 1)
         let queryClusters = try KMeans.assign(sample.vectors, to: centroids, metric: metric)
         let sampleSeconds = clock.lap()
+        let searcher = search ?? ExactNeighborSearch(base: embeddings, metric: metric)
         let hits = try HitCounts(sample: sample, embeddings: embeddings, k: options.k, metric: metric,
-                                 queryClusters: queryClusters)
+                                 queryClusters: queryClusters, search: searcher)
         let searchSeconds = clock.lap()
         let moved = Stability.perturbed(sample, hits: hits, metric: metric, seed: options.seed &+ 2)
-        let movedHits = try HitCounts(sample: moved, embeddings: embeddings, k: options.k, metric: metric)
+        let movedHits = try HitCounts(sample: moved, embeddings: embeddings, k: options.k, metric: metric, search: searcher)
         let stable = Stability.stableHits(original: hits, perturbed: movedHits, documents: embeddings.rows)
         let stabilitySeconds = clock.lap()
         let domainZ = try domains.map { labels throws(HubScanError) in
@@ -71,7 +76,8 @@ public enum HubScanner {
         report.documents = embeddings.rows
         report.queries = sample.vectors.rows
         report.realQueries = sample.realQueryCount
-        let flops = 2 * 2 * Double(sample.vectors.rows) * Double(embeddings.rows) * Double(embeddings.dimension)
+        report.parameters.search = searcher.name
+        let flops = searcher.isExact ? 2 * 2 * Double(sample.vectors.rows) * Double(embeddings.rows) * Double(embeddings.dimension) : 0
         report.timings = ScanReport.Timings(sampleSeconds: sampleSeconds, searchSeconds: searchSeconds,
                                             stabilitySeconds: stabilitySeconds, domainSeconds: domainSeconds,
                                             scoringSeconds: scoringSeconds, totalSeconds: clock.total,

@@ -26,9 +26,9 @@ public enum RobustStatistics {
     /// Below this many values the tail anchor is not used (too few to estimate a quantile).
     public static let tailValuesMin = 100
 
-    /// The tail quantile for `count` values: 99.5 %, or lower so `hubsIgnoredMin` lie above it.
-    public static func tailQuantile(count: Int) -> Double {
-        min(tailQuantileMax, 1 - Double(hubsIgnoredMin) / Double(max(count, 1)))
+    /// The tail quantile for `count` values: 99.5 %, or lower so `hubsIgnored` lie above it.
+    public static func tailQuantile(count: Int, hubsIgnored: Int = hubsIgnoredMin) -> Double {
+        min(tailQuantileMax, 1 - Double(hubsIgnored) / Double(max(count, 1)))
     }
 
     /// Φ⁻¹(p) for p in [0.5, 1): Abramowitz & Stegun 26.2.23 (absolute error < 4.5e-4).
@@ -90,12 +90,14 @@ public enum RobustStatistics {
     }
 
     /// Summarises `values`; `expectedPerItem` is the chance level λ (hits per document).
+    /// `hubsIgnored`: how many values may lie above the tail quantile (`hubsIgnoredMin` for a
+    /// collection; fewer for one domain of many, see `DomainScan.hubsIgnored`).
     public static func summary(_ values: [Double], expectedPerItem: Double,
-                               transform: Transform = .identity) -> Summary {
+                               transform: Transform = .identity, hubsIgnored: Int = hubsIgnoredMin) -> Summary {
         let transformed = values.map(transform.apply).sorted()
         let med = quantile(transformed, 0.5)
         let mad = median(transformed.map { abs($0 - med) })
-        let q = tailQuantile(count: transformed.count)
+        let q = tailQuantile(count: transformed.count, hubsIgnored: hubsIgnored)
         let useTail = transformed.count >= tailValuesMin && q >= 0.5
         let tail = useTail ? quantile(transformed, q) : med
         let fromTail = useTail ? (tail - med) / normalQuantile(q) : 0

@@ -12,6 +12,8 @@ public struct ScanReport: Sendable, Codable, Equatable {
         public var seed: UInt64
         public var topicClusters: Int
         public var metric: Metric
+        /// How the top-k lists were found: "exact" or an index ("hnsw").
+        public var search = "exact"
     }
 
     public struct Timings: Sendable, Codable, Equatable {

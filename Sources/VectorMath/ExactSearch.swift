@@ -14,6 +14,17 @@ public struct KNNResult: Sendable {
 
     public var queryCount: Int { counts.count }
 
+    /// A result assembled elsewhere (an approximate index): `neighbors` holds k slots per query,
+    /// the first `counts[q]` of query q filled, closest first.
+    public init(k: Int, neighbors: [Neighbor], counts: [Int], seconds: Double, gflops: Double) {
+        precondition(neighbors.count == k * counts.count && counts.allSatisfy { $0 >= 0 && $0 <= k }, "k slots per query")
+        self.k = k
+        self.neighbors = neighbors
+        self.counts = counts
+        self.seconds = seconds
+        self.gflops = gflops
+    }
+
     public func neighbors(ofQuery q: Int) -> ArraySlice<Neighbor> {
         neighbors[(q * k)..<(q * k + counts[q])]
     }

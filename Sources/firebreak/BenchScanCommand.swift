@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Engine
 import HubScan
 import VectorMath
 
@@ -25,6 +26,8 @@ struct BenchScanCommand: ParsableCommand {
     @Option(help: "Neighbours per query.") var k: Int = 10
     @Option(help: "l2, ip or cosine.") var metric: String = "cosine"
     @Option(help: "Timed scans; the best is reported.") var repetitions: Int = 2
+    @Option(help: "exact or hnsw (the graph's build is timed apart, as build_seconds).") var search: String = "exact"
+    @Option(help: "HNSW candidate list size for --search hnsw.") var ef: Int = HNSWNeighborSearch.efDefault
 
     struct Report: Encodable {
         let documents: Int
@@ -36,6 +39,8 @@ struct BenchScanCommand: ParsableCommand {
         let gflopsEndToEnd: Double
         let sgemmGflops: Double
         let fractionOfSgemm: Double
+        let search: String
+        let buildSeconds: Double
         let peakRssBytes: Int
     }
 
@@ -54,9 +59,12 @@ struct BenchScanCommand: ParsableCommand {
         options.sample = kind
         options.sampleSize = sampleSize
         options.k = k
+        let buildStart = Date()
+        let searcher = try ScanCommand.searcher(search, data: data, metric: metric, ef: ef)
+        let buildSeconds = searcher == nil ? 0 : Date().timeIntervalSince(buildStart)
         var best: ScanReport?
         for round in 1...repetitions {
-            let report = try HubScanner.scan(data, metric: metric, options: options)
+            let report = try HubScanner.scan(data, metric: metric, search: searcher, options: options)
             Console.progress(String(format: "scan %d: %.2f s, %.1f GFLOP/s", round, report.timings.totalSeconds,
                                     report.timings.gflopsEndToEnd))
             if best == nil || report.timings.totalSeconds < best!.timings.totalSeconds { best = report }
@@ -65,7 +73,8 @@ struct BenchScanCommand: ParsableCommand {
         try Console.printJSON(Report(documents: data.rows, dimension: data.dimension, queries: best!.queries,
                                      seconds: timings.totalSeconds, phases: timings, searchFlops: timings.searchFlops,
                                      gflopsEndToEnd: timings.gflopsEndToEnd, sgemmGflops: sgemm,
-                                     fractionOfSgemm: timings.gflopsEndToEnd / sgemm, peakRssBytes: Self.peakRSS()))
+                                     fractionOfSgemm: timings.gflopsEndToEnd / sgemm, search: search,
+                                     buildSeconds: buildSeconds, peakRssBytes: Self.peakRSS()))
     }
 
     /// The process's peak resident set, in bytes (Linux reports ru_maxrss in KiB).

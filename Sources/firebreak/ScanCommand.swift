@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Engine
+import HNSW
 import HubScan
 import VectorMath
 
@@ -35,6 +37,9 @@ struct ScanCommand: ParsableCommand {
     @Option(help: "Seed: the same seed gives the same report.") var seed: UInt64 = 1
     @Option(help: "One domain label per document row (a text file, one line per row): adds the domain-scoped detector.")
     var domains: String?
+    @Option(help: "exact (BLAS, the default) or hnsw: build a graph and take top-k lists from it, for collections too large for exact search.")
+    var search: String = "exact"
+    @Option(help: "HNSW candidate list size for --search hnsw.") var ef: Int = HNSWNeighborSearch.efDefault
     @Option(help: "New vectors to screen before ingestion (.npy).") var screen: String?
     @Flag(help: "Include every row's combined score in the report.") var allScores = false
     @Flag(help: "Compact one-line JSON.") var json = false
@@ -63,8 +68,9 @@ struct ScanCommand: ParsableCommand {
         options.seed = seed
         options.includeAllScores = allScores
         let labels = try domains.map { try DomainLabels(Self.readLabels($0), rows: data.rows) }
+        let searcher = try Self.searcher(search, data: data, metric: metric, ef: ef)
         let (report, ingestScreen) = try HubScanner.scanWithScreen(data, metric: metric, realQueries: real, domains: labels,
-                                                                   options: options)
+                                                                   search: searcher, options: options)
         Console.progress(String(format: "scan took %.2f s; %d flagged", report.timings.totalSeconds, report.flagged.count))
         var verdicts: [IngestScreen.Verdict]?
         if let screen {
@@ -73,6 +79,18 @@ struct ScanCommand: ParsableCommand {
             Console.progress("screened \(batch.rows) new vectors; \(verdicts!.filter { $0.z > threshold }.count) above the threshold")
         }
         try Console.printJSON(Output(report: report, screen: verdicts), pretty: !json)
+    }
+
+    /// nil for exact search; for "hnsw", a graph built over the rows (labels = row numbers).
+    static func searcher(_ name: String, data: Matrix, metric: Metric, ef: Int) throws -> (any NeighborSearch)? {
+        switch name {
+        case "exact": return nil
+        case "hnsw":
+            guard (1...HNSWIndex.kMax).contains(ef) else { throw ValidationError("--ef must be in 1...\(HNSWIndex.kMax)") }
+            Console.progress("building an HNSW graph over \(data.rows) rows for the scan's searches")
+            return try HNSWNeighborSearch.build(data, metric: metric, ef: ef)
+        default: throw ValidationError("--search must be exact or hnsw")
+        }
     }
 
     /// One label per line; a trailing newline does not add a row.
