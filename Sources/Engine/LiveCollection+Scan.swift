@@ -81,8 +81,10 @@ extension LiveCollections {
     /// domain, scanned on its own as well (a hub aimed at one domain stands out there).
     public func scan(_ collection: LiveCollection, tenant: String?, options: HubScanner.Options,
                      domainField: String? = nil) async throws(EngineError) -> CollectionScan {
-        if let domainField, domainField.isEmpty || domainField.utf8.count > DocumentRecords.metadataFieldBytesMax {
-            throw EngineError(.invalidInput, "domain_field must be 1...\(DocumentRecords.metadataFieldBytesMax) bytes")
+        if let domainField, domainField.isEmpty || domainField.utf8.count > DocumentRecords.metadataFieldBytesMax
+            || domainField.unicodeScalars.contains(where: { $0.value < 0x20 }) {
+            throw EngineError(.invalidInput,
+                              "domain_field must be 1...\(DocumentRecords.metadataFieldBytesMax) bytes without control characters")
         }
         var domains: [Int64: String]?
         if let domainField {
