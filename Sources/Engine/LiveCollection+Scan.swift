@@ -81,22 +81,7 @@ extension LiveCollections {
     /// domain, scanned on its own as well (a hub aimed at one domain stands out there).
     public func scan(_ collection: LiveCollection, tenant: String?, options: HubScanner.Options,
                      domainField: String? = nil) async throws(EngineError) -> CollectionScan {
-        if let domainField, domainField.isEmpty || domainField.utf8.count > DocumentRecords.metadataFieldBytesMax
-            || domainField.unicodeScalars.contains(where: { $0.value < 0x20 }) {
-            throw EngineError(.invalidInput,
-                              "domain_field must be 1...\(DocumentRecords.metadataFieldBytesMax) bytes without control characters")
-        }
-        var domains: [Int64: String]?
-        if let domainField {
-            let collectionID = collection.configuration.id
-            do {
-                domains = try await pool.withConnection {
-                    try DocumentRecords.metadataField(domainField, collectionID: collectionID, tenant: tenant, on: $0)
-                }
-            } catch {
-                throw LiveCollection.mapped(error)
-            }
-        }
+        let domains = try await domainLabels(domainField, of: collection, tenant: tenant)
         let (report, entries, screen): (ScanReport, [DocumentEntry], IngestScreen)
         do {
             (report, entries, screen) = try await Task.detached {
@@ -108,6 +93,25 @@ extension LiveCollections {
         let stored = try await store(report, entries: entries, of: collection, tenant: tenant)
         collection.screens.update(scope: tenant, screen: screen, threshold: options.threshold, scanID: stored.id)
         return stored
+    }
+
+    /// Each live document's value of the metadata field `field` (nil without a field).
+    private func domainLabels(_ field: String?, of collection: LiveCollection, tenant: String?) async throws(EngineError)
+        -> [Int64: String]? {
+        guard let field else { return nil }
+        guard !field.isEmpty, field.utf8.count <= DocumentRecords.metadataFieldBytesMax,
+              !field.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+            throw EngineError(.invalidInput,
+                              "domain_field must be 1...\(DocumentRecords.metadataFieldBytesMax) bytes without control characters")
+        }
+        let collectionID = collection.configuration.id
+        do {
+            return try await pool.withConnection {
+                try DocumentRecords.metadataField(field, collectionID: collectionID, tenant: tenant, on: $0)
+            }
+        } catch {
+            throw LiveCollection.mapped(error)
+        }
     }
 
     /// Stores a report with the external ids and tenants of its flagged rows (and, for a scan

@@ -2,13 +2,14 @@ import Dispatch
 import Foundation
 import VectorMath
 
-/// Runs a scan: sample → exact top-k → hit counts → detectors → flags → report.
+/// Runs a scan: sample → top-k (exact, or any `NeighborSearch`) → hit counts → perturbed
+/// sample's top-k → domain scans → detectors → flags → report.
 ///
 /// Detectors (`DetectorScores`): hubness (robust z of rank-weighted hits on the √ scale, with
-/// a tail-anchored spread: `RobustStatistics`), stability under perturbed queries, spread over
-/// topic clusters, and, with domain labels, hubness within each domain. A document is flagged
-/// when its z (hubness, or domain hubness if higher) exceeds the threshold, or when it is in
-/// the top `budget` fraction by combined score.
+/// a tail-anchored spread: `RobustStatistics`), stability under perturbed queries, hubness over
+/// the real queries alone, spread over topic clusters, and, with domain labels, hubness within
+/// each domain. A document is flagged when its z (`DetectorScores.z`) exceeds the threshold,
+/// or when it is in the top `budget` fraction by combined score.
 public enum HubScanner {
     public static let kMax = 1_000
     public static let sampleSizeMax = 1_000_000
