@@ -56,6 +56,8 @@ enum DomainScan {
         for (domain, rows) in members.enumerated() where rows.count >= rowsMin && rows.count > options.k {
             let subset = RowSampling.gather(embeddings, rows: rows)
             let real = realOf[domain].isEmpty ? nil : RowSampling.gather(global.vectors, rows: realOf[domain])
+            // A real-queries-only scan has nothing to ask of a domain no real query reached.
+            if options.sample == .queries && real == nil { continue }
             let share = options.sampleSize * rows.count / max(1, embeddings.rows)
             let size = max(share, min(sampleMin, rows.count))
             let sample = try QuerySample.draw(options.sample, size: size, embeddings: subset, realQueries: real,
