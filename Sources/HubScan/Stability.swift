@@ -24,9 +24,10 @@ public enum Stability {
             let length = noise.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
             guard length > 0 else { continue }
             for j in 0..<d { values[q * d + j] += radius * noise[j] / length }
-            if metric == .cosine { normalize(&values, row: q, dimension: d) }
         }
-        let vectors = try! Matrix(rows: sample.vectors.rows, dimension: d, storage: values)
+        var vectors = try! Matrix(rows: sample.vectors.rows, dimension: d, storage: values)
+        // A moved unit vector has norm ≈ 1 ± radius, never 0; should one be, it stays unnormalised.
+        if metric == .cosine { try? vectors.normalizeRows() }
         return QuerySample(vectors: vectors, sourceRows: sample.sourceRows, realQueryCount: sample.realQueryCount)
     }
 
@@ -52,13 +53,5 @@ public enum Stability {
         case .l2: max(0, distance).squareRoot()
         case .cosine, .innerProduct: (2 * max(0, distance)).squareRoot()
         }
-    }
-
-    private static func normalize(_ values: inout [Float], row: Int, dimension d: Int) {
-        var norm: Float = 0
-        for j in 0..<d { norm += values[row * d + j] * values[row * d + j] }
-        guard norm > 0 else { return }
-        let inverse = 1 / norm.squareRoot()
-        for j in 0..<d { values[row * d + j] *= inverse }
     }
 }
