@@ -102,13 +102,15 @@ extension LiveCollections {
         }
         let baseline = measured.reduce(0) { $0 + ($1.baselineRR ?? 0) } / Double(measured.count)
         let json = String(decoding: (try? JSONEncoder().encode(measured)) ?? Data("[]".utf8), as: UTF8.self)
-        do {
-            try await pool.withConnection {
+        let count = measured.count
+        try await write(collection) { connection throws(EngineError) in
+            do {
                 try GoldenQueryRecords.put(GoldenQueryRecord(collectionID: collection.configuration.id, queriesJSON: json,
-                                                             baselineMRR: baseline), actor: actor, on: $0)
+                                                             baselineMRR: baseline), actor: actor, on: connection)
+            } catch {
+                throw LiveCollection.mapped(error)
             }
-        } catch {
-            throw LiveCollection.mapped(error)
+            try collection.append(.goldenQueriesReplaced(queries: count), on: connection)
         }
         return GoldenSet(queries: measured, baselineMRR: baseline, setAt: "")
     }

@@ -73,14 +73,14 @@ extension LiveCollection {
         return found
     }
 
-    /// Records the quarantine of documents the screen held on arrival (already withheld, as
-    /// `pending`, in the same write section that indexed them): evidence with their screen z,
+    /// Records the quarantine of documents the screen held on arrival (they are indexed
+    /// already withheld when the ingest is applied): evidence with their screen z,
     /// the incident (the collection's open one, or a SEV-1 declared for it), one transaction.
     /// The actor the screen's holds are recorded under.
     static let screenActor = "ingest-screen"
 
-    func recordHeld(_ held: [ScreenedDocument], rowIDs: [Int64], on connection: Connection) throws(EngineError) -> String {
-        let entries = state.reading { rowIDs.compactMap { documents[$0] } }
+    func recordHeld(_ held: [ScreenedDocument], entries: [DocumentEntry], on connection: Connection) throws(EngineError) -> String {
+        let rowIDs = entries.map(\.rowID)
         let title = "Ingest screen held \(held.count) document(s) in \(configuration.name)"
         let incidentID = try IncidentReference.openOrDeclare(title: title, severity: .sev1)
             .resolve(collection: configuration.name, tenant: nil, actor: Self.screenActor, on: connection)
@@ -94,7 +94,6 @@ extension LiveCollection {
         } catch {
             throw Self.mapped(error)
         }
-        state.writing { for rowID in rowIDs { quarantined[rowID] = incidentID } }
         return incidentID
     }
 }

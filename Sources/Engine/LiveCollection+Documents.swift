@@ -23,35 +23,28 @@ public struct NewDocument: Sendable {
 extension LiveCollection {
     public static let ingestBatchMax = 1_000
 
-    /// Ingests a batch, all or nothing: validated, screened, committed to PostgreSQL, then
-    /// added to the tenants' partitions. With hold-on-arrival, documents the screen flags are
-    /// withheld in the same write section that indexes them (never served), then their
-    /// quarantine is recorded; if that fails the whole batch is taken back. Runs on a Store
-    /// connection's thread under `writers`.
+    /// Ingests a batch, all or nothing, in the writer's transaction: validated, screened,
+    /// stored, and (with hold-on-arrival) the documents the screen flags quarantined in the
+    /// same transaction; then one `documents_ingested` change names the rows and the held
+    /// ones. Applying it after the commit indexes the batch with the held documents already
+    /// withheld, in one write section: they are never served. Any failure rolls the whole
+    /// transaction back, so there is nothing to take back. Caller holds `writers`.
     func ingest(_ batch: [NewDocument], on connection: Connection) throws(EngineError) -> IngestOutcome {
         try validate(batch)
         let screened = screen(batch)
         let holding = screens.holdOnArrival ? screened.keys.sorted() : []
         let rowIDs = try store(batch, on: connection)
-        do {
-            try EngineFaults.check(.ingestIndex)
-            try state.writing { () throws(EngineError) in
-                try index(batch, rowIDs: rowIDs)
-                for index in holding { applyQuarantine(rowID: rowIDs[index], incidentID: "pending") }
-            }
-        } catch {
-            takeBack(rowIDs, indexed: false, on: connection)
-            throw error
-        }
+        try EngineFaults.check(.ingestIndex)
         var incidentID: String?
+        let heldRows = holding.map { rowIDs[$0] }
         if !holding.isEmpty {
-            do {
-                incidentID = try recordHeld(holding.map { screened[$0]! }, rowIDs: holding.map { rowIDs[$0] }, on: connection)
-            } catch {
-                takeBack(rowIDs, indexed: true, on: connection)
-                throw error
-            }
+            let entries = holding.map { DocumentEntry(rowID: rowIDs[$0], externalID: batch[$0].externalID,
+                                                      tenant: batch[$0].tenant, text: batch[$0].text) }
+            incidentID = try recordHeld(holding.map { screened[$0]! }, entries: entries, on: connection)
         }
+        let prepared = Dictionary(uniqueKeysWithValues: zip(rowIDs, batch))
+        try append(.documentsIngested(rowIDs: rowIDs, held: heldRows, incidentID: incidentID), prepared: .documents(prepared),
+                   on: connection)
         return IngestOutcome(rowIDs: rowIDs, screened: screened.keys.sorted().map { screened[$0]! },
                              held: holding.map { batch[$0].externalID }, incidentID: incidentID)
     }
@@ -71,23 +64,8 @@ extension LiveCollection {
         }
     }
 
-    /// PostgreSQL has the rows but they cannot serve as asked: out of memory, out of the record.
-    private func takeBack(_ rowIDs: [Int64], indexed: Bool, on connection: Connection) {
-        if indexed {
-            state.writing {
-                for rowID in rowIDs {
-                    guard let entry = documents.removeValue(forKey: rowID) else { continue }
-                    self.rowIDs.removeValue(forKey: entry.externalID)
-                    quarantined.removeValue(forKey: rowID)
-                    partitions[entry.tenant]?.delete(rowID: rowID)
-                }
-            }
-        }
-        for rowID in rowIDs { _ = try? DocumentRecords.markDeleted(rowID: rowID, collectionID: configuration.id, on: connection) }
-    }
-
     /// Adds committed documents to their partitions (under the write lock), all or nothing.
-    private func index(_ batch: [NewDocument], rowIDs: [Int64]) throws(EngineError) {
+    func index(_ batch: [NewDocument], rowIDs: [Int64]) throws(EngineError) {
         var added: [(Partition, [Int64])] = []
         do {
             for (tenant, members) in Dictionary(grouping: zip(rowIDs, batch), by: { $0.1.tenant }) {
@@ -169,10 +147,6 @@ extension LiveCollection {
         } catch {
             throw EngineError(.storeFailed, "\(error)")
         }
-        state.writing {
-            partitions[entry.tenant]?.delete(rowID: entry.rowID)
-            documents[entry.rowID] = nil
-            rowIDs[entry.externalID] = nil
-        }
+        try append(.documentsDeleted(rowIDs: [entry.rowID]), on: connection)
     }
 }

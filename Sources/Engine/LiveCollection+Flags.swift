@@ -1,11 +1,8 @@
 import Store
 
 extension LiveCollection {
-    /// Sets a flag for the collection or one tenant, on an incident. Turning a restriction on
-    /// takes effect in memory before it is recorded (and is undone if recording fails);
-    /// lifting one takes effect only after it is recorded. Either way the service fails closed.
-    func setFlag(_ flag: FeatureFlag, enabled: Bool, tenant: String?, incident: IncidentReference, actor: String,
-                 on connection: Connection) throws(EngineError) -> String {
+    /// Checks a flag change before anything happens; returns its scope (nil: the collection).
+    func validateFlag(_ flag: FeatureFlag, tenant: String?) throws(EngineError) -> String? {
         let scope = tenant.flatMap { $0.isEmpty ? nil : $0 }
         if flag == .tenantBlock && scope == nil {
             throw EngineError(.invalidInput, "FF_TENANT_BLOCK needs \"tenant\"")
@@ -13,20 +10,33 @@ extension LiveCollection {
         if let scope, !CollectionConfiguration.isValidName(scope) {
             throw EngineError(.invalidInput, "tenant must be 1-63 letters, digits, '_', '.' or '-'")
         }
+        return scope
+    }
+
+    /// Turning a restriction on takes effect in memory before its transaction starts (fail
+    /// closed); returns the undo for when the transaction fails. Lifting one waits for the
+    /// change to be applied after the commit. Caller holds `writers`.
+    func restrictFirst(_ flag: FeatureFlag, enabled: Bool, scope: String?) -> (@Sendable () -> Void)? {
+        guard enabled else { return nil }
+        let before = state.reading { flags }
+        state.writing { flags.set(flag, enabled: true, tenant: scope) }
+        return { [self] in state.writing { flags = before } }
+    }
+
+    /// Records a flag change on an incident and appends it, in the writer's transaction.
+    func recordFlag(_ flag: FeatureFlag, enabled: Bool, scope: String?, incident: IncidentReference, actor: String,
+                    on connection: Connection) throws(EngineError) -> String {
         if flag == .indexFreeze && !enabled {
             try requireCleanScan(tenant: scope ?? "", on: connection)
         }
         let incidentID = try incident.resolve(collection: configuration.name, tenant: scope, actor: actor, on: connection)
-        let before = state.reading { flags }
-        if enabled { state.writing { flags.set(flag, enabled: true, tenant: scope) } }
         do {
             try FlagRecords.set(flag.rawValue, tenant: scope ?? "", enabled: enabled, collectionID: configuration.id,
                                 incidentID: incidentID, actor: actor, on: connection)
         } catch {
-            if enabled { state.writing { flags = before } }
             throw Self.mapped(error)
         }
-        if !enabled { state.writing { flags.set(flag, enabled: false, tenant: scope) } }
+        try append(.flagSet(flag: flag.rawValue, tenant: scope ?? "", enabled: enabled), on: connection)
         return incidentID
     }
 

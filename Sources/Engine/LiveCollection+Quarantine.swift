@@ -16,47 +16,56 @@ extension LiveCollection {
     public static let quarantineIDsMax = 1_000
     public static let reasonBytesMax = 2_000
 
-    /// Withholds documents on every search path, then records it.
-    ///
-    /// Order matters: the allow-filter bits are cleared first (from that moment no search
-    /// returns the documents), then the evidence is read from the record, the incident is
-    /// resolved (or declared), and one PostgreSQL transaction writes the entries, the incident
-    /// event with the evidence digest and the NOTIFY. If any step after the clearing fails, the
-    /// bits are restored and nothing was recorded: the service fails closed for the moments
-    /// in between. `activated` reports when the quarantine became effective (for the
-    /// activation-latency metric).
-    func quarantine(externalIDs: [String], scope: String?, reason: String, incident: IncidentReference,
-                    scores: [String: Double], actor: String, activated: () -> Void = {},
-                    on connection: Connection) throws(EngineError) -> QuarantineOutcome {
+    /// The incident a document is withheld under between its quarantine request and its commit.
+    static let pendingIncident = "(quarantine being recorded)"
+
+    /// The first half of a quarantine, before its transaction starts: the documents are
+    /// withheld on every search path at once (from here no search returns them). Returns the
+    /// documents named and those newly withheld. Caller holds `writers`.
+    func withholdFirst(_ externalIDs: [String], scope: String?, reason: String) throws(EngineError)
+        -> (entries: [DocumentEntry], fresh: [DocumentEntry]) {
         let entries = try resolve(externalIDs, scope: scope, reason: reason)
-        let pending = "pending"
         let fresh = state.writing {
             entries.filter { quarantined[$0.rowID] == nil }.map { entry in
-                applyQuarantine(rowID: entry.rowID, incidentID: pending)
+                applyQuarantine(rowID: entry.rowID, incidentID: Self.pendingIncident)
                 return entry
             }
         }
-        activated()
-        let incidentID: String
+        return (entries, fresh)
+    }
+
+    /// Undoes `withholdFirst` when the transaction failed: what is still pending is readmitted.
+    func readmitPending(_ entries: [DocumentEntry]) {
+        state.writing {
+            for entry in entries where quarantined[entry.rowID] == Self.pendingIncident { applyRelease(rowID: entry.rowID) }
+        }
+    }
+
+    /// The second half, in the write transaction: the evidence is read from the record, the
+    /// incident resolved (or declared), the entries and the incident event written with the
+    /// evidence digest, and the change appended. Applying it after the commit names the
+    /// incident on the documents already withheld.
+    func recordQuarantine(_ entries: [DocumentEntry], scope: String?, reason: String, incident: IncidentReference,
+                          scores: [String: Double], actor: String, on connection: Connection) throws(EngineError) -> QuarantineOutcome {
+        let added: [Int64], incidentID: String
         do {
             let evidence = try captureEvidence(entries, scores: scores, on: connection)
             incidentID = try incident.resolve(collection: configuration.name, tenant: scope, actor: actor, on: connection)
             try EngineFaults.check(.quarantineStore)
-            _ = try QuarantineRecords.quarantine(
+            added = try QuarantineRecords.quarantine(
                 entries.map(\.rowID), collectionID: configuration.id, incidentID: incidentID, reason: reason,
                 evidence: evidence.perDocument, evidencePayload: evidence.payload, actor: actor, on: connection)
         } catch {
-            state.writing { for entry in fresh { applyRelease(rowID: entry.rowID) } }
             throw Self.mapped(error)
         }
-        state.writing { for entry in fresh { quarantined[entry.rowID] = incidentID } }
-        let freshIDs = Set(fresh.map(\.rowID))
-        return QuarantineOutcome(incidentID: incidentID, changed: fresh.map(\.externalID),
-                                 unchanged: entries.filter { !freshIDs.contains($0.rowID) }.map(\.externalID))
+        if !added.isEmpty { try append(.documentsQuarantined(rowIDs: added, incidentID: incidentID), on: connection) }
+        let addedSet = Set(added)
+        return QuarantineOutcome(incidentID: incidentID, changed: entries.filter { addedSet.contains($0.rowID) }.map(\.externalID),
+                                 unchanged: entries.filter { !addedSet.contains($0.rowID) }.map(\.externalID))
     }
 
-    /// Readmits documents: recorded first, readmitted after the commit (fail closed: a
-    /// failed release leaves the documents withheld).
+    /// Readmits documents: recorded first, readmitted when the change is applied after the
+    /// commit (fail closed: a failed release leaves the documents withheld).
     func release(externalIDs: [String], scope: String?, reason: String, incident: IncidentReference, actor: String,
                  on connection: Connection) throws(EngineError) -> QuarantineOutcome {
         let entries = try resolve(externalIDs, scope: scope, reason: reason)
@@ -68,21 +77,11 @@ extension LiveCollection {
         } catch {
             throw Self.mapped(error)
         }
+        if !released.isEmpty { try append(.documentsReleased(rowIDs: released), on: connection) }
         let releasedSet = Set(released)
-        state.writing { for rowID in released { applyRelease(rowID: rowID) } }
         return QuarantineOutcome(incidentID: incidentID,
                                  changed: entries.filter { releasedSet.contains($0.rowID) }.map(\.externalID),
                                  unchanged: entries.filter { !releasedSet.contains($0.rowID) }.map(\.externalID))
-    }
-
-    /// Applies a change another replica made (from a NOTIFY). Idempotent.
-    func applyRemote(quarantine: Bool, rowIDs: [Int64], incidentID: String) {
-        state.writing {
-            for rowID in rowIDs {
-                if quarantine { if quarantined[rowID] == nil { applyQuarantine(rowID: rowID, incidentID: incidentID) } }
-                else { applyRelease(rowID: rowID) }
-            }
-        }
     }
 
     private func resolve(_ externalIDs: [String], scope: String?, reason: String) throws(EngineError) -> [DocumentEntry] {

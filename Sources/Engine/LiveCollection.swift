@@ -16,6 +16,14 @@ public final class LiveCollection: @unchecked Sendable {
     let screens = ScreenBook()
     /// Where served results are logged; set once by the registry before the collection serves.
     let retrievalLog: RetrievalLog?
+    /// The replica this process is, named on every change it appends.
+    let origin: String
+    /// Every change of this collection at or below it is applied (the apply path advances it).
+    let position = CollectionPosition()
+
+    // Guarded by `writers`: what a local writer appended in its open transaction.
+    var stash: [Int64: PreparedChange] = [:]
+    var appendedSeqs: [Int64] = []
 
     // Guarded by `state`.
     var partitions: [String: Partition] = [:]
@@ -25,17 +33,18 @@ public final class LiveCollection: @unchecked Sendable {
     var quarantined: [Int64: String] = [:]
     var flags = FlagSet()
 
-    init(configuration: CollectionConfiguration, retrievalLog: RetrievalLog? = nil) {
+    init(configuration: CollectionConfiguration, retrievalLog: RetrievalLog? = nil, origin: String = "local") {
         precondition(configuration.id > 0, "a live collection is backed by a stored row")
         self.configuration = configuration
         self.retrievalLog = retrievalLog
+        self.origin = origin
     }
 
     /// Builds the serving state from the system of record: every live document into its
     /// tenant's partition, then the active quarantine and the flags.
-    static func load(_ configuration: CollectionConfiguration, retrievalLog: RetrievalLog?,
+    static func load(_ configuration: CollectionConfiguration, retrievalLog: RetrievalLog?, origin: String,
                      on connection: Connection) throws -> LiveCollection {
-        let collection = LiveCollection(configuration: configuration, retrievalLog: retrievalLog)
+        let collection = LiveCollection(configuration: configuration, retrievalLog: retrievalLog, origin: origin)
         let rows = try DocumentRecords.loadLive(collectionID: configuration.id, on: connection)
         let byTenant = Dictionary(grouping: rows, by: \.record.tenant)
         for (tenant, tenantRows) in byTenant {
@@ -48,6 +57,13 @@ public final class LiveCollection: @unchecked Sendable {
                                                             tenant: row.record.tenant, text: row.record.text)
             collection.rowIDs[row.record.externalID] = row.rowID
         }
+        try collection.loadContainment(on: connection)
+        return collection
+    }
+
+    /// The active quarantine and the flags, from the record (start-up).
+    func loadContainment(on connection: Connection) throws {
+        let collection = self
         for entry in try QuarantineRecords.entries(collectionID: configuration.id, on: connection) {
             collection.applyQuarantine(rowID: entry.documentID, incidentID: entry.incidentID)
         }
@@ -56,7 +72,6 @@ public final class LiveCollection: @unchecked Sendable {
             if known == .tenantBlock && flag.tenant.isEmpty { continue }
             collection.flags.set(known, enabled: flag.enabled, tenant: flag.tenant)
         }
-        return collection
     }
 
     /// What `GET /v1/collections/{name}` shows.

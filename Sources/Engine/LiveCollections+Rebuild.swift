@@ -46,14 +46,6 @@ extension LiveCollection {
         }
     }
 
-    /// Swaps in a rebuilt graph for one tenant; in-flight searches finish on the old one.
-    func swapGraph(tenant: String, graph: HNSWIndex) {
-        state.writing {
-            let live = Set(documents.values.filter { $0.tenant == tenant }.map(\.rowID))
-            partitions[tenant]?.replaceGraph(graph, live: live, withheld: Set(quarantined.keys))
-        }
-    }
-
     var quarantinedRowIDs: Set<Int64> { state.reading { Set(quarantined.keys) } }
 }
 
@@ -127,7 +119,10 @@ extension LiveCollections {
                 for (key, value) in checks { findings["\(tenant).\(key)"] = value }
                 try await EngineFaults.hold(.rebuildBeforeSwap) { cancellations.isRequested(job) }
                 if cancellations.isRequested(job) { throw RebuildCancelled() }
-                collection.swapGraph(tenant: tenant, graph: graph)
+                // The swap is a change like any other: appended, then applied (here, from memory).
+                try await write(collection) { connection throws(EngineError) in
+                    try collection.append(.partitionRebuilt(tenant: tenant, jobID: job), prepared: .graph(graph), on: connection)
+                }
             }
         } catch is RebuildCancelled {
             state = "cancelled"

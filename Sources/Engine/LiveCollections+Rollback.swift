@@ -85,7 +85,7 @@ extension LiveCollections {
         }
         let loaded = Date()
         let held = Dictionary(uniqueKeysWithValues: restored.map { ($0.tenant, $0.liveRowIDs) })
-        return try await write(collection) { connection throws(EngineError) in
+        let outcome = try await write(collection) { connection throws(EngineError) in
             let current = collection.status().tenants
             if let tenant, !current.contains(tenant), !restored.contains(where: { $0.tenant == tenant }) {
                 throw EngineError(.invalidInput, "neither the collection nor snapshot \(record.id) has a tenant \(tenant)")
@@ -99,13 +99,6 @@ extension LiveCollections {
             for target in targets {
                 retire += live[target, default: []].subtracting(held[target] ?? [])
             }
-            for partition in restored {
-                let keep = live[partition.tenant, default: []]
-                for rowID in held[partition.tenant] ?? [] where !keep.contains(rowID) {
-                    try? partition.graph.delete(label: UInt64(rowID))
-                    try? partition.lexical.delete(label: UInt64(rowID))
-                }
-            }
             let incidentID = try incident.resolve(collection: collection.configuration.name, tenant: tenant, actor: actor,
                                                   on: connection)
             let retired: Int
@@ -117,15 +110,20 @@ extension LiveCollections {
             } catch {
                 throw LiveCollection.mapped(error)
             }
-            let committed = Date()
-            collection.installRollback(restored, held: held, emptied: targets.filter { t in !restored.contains { $0.tenant == t } },
-                                       retired: Set(retire))
-            let swapped = Date()
+            // Applied after the commit: the restored partitions, tombstoned to what is live then.
+            try collection.append(.rolledBack(snapshotID: record.id, tenants: targets, retired: retire.sorted()),
+                                  prepared: .restored(restored), on: connection)
+            let served = restored.reduce(0) { total, partition in
+                total + (held[partition.tenant] ?? []).intersection(live[partition.tenant, default: []]).count
+            }
             return RollbackOutcome(snapshotID: record.id, rootHash: record.rootHash ?? "", incidentID: incidentID,
-                                   tenants: targets, documents: restored.reduce(0) { $0 + $1.lexical.liveCount },
-                                   retired: retired, seconds: swapped.timeIntervalSince(started),
-                                   phases: ["load": loaded.timeIntervalSince(started), "commit": committed.timeIntervalSince(loaded),
-                                            "swap": swapped.timeIntervalSince(committed)])
+                                   tenants: targets, documents: served, retired: retired, seconds: 0, phases: [:])
         }
+        let swapped = Date()
+        return RollbackOutcome(snapshotID: outcome.snapshotID, rootHash: outcome.rootHash, incidentID: outcome.incidentID,
+                               tenants: outcome.tenants, documents: outcome.documents, retired: outcome.retired,
+                               seconds: swapped.timeIntervalSince(started),
+                               phases: ["load": loaded.timeIntervalSince(started),
+                                        "commit_and_swap": swapped.timeIntervalSince(loaded)])
     }
 }

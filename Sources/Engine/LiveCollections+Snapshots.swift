@@ -38,8 +38,8 @@ public struct RollbackOutcome: Sendable {
     public let retired: Int
     /// Request arrival → the restored partitions serve.
     public let seconds: Double
-    /// Where the time went: "load" (verify and load the files, off every lock), "commit"
-    /// (retire and record), "swap" (under the write lock).
+    /// Where the time went: "load" (verify and load the files, off every lock) and
+    /// "commit_and_swap" (retire, record and append, then apply: the restored partitions serve).
     public let phases: [String: Double]
 }
 
@@ -52,26 +52,6 @@ extension LiveCollection {
             partitions.keys.sorted().compactMap { tenant in
                 partitions[tenant].map { SnapshotLayout.Captured(tenant: tenant, graph: $0.graph, lexical: $0.lexical) }
             }
-        }
-    }
-
-    /// Restores `restored` partitions (already tombstoned to the live set) under the write lock:
-    /// in-flight searches finish on the old partitions, new ones see the restored ones.
-    /// `retired` documents leave the served set; the quarantine is applied to what is restored
-    /// (`held`: each restored partition's row ids, computed before the lock).
-    func installRollback(_ restored: [SnapshotLayout.Captured], held: [String: Set<Int64>], emptied: [String],
-                         retired: Set<Int64>) {
-        state.writing {
-            for rowID in retired {
-                guard let entry = documents.removeValue(forKey: rowID) else { continue }
-                rowIDs.removeValue(forKey: entry.externalID)
-                quarantined.removeValue(forKey: rowID)
-            }
-            for captured in restored {
-                partitions[captured.tenant] = Partition(tenant: captured.tenant, graph: captured.graph, lexical: captured.lexical,
-                                                        withheld: (held[captured.tenant] ?? []).filter { quarantined[$0] != nil })
-            }
-            for tenant in emptied { partitions.removeValue(forKey: tenant) }
         }
     }
 
@@ -92,9 +72,9 @@ extension LiveCollection {
 extension LiveCollections {
     public static let rollbackLatest = "last-clean"
 
-    func snapshotFolder(_ collection: LiveCollection) -> SnapshotFolder {
-        SnapshotFolder(root: snapshotRoot + "/c\(collection.configuration.id)")
-    }
+    func snapshotFolder(_ collection: LiveCollection) -> SnapshotFolder { snapshotFolder(collectionID: collection.configuration.id) }
+
+    func snapshotFolder(collectionID: Int64) -> SnapshotFolder { SnapshotFolder(root: snapshotRoot + "/c\(collectionID)") }
 
     /// Publishes a snapshot of the collection as it serves now: every tenant's HNSW graph and
     /// BM25 index, hashed, fsynced and renamed into place, then recorded as `published`.
@@ -114,16 +94,19 @@ extension LiveCollections {
                 throw LiveCollection.mapped(error)
             }
             let captured = collection.capturePartitions()
+            let changeSeq = collection.position.value
             do {
-                let manifest = SnapshotManifest(
+                var manifest = SnapshotManifest(
                     id: id, collection: configuration.name, parent: parent,
                     documents: captured.reduce(0) { $0 + $1.lexical.liveCount }, dimension: configuration.dimension,
                     metric: configuration.metric.rawValue,
                     index: .init(m: configuration.m, efConstruction: configuration.efConstruction, efSearch: configuration.efSearch),
                     analyzer: captured.first.map { "\($0.lexical.analyzer.name)@\(type(of: $0.lexical.analyzer).version)" })
+                manifest.changeSeq = changeSeq
                 let published = try folder.publish(manifest) { directory in _ = try SnapshotLayout.write(captured, into: directory) }
                 let json = published.canonicalJSON
-                try SnapshotRecords.markPublished(id, rootHash: published.rootHash, manifestJSON: json, on: connection)
+                try SnapshotRecords.markPublished(id, rootHash: published.rootHash, manifestJSON: json, changeSeq: changeSeq,
+                                                  on: connection)
                 self.retireOldSnapshots(of: configuration.id, folder: folder, on: connection)
                 return SnapshotSummary(id: id, rootHash: published.rootHash, status: .published, parent: parent,
                                        documents: published.documents, tenants: captured.map(\.tenant),
@@ -194,7 +177,11 @@ extension LiveCollections {
     /// Checks the files against the manifest and the stored root hash (a tampered or damaged
     /// snapshot is refused, naming the file).
     func verifiedFolder(_ record: SnapshotRecords.Record, of collection: LiveCollection) throws(EngineError) -> String {
-        let folder = snapshotFolder(collection)
+        try verifiedFolder(record, collectionID: collection.configuration.id)
+    }
+
+    func verifiedFolder(_ record: SnapshotRecords.Record, collectionID: Int64) throws(EngineError) -> String {
+        let folder = snapshotFolder(collectionID: collectionID)
         let manifest: SnapshotManifest
         do { manifest = try folder.verify(id: record.id) } catch {
             throw EngineError(.snapshotInvalid, "snapshot \(record.id) does not verify: \(error)")

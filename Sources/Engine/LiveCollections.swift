@@ -10,38 +10,50 @@ public final class LiveCollections: @unchecked Sendable {
     public let pool: ConnectionPool
     /// Where snapshots are published: one folder per collection (`c<id>`), one per snapshot in it.
     public let snapshotRoot: String
-    private let lock = Mutex()
+    let lock = Mutex()
     private var byName: [String: LiveCollection] = [:]
-    private var byID: [Int64: LiveCollection] = [:]
+    private(set) var byID: [Int64: LiveCollection] = [:]
+    /// This replica's name and place in the change log.
+    public let replica: ReplicaPosition
+    /// Where the engine says what it did on its own (start-up, fallbacks).
+    let report: @Sendable (String) -> Void
     let cancellations = CancellationRequests()
     /// What every search served, for blast radius; flushed to PostgreSQL in batches.
     public let retrievalLog: RetrievalLog
 
-    init(pool: ConnectionPool, snapshotRoot: String) {
+    init(pool: ConnectionPool, snapshotRoot: String, replica: String, report: @escaping @Sendable (String) -> Void) {
         self.pool = pool
         self.snapshotRoot = snapshotRoot
+        self.replica = ReplicaPosition(name: replica)
+        self.report = report
         retrievalLog = RetrievalLog(pool: pool)
     }
 
-    /// Loads every stored collection (its documents, quarantine and flags) into memory.
-    public static func open(pool: ConnectionPool, snapshotRoot: String,
+    public static let defaultReplicaName = "replica-1"
+
+    /// Loads every stored collection into memory, each from its newest verified snapshot when
+    /// one is usable (else from PostgreSQL), at the change-log position it reflects.
+    public static func open(pool: ConnectionPool, snapshotRoot: String, replica: String = defaultReplicaName,
                             progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> LiveCollections {
-        let registry = LiveCollections(pool: pool, snapshotRoot: snapshotRoot)
+        let registry = LiveCollections(pool: pool, snapshotRoot: snapshotRoot, replica: replica, report: progress)
         let interrupted = try await pool.withConnection { try JobRecords.failInterrupted(on: $0) }
         if !interrupted.isEmpty { progress("jobs interrupted by the last stop, marked failed: \(interrupted.map(String.init).joined(separator: ", "))") }
-        let records = try await pool.withConnection { try CollectionRecords.all(on: $0) }
+        let (records, head) = try await pool.withConnection { (try CollectionRecords.all(on: $0), try ChangeLog.head(on: $0)) }
+        // Rows after `head` are read by the change listener; a collection loaded later skips
+        // the ones its load already reflects (its own position).
+        registry.replica.advance(to: head)
         for record in records {
             let configuration = try Self.configuration(of: record)
             let started = Date()
-            let collection = try await pool.withConnection { try LiveCollection.load(configuration, retrievalLog: registry.retrievalLog, on: $0) }
-            progress("loaded collection \(record.name): \(collection.status().documents) documents in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
-            registry.insert(collection)
+            let (collection, source) = try await registry.boot(configuration)
+            progress("loaded collection \(record.name) \(source): \(collection.status().documents) documents at change \(collection.position.value) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+            _ = registry.insertIfAbsent(collection)
         }
         registry.retrievalLog.start()
         return registry
     }
 
-    private static func configuration(of record: CollectionRecord) throws(EngineError) -> CollectionConfiguration {
+    static func configuration(of record: CollectionRecord) throws(EngineError) -> CollectionConfiguration {
         guard let metric = Metric(name: record.metric) else {
             throw EngineError(.storeFailed, "collection \(record.name) has an unknown metric \(record.metric)")
         }
@@ -49,10 +61,13 @@ public final class LiveCollections: @unchecked Sendable {
                                        m: record.m, efConstruction: record.efConstruction, efSearch: record.efSearch)
     }
 
-    private func insert(_ collection: LiveCollection) {
+    /// Registers a collection unless one with its id is already registered; returns the registered one.
+    func insertIfAbsent(_ collection: LiveCollection) -> LiveCollection {
         lock.locked {
+            if let existing = byID[collection.configuration.id] { return existing }
             byName[collection.configuration.name] = collection
             byID[collection.configuration.id] = collection
+            return collection
         }
     }
 
@@ -79,9 +94,16 @@ public final class LiveCollections: @unchecked Sendable {
         let record = CollectionRecord(name: configuration.name, dimension: configuration.dimension,
                                       metric: configuration.metric.rawValue, m: configuration.m,
                                       efConstruction: configuration.efConstruction, efSearch: configuration.efSearch)
-        let stored: CollectionRecord
+        let stored: CollectionRecord, seq: Int64
         do {
-            stored = try await pool.withConnection { try CollectionRecords.create(record, on: $0) }
+            (stored, seq) = try await pool.withConnection { [replica] connection in
+                try connection.transaction { c in
+                    let stored = try CollectionRecords.create(record, on: c)
+                    let seq = try ChangeLog.append(.collectionCreated(name: stored.name), collectionID: stored.id,
+                                                   origin: replica.name, on: c)
+                    return (stored, seq)
+                }
+            }
         } catch let error as StoreError where error.code == .constraintViolation {
             throw EngineError(.duplicateCollection, "collection \(configuration.name) already exists")
         } catch {
@@ -89,21 +111,10 @@ public final class LiveCollections: @unchecked Sendable {
         }
         var served = configuration
         served.id = stored.id
-        let collection = LiveCollection(configuration: served, retrievalLog: retrievalLog)
-        insert(collection)
-        return collection
-    }
-
-    /// Runs a writer on a connection's thread, under the collection's writer mutex.
-    func write<T: Sendable>(_ collection: LiveCollection,
-                            _ body: @escaping @Sendable (Connection) throws(EngineError) -> T) async throws(EngineError) -> T {
-        do {
-            return try await pool.withConnection { connection in
-                try collection.writers.locked { try body(connection) }
-            }
-        } catch {
-            throw LiveCollection.mapped(error)
-        }
+        let collection = LiveCollection(configuration: served, retrievalLog: retrievalLog, origin: replica.name)
+        collection.position.advance(to: seq)
+        WriteReceipt.current?.record(seq)
+        return insertIfAbsent(collection)
     }
 
     public func ingest(_ batch: [NewDocument], into collection: LiveCollection) async throws(EngineError) -> IngestOutcome {
@@ -119,9 +130,15 @@ public final class LiveCollections: @unchecked Sendable {
     public func quarantine(_ externalIDs: [String], in collection: LiveCollection, scope: String?, reason: String,
                            incident: IncidentReference, scores: [String: Double] = [:], actor: String,
                            activated: @escaping @Sendable () -> Void = {}) async throws(EngineError) -> QuarantineOutcome {
-        let outcome = try await write(collection) { connection throws(EngineError) in
-            try collection.quarantine(externalIDs: externalIDs, scope: scope, reason: reason, incident: incident,
-                                      scores: scores, actor: actor, activated: activated, on: connection)
+        let named = NamedDocuments()
+        let outcome = try await write(collection, before: { () throws(EngineError) in
+            let (entries, fresh) = try collection.withholdFirst(externalIDs, scope: scope, reason: reason)
+            named.set(entries)
+            activated()
+            return { collection.readmitPending(fresh) }
+        }) { connection throws(EngineError) in
+            try collection.recordQuarantine(named.entries, scope: scope, reason: reason, incident: incident, scores: scores,
+                                            actor: actor, on: connection)
         }
         if !outcome.changed.isEmpty { recordBlastRadius(incidentID: outcome.incidentID, actor: actor) }
         return outcome
@@ -137,16 +154,19 @@ public final class LiveCollections: @unchecked Sendable {
 
     public func setFlag(_ flag: FeatureFlag, enabled: Bool, tenant: String?, in collection: LiveCollection,
                         incident: IncidentReference, actor: String) async throws(EngineError) -> String {
-        try await write(collection) { connection throws(EngineError) in
-            try collection.setFlag(flag, enabled: enabled, tenant: tenant, incident: incident, actor: actor, on: connection)
+        let scope = try collection.validateFlag(flag, tenant: tenant)
+        return try await write(collection, before: { collection.restrictFirst(flag, enabled: enabled, scope: scope) }) {
+            connection throws(EngineError) in
+            try collection.recordFlag(flag, enabled: enabled, scope: scope, incident: incident, actor: actor, on: connection)
         }
     }
 
-    /// Applies a quarantine NOTIFY payload from any replica (this one's own are no-ops).
-    public func apply(notification payload: String) {
-        struct Change: Decodable { let action: String; let collection_id: Int64; let documents: [Int64] }
-        guard let change = try? JSONDecoder().decode(Change.self, from: Data(payload.utf8)),
-              let collection = lock.locked({ byID[change.collection_id] }) else { return }
-        collection.applyRemote(quarantine: change.action == "quarantine", rowIDs: change.documents, incidentID: "remote")
-    }
+}
+
+/// The documents a quarantine named, handed from its first half (before the transaction) to its second.
+private final class NamedDocuments: @unchecked Sendable {
+    private let lock = Mutex()
+    private var held: [DocumentEntry] = []
+    var entries: [DocumentEntry] { lock.locked { held } }
+    func set(_ entries: [DocumentEntry]) { lock.locked { held = entries } }
 }

@@ -71,6 +71,29 @@ final class Partition: @unchecked Sendable {
         lexicalFilter.reserve(lexical.documentCount)
     }
 
+    /// Adds what each index lacks, under the row id: vectors to the graph, texts to the BM25
+    /// index (a partition restored from a snapshot older than the record, or one whose
+    /// rebuilt graph left quarantined documents out).
+    func addMissing(graph graphRows: [(rowID: Int64, embedding: [Float])],
+                    lexical lexicalRows: [(rowID: Int64, text: String)]) throws(EngineError) {
+        if !graphRows.isEmpty {
+            do {
+                let matrix = try Matrix(rows: graphRows.count, dimension: graph.parameters.dimension,
+                                        storage: graphRows.flatMap(\.embedding))
+                try graph.add(matrix, labels: graphRows.map { UInt64($0.rowID) }, threads: graphRows.count >= 256 ? 2 : 1)
+            } catch {
+                throw EngineError(.indexFailed, "tenant \(tenant): vector index refused the missing documents: \(error)")
+            }
+        }
+        do {
+            try lexical.add(lexicalRows.map { (label: UInt64($0.rowID), text: $0.text) })
+        } catch {
+            throw EngineError(.indexFailed, "tenant \(tenant): lexical index refused the missing documents: \(error.message)")
+        }
+        vectorFilter.reserve(graph.count)
+        lexicalFilter.reserve(lexical.documentCount)
+    }
+
     /// Serves `newGraph` from now on (the caller holds the write lock): documents no longer
     /// live are tombstoned in it and quarantined ones withheld, so a rebuild can neither
     /// resurrect a deleted document nor a quarantined one.

@@ -27,8 +27,12 @@ public final class ScanScheduler: @unchecked Sendable {
         }
         guard ScanPolicy(rawValue: record.policy) != nil else { throw EngineError(.invalidInput, "policy must be alert or auto-contain") }
         _ = try Self.settings(record).options()
-        do { try await collections.pool.withConnection { try ScheduleRecords.put(record, actor: actor, on: $0) } } catch {
-            throw LiveCollection.mapped(error)
+        guard let collection = collections.all.first(where: { $0.configuration.id == record.collectionID }) else {
+            throw EngineError(.unknownCollection, "no collection with id \(record.collectionID)")
+        }
+        try await collections.write(collection) { connection throws(EngineError) in
+            do { try ScheduleRecords.put(record, actor: actor, on: connection) } catch { throw LiveCollection.mapped(error) }
+            try collection.append(.scanScheduleChanged(policy: record.policy, enabled: record.enabled), on: connection)
         }
         apply(record)
     }

@@ -1,4 +1,5 @@
 import Crypto
+import Dispatch
 import Engine
 import Foundation
 import HTTPTypes
@@ -14,6 +15,8 @@ struct API: Sendable {
     let metrics: ServiceMetrics
     let idempotency: IdempotencyGuard
     let scheduler: ScanScheduler
+    /// How long a read demanding `min_seq` waits for this replica (`--consistency-wait-ms`).
+    let consistencyWaitMs: Int
 
     /// A response body and status, before it becomes a `Response` (so it can be stored).
     struct Reply: Sendable {
@@ -33,6 +36,41 @@ struct API: Sendable {
     }
 
     static let idempotencyKeyHeader = HTTPField.Name("Idempotency-Key")!
+    static let seqHeader = HTTPField.Name("Firebreak-Seq")!
+    static let appliedSeqHeader = HTTPField.Name("Firebreak-Applied-Seq")!
+    /// How often a read demanding `min_seq` looks at the replica's position while it waits.
+    static let consistencyPollMilliseconds = 2
+
+    /// Waits until this replica has applied `minSeq` for `collection` (at most
+    /// `consistencyWaitMs`), else 503 `replica_behind` with Retry-After.
+    func awaitApplied(_ minSeq: Int64?, in collection: LiveCollection) async throws(Problem) {
+        guard let minSeq, minSeq > 0 else {
+            if let minSeq, minSeq < 0 { throw Problem(.badRequest, "invalid_input", "min_seq must be a change-log position (0 or more)") }
+            return
+        }
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(consistencyWaitMs) * 1_000_000
+        while collections.appliedSeq(of: collection) < minSeq {
+            if let problem = collections.replica.problem {
+                throw Problem(.serviceUnavailable, "replica_behind", "replica \(collections.replica.name) stopped applying changes: \(problem)")
+            }
+            guard DispatchTime.now().uptimeNanoseconds < deadline else {
+                var problem = Problem(.serviceUnavailable, "replica_behind",
+                                      "replica \(collections.replica.name) has applied change \(collections.appliedSeq(of: collection)), not yet \(minSeq); retry (or another replica)")
+                problem.headers[.retryAfter] = "1"
+                throw problem
+            }
+            try? await Task.sleep(for: .milliseconds(Self.consistencyPollMilliseconds))
+        }
+    }
+
+    /// `{"seq":N,…}`: a mutating response's body with the change-log position of its effect
+    /// first (every mutating response is a JSON object).
+    static func stamped(_ data: Data, seq: Int64) -> Data {
+        guard data.first == UInt8(ascii: "{") else { return data }
+        let rest = data.dropFirst()
+        let separator = rest.first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "}") ? "" : ","
+        return Data("{\"seq\":\(seq)\(separator)".utf8) + rest
+    }
     static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!
 
     // MARK: Bodies
@@ -138,9 +176,11 @@ struct API: Sendable {
                                        contentType: status.code >= 400 ? "application/problem+json" : "application/json"),
                                  replayed: true)
         }
-        let reply: Reply
+        var reply: Reply
+        let receipt = WriteReceipt()
         do {
-            reply = try await body(buffer, caller)
+            reply = try await WriteReceipt.$current.withValue(receipt) { try await body(buffer, caller) }
+            if let seq = receipt.seq { reply.data = Self.stamped(reply.data, seq: seq) }
         } catch {
             let problem = Problem.from(error)
             guard problem.status.code < 500 else { throw problem }
@@ -150,7 +190,9 @@ struct API: Sendable {
             throw problem
         }
         try await remember(reply, caller: caller, key: key, requestDigest: requestDigest)
-        return Self.response(reply)
+        var response = Self.response(reply)
+        if let seq = receipt.seq { response.headers[Self.seqHeader] = String(seq) }
+        return response
     }
 
     private func remember(_ reply: Reply, caller: Caller, key: String, requestDigest: String) async throws {

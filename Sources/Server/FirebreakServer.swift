@@ -16,6 +16,15 @@ public struct FirebreakServer: Sendable {
         /// Where collection snapshots are published (created when missing). `serve` puts it
         /// beside the embedded PostgreSQL's data: `<data-dir>/snapshots`.
         public var snapshotDirectory: String
+        /// This replica's name in the change log's `replicas` table (unique per serving process).
+        public var replicaID = LiveCollections.defaultReplicaName
+        /// How long a read that demands `min_seq` waits for this replica to apply it before
+        /// answering 503 `replica_behind`.
+        public var consistencyWaitMs = 1_000
+        /// The service's own snapshots (`AutoSnapshots`): after this many changes, or this many
+        /// seconds with at least one change.
+        public var snapshotEveryChanges = AutoSnapshots.everyChangesDefault
+        public var snapshotEverySeconds = AutoSnapshots.everySecondsDefault
 
         public init(conninfo: String, snapshotDirectory: String) {
             self.conninfo = conninfo
@@ -26,6 +35,7 @@ public struct FirebreakServer: Sendable {
     public let configuration: Configuration
     public let collections: LiveCollections
     public let scheduler: ScanScheduler
+    public let autoSnapshots: AutoSnapshots
     let pool: ConnectionPool
     let readiness = Readiness()
 
@@ -40,11 +50,18 @@ public struct FirebreakServer: Sendable {
         } catch {
             throw EngineError(.invalidInput, "cannot create the snapshot directory \(configuration.snapshotDirectory): \(error.localizedDescription)")
         }
+        guard CollectionConfiguration.isValidName(configuration.replicaID) else {
+            throw EngineError(.invalidInput, "--replica-id must be 1-63 letters, digits, '_', '.' or '-'")
+        }
         let collections = try await LiveCollections.open(pool: pool, snapshotRoot: configuration.snapshotDirectory,
-                                                         progress: progress)
+                                                         replica: configuration.replicaID, progress: progress)
         let scheduler = ScanScheduler(collections: collections, report: progress)
         try await scheduler.start()
-        let server = FirebreakServer(configuration: configuration, collections: collections, scheduler: scheduler, pool: pool)
+        let autoSnapshots = AutoSnapshots(collections: collections, everyChanges: configuration.snapshotEveryChanges,
+                                          everySeconds: configuration.snapshotEverySeconds)
+        autoSnapshots.start()
+        let server = FirebreakServer(configuration: configuration, collections: collections, scheduler: scheduler,
+                                     autoSnapshots: autoSnapshots, pool: pool)
         server.readiness.markLoaded()
         return server
     }
@@ -69,8 +86,10 @@ public struct FirebreakServer: Sendable {
     /// The router with every route and middleware.
     public func router() -> Router<APIContext> {
         let api = API(collections: collections, pool: pool, limits: configuration.limits, metrics: ServiceMetrics.shared,
-                      idempotency: IdempotencyGuard(), scheduler: scheduler)
+                      idempotency: IdempotencyGuard(), scheduler: scheduler,
+                      consistencyWaitMs: configuration.consistencyWaitMs)
         let router = Router(context: APIContext.self)
+        router.add(middleware: ReplicaHeadersMiddleware(replica: collections.replica))
         router.add(middleware: ProblemMiddleware(limits: configuration.limits, metrics: api.metrics, inFlight: InFlightCounter()))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: AuthMiddleware(tokens: TokenCache(pool: pool)))
@@ -95,9 +114,9 @@ public struct FirebreakServer: Sendable {
                     logger: logger)
     }
 
-    /// Listens for quarantine changes from other replicas until `stop()`.
-    public func startQuarantineListener() -> QuarantineListener {
-        let listener = QuarantineListener(conninfo: configuration.conninfo, collections: collections)
+    /// Applies the change log (every replica's writes, this one's included) until `stop()`.
+    public func startChangeListener() -> ChangeListener {
+        let listener = ChangeListener(conninfo: configuration.conninfo, collections: collections)
         listener.start()
         return listener
     }

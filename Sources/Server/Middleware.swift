@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -31,6 +32,20 @@ struct ProblemMiddleware: RouterMiddleware {
             }
             return try problem.response(from: request, context: context)
         }
+    }
+}
+
+/// Puts this replica's applied change-log position on every response
+/// (`Firebreak-Applied-Seq`), problem responses included (it is the outermost middleware).
+struct ReplicaHeadersMiddleware: RouterMiddleware {
+    typealias Context = APIContext
+    let replica: ReplicaPosition
+
+    func handle(_ request: Request, context: APIContext,
+                next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[API.appliedSeqHeader] = String(replica.appliedSeq)
+        return response
     }
 }
 

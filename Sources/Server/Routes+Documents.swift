@@ -39,6 +39,12 @@ extension API {
             let collection = try collections.named(try context.parameters.require("name"))
             let id = try context.parameters.require("id")
             let scope = try caller.tenant(requested: request.uri.queryParameters["tenant"].map(String.init))
+            if let text = request.uri.queryParameters["min_seq"] {
+                guard let minSeq = Int64(text) else {
+                    throw Problem(.badRequest, "invalid_input", "min_seq must be a change-log position (an integer)")
+                }
+                try await awaitApplied(minSeq, in: collection)
+            }
             // The engine says which tenant holds the id; PostgreSQL, reading as the reader role
             // under that tenant, has the last word (quarantined, deleted or foreign rows: none).
             guard let (rowID, tenant) = collection.locate(externalID: id, scope: scope),

@@ -23,9 +23,20 @@ extension API {
         }
         router.get("/readyz") { _, _ in
             let database = (try? await pool.withConnection { try $0.query("SELECT 1") }) != nil
-            let ready = database && readiness.loaded
-            return Self.response(Reply(status: ready ? .ok : .serviceUnavailable,
-                                       data: Data(#"{"ready":\#(ready),"database":\#(database),"collections_loaded":\#(readiness.loaded)}"#.utf8)))
+            let replica = collections.replica
+            let ready = database && readiness.loaded && replica.isReady
+            return Self.response(try reply(ReadinessBody(
+                ready: ready, appliedSeq: replica.appliedSeq, headSeq: replica.startHead ?? 0, replica: replica.name,
+                database: database, collectionsLoaded: readiness.loaded, problem: replica.problem),
+                status: ready ? .ok : .serviceUnavailable))
+        }
+        router.get("/v1/replicas") { _, context in
+            try context.requireCaller().require(.read)
+            let replicas = try await pool.withConnection { try ReplicaRecords.all(on: $0) }
+            return Self.response(try reply(ReplicasBody(replicas: replicas.map {
+                ReplicaBody(name: $0.name, appliedSeq: $0.appliedSeq, silentSeconds: $0.silentSeconds,
+                            live: $0.silentSeconds < Self.replicaSilentSecondsMax, problem: $0.problem)
+            })))
         }
         router.get("/metrics") { _, _ in
             Self.response(Reply(data: Data(metrics.render().utf8), contentType: "text/plain; version=0.0.4; charset=utf-8"))
@@ -34,6 +45,42 @@ extension API {
             Self.response(Reply(data: OpenAPIDocument.data))
         }
     }
+}
+
+extension API {
+    /// A replica whose heartbeat is older than this is not waited for (`--wait-all`).
+    static let replicaSilentSecondsMax = 10.0
+}
+
+struct ReadinessBody: Codable, Sendable {
+    var ready: Bool
+    var appliedSeq: Int64
+    var headSeq: Int64
+    var replica: String
+    var database: Bool
+    var collectionsLoaded: Bool
+    var problem: String?
+
+    enum CodingKeys: String, CodingKey {
+        case ready, appliedSeq = "applied_seq", headSeq = "head_seq", replica, database
+        case collectionsLoaded = "collections_loaded", problem
+    }
+}
+
+struct ReplicaBody: Codable, Sendable {
+    var name: String
+    var appliedSeq: Int64
+    var silentSeconds: Double
+    var live: Bool
+    var problem: String?
+
+    enum CodingKeys: String, CodingKey {
+        case name, appliedSeq = "applied_seq", silentSeconds = "silent_seconds", live, problem
+    }
+}
+
+struct ReplicasBody: Codable, Sendable {
+    var replicas: [ReplicaBody]
 }
 
 /// Whether start-up has finished loading the collections.

@@ -11,6 +11,7 @@ extension API {
             try caller.require(.read)
             let collection = try collections.named(try context.parameters.require("name"))
             let body = try decode(SearchBody.self, from: try await self.body(of: request))
+            try await awaitApplied(body.minSeq, in: collection)
             var search = try searchRequest(body, caller: caller)
             search.traceID = request.headers[Self.traceparentHeader].flatMap(Self.traceID(fromTraceparent:))
             let engineStarted = DispatchTime.now().uptimeNanoseconds

@@ -11,13 +11,15 @@ public final class RunningServer: Sendable {
     public let baseURL: String
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
-    private let listener: QuarantineListener
+    private let listener: ChangeListener
     private let scheduler: ScanScheduler
+    private let autoSnapshots: AutoSnapshots
     private let retrievalLog: RetrievalLog
 
-    init(port: Int, host: String, group: ServiceGroup, task: Task<Void, any Error>, listener: QuarantineListener,
-         scheduler: ScanScheduler, retrievalLog: RetrievalLog) {
+    init(port: Int, host: String, group: ServiceGroup, task: Task<Void, any Error>, listener: ChangeListener,
+         scheduler: ScanScheduler, autoSnapshots: AutoSnapshots, retrievalLog: RetrievalLog) {
         self.scheduler = scheduler
+        self.autoSnapshots = autoSnapshots
         self.retrievalLog = retrievalLog
         self.port = port
         baseURL = "http://\(host):\(port)"
@@ -29,6 +31,7 @@ public final class RunningServer: Sendable {
     public func stop() async throws {
         listener.stop()
         scheduler.stop()
+        autoSnapshots.stop()
         await group.triggerGracefulShutdown()
         try await task.value
         await retrievalLog.stop()
@@ -59,6 +62,7 @@ extension FirebreakServer {
             throw Problem(.serviceUnavailable, "start_failed", "the server did not start listening within \(Self.startSecondsMax) s")
         }
         return RunningServer(port: port, host: configuration.host, group: group, task: task,
-                             listener: startQuarantineListener(), scheduler: scheduler, retrievalLog: collections.retrievalLog)
+                             listener: startChangeListener(), scheduler: scheduler, autoSnapshots: autoSnapshots,
+                             retrievalLog: collections.retrievalLog)
     }
 }

@@ -111,6 +111,10 @@ struct SearchBody: Codable, Sendable {
     var k: Int?
     var tenant: String?
     var ef: Int?
+    /// Answer only once this replica has applied the change at this position (a write's `seq`).
+    var minSeq: Int64?
+
+    enum CodingKeys: String, CodingKey { case mode, vector, query, k, tenant, ef, minSeq = "min_seq" }
 }
 
 struct SearchResultItem: Codable, Sendable {

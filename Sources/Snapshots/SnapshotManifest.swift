@@ -38,6 +38,9 @@ public struct SnapshotManifest: Codable, Sendable, Equatable {
     /// The analyzer that built the BM25 segment ("name@version"), nil without one.
     public var analyzer: String?
     public var files: [File] = []
+    /// The change-log position the snapshot reflects (every change at or below it); nil in
+    /// snapshots written before the change log. Covered by the root hash when present.
+    public var changeSeq: Int64?
     public var rootHash = ""
 
     public init(id: String, collection: String, parent: String?, createdAt: Date = Date(), documents: Int,

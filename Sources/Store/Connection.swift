@@ -89,20 +89,47 @@ public final class Connection {
 
     // MARK: Transactions
 
+    /// How a transaction sees concurrent commits.
+    public enum Isolation: Sendable {
+        /// Each statement sees what was committed before it began (PostgreSQL's default).
+        case readCommitted
+        /// Every statement sees one snapshot, taken at the first: a consistent read of many tables.
+        case repeatableRead
+    }
+
+    /// Transactions open on this connection (nested calls join the outermost one).
+    private var transactionDepth = 0
+
+    /// Whether a transaction is open on this connection.
+    public var inTransaction: Bool { transactionDepth > 0 }
+
     /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
     /// `settings` become transaction-local configuration (`set_config(name, value, true)`),
     /// e.g. `["firebreak.tenant": "acme"]` for row-level security.
-    public func transaction<T>(settings: [String: String] = [:], _ body: (Connection) throws -> T) throws -> T {
-        try query("BEGIN")
+    ///
+    /// Called inside an open transaction it joins it (no savepoint): the outermost call
+    /// commits, and an error thrown anywhere inside rolls the whole transaction back. That is
+    /// how a record's own transaction and the change-log append become one.
+    public func transaction<T>(settings: [String: String] = [:], isolation: Isolation = .readCommitted,
+                               _ body: (Connection) throws -> T) throws -> T {
+        let outermost = transactionDepth == 0
+        if outermost {
+            switch isolation {
+            case .readCommitted: try query("BEGIN")
+            case .repeatableRead: try query("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            }
+        }
+        transactionDepth += 1
+        defer { transactionDepth -= 1 }
         do {
             for (name, value) in settings.sorted(by: { $0.key < $1.key }) {
                 try query("SELECT set_config($1, $2, true)", [.text(name), .text(value)])
             }
             let value = try body(self)
-            try query("COMMIT")
+            if outermost { try query("COMMIT") }
             return value
         } catch {
-            _ = try? query("ROLLBACK")
+            if outermost { _ = try? query("ROLLBACK") }
             throw error
         }
     }

@@ -139,6 +139,24 @@ extension DocumentRecords {
         }
     }
 
+    /// A live document without its embedding (start-up from a snapshot reads these only).
+    public struct LiveEntry: Sendable {
+        public let rowID: Int64
+        public let tenant: String
+        public let externalID: String
+        public let text: String
+    }
+
+    /// Every live document of a collection, without embeddings, by row id.
+    public static func loadLiveEntries(collectionID: Int64, on connection: Connection) throws -> [LiveEntry] {
+        try connection.query("""
+            SELECT id, tenant, external_id, text FROM documents WHERE collection_id = $1 AND deleted_at IS NULL ORDER BY id
+            """, [.integer(collectionID)]).map { row in
+            LiveEntry(rowID: try row.integer("id"), tenant: try row.string("tenant"), externalID: try row.string("external_id"),
+                      text: try row.string("text"))
+        }
+    }
+
     /// Parses PostgreSQL's text form of a `real[]`: `{1,2.5,-3e-05}`.
     static func parseVector(_ text: String) throws(StoreError) -> [Float] {
         guard text.hasPrefix("{"), text.hasSuffix("}") else {

@@ -20,11 +20,30 @@ public enum SnapshotRecords {
     }
 
     /// building → published, with the manifest's root hash and JSON.
-    public static func markPublished(_ id: String, rootHash: String, manifestJSON: String, on connection: Connection) throws {
+    public static func markPublished(_ id: String, rootHash: String, manifestJSON: String, changeSeq: Int64? = nil,
+                                     on connection: Connection) throws {
         try move(id, to: .published, on: connection) { c in
-            try c.query("UPDATE snapshots SET status = 'published', root_hash = $2, manifest = $3::jsonb WHERE id = $1",
-                        [.text(id), .text(rootHash), .text(manifestJSON)])
+            try c.query("""
+                UPDATE snapshots SET status = 'published', root_hash = $2, manifest = $3::jsonb, change_seq = $4 WHERE id = $1
+                """, [.text(id), .text(rootHash), .text(manifestJSON), changeSeq.map(SQLValue.integer) ?? .null])
         }
+    }
+
+    /// The snapshots a replica may start a collection from, newest first: published or
+    /// verified-clean, with a change-log position, at most `limit`.
+    public static func startCandidates(collectionID: Int64, limit: Int = 3, on connection: Connection) throws -> [Record] {
+        try connection.query("""
+            SELECT id FROM snapshots WHERE collection_id = $1 AND status IN ('published', 'verified_clean')
+              AND change_seq IS NOT NULL ORDER BY change_seq DESC, created_at DESC LIMIT $2
+            """, [.integer(collectionID), .integer(Int64(limit))]).map { row in try load(try row.string("id"), on: connection) }
+    }
+
+    /// The smallest change-log position a retained snapshot of any collection reflects (the
+    /// log may be truncated below it), nil when no snapshot has one.
+    public static func oldestRetainedChangeSeq(on connection: Connection) throws -> Int64? {
+        try connection.query("""
+            SELECT min(change_seq) AS seq FROM snapshots WHERE status IN ('published', 'verified_clean')
+            """)[0].optionalString("seq").flatMap { Int64($0) }
     }
 
     /// published → verified_clean, naming the scan report (of the same collection) that cleared it.

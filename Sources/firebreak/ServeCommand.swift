@@ -25,6 +25,14 @@ struct ServeCommand: AsyncParsableCommand {
     var concurrentRequestsMax = ServerLimits().concurrentRequestsMax
     @Option(help: "Folder snapshots are published in (or FIREBREAK_SNAPSHOT_DIR; default: <data-dir>/snapshots).")
     var snapshotDir: String?
+    @Option(help: "This replica's name, unique among the processes serving one database (heartbeats, --wait-all).")
+    var replicaID = "replica-1"
+    @Option(help: "How long a read with min_seq waits for this replica to apply it before answering 503 replica_behind.")
+    var consistencyWaitMs = 1_000
+    @Option(help: "Take a snapshot of a collection after this many changes to it.")
+    var snapshotEveryChanges = 10_000
+    @Option(help: "Take a snapshot of a collection this often (seconds) when it changed since the last one.")
+    var snapshotEverySeconds = 3_600
     @OptionGroup var database: DatabaseOptions
 
     var snapshotDirectory: String {
@@ -39,6 +47,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard bodyBytesMax >= 1_024 else { throw ValidationError("--body-bytes-max must be at least 1024") }
         guard concurrentRequestsMax >= 1 else { throw ValidationError("--concurrent-requests-max must be at least 1") }
+        guard replicaID.range(of: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", options: .regularExpression) != nil else {
+            throw ValidationError("--replica-id must be 1-63 letters, digits, '_', '.' or '-'")
+        }
+        guard (0...60_000).contains(consistencyWaitMs) else { throw ValidationError("--consistency-wait-ms must be in 0...60000") }
+        guard snapshotEveryChanges >= 1, snapshotEverySeconds >= 1 else {
+            throw ValidationError("--snapshot-every-changes and --snapshot-every-seconds must be at least 1")
+        }
     }
 
     func run() async throws {
@@ -61,6 +76,10 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.poolSize = poolSize
         configuration.limits.bodyBytesMax = bodyBytesMax
         configuration.limits.concurrentRequestsMax = concurrentRequestsMax
+        configuration.replicaID = replicaID
+        configuration.consistencyWaitMs = consistencyWaitMs
+        configuration.snapshotEveryChanges = snapshotEveryChanges
+        configuration.snapshotEverySeconds = snapshotEverySeconds
         let server = try await FirebreakServer.prepare(configuration) { Console.progress($0) }
         if let token = try await server.bootstrapAdminToken() {
             Console.progress("""
@@ -70,8 +89,8 @@ struct ServeCommand: AsyncParsableCommand {
                 ───────────────────────────────────────────────────────────────────────────
                 """)
         }
-        let listener = server.startQuarantineListener()
-        defer { listener.stop(); server.scheduler.stop() }
+        let listener = server.startChangeListener()
+        defer { listener.stop(); server.scheduler.stop(); server.autoSnapshots.stop() }
         let host = self.host
         let app = server.application { port in Console.progress("firebreak is serving on http://\(host):\(port)") }
         try await app.runService()

@@ -1,0 +1,57 @@
+import Foundation
+
+/// The service's own snapshots: a collection is snapshotted once `everyChanges` change-log
+/// rows have passed since its last snapshot, or `everySeconds` have passed with at least one
+/// change. A snapshot never blocks searches; writers to the collection wait for it.
+public final class AutoSnapshots: @unchecked Sendable {
+    public static let actor = "auto-snapshot"
+    public static let checkSeconds = 5.0
+    public static let everyChangesDefault = 10_000
+    public static let everySecondsDefault = 3_600
+
+    private let collections: LiveCollections
+    private let everyChanges: Int64
+    private let everySeconds: Double
+    private let lock = Mutex()
+    /// Per collection id: the position and time of its last snapshot (or of the start).
+    private var last: [Int64: (seq: Int64, at: Date)] = [:]
+    private var task: Task<Void, Never>?
+
+    public init(collections: LiveCollections, everyChanges: Int, everySeconds: Int) {
+        precondition(everyChanges >= 1 && everySeconds >= 1, "validated by the caller")
+        self.collections = collections
+        self.everyChanges = Int64(everyChanges)
+        self.everySeconds = Double(everySeconds)
+    }
+
+    public func start() {
+        let now = Date()
+        lock.locked { for collection in collections.all { last[collection.configuration.id] = (collection.position.value, now) } }
+        task = Task.detached { [self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(Self.checkSeconds))
+                await tick()
+            }
+        }
+    }
+
+    public func stop() { task?.cancel() }
+
+    /// Snapshots every collection that is due.
+    func tick() async {
+        for collection in collections.all where collection.status().documents > 0 {
+            let id = collection.configuration.id, position = collection.position.value
+            let previous: (seq: Int64, at: Date) = lock.locked { last[id] } ?? (0, Date.distantPast)
+            let changes = position - previous.seq
+            guard changes >= everyChanges || (changes > 0 && Date().timeIntervalSince(previous.at) >= everySeconds) else { continue }
+            do {
+                let summary = try await collections.snapshot(collection, actor: Self.actor)
+                lock.locked { last[id] = (position, Date()) }
+                collections.report("auto-snapshot \(summary.id) of \(collection.configuration.name) at change \(position) (\(changes) changes since the last)")
+            } catch {
+                collections.report("auto-snapshot of \(collection.configuration.name) failed: \(error)")
+                lock.locked { last[id] = (previous.seq, Date()) }  // retried after everySeconds, not every tick
+            }
+        }
+    }
+}
