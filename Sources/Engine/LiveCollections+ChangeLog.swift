@@ -76,6 +76,9 @@ extension LiveCollections {
         } catch let error as EngineError where error.code == .indexFailed {
             replica.fail(error.message)
             throw error
+        } catch let error as StoreError where error.code == .decodingFailed {
+            replica.fail(error.message)
+            throw EngineError(.indexFailed, error.message)
         } catch {
             throw LiveCollection.mapped(error)
         }
@@ -90,7 +93,13 @@ extension LiveCollections {
         replica.sawHead(head)
         var read = 0
         while true {
-            let rows = try ChangeLog.read(after: replica.appliedSeq, on: connection)
+            let rows: [ChangeRow]
+            do {
+                rows = try ChangeLog.read(after: replica.appliedSeq, on: connection)
+            } catch let error as StoreError where error.code == .decodingFailed {
+                replica.fail(error.message)
+                throw EngineError(.indexFailed, error.message)
+            }
             read += rows.count
             var order: [Int64] = []
             var byCollection: [Int64: [ChangeRow]] = [:]

@@ -43,24 +43,34 @@ struct API: Sendable {
 
     /// Waits until this replica has applied `minSeq` for `collection` (at most
     /// `consistencyWaitMs`), else 503 `replica_behind` with Retry-After.
-    func awaitApplied(_ minSeq: Int64?, in collection: LiveCollection) async throws(Problem) {
+    func awaitApplied(_ minSeq: Int64?, in collection: LiveCollection?) async throws(Problem) {
         guard let minSeq, minSeq > 0 else {
             if let minSeq, minSeq < 0 { throw Problem(.badRequest, "invalid_input", "min_seq must be a change-log position (0 or more)") }
             return
         }
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(consistencyWaitMs) * 1_000_000
-        while collections.appliedSeq(of: collection) < minSeq {
+        let applied = { collection.map(collections.appliedSeq(of:)) ?? collections.replica.appliedSeq }
+        while applied() < minSeq {
             if let problem = collections.replica.problem {
                 throw Problem(.serviceUnavailable, "replica_behind", "replica \(collections.replica.name) stopped applying changes: \(problem)")
             }
             guard DispatchTime.now().uptimeNanoseconds < deadline else {
                 var problem = Problem(.serviceUnavailable, "replica_behind",
-                                      "replica \(collections.replica.name) has applied change \(collections.appliedSeq(of: collection)), not yet \(minSeq); retry (or another replica)")
+                                      "replica \(collections.replica.name) has applied change \(applied()), not yet \(minSeq); retry (or another replica)")
                 problem.headers[.retryAfter] = "1"
                 throw problem
             }
             try? await Task.sleep(for: .milliseconds(Self.consistencyPollMilliseconds))
         }
+    }
+
+    /// The collection `name` once this replica has applied `minSeq` (a collection created at
+    /// that position included).
+    func collection(_ name: String, minSeq: Int64?) async throws -> LiveCollection {
+        if minSeq != nil, (try? collections.named(name)) == nil { try await awaitApplied(minSeq, in: nil) }
+        let collection = try collections.named(name)
+        try await awaitApplied(minSeq, in: collection)
+        return collection
     }
 
     /// `{"seq":N,…}`: a mutating response's body with the change-log position of its effect

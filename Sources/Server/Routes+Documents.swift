@@ -36,15 +36,16 @@ extension API {
         router.get("/v1/collections/:name/documents/:id") { request, context in
             let caller = try context.requireCaller()
             try caller.require(.read)
-            let collection = try collections.named(try context.parameters.require("name"))
-            let id = try context.parameters.require("id")
-            let scope = try caller.tenant(requested: request.uri.queryParameters["tenant"].map(String.init))
+            var minSeq: Int64?
             if let text = request.uri.queryParameters["min_seq"] {
-                guard let minSeq = Int64(text) else {
+                guard let value = Int64(text) else {
                     throw Problem(.badRequest, "invalid_input", "min_seq must be a change-log position (an integer)")
                 }
-                try await awaitApplied(minSeq, in: collection)
+                minSeq = value
             }
+            let collection = try await self.collection(try context.parameters.require("name"), minSeq: minSeq)
+            let id = try context.parameters.require("id")
+            let scope = try caller.tenant(requested: request.uri.queryParameters["tenant"].map(String.init))
             // The engine says which tenant holds the id; PostgreSQL, reading as the reader role
             // under that tenant, has the last word (quarantined, deleted or foreign rows: none).
             guard let (rowID, tenant) = collection.locate(externalID: id, scope: scope),

@@ -9,9 +9,8 @@ extension API {
             let started = DispatchTime.now().uptimeNanoseconds
             let caller = try context.requireCaller()
             try caller.require(.read)
-            let collection = try collections.named(try context.parameters.require("name"))
             let body = try decode(SearchBody.self, from: try await self.body(of: request))
-            try await awaitApplied(body.minSeq, in: collection)
+            let collection = try await self.collection(try context.parameters.require("name"), minSeq: body.minSeq)
             var search = try searchRequest(body, caller: caller)
             search.traceID = request.headers[Self.traceparentHeader].flatMap(Self.traceID(fromTraceparent:))
             let engineStarted = DispatchTime.now().uptimeNanoseconds

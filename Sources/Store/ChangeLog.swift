@@ -180,10 +180,15 @@ public enum ChangeLog {
             SELECT seq, collection_id, kind, version, payload::text AS payload, origin FROM changes
             WHERE seq > $1 AND ($2::bigint IS NULL OR collection_id = $2) ORDER BY seq LIMIT $3
             """, [.integer(seq), collectionID.map(SQLValue.integer) ?? .null, .integer(Int64(limit))]).map { row in
-            ChangeRow(seq: try row.integer("seq"), collectionID: try row.integer("collection_id"),
-                      change: try Change.decode(kind: try row.string("kind"), version: Int32(try row.integer("version")),
-                                                payload: try row.string("payload")),
-                      origin: try row.string("origin"))
+            let seq = try row.integer("seq")
+            let change: Change
+            do {
+                change = try Change.decode(kind: try row.string("kind"), version: Int32(try row.integer("version")),
+                                           payload: try row.string("payload"))
+            } catch {
+                throw StoreError(.decodingFailed, "change \(seq): \((error as? StoreError)?.message ?? "\(error)")")
+            }
+            return ChangeRow(seq: seq, collectionID: try row.integer("collection_id"), change: change, origin: try row.string("origin"))
         }
     }
 

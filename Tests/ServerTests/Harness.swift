@@ -12,13 +12,16 @@ struct Harness {
     let admin: APIClient
     static let snapshotDirectory = NSTemporaryDirectory() + "firebreak-test-snapshots-\(getpid())"
 
-    static func start(limits: ServerLimits = ServerLimits()) async throws -> Harness {
+    static func start(limits: ServerLimits = ServerLimits(), replica: String = "replica-1", consistencyWaitMs: Int = 1_000,
+                      progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> Harness {
         var configuration = FirebreakServer.Configuration(conninfo: try TestCluster.shared().conninfo(),
                                                           snapshotDirectory: snapshotDirectory)
         configuration.port = 0
         configuration.poolSize = 4
         configuration.limits = limits
-        let server = try await FirebreakServer.prepare(configuration)
+        configuration.replicaID = replica
+        configuration.consistencyWaitMs = consistencyWaitMs
+        let server = try await FirebreakServer.prepare(configuration, progress: progress)
         _ = try await server.bootstrapAdminToken(from: ["FIREBREAK_ADMIN_TOKEN": adminToken])
         let running = try await server.start()
         return Harness(running: running, admin: APIClient(baseURL: running.baseURL, token: adminToken))
