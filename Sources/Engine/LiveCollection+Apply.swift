@@ -72,7 +72,9 @@ extension LiveCollection {
                 else if documents[rowID] != nil { quarantined[rowID] = incidentID }
             }
         case .documentsReleased(let ids):
-            for rowID in ids { applyRelease(rowID: rowID) }
+            // A document a local quarantine withheld before its transaction stays withheld:
+            // that quarantine's own row, or its undo if it fails, decides (fail closed).
+            for rowID in ids where quarantined[rowID] != Self.pendingIncident { applyRelease(rowID: rowID) }
         case .flagSet(let name, let tenant, let enabled):
             guard let flag = FeatureFlag(rawValue: name), flag != .tenantBlock || !tenant.isEmpty else {
                 throw EngineError(.invalidInput, "unknown flag \(name) (tenant \"\(tenant)\")")
