@@ -1,8 +1,11 @@
 import Foundation
+import Store
 
 /// The service's own snapshots: a collection is snapshotted once `everyChanges` change-log
-/// rows have passed since its last snapshot, or `everySeconds` have passed with at least one
-/// change. A snapshot never blocks searches; writers to the collection wait for it.
+/// rows have passed since its last snapshot (by any replica: the newest published one counts),
+/// or `everySeconds` have passed with at least one change. A snapshot never blocks searches;
+/// writers to the collection wait for it. Two replicas that come due at the same moment may
+/// both take one (there is no leader lease).
 public final class AutoSnapshots: @unchecked Sendable {
     public static let actor = "auto-snapshot"
     public static let checkSeconds = 5.0
@@ -41,7 +44,13 @@ public final class AutoSnapshots: @unchecked Sendable {
     func tick() async {
         for collection in collections.all where collection.status().documents > 0 {
             let id = collection.configuration.id, position = collection.position.value
-            let previous: (seq: Int64, at: Date) = lock.locked { last[id] } ?? (0, Date.distantPast)
+            var previous: (seq: Int64, at: Date) = lock.locked { last[id] } ?? (0, Date.distantPast)
+            // Another replica's snapshot counts as this one's: n replicas do not take n snapshots.
+            if let newest = try? await collections.pool.withConnection({ try SnapshotRecords.newestChangeSeq(collectionID: id, on: $0) }),
+               newest > previous.seq {
+                previous = (newest, Date())
+                lock.locked { last[id] = previous }
+            }
             let changes = position - previous.seq
             guard changes >= everyChanges || (changes > 0 && Date().timeIntervalSince(previous.at) >= everySeconds) else { continue }
             do {

@@ -3,8 +3,9 @@ import Store
 
 /// Keeps this replica applying the change log: it LISTENs on `firebreak_changes` (the
 /// wake-up) and reads the log after every notification and at least every `pollSeconds`, so
-/// a lost notification delays a change but never loses it. Every `heartbeatSeconds` it
-/// records the replica's applied position (and its fail-stop reason, if any) in `replicas`.
+/// a lost notification delays a change but never loses it. After every read that applied
+/// rows, and at least every `heartbeatSeconds`, it records the replica's applied position
+/// (and its fail-stop reason, if any) in `replicas`.
 public final class ChangeListener: @unchecked Sendable {
     public static let pollSeconds = 0.5
     public static let heartbeatSeconds = 1.0
@@ -55,14 +56,16 @@ public final class ChangeListener: @unchecked Sendable {
                 try connection.listen("firebreak_changes")
                 var lastBeat = Date.distantPast
                 while !shouldStop {
+                    var applied = 0
                     do {
-                        try collections.pump(on: connection)
+                        applied = try collections.pump(on: connection)
                     } catch let error as EngineError {
                         // Fail-stop: the replica's problem names the row; keep heart-beating it.
                         collections.report("replica \(replica.name) stopped applying changes: \(error.message)")
                     }
                     if !signalled { caughtUp.signal(); signalled = true }
-                    if Date().timeIntervalSince(lastBeat) >= Self.heartbeatSeconds {
+                    // A beat after every read that applied rows, so `--wait-all` hears at once.
+                    if applied > 0 || Date().timeIntervalSince(lastBeat) >= Self.heartbeatSeconds {
                         try ReplicaRecords.heartbeat(name: replica.name, appliedSeq: replica.appliedSeq, problem: replica.problem,
                                                      on: connection)
                         lastBeat = Date()

@@ -66,6 +66,7 @@ extension LiveCollections {
         let id = collection.configuration.id
         do {
             let head = try ChangeLog.head(on: connection)
+            try requireReplayable(after: appliedSeq(of: collection), on: connection)
             while true {
                 let rows = try ChangeLog.read(after: collection.position.value, collectionID: id, on: connection)
                 if !rows.isEmpty { try apply(rows, to: collection, on: connection) }
@@ -91,6 +92,7 @@ extension LiveCollections {
         guard replica.problem == nil else { return 0 }
         let head = try ChangeLog.head(on: connection)
         replica.sawHead(head)
+        try requireReplayable(after: replica.appliedSeq, on: connection)
         var read = 0
         while true {
             let rows: [ChangeRow]
@@ -126,6 +128,18 @@ extension LiveCollections {
         }
         replica.advance(to: head)
         return read
+    }
+
+    /// Stops the replica (fail-stop) when retention deleted rows after `position`: replaying
+    /// what is left would skip them. A restart starts from a snapshot and the record instead.
+    private func requireReplayable(after position: Int64, on connection: Connection) throws(EngineError) {
+        let floor: Int64
+        do { floor = try ChangeLog.floor(on: connection) } catch { throw LiveCollection.mapped(error) }
+        guard floor <= position + 1 else {
+            let reason = "the change log was truncated below \(floor), past this replica's position \(position); restart it to start from a snapshot"
+            replica.fail(reason)
+            throw EngineError(.indexFailed, reason)
+        }
     }
 
     /// The live collection a row belongs to; a `collection_created` row for one this replica

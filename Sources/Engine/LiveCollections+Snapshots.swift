@@ -127,6 +127,15 @@ extension LiveCollections {
         guard let retired = try? SnapshotRecords.applyRetention(collectionID: collectionID, keep: Self.snapshotsKept,
                                                                  sparingLastClean: true, on: connection) else { return }
         for id in retired { try? FileManager.default.removeItem(atPath: folder.path(of: id)) }
+        truncateChangeLog(on: connection)
+    }
+
+    /// Deletes change-log rows nobody may need any more (below the oldest retained snapshot's
+    /// position and every live replica's). Best effort, like retention.
+    func truncateChangeLog(on connection: Connection) {
+        guard let from = try? ChangeLog.retainedFrom(liveWithinSeconds: ReplicaRecords.silentSecondsMax, on: connection),
+              let removed = try? ChangeLog.truncate(below: from, on: connection), removed > 0 else { return }
+        report("change log: \(removed) rows below \(from) removed (retention)")
     }
 
     /// `s<collection id>-<UTC yyyyMMdd-HHmmss>-<8 hex>`: sortable, unique, and a valid folder name.

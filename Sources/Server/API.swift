@@ -81,6 +81,11 @@ struct API: Sendable {
         let separator = rest.first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "}") ? "" : ","
         return Data("{\"seq\":\(seq)\(separator)".utf8) + rest
     }
+    /// The `seq` a stored (replayed) success body was stamped with.
+    static func stampedSeq(in data: Data) -> Int64? {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return (object["seq"] as? NSNumber)?.int64Value
+    }
     static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!
 
     // MARK: Bodies
@@ -182,9 +187,12 @@ struct API: Sendable {
                               "this Idempotency-Key was used for a different request")
             }
             let status = HTTPResponse.Status(code: stored.statusCode)
-            return Self.response(Reply(status: status, data: Data(stored.responseJSON.utf8),
-                                       contentType: status.code >= 400 ? "application/problem+json" : "application/json"),
-                                 replayed: true)
+            let data = Data(stored.responseJSON.utf8)
+            var replayed = Self.response(Reply(status: status, data: data,
+                                               contentType: status.code >= 400 ? "application/problem+json" : "application/json"),
+                                         replayed: true)
+            if let seq = Self.stampedSeq(in: data) { replayed.headers[Self.seqHeader] = String(seq) }
+            return replayed
         }
         var reply: Reply
         let receipt = WriteReceipt()

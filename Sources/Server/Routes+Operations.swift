@@ -35,7 +35,7 @@ extension API {
             let replicas = try await pool.withConnection { try ReplicaRecords.all(on: $0) }
             return Self.response(try reply(ReplicasBody(replicas: replicas.map {
                 ReplicaBody(name: $0.name, appliedSeq: $0.appliedSeq, silentSeconds: $0.silentSeconds,
-                            live: $0.silentSeconds < Self.replicaSilentSecondsMax, problem: $0.problem)
+                            live: $0.silentSeconds < ReplicaRecords.silentSecondsMax, problem: $0.problem)
             })))
         }
         router.get("/metrics") { _, _ in
@@ -47,10 +47,6 @@ extension API {
     }
 }
 
-extension API {
-    /// A replica whose heartbeat is older than this is not waited for (`--wait-all`).
-    static let replicaSilentSecondsMax = 10.0
-}
 
 struct ReadinessBody: Codable, Sendable {
     var ready: Bool

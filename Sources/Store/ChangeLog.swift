@@ -192,10 +192,28 @@ public enum ChangeLog {
         }
     }
 
-    /// Removes rows below `seq` (retention: below the oldest retained snapshot's position).
+    /// Removes rows below `seq` and raises the floor to it, in one transaction; the floor never
+    /// moves down. The caller picks `seq` (see `retainedFrom`).
     @discardableResult
     public static func truncate(below seq: Int64, on connection: Connection) throws -> Int {
-        try connection.query("DELETE FROM changes WHERE seq < $1 RETURNING seq", [.integer(seq)]).count
+        try connection.transaction { c in
+            try c.query("UPDATE change_log_floor SET below = greatest(below, $1) WHERE id = 1", [.integer(seq)])
+            return try c.query("DELETE FROM changes WHERE seq < $1 RETURNING seq", [.integer(seq)]).count
+        }
+    }
+
+    /// Rows below this position have been deleted (0 when none has).
+    public static func floor(on connection: Connection) throws -> Int64 {
+        try connection.query("SELECT below FROM change_log_floor WHERE id = 1").first?.integer("below") ?? 0
+    }
+
+    /// The lowest position anyone may still need: the oldest retained snapshot's (replicas
+    /// start from snapshots) and every live replica's applied position (they catch up by
+    /// replay). Nil when no snapshot has a position yet: nothing may be truncated.
+    public static func retainedFrom(liveWithinSeconds seconds: Double, on connection: Connection) throws -> Int64? {
+        guard let snapshot = try SnapshotRecords.oldestRetainedChangeSeq(on: connection) else { return nil }
+        let live = try ReplicaRecords.all(on: connection).filter { $0.silentSeconds < seconds }.map(\.appliedSeq)
+        return min(snapshot, live.min() ?? snapshot)
     }
 }
 
@@ -203,6 +221,10 @@ public enum ChangeLog {
 
 /// Serving replicas and their applied positions (heartbeats).
 public enum ReplicaRecords {
+    /// A replica whose heartbeat is older than this is not live: not waited for by
+    /// `--wait-all`, and change-log retention does not keep rows for it.
+    public static let silentSecondsMax = 10.0
+
     public struct Replica: Sendable, Equatable {
         public let name: String
         public let appliedSeq: Int64

@@ -1,10 +1,9 @@
 /// Quarantine entries: which documents are withheld, under which incident, why, and when
 /// they were released. Each change is one transaction that also appends an event to the
-/// incident's timeline and sends a NOTIFY on `channel` (delivered at commit), which serving
-/// replicas listen to. Row-level security hides a quarantined document from the reader role
+/// incident's timeline (the caller appends the change-log row that replicas apply in the
+/// same transaction). Row-level security hides a quarantined document from the reader role
 /// the moment the transaction commits.
 public enum QuarantineRecords {
-    public static let channel = "firebreak_quarantine"
     public static let documentsPerRequestMax = 10_000
     public static let reasonBytesMax = 2_000
 
@@ -38,7 +37,6 @@ public enum QuarantineRecords {
                            "already_quarantined": String(unique.count - added.count), "reason": reason]
                 .merging(evidencePayload) { kept, _ in kept }
             try IncidentRecords.appendEvent(incidentID, kind: "quarantined", actor: actor, payload: payload, on: c)
-            try c.notify(channel, payload: #"{"action":"quarantine","collection_id":\#(collectionID),"documents":[\#(added.map(String.init).joined(separator: ","))]}"#)
             return added
         }
     }
@@ -61,7 +59,6 @@ public enum QuarantineRecords {
                 "collection_id": String(collectionID), "documents": released.map(String.init).joined(separator: ","),
                 "reason": reason,
             ], on: c)
-            try c.notify(channel, payload: #"{"action":"release","collection_id":\#(collectionID),"documents":[\#(released.map(String.init).joined(separator: ","))]}"#)
             return released
         }
     }

@@ -29,6 +29,14 @@ public enum SnapshotRecords {
         }
     }
 
+    /// The newest change-log position a servable snapshot of the collection reflects, by any
+    /// replica (auto-snapshots skip a collection another replica has just snapshotted).
+    public static func newestChangeSeq(collectionID: Int64, on connection: Connection) throws -> Int64? {
+        try connection.query("""
+            SELECT max(change_seq) AS seq FROM snapshots WHERE collection_id = $1 AND status IN ('published', 'verified_clean')
+            """, [.integer(collectionID)])[0].optionalString("seq").flatMap { Int64($0) }
+    }
+
     /// The snapshots a replica may start a collection from, newest first: published or
     /// verified-clean, with a change-log position, at most `limit`.
     public static func startCandidates(collectionID: Int64, limit: Int = 3, on connection: Connection) throws -> [Record] {

@@ -22,6 +22,13 @@ struct ClientOptions: ParsableArguments {
         return (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) ?? [:]
     }
 
+    /// Prints a result built from a quiet call: compact JSON with --json, else pretty.
+    func printMerged(_ value: [String: Any]) {
+        let options: JSONSerialization.WritingOptions = json ? [.sortedKeys] : [.prettyPrinted, .sortedKeys]
+        guard let data = try? JSONSerialization.data(withJSONObject: value, options: options) else { return }
+        print(String(decoding: data, as: UTF8.self))
+    }
+
     /// Prints a response for humans (pretty JSON) unless --json already printed it.
     func show(_ value: Any) {
         guard !json, let data = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys]) else { return }
@@ -120,12 +127,14 @@ struct IngestCommand: AsyncParsableCommand {
     func run() async throws {
         let documents = try load()
         var done = 0
+        var lastSeq: Int64?
         let started = Date()
         for start in stride(from: 0, to: documents.count, by: batch) {
             let slice = Array(documents[start..<min(start + batch, documents.count)])
             do {
-                _ = try await ClientOptions.quiet(client).call("POST", "/v1/collections/\(segment(collection))/documents",
-                                                               body: ["documents": slice])
+                let reply = try await ClientOptions.quiet(client).call("POST", "/v1/collections/\(segment(collection))/documents",
+                                                                       body: ["documents": slice]) as? [String: Any]
+                if let seq = (reply?["seq"] as? NSNumber)?.int64Value { lastSeq = seq }
             } catch {
                 throw ValidationError("rows \(start)..<\(start + slice.count) failed (rows before \(start) are ingested): \(error)")
             }
@@ -139,7 +148,10 @@ struct IngestCommand: AsyncParsableCommand {
                                                        done, documents.count, rate).utf8))
         }
         FileHandle.standardError.write(Data("\n".utf8))
-        if client.json { print(#"{"ingested":\#(done)}"#) } else { print("ingested \(done) documents into \(collection)") }
+        let seq = lastSeq.map(String.init) ?? "null"
+        if client.json { print(#"{"ingested":\#(done),"seq":\#(seq)}"#) } else {
+            print("ingested \(done) documents into \(collection) (visible from seq \(seq))")
+        }
     }
 
     private func load() throws -> [[String: Any]] {
@@ -186,10 +198,12 @@ struct SearchCommand: AsyncParsableCommand {
     @Option(help: "vector, lexical or hybrid (default: from what is given).") var mode: String?
     @Option var k = 10
     @Option(help: "Tenant whose partition is searched.") var tenant: String?
+    @Option(help: "Answer only once this replica has applied this change-log seq (from a write's answer).") var minSeq: Int64?
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
         var body: [String: Any] = ["k": k]
+        if let minSeq { body["min_seq"] = minSeq }
         if let query { body["query"] = query }
         if let mode { body["mode"] = mode }
         if let tenant { body["tenant"] = tenant }
@@ -219,20 +233,66 @@ struct SearchCommand: AsyncParsableCommand {
 struct QuarantineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quarantine", abstract: "Withhold documents from every search path at once, on an incident.",
-        discussion: "Without --incident, an incident is declared from the reason. --list shows the active entries.")
+        discussion: """
+        Without --incident, an incident is declared from the reason. --list shows the active entries.
+        The answer's "seq" is the change-log position at which the quarantine is in effect; a search
+        with "min_seq" set to it never returns the documents on any replica. --wait-all waits until
+        every live replica reports it applied that position (a replica silent for 10 s is not waited
+        for and is named under "silent").
+        """)
     @Option(help: "Collection.") var collection: String
     @Argument(help: "Document ids.") var ids: [String] = []
     @Option(help: "Why (recorded on the incident).") var reason: String?
     @Option(help: "Incident id (INC-nnnnnn).") var incident: String?
     @Flag(help: "List active quarantine entries instead.") var list = false
+    @Flag(help: "Wait until every live replica has applied the quarantine.") var waitAll = false
+    @Option(help: "How long --wait-all waits before it fails (seconds).") var waitSeconds = 30.0
     @OptionGroup var client: ClientOptions
+
+    func validate() throws {
+        guard waitSeconds > 0, waitSeconds <= 3_600 else { throw ValidationError("--wait-seconds must be in (0, 3600]") }
+    }
 
     func run() async throws {
         if list { return client.show(try await client.call("GET", "/v1/collections/\(segment(collection))/quarantine")) }
         guard !ids.isEmpty, let reason else { throw ValidationError("give document ids and --reason (or --list)") }
         var body: [String: Any] = ["ids": ids, "reason": reason]
         if let incident { body["incident_id"] = incident }
-        client.show(try await client.call("POST", "/v1/collections/\(segment(collection))/quarantine", body: body))
+        let path = "/v1/collections/\(segment(collection))/quarantine"
+        guard waitAll else { return client.show(try await client.call("POST", path, body: body)) }
+        var result = try await ClientOptions.quiet(client).call("POST", path, body: body) as? [String: Any] ?? [:]
+        guard let seq = (result["seq"] as? NSNumber)?.int64Value else { throw ValidationError("the service answered without a seq") }
+        result["replicas"] = try await ReplicaWait(client: client.client, seq: seq, seconds: waitSeconds).run()
+        client.printMerged(result)
+    }
+}
+
+/// `--wait-all`: polls `GET /v1/replicas` until every live replica has applied `seq`.
+struct ReplicaWait {
+    static let pollMilliseconds = 50
+    let client: APIClient
+    let seq: Int64
+    let seconds: Double
+
+    /// {"applied": [names], "silent": [names]} once no live replica is behind; an error naming
+    /// the replicas still behind after `seconds`.
+    func run() async throws -> [String: [String]] {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            let data = try await client.succeeded("GET", "/v1/replicas")
+            let replicas = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["replicas"] as? [[String: Any]] ?? []
+            let live = replicas.filter { $0["live"] as? Bool == true }
+            let behind = live.filter { (($0["applied_seq"] as? NSNumber)?.int64Value ?? -1) < seq }
+            let names = { (list: [[String: Any]]) in list.compactMap { $0["name"] as? String } }
+            if behind.isEmpty {
+                return ["applied": names(live), "silent": names(replicas.filter { $0["live"] as? Bool != true })]
+            }
+            guard Date() < deadline else {
+                throw ValidationError("after \(seconds) s, replicas still behind seq \(seq): " +
+                    behind.map { "\($0["name"] ?? "?") at \($0["applied_seq"] ?? "?")" }.joined(separator: ", "))
+            }
+            try await Task.sleep(for: .milliseconds(Self.pollMilliseconds))
+        }
     }
 }
 

@@ -159,6 +159,117 @@ final class ReplicationTests: XCTestCase {
         try owner.query("DELETE FROM changes WHERE seq = $1", [.integer(bad)])
     }
 
+    /// Retention that deleted rows this replica still needed stops it (it never skips them),
+    /// and `/readyz` says so.
+    func testALogTruncatedPastTheReplicaStopsItInsteadOfSkipping() async throws {
+        let harness = try await Harness.start(replica: "repl-floor")
+        let owner = try TestCluster.owner()
+        let floor = try ChangeLog.floor(on: owner)
+        let head = try ChangeLog.head(on: owner)
+        try owner.query("UPDATE change_log_floor SET below = $1", [.integer(head + 5)])
+        defer { _ = try? owner.query("UPDATE change_log_floor SET below = $1", [.integer(floor)]) }
+        var problem: String?
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            let readiness = try await harness.admin.get("/readyz")
+            if readiness.status == 503 { problem = try readiness.object()["problem"] as? String; break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        XCTAssertTrue(problem?.contains("truncated below \(head + 5)") ?? false, "readyz: \(problem ?? "still ready")")
+        try await harness.stop()
+    }
+
+    /// 10,000 changes made on one replica while a second one applies them as they come: a
+    /// replica started afterwards (from the newest snapshot, reconciled with the record)
+    /// serves exactly what the watcher serves.
+    func testAReplicaStartedAfterTenThousandChangesEqualsOneThatSawThemAll() async throws {
+        let writer = try await Harness.start(replica: "repl-10k-w")
+        let watcher = try await Harness.start(replica: "repl-10k-b")
+        let collection = try await writer.collection(dimension: 8)
+        let path = "/v1/collections/\(collection)"
+        let acme = documents(tenant: "acme", count: 300, dimension: 8, seed: 201)
+        _ = try seq(try await writer.admin.post(path + "/documents", ["documents": acme]))
+        _ = try await writer.admin.post(path + "/snapshots", [:])
+        let incident = try XCTUnwrap(try await writer.admin.post("/v1/incidents", ["title": "10k", "severity": "SEV-3"])
+            .object()["id"] as? String)
+        let workers = 4, cycles = Self.changeCount / (4 * workers), admin = writer.admin
+        let replies = try await withThrowingTaskGroup(of: [APIClient.Reply].self) { group in
+            for worker in 0..<workers {
+                group.addTask {
+                    var replies: [APIClient.Reply] = []
+                    for cycle in 0..<cycles {
+                        replies += try await Self.cycle(cycle, worker: worker, on: admin, path: path, incident: incident)
+                    }
+                    return replies
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        XCTAssertEqual(replies.count, Self.changeCount)
+        let last = try replies.map { try seq($0) }.max() ?? 0
+        _ = try await writer.admin.post(path + "/snapshots", [:])
+        let said = LockedLines()
+        let late = try await Harness.start(replica: "repl-10k-c") { said.append($0) }
+        XCTAssertTrue(said.lines.contains { $0.contains(collection) && $0.contains("from snapshot") }, said.lines.joined(separator: "\n"))
+        let queries = acme.enumerated().filter { $0.offset % 30 == 0 }.map(\.element)
+        let expected = try await served(by: watcher.admin, path: path, queries: queries, minSeq: last)
+        let actual = try await served(by: late.admin, path: path, queries: queries, minSeq: last)
+        XCTAssertEqual(actual.status, expected.status)
+        XCTAssertEqual(actual.quarantine, expected.quarantine)
+        XCTAssertEqual(actual.lexical, expected.lexical, "lexical answers are identical")
+        for (mine, theirs) in zip(actual.vector, expected.vector) {
+            XCTAssertGreaterThanOrEqual(Set(mine).intersection(theirs).count, 9, "vector top-10 overlap")
+        }
+        for harness in [late, watcher, writer] { try await harness.stop() }
+    }
+
+    static let changeCount = 10_000
+
+    /// One cycle of four changes by `worker`: ingest a document, quarantine it, then release it
+    /// or ingest another, then delete one of them or ingest a third (every request a change).
+    private static func cycle(_ cycle: Int, worker: Int, on client: APIClient, path: String,
+                              incident: String) async throws -> [APIClient.Reply] {
+        let tag = "\(cycle)x\(worker)"
+        func ingest(_ prefix: String) async throws -> APIClient.Reply {
+            try await client.post(path + "/documents", ["documents": documents(tenant: "acme", count: 1, dimension: 8,
+                                                                               seed: UInt64(cycle * 8 + worker), prefix: prefix)])
+        }
+        var replies = [try await ingest("late\(tag)")]
+        replies.append(try await client.post(path + "/quarantine", ["ids": ["late\(tag)-0"], "reason": "10k", "incident_id": incident]))
+        replies.append(cycle % 3 == 0
+            ? try await client.post(path + "/quarantine/release", ["ids": ["late\(tag)-0"], "reason": "10k", "incident_id": incident])
+            : try await ingest("extra\(tag)"))
+        if cycle % 2 == 0 {
+            replies.append(try await client.send("DELETE", path + "/documents/late\(tag)-0"))
+        } else if cycle % 3 != 0 {
+            replies.append(try await client.send("DELETE", path + "/documents/extra\(tag)-0"))
+        } else {
+            replies.append(try await ingest("third\(tag)"))
+        }
+        return replies
+    }
+
+    private struct Answers: Equatable {
+        var status: [String]
+        var quarantine: Set<String>
+        var lexical: [[String]]
+        var vector: [[String]]
+    }
+
+    private func served(by client: APIClient, path: String, queries: [[String: Any]], minSeq: Int64) async throws -> Answers {
+        let collection = String(path.split(separator: "/").last!)
+        var lexical: [[String]] = [], vector: [[String]] = []
+        for query in queries {
+            lexical.append(try await search(client, collection, ["query": query["text"]!, "tenant": "acme", "mode": "lexical"],
+                                            minSeq: minSeq).map { "\($0.id) \($0.score)" })
+            vector.append(try await search(client, collection, ["vector": query["embedding"]!, "tenant": "acme"], minSeq: minSeq).map(\.id))
+        }
+        let status = try await client.get(path).object()
+        let entries = try await client.get(path + "/quarantine").object()["entries"] as? [[String: Any]] ?? []
+        return Answers(status: ["documents", "quarantined", "tenants"].map { "\(status[$0] ?? "nil")" },
+                       quarantine: Set(entries.compactMap { $0["id"] as? String }), lexical: lexical, vector: vector)
+    }
+
     /// A replica started after the writer's changes loads the newest snapshot and is brought
     /// up to date; a corrupted snapshot is refused by name and the one before it used; with
     /// no usable snapshot it loads from PostgreSQL. Every way, it serves what the writer serves.

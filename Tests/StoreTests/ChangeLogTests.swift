@@ -142,6 +142,25 @@ final class ChangeLogTests: XCTestCase {
                       "the inner call did not commit on its own")
     }
 
+    /// Truncation deletes the rows below a position and raises the floor to it; the floor
+    /// never moves down, and rows at or above it stay readable.
+    func testTruncationRaisesTheFloorAndKeepsTheRowsAboveIt() throws {
+        let connection = try TestCluster.owner()
+        let id = try collection(on: connection)
+        let seqs = try (0..<3).map { row in
+            try connection.transaction { c in
+                try ChangeLog.append(.documentsDeleted(rowIDs: [Int64(row)]), collectionID: id, origin: "test", on: c)
+            }
+        }
+        let before = try ChangeLog.floor(on: connection)
+        XCTAssertLessThanOrEqual(before, seqs[0])
+        XCTAssertGreaterThanOrEqual(try ChangeLog.truncate(below: seqs[1], on: connection), 1, "at least seqs[0] is removed")
+        XCTAssertEqual(try ChangeLog.floor(on: connection), seqs[1])
+        XCTAssertEqual(try ChangeLog.read(after: seqs[0] - 1, collectionID: id, on: connection).map(\.seq), [seqs[1], seqs[2]])
+        XCTAssertEqual(try ChangeLog.truncate(below: seqs[0], on: connection), 0)
+        XCTAssertEqual(try ChangeLog.floor(on: connection), seqs[1], "the floor never moves down")
+    }
+
     func testReplicasRecordTheirHeartbeat() throws {
         let connection = try TestCluster.owner()
         let name = "hb-\(UUID().uuidString.prefix(8))"
