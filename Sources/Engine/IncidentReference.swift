@@ -16,7 +16,7 @@ public enum IncidentReference: Sendable, Equatable {
         switch self {
         case .existing(let id):
             let incident: Incident
-            do { incident = try IncidentRecords.load(id, on: connection).0 } catch let error as StoreError where error.code == .unknownReference {
+            do { incident = try IncidentRecords.loadIncident(id, on: connection) } catch let error as StoreError where error.code == .unknownReference {
                 throw EngineError(.unknownIncident, "no incident \(id)")
             } catch {
                 throw EngineError(.storeFailed, "\(error)")

@@ -48,18 +48,35 @@ public struct Timeline: Sendable, Equatable {
 
     public let incidentID: String
     public private(set) var events: [IncidentEvent] = []
+    /// For a tail (`continuing`): the sequence and hash of the last stored event, which
+    /// `events` continues; nil for a whole timeline.
+    private let base: (sequence: Int, hash: String)?
 
     public init(incidentID: String) {
         self.incidentID = incidentID
+        self.base = nil
+    }
+
+    /// A tail for appending only: it holds none of the stored events, just the last one's
+    /// sequence and hash, so an append costs the same on an incident of 10 events or 10,000.
+    /// Its `events` are the new ones; `verify` is for whole timelines.
+    public init(incidentID: String, continuing last: (sequence: Int, hash: String)?) {
+        self.incidentID = incidentID
+        self.base = last
+    }
+
+    public static func == (a: Timeline, b: Timeline) -> Bool {
+        a.incidentID == b.incidentID && a.events == b.events && a.base?.sequence == b.base?.sequence && a.base?.hash == b.base?.hash
     }
 
     /// Rebuilds a timeline from stored events, as they are; `verify` says whether to trust it.
     public init(incidentID: String, events: [IncidentEvent]) {
         self.incidentID = incidentID
         self.events = events
+        self.base = nil
     }
 
-    public var head: String { events.last?.hash ?? Self.genesisHash }
+    public var head: String { events.last?.hash ?? base?.hash ?? Self.genesisHash }
 
     @discardableResult
     public mutating func append(kind: String, actor: String, at date: Date = Date(),
@@ -69,7 +86,7 @@ public struct Timeline: Sendable, Equatable {
         guard bytes <= Self.payloadBytesMax else {
             throw IncidentError(.invalidInput, "event payload has \(bytes) bytes; the limit is \(Self.payloadBytesMax)")
         }
-        var event = IncidentEvent(incidentID: incidentID, sequence: events.count + 1, kind: kind, actor: actor,
+        var event = IncidentEvent(incidentID: incidentID, sequence: (base?.sequence ?? 0) + events.count + 1, kind: kind, actor: actor,
                                   at: Self.format(date), payload: payload, previousHash: head, hash: "")
         event.hash = event.computedHash()
         events.append(event)
@@ -85,6 +102,7 @@ public struct Timeline: Sendable, Equatable {
 
     /// Recomputes the chain. Any edited, deleted, inserted or reordered event is found.
     public func verify() -> Verification {
+        precondition(base == nil, "a tail timeline holds only new events; verify the whole one")
         var previous = Self.genesisHash
         for (index, event) in events.enumerated() {
             let problem: String?

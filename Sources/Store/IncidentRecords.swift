@@ -56,11 +56,22 @@ public enum IncidentRecords {
     }
 
     /// Appends one event; for other Store records (quarantine) inside their own transaction.
+    /// Reads only the incident's status and its last event (a tail timeline), so the cost does
+    /// not grow with the timeline: an incident may collect thousands of quarantines.
     static func appendEvent(_ id: String, kind: String, actor: String, payload: [String: String],
                             on connection: Connection) throws {
-        _ = try change(id, on: connection) { _, timeline in
-            try timeline.append(kind: kind, actor: actor, payload: payload)
+        guard let row = try connection.query("SELECT status FROM incidents WHERE id = $1 FOR UPDATE", [.text(id)]).first else {
+            throw StoreError(.unknownReference, "no incident \(id)")
         }
+        guard IncidentStatus(rawValue: try row.string("status"))?.isOpen == true else {
+            throw StoreError(.invalidInput, "incident \(id) is closed; open a new one")
+        }
+        let last = try connection.query("""
+            SELECT sequence, hash FROM incident_events WHERE incident_id = $1 ORDER BY sequence DESC LIMIT 1
+            """, [.text(id)]).first
+        var tail = Timeline(incidentID: id, continuing: try last.map { (Int(try $0.integer("sequence")), try $0.string("hash")) })
+        try tail.append(kind: kind, actor: actor, payload: payload)
+        try insert(tail.events, on: connection)
     }
 
     /// The one way an incident changes, inside the caller's transaction: lock its row (so
@@ -84,6 +95,11 @@ public enum IncidentRecords {
 
     /// The incident and its timeline, exactly as stored.
     public static func load(_ id: String, on connection: Connection) throws -> (Incident, Timeline) {
+        (try loadIncident(id, on: connection), Timeline(incidentID: id, events: try events(of: id, on: connection)))
+    }
+
+    /// The incident's row alone, without its timeline (what a reference or a status check needs).
+    public static func loadIncident(_ id: String, on connection: Connection) throws -> Incident {
         guard let row = try connection.query("""
             SELECT id, title, severity, taxonomy_class, status, reporter, commander, tenant, collection, traceparent,
                    snapshot_root_hash, contained,
@@ -103,7 +119,11 @@ public enum IncidentRecords {
             tenant: try row.optionalString("tenant"), collection: try row.optionalString("collection"),
             traceparent: try row.optionalString("traceparent"), snapshotRootHash: try row.optionalString("snapshot_root_hash"),
             contained: try row.boolean("contained"), detectedAt: try row.string("detected_at"))
-        let events = try connection.query("""
+        return incident
+    }
+
+    private static func events(of id: String, on connection: Connection) throws -> [IncidentEvent] {
+        try connection.query("""
             SELECT incident_id, sequence, kind, actor, at, payload::text AS payload, previous_hash, hash
             FROM incident_events WHERE incident_id = $1 ORDER BY sequence
             """, [.text(id)]).map { row in
@@ -114,7 +134,6 @@ public enum IncidentRecords {
                                  kind: try row.string("kind"), actor: try row.string("actor"), at: try row.string("at"),
                                  payload: payload, previousHash: try row.string("previous_hash"), hash: try row.string("hash"))
         }
-        return (incident, Timeline(incidentID: id, events: events))
     }
 
     private static func insert(_ events: [IncidentEvent], on connection: Connection) throws {

@@ -13,6 +13,8 @@ struct PropagationReport: Encodable {
 
 struct CatchUpReport: Encodable {
     let changes: Int
+    /// How fast r1 made them (four clients, one change per request).
+    let writesPerSecond: Double
     /// SIGCONT → the frozen replica's applied position reaches the head.
     let seconds, changesPerSecond: Double
 }
@@ -114,7 +116,9 @@ enum ReplicaPhases {
                         frozen: ReplicaProcess) async throws -> CatchUpReport {
         frozen.signal(SIGSTOP)
         Console.progress("catch-up: \(frozen.name) frozen; making \(changes) changes on \(leader.name)")
+        let streamed = DispatchTime.now().uptimeNanoseconds
         let head = try await stream(changes: changes, targets: targets, workload: workload, on: leader) { _, _ in }
+        let writesPerSecond = Double(changes) / secondsSince(streamed)
         let resumed = DispatchTime.now().uptimeNanoseconds
         frozen.signal(SIGCONT)
         while try await frozen.readiness().applied < head {
@@ -123,7 +127,8 @@ enum ReplicaPhases {
         }
         let seconds = secondsSince(resumed)
         Console.progress("catch-up: \(changes) changes applied in \(String(format: "%.2f", seconds)) s")
-        return CatchUpReport(changes: changes, seconds: seconds, changesPerSecond: Double(changes) / seconds)
+        return CatchUpReport(changes: changes, writesPerSecond: writesPerSecond, seconds: seconds,
+                             changesPerSecond: Double(changes) / seconds)
     }
 
     /// Makes `changes` changes on `replica` from 4 clients: even ones quarantine the next

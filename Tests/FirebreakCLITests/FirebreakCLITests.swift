@@ -80,10 +80,17 @@ final class FirebreakCLITests: XCTestCase {
         let search = try firebreak(["search", "--collection", "docs", "--tenant", "acme", "--vector", "1,0,0", "--json"], environment: env)
         XCTAssertEqual(search.status, 0, search.stderr)
         XCTAssertEqual((search.json?["results"] as? [[String: Any]])?.first?["id"] as? String, "a")
-        let quarantine = try firebreak(["quarantine", "--collection", "docs", "a", "--reason", "hub", "--json"], environment: env)
+        let ingestedSeq = try XCTUnwrap(ingest.stdout.range(of: #"visible from seq [0-9]+"#, options: .regularExpression)
+            .flatMap { Int(ingest.stdout[$0].split(separator: " ").last ?? "") }, "ingest prints its seq: \(ingest.stdout)")
+        let quarantine = try firebreak(["quarantine", "--collection", "docs", "a", "--reason", "hub", "--wait-all", "--json"],
+                                       environment: env)
         XCTAssertEqual(quarantine.status, 0, quarantine.stderr)
         XCTAssertEqual(quarantine.json?["quarantined"] as? [String], ["a"])
-        let after = try firebreak(["search", "--collection", "docs", "--tenant", "acme", "--query", "red", "--json"], environment: env)
+        let seq = try XCTUnwrap(quarantine.json?["seq"] as? Int, quarantine.stdout)
+        XCTAssertGreaterThan(seq, ingestedSeq)
+        XCTAssertEqual((quarantine.json?["replicas"] as? [String: [String]])?["applied"], ["replica-1"], quarantine.stdout)
+        let after = try firebreak(["search", "--collection", "docs", "--tenant", "acme", "--query", "red", "--min-seq", String(seq),
+                                   "--json"], environment: env)
         XCTAssertEqual((after.json?["results"] as? [[String: Any]])?.compactMap { $0["id"] as? String }, ["c"])
         // The incident commands work over HTTP too (--url / FIREBREAK_URL): the quarantine's incident.
         let incident = try XCTUnwrap(quarantine.json?["incident_id"] as? String)
@@ -176,6 +183,32 @@ final class FirebreakCLITests: XCTestCase {
     }
 
     static let killDocuments = 6_000
+
+    /// Three `firebreak serve` processes over one PostgreSQL, small: followers start from the
+    /// snapshot, every quarantine reaches them, a replica killed with SIGKILL while another
+    /// streams quarantines and ingests restarts at the head and never serves a quarantined
+    /// document at its min_seq, and all three end up serving the same documents.
+    func testReplicasPropagateAndSurviveKillNine() throws {
+        let run = try firebreak(["bench", "replicas", "--documents", "3000", "--dimension", "32", "--quarantines", "20",
+                                 "--catch-up-changes", "200", "--kill-changes", "90"])
+        XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+        let report = try XCTUnwrap(run.json, run.stderr)
+        let ready = try XCTUnwrap(report["ready"] as? [String: Any])
+        let lines = ready["load_lines"] as? [String] ?? []
+        XCTAssertEqual(lines.filter { $0.contains("from snapshot") }.count, 2, lines.joined(separator: "\n"))
+        XCTAssertTrue(lines.contains { $0.hasPrefix("rebuild-probe") && $0.contains("from PostgreSQL") }, lines.joined(separator: "\n"))
+        let propagation = try XCTUnwrap(report["propagation"] as? [String: Any])
+        XCTAssertEqual(propagation["quarantined_served_after_min_seq"] as? Int, 0)
+        XCTAssertEqual(propagation["failed_searches"] as? Int, 0)
+        let kill = try XCTUnwrap(report["kill"] as? [String: Any])
+        XCTAssertEqual(kill["quarantined_served_after_min_seq"] as? Int, 0)
+        XCTAssertGreaterThan(kill["checks"] as? Int ?? 0, 45, "every acknowledged quarantine (45) is checked after the restart")
+        XCTAssertGreaterThanOrEqual(kill["applied_seq_at_ready"] as? Int ?? -1, kill["head_seq_at_ready"] as? Int ?? .max)
+        XCTAssertTrue((kill["load_line"] as? String ?? "").contains("from snapshot"), "\(kill)")
+        let agreement = try XCTUnwrap(report["agreement"] as? [String: Any])
+        XCTAssertEqual(agreement["agree"] as? Bool, true, "\(agreement)")
+        XCTAssertGreaterThanOrEqual(agreement["top10_overlap_min"] as? Double ?? 0, 0.9, "\(agreement)")
+    }
 
     /// The game day as one command, small: every hub found, nothing quarantined returned,
     /// no query failed, MRR back, rollback done, incident resolved.

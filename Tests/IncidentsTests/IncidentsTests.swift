@@ -70,6 +70,22 @@ final class TimelineChainTests: XCTestCase {
         XCTAssertEqual(chain.head, chain.events[4].hash)
     }
 
+    /// An append to a tail (the last event's sequence and hash only) writes exactly the event an
+    /// append to the whole timeline writes, so the stored chain still verifies.
+    func testATailAppendsTheSameEventAsTheWholeTimeline() throws {
+        var whole = try timeline(events: 5)
+        let last = try XCTUnwrap(whole.events.last)
+        var tail = Timeline(incidentID: whole.incidentID, continuing: (last.sequence, last.hash))
+        let at = Date(timeIntervalSince1970: 1_800_000_000)
+        let appended = try tail.append(kind: "quarantined", actor: "ic", at: at, payload: ["documents": "7"])
+        XCTAssertEqual(appended, try whole.append(kind: "quarantined", actor: "ic", at: at, payload: ["documents": "7"]))
+        XCTAssertEqual(tail.events, [appended])
+        XCTAssertTrue(Timeline(incidentID: whole.incidentID, events: whole.events).verify().intact)
+        var first = Timeline(incidentID: "INC-000008", continuing: nil)
+        XCTAssertEqual(try first.append(kind: "declared", actor: "ic").previousHash, Timeline.genesisHash)
+        XCTAssertEqual(first.events.first?.sequence, 1)
+    }
+
     /// Editing, deleting, reordering or re-hashing any event is found, at the right event.
     func testEveryKindOfEditIsFoundAtTheFirstBadEvent() throws {
         let chain = try timeline(events: 5)

@@ -190,8 +190,8 @@ final class ReplicationTests: XCTestCase {
         let acme = documents(tenant: "acme", count: 300, dimension: 8, seed: 201)
         _ = try seq(try await writer.admin.post(path + "/documents", ["documents": acme]))
         _ = try await writer.admin.post(path + "/snapshots", [:])
-        let incident = try XCTUnwrap(try await writer.admin.post("/v1/incidents", ["title": "10k", "severity": "SEV-3"])
-            .object()["id"] as? String)
+        let declared = try await writer.admin.post("/v1/incidents", ["title": "10k", "severity": "SEV-3"]).object()
+        let incident = try XCTUnwrap(declared["id"] as? String)
         let workers = 4, cycles = Self.changeCount / (4 * workers), admin = writer.admin
         let replies = try await withThrowingTaskGroup(of: [APIClient.Reply].self) { group in
             for worker in 0..<workers {
@@ -225,8 +225,9 @@ final class ReplicationTests: XCTestCase {
 
     static let changeCount = 10_000
 
-    /// One cycle of four changes by `worker`: ingest a document, quarantine it, then release it
-    /// or ingest another, then delete one of them or ingest a third (every request a change).
+    /// One cycle of four changes by `worker`: ingest a document, quarantine it, then either
+    /// release and delete it, or ingest another and delete that one or ingest a third (every
+    /// request a change).
     private static func cycle(_ cycle: Int, worker: Int, on client: APIClient, path: String,
                               incident: String) async throws -> [APIClient.Reply] {
         let tag = "\(cycle)x\(worker)"
@@ -239,9 +240,9 @@ final class ReplicationTests: XCTestCase {
         replies.append(cycle % 3 == 0
             ? try await client.post(path + "/quarantine/release", ["ids": ["late\(tag)-0"], "reason": "10k", "incident_id": incident])
             : try await ingest("extra\(tag)"))
-        if cycle % 2 == 0 {
+        if cycle % 3 == 0 {
             replies.append(try await client.send("DELETE", path + "/documents/late\(tag)-0"))
-        } else if cycle % 3 != 0 {
+        } else if cycle % 2 == 0 {
             replies.append(try await client.send("DELETE", path + "/documents/extra\(tag)-0"))
         } else {
             replies.append(try await ingest("third\(tag)"))
