@@ -46,7 +46,7 @@ public struct RollbackOutcome: Sendable {
 extension LiveCollection {
     /// The partitions' current indexes, sorted by tenant. The caller holds `writers`, which
     /// every mutation of a graph or BM25 index also holds, so the objects stay still while
-    /// they are written out, and searches never wait for the snapshot's I/O.
+    /// they are copied (`frozenCopy`); searches never wait.
     func capturePartitions() -> [SnapshotLayout.Captured] {
         state.reading {
             partitions.keys.sorted().compactMap { tenant in
@@ -78,44 +78,62 @@ extension LiveCollections {
 
     /// Publishes a snapshot of the collection as it serves now: every tenant's HNSW graph and
     /// BM25 index, hashed, fsynced and renamed into place, then recorded as `published`.
-    /// Writes to this collection wait for it; searches do not.
+    /// Writers to this collection wait only while its indexes are copied in memory (caught up
+    /// to one change-log position); the files are written after they resume. Searches never wait.
     public func snapshot(_ collection: LiveCollection, actor: String) async throws(EngineError) -> SnapshotSummary {
         let started = Date()
         let folder = snapshotFolder(collection)
         let configuration = collection.configuration
-        return try await write(collection) { connection throws(EngineError) in
+        let frozen = try await write(collection) { connection throws(EngineError) in
             let id = Self.newSnapshotID(collection: configuration.id)
-            let parent: String?
             do {
                 try FileManager.default.createDirectory(atPath: folder.root, withIntermediateDirectories: true)
-                parent = try SnapshotRecords.latestPublishedID(collectionID: configuration.id, on: connection)
+                let parent = try SnapshotRecords.latestPublishedID(collectionID: configuration.id, on: connection)
                 try SnapshotRecords.create(id: id, collectionID: configuration.id, parentID: parent, on: connection)
+                return FrozenSnapshot(id: id, parent: parent, captured: collection.capturePartitions().map(\.frozenCopy),
+                                      changeSeq: collection.position.value)
             } catch {
                 throw LiveCollection.mapped(error)
             }
-            let captured = collection.capturePartitions()
-            let changeSeq = collection.position.value
-            do {
-                var manifest = SnapshotManifest(
-                    id: id, collection: configuration.name, parent: parent,
-                    documents: captured.reduce(0) { $0 + $1.lexical.liveCount }, dimension: configuration.dimension,
-                    metric: configuration.metric.rawValue,
-                    index: .init(m: configuration.m, efConstruction: configuration.efConstruction, efSearch: configuration.efSearch),
-                    analyzer: captured.first.map { "\($0.lexical.analyzer.name)@\(type(of: $0.lexical.analyzer).version)" })
-                manifest.changeSeq = changeSeq
-                let published = try folder.publish(manifest) { directory in _ = try SnapshotLayout.write(captured, into: directory) }
-                let json = published.canonicalJSON
-                try SnapshotRecords.markPublished(id, rootHash: published.rootHash, manifestJSON: json, changeSeq: changeSeq,
-                                                  on: connection)
-                self.retireOldSnapshots(of: configuration.id, folder: folder, on: connection)
-                return SnapshotSummary(id: id, rootHash: published.rootHash, status: .published, parent: parent,
-                                       documents: published.documents, tenants: captured.map(\.tenant),
-                                       seconds: Date().timeIntervalSince(started))
-            } catch {
-                try? SnapshotRecords.retire(id, on: connection)
-                throw EngineError(.indexFailed, "snapshot \(id) was not published: \(error)")
-            }
         }
+        do {
+            return try await publish(frozen, of: configuration, into: folder, started: started)
+        } catch {
+            _ = try? await pool.withConnection { try SnapshotRecords.retire(frozen.id, on: $0) }
+            throw EngineError(.indexFailed, "snapshot \(frozen.id) was not published: \(error)")
+        }
+    }
+
+    /// The copied state a snapshot writes out.
+    struct FrozenSnapshot: @unchecked Sendable {
+        let id: String
+        let parent: String?
+        let captured: [SnapshotLayout.Captured]
+        let changeSeq: Int64
+    }
+
+    /// Writes the frozen copy's files (off every lock), records it published and applies retention.
+    private func publish(_ frozen: FrozenSnapshot, of configuration: CollectionConfiguration, into folder: SnapshotFolder,
+                         started: Date) async throws -> SnapshotSummary {
+        let captured = frozen.captured
+        var manifest = SnapshotManifest(
+            id: frozen.id, collection: configuration.name, parent: frozen.parent,
+            documents: captured.reduce(0) { $0 + $1.lexical.liveCount }, dimension: configuration.dimension,
+            metric: configuration.metric.rawValue,
+            index: .init(m: configuration.m, efConstruction: configuration.efConstruction, efSearch: configuration.efSearch),
+            analyzer: captured.first.map { "\($0.lexical.analyzer.name)@\(type(of: $0.lexical.analyzer).version)" })
+        manifest.changeSeq = frozen.changeSeq
+        let published = try await BlockingWork.run { [manifest] in
+            try folder.publish(manifest) { directory in _ = try SnapshotLayout.write(captured, into: directory) }
+        }
+        try await pool.withConnection { connection in
+            try SnapshotRecords.markPublished(frozen.id, rootHash: published.rootHash, manifestJSON: published.canonicalJSON,
+                                              changeSeq: frozen.changeSeq, on: connection)
+            self.retireOldSnapshots(of: configuration.id, folder: folder, on: connection)
+        }
+        return SnapshotSummary(id: frozen.id, rootHash: published.rootHash, status: .published, parent: frozen.parent,
+                               documents: published.documents, tenants: captured.map(\.tenant),
+                               seconds: Date().timeIntervalSince(started))
     }
 
     /// Snapshots kept per collection; older ones are retired and their folders removed, except

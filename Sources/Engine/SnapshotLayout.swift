@@ -20,11 +20,17 @@ struct SnapshotLayout: Codable, Sendable, Equatable {
 
     var partitions: [Entry]
 
-    /// A partition's indexes as captured (the objects are not mutated while the writer holds them).
+    /// A partition's indexes as captured: the live objects (not mutated while the writer holds
+    /// them) or, for a snapshot written after the writers resume, their `frozenCopy`.
     struct Captured {
         let tenant: String
         let graph: HNSWIndex
         let lexical: LexicalIndex
+
+        /// Deep copies of both indexes, which later changes to the live ones do not touch.
+        var frozenCopy: Captured {
+            Captured(tenant: tenant, graph: HNSWIndex(copying: graph), lexical: LexicalIndex(copying: lexical))
+        }
 
         /// Row ids live in either index. (A rebuilt graph leaves quarantined documents out
         /// while the BM25 index keeps them, withheld: both count as held by the partition.)

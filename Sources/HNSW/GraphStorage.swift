@@ -58,6 +58,26 @@ final class GraphStorage {
 
     static func wordCount(_ nodes: Int) -> Int { (nodes + 63) / 64 }
 
+    /// A deep copy of the first `count` nodes: records, upper links, labels, levels,
+    /// tombstones and in-degrees (the spin locks start free). The caller keeps writers out.
+    func copy(count: Int) -> GraphStorage {
+        precondition(count <= capacity, "count \(count) exceeds the capacity \(capacity)")
+        let copy = GraphStorage(dimension: dimension, m: m, capacity: count)
+        copy.records.copyMemory(from: records, byteCount: count * recordBytes)
+        copy.labels.update(from: labels, count: count)
+        copy.levels.update(from: levels, count: count)
+        copy.deletedWords.update(from: deletedWords, count: Self.wordCount(count))
+        copy.inDegrees.update(from: inDegrees, count: count)
+        for node in 0..<count {
+            guard let links = upperLinks[node] else { continue }
+            let words = Int(levels[node]) * (1 + m)
+            let lists = UnsafeMutablePointer<UInt32>.allocate(capacity: words)
+            lists.initialize(from: links, count: words)
+            copy.upperLinks[node] = lists
+        }
+        return copy
+    }
+
     /// Grows to hold at least `needed` nodes (doubling), keeping the first `count` nodes.
     func reserve(_ needed: Int, count: Int) {
         guard needed > capacity else { return }

@@ -49,6 +49,24 @@ public final class HNSWIndex: @unchecked Sendable {
         levelRNG = SplitMix64(seed: parameters.seed)
     }
 
+    /// A deep copy that no later change to `other` touches: what a snapshot writes out while
+    /// the live graph goes on changing. The caller keeps writers of `other` out meanwhile
+    /// (searches may run). Costs one memcpy of the graph, no distance computation.
+    public init(copying other: HNSWIndex) {
+        parameters = other.parameters
+        storage = other.storage.copy(count: other.count)
+        scratchPool = ScratchPool(dimension: other.parameters.dimension, maxDegree: other.parameters.m0)
+        topState = .allocate(capacity: 1)
+        topState.initialize(to: other.topState.pointee)
+        topLock = .allocate(capacity: 1)
+        topLock.initialize(to: 0)
+        levelMultiplier = other.levelMultiplier
+        levelRNG = other.levelRNG
+        labelToID = other.labelToID
+        count = other.count
+        deletedCount = other.deletedCount
+    }
+
     deinit {
         topState.deallocate()
         topLock.deallocate()

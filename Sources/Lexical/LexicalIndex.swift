@@ -44,6 +44,26 @@ public final class LexicalIndex: @unchecked Sendable {
         self.parameters = try parameters.validated()
     }
 
+    /// A copy that no later change to `other` touches (a snapshot's frozen view). Its arrays
+    /// share storage with `other` until either changes (copy on write), so it is O(1) now and
+    /// the live index pays the copy on its next mutation. The caller keeps writers out.
+    public init(copying other: LexicalIndex) {
+        analyzer = other.analyzer
+        parameters = other.parameters
+        termIDs = other.termIDs
+        terms = other.terms
+        postings = other.postings
+        lengths = other.lengths
+        labels = other.labels
+        labelToDocument = other.labelToDocument
+        deletedWords = other.deletedWords
+        documentTermStarts = other.documentTermStarts
+        documentTerms = other.documentTerms
+        tokenMemo = other.tokenMemo
+        liveCount = other.liveCount
+        totalLiveLength = other.totalLiveLength
+    }
+
     /// Documents ever added, deleted ones included (the internal id space).
     public var documentCount: Int { lengths.count }
     public var termCount: Int { terms.count }

@@ -30,6 +30,28 @@ final class HNSWMutationTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(Double(found) / Double(fixture.queries.rows * 10), 0.95)
     }
 
+    /// A copy answers exactly as the original did when it was taken, verifies, and does not
+    /// change when the original does (what a snapshot writes out while writers resume).
+    func testACopyIsFrozenAtTheMomentItWasTaken() throws {
+        let fixture = try Fixture(rows: 1_500, dimension: 16, queries: 20)
+        for label in stride(from: 0, to: 1_500, by: 7) { try fixture.index.delete(label: UInt64(label)) }
+        let before = try (0..<fixture.queries.rows).map { try fixture.index.search(fixture.queries.row($0), k: 10, ef: 64) }
+        let copy = HNSWIndex(copying: fixture.index)
+        for label in stride(from: 1, to: 1_500, by: 5) where label % 7 != 0 { try fixture.index.delete(label: UInt64(label)) }
+        try fixture.index.add(fixture.queries.row(0), label: 99_999)
+        XCTAssertNil(copy.integrityProblem())
+        XCTAssertEqual(copy.count, 1_500)
+        XCTAssertEqual(copy.liveCount, 1_500 - 215)
+        XCTAssertNil(copy.id(forLabel: 99_999))
+        for q in 0..<fixture.queries.rows {
+            let hits = try copy.search(fixture.queries.row(q), k: 10, ef: 64)
+            XCTAssertEqual(hits.map(\.label), before[q].map(\.label))
+            XCTAssertEqual(hits.map(\.distance), before[q].map(\.distance))
+        }
+        XCTAssertNotEqual(try fixture.index.search(fixture.queries.row(0), k: 1).first?.label,
+                          try copy.search(fixture.queries.row(0), k: 1).first?.label, "the original moved on; the copy did not")
+    }
+
     func testDeletingUnknownOrDeletedLabelsFails() throws {
         let fixture = try Fixture(rows: 100, dimension: 4, queries: 1)
         XCTAssertHNSWError(.unknownLabel) { try fixture.index.delete(label: 12345) }

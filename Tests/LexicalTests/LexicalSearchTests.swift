@@ -91,6 +91,22 @@ final class LexicalSearchTests: XCTestCase {
         XCTAssertNil(index.integrityProblem())
     }
 
+    /// A copy keeps answering as the original did when it was taken, with the same scores.
+    func testACopyIsFrozenAtTheMomentItWasTaken() throws {
+        let index = try LexicalIndex(analyzer: plain)
+        try index.add([(1, "red fox"), (2, "blue fox"), (3, "green turtle")])
+        let before = try index.search("fox turtle", k: 5).hits
+        let copy = LexicalIndex(copying: index)
+        try index.delete(label: 3)
+        try index.add(label: 4, text: "fox fox fox")
+        let after = try copy.search("fox turtle", k: 5).hits
+        XCTAssertEqual(after.map(\.label), before.map(\.label))
+        XCTAssertEqual(after.map(\.score), before.map(\.score))
+        XCTAssertEqual(copy.liveCount, 3)
+        XCTAssertNil(copy.integrityProblem())
+        XCTAssertEqual(try index.search("fox", k: 1).hits.first?.label, 4, "the original moved on")
+    }
+
     func testBadInputIsRefusedOrExplainedWithoutChangingTheIndex() throws {
         let index = try LexicalIndex()
         try index.add(label: 1, text: "the quick brown fox")
