@@ -44,7 +44,11 @@ public final class AutoSnapshots: @unchecked Sendable {
     func tick() async {
         for collection in collections.all where collection.status().documents > 0 {
             let id = collection.configuration.id, position = collection.position.value
-            var previous: (seq: Int64, at: Date) = lock.locked { last[id] } ?? (0, Date.distantPast)
+            // A collection first seen now (created since the start) counts from its first change.
+            var previous: (seq: Int64, at: Date) = lock.locked {
+                if last[id] == nil { last[id] = (0, Date()) }
+                return last[id]!
+            }
             // Another replica's snapshot counts as this one's: n replicas do not take n snapshots.
             if let newest = try? await collections.pool.withConnection({ try SnapshotRecords.newestChangeSeq(collectionID: id, on: $0) }),
                newest > previous.seq {

@@ -80,9 +80,10 @@ extension LiveCollection {
                 throw EngineError(.invalidInput, "unknown flag \(name) (tenant \"\(tenant)\")")
             }
             flags.set(flag, enabled: enabled, tenant: tenant)
-        case .partitionRebuilt(let tenant, _):
-            // The origin swaps its rebuilt graph in; another replica keeps its own graph, which
-            // serves the same documents (the quarantine filters what the rebuild left out).
+        case .partitionRebuilt(let tenant, _, _, _):
+            // The rebuilt graph: the origin's from memory, another replica's from the file the
+            // row names. Without it a replica keeps its own graph, which serves the same
+            // documents (the quarantine filters what the rebuild left out).
             guard case .graph(let graph) = prepared else { break }
             let live = Set(documents.values.filter { $0.tenant == tenant }.map(\.rowID))
             partitions[tenant]?.replaceGraph(graph, live: live, withheld: Set(quarantined.keys))

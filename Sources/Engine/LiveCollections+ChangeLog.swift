@@ -163,7 +163,8 @@ extension LiveCollections {
     }
 
     /// Prepares what each row needs that memory does not hold (the local writer's stash, else
-    /// documents from PostgreSQL, restored partitions from the snapshot store), then applies.
+    /// documents from PostgreSQL, restored partitions and rebuilt graphs from the snapshot
+    /// store), then applies.
     private func apply(_ rows: [ChangeRow], to collection: LiveCollection, on connection: Connection) throws {
         var prepared: [Int64: PreparedChange] = [:]
         for row in rows {
@@ -178,6 +179,8 @@ extension LiveCollections {
                     (row.rowID, NewDocument(externalID: row.record.externalID, tenant: row.record.tenant, text: row.record.text,
                                             embedding: row.record.embedding, metadataJSON: row.record.metadataJSON))
                 }))
+            case .partitionRebuilt(_, _, let file?, let sha256?):
+                if let graph = loadRebuilt(file: file, sha256: sha256, of: collection) { prepared[row.seq] = .graph(graph) }
             case .rolledBack(let snapshotID, let tenants, _):
                 if let restored = restoredPartitions(snapshotID, tenants: tenants, of: collection, on: connection) {
                     prepared[row.seq] = .restored(restored)

@@ -119,9 +119,12 @@ extension LiveCollections {
                 for (key, value) in checks { findings["\(tenant).\(key)"] = value }
                 try await EngineFaults.hold(.rebuildBeforeSwap) { cancellations.isRequested(job) }
                 if cancellations.isRequested(job) { throw RebuildCancelled() }
-                // The swap is a change like any other: appended, then applied (here, from memory).
+                // The swap is a change like any other: appended, then applied (here, from memory;
+                // on the other replicas, from the file it names).
+                let file = await publishRebuilt(graph, job: job, tenant: tenant, of: collection)
                 try await write(collection) { connection throws(EngineError) in
-                    try collection.append(.partitionRebuilt(tenant: tenant, jobID: job), prepared: .graph(graph), on: connection)
+                    try collection.append(.partitionRebuilt(tenant: tenant, jobID: job, graphFile: file?.path, graphSHA256: file?.sha256),
+                                          prepared: .graph(graph), on: connection)
                 }
             }
         } catch is RebuildCancelled {

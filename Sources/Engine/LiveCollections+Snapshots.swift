@@ -152,8 +152,9 @@ extension LiveCollections {
     /// position and every live replica's). Best effort, like retention.
     func truncateChangeLog(on connection: Connection) {
         guard let from = try? ChangeLog.retainedFrom(liveWithinSeconds: ReplicaRecords.silentSecondsMax, on: connection),
-              let removed = try? ChangeLog.truncate(below: from, on: connection), removed > 0 else { return }
-        report("change log: \(removed) rows below \(from) removed (retention)")
+              let removed = try? ChangeLog.truncate(below: from, on: connection), removed.rows > 0 else { return }
+        for file in removed.graphFiles { try? FileManager.default.removeItem(atPath: snapshotRoot + "/" + file) }
+        report("change log: \(removed.rows) rows below \(from) removed (retention), with \(removed.graphFiles.count) rebuilt graphs")
     }
 
     /// `s<collection id>-<UTC yyyyMMdd-HHmmss>-<8 hex>`: sortable, unique, and a valid folder name.

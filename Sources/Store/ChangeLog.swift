@@ -13,7 +13,11 @@ public enum Change: Sendable, Equatable {
     /// `tenant` is empty for the whole collection.
     case flagSet(flag: String, tenant: String, enabled: Bool)
     /// A rebuilt graph replaced a tenant partition's graph (the served documents are unchanged).
-    case partitionRebuilt(tenant: String, jobID: Int64)
+    /// `graphFile` (relative to the snapshot store, with its SHA-256) is the graph as the
+    /// rebuilding replica swapped it in, for the others to load; nil when it could not be
+    /// written (the others then keep their own graph). Optional fields are additions within
+    /// payload version 1: rows written before them decode with nil.
+    case partitionRebuilt(tenant: String, jobID: Int64, graphFile: String?, graphSHA256: String?)
     /// The partitions of `tenants` were restored from `snapshotID`; `retired` left the served set.
     case rolledBack(snapshotID: String, tenants: [String], retired: [Int64])
     case goldenQueriesReplaced(queries: Int)
@@ -54,7 +58,7 @@ extension Change {
     private struct Quarantined: Codable { var row_ids: [Int64]; var incident_id: String }
     private struct Created: Codable { var name: String }
     private struct Flag: Codable { var flag: String; var tenant: String; var enabled: Bool }
-    private struct Rebuilt: Codable { var tenant: String; var job_id: Int64 }
+    private struct Rebuilt: Codable { var tenant: String; var job_id: Int64; var graph_file: String?; var graph_sha256: String? }
     private struct RolledBack: Codable { var snapshot_id: String; var tenants: [String]; var retired: [Int64] }
     private struct Golden: Codable { var queries: Int }
     private struct Schedule: Codable { var policy: String; var enabled: Bool }
@@ -75,7 +79,8 @@ extension Change {
         case .documentsDeleted(let rowIDs), .documentsReleased(let rowIDs): return try encode(Documents(row_ids: rowIDs))
         case .documentsQuarantined(let rowIDs, let incidentID): return try encode(Quarantined(row_ids: rowIDs, incident_id: incidentID))
         case .flagSet(let flag, let tenant, let enabled): return try encode(Flag(flag: flag, tenant: tenant, enabled: enabled))
-        case .partitionRebuilt(let tenant, let jobID): return try encode(Rebuilt(tenant: tenant, job_id: jobID))
+        case .partitionRebuilt(let tenant, let jobID, let file, let sha256):
+            return try encode(Rebuilt(tenant: tenant, job_id: jobID, graph_file: file, graph_sha256: sha256))
         case .rolledBack(let snapshotID, let tenants, let retired):
             return try encode(RolledBack(snapshot_id: snapshotID, tenants: tenants, retired: retired))
         case .goldenQueriesReplaced(let queries): return try encode(Golden(queries: queries))
@@ -110,7 +115,8 @@ extension Change {
             return .flagSet(flag: value.flag, tenant: value.tenant, enabled: value.enabled)
         case "partition_rebuilt":
             let value = try decode(Rebuilt.self)
-            return .partitionRebuilt(tenant: value.tenant, jobID: value.job_id)
+            return .partitionRebuilt(tenant: value.tenant, jobID: value.job_id, graphFile: value.graph_file,
+                                     graphSHA256: value.graph_sha256)
         case "rolled_back":
             let value = try decode(RolledBack.self)
             return .rolledBack(snapshotID: value.snapshot_id, tenants: value.tenants, retired: value.retired)
@@ -192,13 +198,23 @@ public enum ChangeLog {
         }
     }
 
+    /// What a truncation removed: how many rows, and the rebuilt-graph files only those rows
+    /// named (the caller deletes them: no replica can apply those rows any more).
+    public struct Truncation: Sendable, Equatable {
+        public let rows: Int
+        public let graphFiles: [String]
+    }
+
     /// Removes rows below `seq` and raises the floor to it, in one transaction; the floor never
     /// moves down. The caller picks `seq` (see `retainedFrom`).
     @discardableResult
-    public static func truncate(below seq: Int64, on connection: Connection) throws -> Int {
+    public static func truncate(below seq: Int64, on connection: Connection) throws -> Truncation {
         try connection.transaction { c in
             try c.query("UPDATE change_log_floor SET below = greatest(below, $1) WHERE id = 1", [.integer(seq)])
-            return try c.query("DELETE FROM changes WHERE seq < $1 RETURNING seq", [.integer(seq)]).count
+            let removed = try c.query("""
+                DELETE FROM changes WHERE seq < $1 RETURNING kind, payload ->> 'graph_file' AS graph_file
+                """, [.integer(seq)])
+            return Truncation(rows: removed.count, graphFiles: try removed.compactMap { try $0.optionalString("graph_file") })
         }
     }
 

@@ -31,7 +31,8 @@ final class ReplicationTests: XCTestCase {
 
     func testEveryChangeOnOneReplicaIsVisibleOnTheOthersAtItsSeq() async throws {
         let a = try await Harness.start(replica: "repl-a")
-        let b = try await Harness.start(replica: "repl-b")
+        let said = LockedLines()
+        let b = try await Harness.start(replica: "repl-b") { said.append($0) }
         let c = try await Harness.start(replica: "repl-c")
         let others = [b.admin, c.admin]
         let name = "c\(getpid())-\(UUID().uuidString.prefix(8))"
@@ -97,6 +98,33 @@ final class ReplicationTests: XCTestCase {
         // The same servable documents everywhere.
         let counts = try await [a.admin, b.admin, c.admin].asyncMap { try await $0.get(path).object()["documents"] as? Int }
         XCTAssertEqual(Set(counts.compactMap { $0 }), [79], "\(counts)")
+
+        // Rebuilt on A (a quarantined document left out): B and C load A's graph from the store.
+        _ = try seq(try await a.admin.post(path + "/quarantine", ["ids": ["acme-5"], "reason": "hub", "incident_id": incident]))
+        let started = try await a.admin.post(path + "/rebuild", ["tenant": "acme", "reason": "clean graph", "incident_id": incident])
+        let job = try XCTUnwrap(try started.object()["job_id"] as? Int, String(decoding: started.body, as: UTF8.self))
+        var state = ""
+        for _ in 0..<200 where !["succeeded", "failed", "cancelled"].contains(state) {
+            try await Task.sleep(for: .milliseconds(50))
+            state = try await a.admin.get("/v1/jobs/\(job)").object()["state"] as? String ?? ""
+        }
+        XCTAssertEqual(state, "succeeded")
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline && !said.lines.contains(where: { $0.contains("rebuilt graph c") && $0.contains("loaded") }) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        XCTAssertTrue(said.lines.contains { $0.contains("rebuilt graph c") && $0.contains("loaded (78 documents)") },
+                      said.lines.joined(separator: "\n"))
+        let rebuiltSeq = try await a.admin.get("/readyz").object()["applied_seq"] as? Int ?? 0
+        for query in 0..<5 {
+            let body: [String: Any] = ["vector": docs[query * 7]["embedding"]!, "tenant": "acme", "k": 10]
+            let expected = try await search(a.admin, name, body, minSeq: Int64(rebuiltSeq))
+            for client in others {
+                let served = try await search(client, name, body, minSeq: Int64(rebuiltSeq))
+                XCTAssertEqual(served.map(\.id), expected.map(\.id), "the same graph answers the same")
+                XCTAssertFalse(served.map(\.id).contains("acme-5"))
+            }
+        }
 
         // Frozen on A: B refuses ingestion (its write first catches up under the collection lock).
         let frozen = try seq(try await a.admin.put(path + "/flags/FF_INDEX_FREEZE", ["enabled": true, "incident_id": incident]))

@@ -25,7 +25,8 @@ final class ChangeLogTests: XCTestCase {
             .documentsQuarantined(rowIDs: [1], incidentID: "INC-2"),
             .documentsReleased(rowIDs: [1]),
             .flagSet(flag: "FF_INDEX_FREEZE", tenant: "", enabled: true),
-            .partitionRebuilt(tenant: "acme", jobID: 7),
+            .partitionRebuilt(tenant: "acme", jobID: 7, graphFile: "c1/rebuilt/j7-acme.hnsw", graphSHA256: "ab"),
+            .partitionRebuilt(tenant: "beta", jobID: 8, graphFile: nil, graphSHA256: nil),
             .rolledBack(snapshotID: "s1-x", tenants: ["acme", "beta"], retired: [4]),
             .goldenQueriesReplaced(queries: 12),
             .scanScheduleChanged(policy: "auto-contain", enabled: true),
@@ -154,10 +155,10 @@ final class ChangeLogTests: XCTestCase {
         }
         let before = try ChangeLog.floor(on: connection)
         XCTAssertLessThanOrEqual(before, seqs[0])
-        XCTAssertGreaterThanOrEqual(try ChangeLog.truncate(below: seqs[1], on: connection), 1, "at least seqs[0] is removed")
+        XCTAssertGreaterThanOrEqual(try ChangeLog.truncate(below: seqs[1], on: connection).rows, 1, "at least seqs[0] is removed")
         XCTAssertEqual(try ChangeLog.floor(on: connection), seqs[1])
         XCTAssertEqual(try ChangeLog.read(after: seqs[0] - 1, collectionID: id, on: connection).map(\.seq), [seqs[1], seqs[2]])
-        XCTAssertEqual(try ChangeLog.truncate(below: seqs[0], on: connection), 0)
+        XCTAssertEqual(try ChangeLog.truncate(below: seqs[0], on: connection), ChangeLog.Truncation(rows: 0, graphFiles: []))
         XCTAssertEqual(try ChangeLog.floor(on: connection), seqs[1], "the floor never moves down")
     }
 
