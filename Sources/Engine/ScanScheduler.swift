@@ -1,26 +1,41 @@
 import Foundation
 import Store
 
-/// Runs each collection's scheduled scan every `every_seconds` and applies its policy.
-/// One task per collection; replacing a schedule cancels the old task.
+/// Runs each collection's scheduled scan every `every_seconds` and applies its policy, on
+/// exactly one replica per period: every replica checks the stored schedules every
+/// `tickSeconds` and runs the ones whose due run it claims (`ScheduleRecords.claimDueRun`).
+/// A schedule set on any replica is therefore run by whichever replica claims it first.
 public final class ScanScheduler: @unchecked Sendable {
+    public static let actor = "scheduler"
+    public static let tickSeconds = 1.0
+
     private let collections: LiveCollections
     private let report: @Sendable (String) -> Void
     private let lock = Mutex()
-    private var tasks: [Int64: Task<Void, Never>] = [:]
-    public static let actor = "scheduler"
+    private var task: Task<Void, Never>?
 
     public init(collections: LiveCollections, report: @escaping @Sendable (String) -> Void = { _ in }) {
         self.collections = collections
         self.report = report
     }
 
-    /// Starts the stored schedules.
+    /// Arms the ingest screen's hold where an auto-contain schedule is enabled (later changes
+    /// arrive through the change log), then starts checking the stored schedules.
     public func start() async throws {
-        for record in try await collections.pool.withConnection({ try ScheduleRecords.all(on: $0) }) { apply(record) }
+        for record in try await collections.pool.withConnection({ try ScheduleRecords.all(on: $0) }) {
+            collections.all.first { $0.configuration.id == record.collectionID }?.screens.holdOnArrival =
+                record.enabled && record.policy == ScanPolicy.autoContain.rawValue
+        }
+        let task = Task.detached { [self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(Self.tickSeconds))
+                await tick()
+            }
+        }
+        lock.locked { self.task = task }
     }
 
-    /// Validates, stores and (re)starts a collection's schedule.
+    /// Validates and stores a collection's schedule; its first run is `every_seconds` away.
     public func put(_ record: ScheduleRecord, actor: String) async throws(EngineError) {
         guard ScheduleRecords.everySecondsRange.contains(record.everySeconds) else {
             throw EngineError(.invalidInput, "every_seconds must be in \(ScheduleRecords.everySecondsRange)")
@@ -34,37 +49,33 @@ public final class ScanScheduler: @unchecked Sendable {
             do { try ScheduleRecords.put(record, actor: actor, on: connection) } catch { throw LiveCollection.mapped(error) }
             try collection.append(.scanScheduleChanged(policy: record.policy, enabled: record.enabled), on: connection)
         }
-        apply(record)
     }
 
     public func stop() {
-        lock.locked { for task in tasks.values { task.cancel() }; tasks.removeAll() }
+        lock.locked { task?.cancel(); task = nil }
     }
 
-    private func apply(_ record: ScheduleRecord) {
-        collections.all.first { $0.configuration.id == record.collectionID }?.screens.holdOnArrival =
-            record.enabled && record.policy == ScanPolicy.autoContain.rawValue
-        lock.locked {
-            tasks.removeValue(forKey: record.collectionID)?.cancel()
-            guard record.enabled else { return }
-            tasks[record.collectionID] = Task.detached { [self] in await loop(record) }
+    /// Runs every schedule whose due run this replica claims.
+    func tick() async {
+        guard let records = try? await collections.pool.withConnection({ try ScheduleRecords.all(on: $0) }) else { return }
+        for record in records where record.enabled {
+            guard !Task.isCancelled,
+                  let collection = collections.all.first(where: { $0.configuration.id == record.collectionID }),
+                  let policy = ScanPolicy(rawValue: record.policy),
+                  (try? await collections.pool.withConnection({ try ScheduleRecords.claimDueRun(collectionID: record.collectionID, on: $0) }))
+                    == true else { continue }
+            await run(record, on: collection, policy: policy)
         }
     }
 
-    private func loop(_ record: ScheduleRecord) async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(record.everySeconds))
-            guard !Task.isCancelled,
-                  let collection = collections.all.first(where: { $0.configuration.id == record.collectionID }),
-                  let policy = ScanPolicy(rawValue: record.policy) else { continue }
-            do {
-                let scan = try await collections.scan(collection, tenant: nil, options: try Self.settings(record).options())
-                if let outcome = try await collections.respond(to: scan, in: collection, policy: policy, actor: Self.actor) {
-                    report("scheduled scan \(scan.id) of \(collection.configuration.name): \(policy.rawValue) under \(outcome.incidentID), quarantined \(outcome.quarantined.count)")
-                }
-            } catch {
-                report("scheduled scan of \(collection.configuration.name) failed: \(error)")
+    private func run(_ record: ScheduleRecord, on collection: LiveCollection, policy: ScanPolicy) async {
+        do {
+            let scan = try await collections.scan(collection, tenant: nil, options: try Self.settings(record).options())
+            if let outcome = try await collections.respond(to: scan, in: collection, policy: policy, actor: Self.actor) {
+                report("scheduled scan \(scan.id) of \(collection.configuration.name): \(policy.rawValue) under \(outcome.incidentID), quarantined \(outcome.quarantined.count)")
             }
+        } catch {
+            report("scheduled scan of \(collection.configuration.name) failed: \(error)")
         }
     }
 

@@ -148,17 +148,19 @@ final class ChangeLogTests: XCTestCase {
     func testTruncationRaisesTheFloorAndKeepsTheRowsAboveIt() throws {
         let connection = try TestCluster.owner()
         let id = try collection(on: connection)
-        let seqs = try (0..<3).map { row in
-            try connection.transaction { c in
-                try ChangeLog.append(.documentsDeleted(rowIDs: [Int64(row)]), collectionID: id, origin: "test", on: c)
-            }
+        let changes: [Change] = [.partitionRebuilt(tenant: "acme", jobID: 1, graphFile: "c\(id)/rebuilt/j1-acme.hnsw", graphSHA256: "00"),
+                                 .documentsDeleted(rowIDs: [1]), .documentsDeleted(rowIDs: [2])]
+        let seqs = try changes.map { change in
+            try connection.transaction { c in try ChangeLog.append(change, collectionID: id, origin: "test", on: c) }
         }
         let before = try ChangeLog.floor(on: connection)
         XCTAssertLessThanOrEqual(before, seqs[0])
-        XCTAssertGreaterThanOrEqual(try ChangeLog.truncate(below: seqs[1], on: connection).rows, 1, "at least seqs[0] is removed")
+        let removed = try ChangeLog.truncate(below: seqs[1], on: connection)
+        XCTAssertGreaterThanOrEqual(removed.rows, 1, "at least seqs[0] is removed")
+        XCTAssertTrue(removed.graphFiles.contains("c\(id)/rebuilt/j1-acme.hnsw"), "the rebuilt graph its row named: \(removed.graphFiles)")
         XCTAssertEqual(try ChangeLog.floor(on: connection), seqs[1])
         XCTAssertEqual(try ChangeLog.read(after: seqs[0] - 1, collectionID: id, on: connection).map(\.seq), [seqs[1], seqs[2]])
-        XCTAssertEqual(try ChangeLog.truncate(below: seqs[0], on: connection), ChangeLog.Truncation(rows: 0, graphFiles: []))
+        XCTAssertEqual(try ChangeLog.truncate(below: seqs[0], on: connection).rows, 0)
         XCTAssertEqual(try ChangeLog.floor(on: connection), seqs[1], "the floor never moves down")
     }
 
@@ -181,4 +183,33 @@ final class LockedValue<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
     func get() -> T { lock.withLock { value } }
     func set(_ next: T) { lock.withLock { value = next } }
+    func update(_ change: (inout T) -> Void) { lock.withLock { change(&value) } }
+}
+
+final class ScheduleClaimTests: XCTestCase {
+    /// A due run is claimed by exactly one of the replicas asking at once, and the next one
+    /// is a period away.
+    func testEachDueRunIsClaimedOnce() throws {
+        let setup = try TestCluster.owner()
+        let record = try CollectionRecords.create(CollectionRecord(name: "sched-\(UUID().uuidString.prefix(8))", dimension: 4,
+                                                                   metric: "cosine", m: 16, efConstruction: 100, efSearch: 64),
+                                                  on: setup)
+        try ScheduleRecords.put(ScheduleRecord(collectionID: record.id, everySeconds: 60, policy: "alert", optionsJSON: "{}",
+                                               enabled: true), actor: "test", on: setup)
+        XCTAssertFalse(try ScheduleRecords.claimDueRun(collectionID: record.id, on: setup), "the first run is a period away")
+        try setup.query("UPDATE scan_schedules SET next_run_at = now() - interval '1 second' WHERE collection_id = $1",
+                        [.integer(record.id)])
+        let claims = LockedValue(0), id = record.id
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            guard let replica = try? TestCluster.owner() else { return }
+            if (try? ScheduleRecords.claimDueRun(collectionID: id, on: replica)) == true { claims.update { $0 += 1 } }
+        }
+        XCTAssertEqual(claims.get(), 1, "one replica runs the scan")
+        XCTAssertFalse(try ScheduleRecords.claimDueRun(collectionID: record.id, on: setup))
+        try ScheduleRecords.put(ScheduleRecord(collectionID: record.id, everySeconds: 60, policy: "alert", optionsJSON: "{}",
+                                               enabled: false), actor: "test", on: setup)
+        try setup.query("UPDATE scan_schedules SET next_run_at = now() - interval '1 second' WHERE collection_id = $1",
+                        [.integer(record.id)])
+        XCTAssertFalse(try ScheduleRecords.claimDueRun(collectionID: record.id, on: setup), "a disabled schedule never runs")
+    }
 }
