@@ -52,6 +52,8 @@ let package = Package(
 
         // The shape every module's typed error shares (CodedError<Code>).
         .target(name: "Diagnostics"),
+        // Lower-case hex of bytes (digests, tokens, bytea literals).
+        .target(name: "Hex"),
         .target(name: "VectorMath", dependencies: ["Diagnostics", "CBLAS", "CFirebreakSupport"],
                 swiftSettings: fastMath, linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "DurableFile", dependencies: ["CFirebreakSupport"]),
@@ -59,16 +61,16 @@ let package = Package(
                 swiftSettings: fastMath),
         .target(name: "Lexical", dependencies: ["Diagnostics", "VectorMath", "DurableFile"], swiftSettings: fastMath),
         .target(name: "HubScan", dependencies: ["Diagnostics", "VectorMath"], swiftSettings: fastMath),
-        .target(name: "Incidents", dependencies: ["Diagnostics", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "Snapshots", dependencies: ["DurableFile", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Incidents", dependencies: ["Diagnostics", "Hex", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Snapshots", dependencies: ["DurableFile", "Hex", .product(name: "Crypto", package: "swift-crypto")]),
         // The migrations (sql/migrations links here) ship as a resource bundle.
-        .target(name: "Store", dependencies: ["CLibPQ", "Incidents", "Snapshots", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "Store", dependencies: ["CLibPQ", "Hex", "Incidents", "Snapshots", .product(name: "Crypto", package: "swift-crypto")],
                 resources: [.copy("Migrations")]),
         // Each collection's live state: tenant partitions of HNSW + BM25 with quarantine filters.
-        .target(name: "Engine", dependencies: ["VectorMath", "HNSW", "Lexical", "HubScan", "Snapshots", "Store", "Incidents",
+        .target(name: "Engine", dependencies: ["VectorMath", "HNSW", "Lexical", "HubScan", "Snapshots", "Store", "Incidents", "Hex",
                                                .product(name: "Crypto", package: "swift-crypto")]),
         // The HTTP API on Hummingbird 2; the client the CLI commands use.
-        .target(name: "Server", dependencies: ["Engine", "Snapshots", "Store", "Incidents", "Lexical", "VectorMath", "HubScan",
+        .target(name: "Server", dependencies: ["Engine", "Hex", "Snapshots", "Store", "Incidents", "Lexical", "VectorMath", "HubScan",
                                                .product(name: "Hummingbird", package: "hummingbird"),
                                                .product(name: "Metrics", package: "swift-metrics"),
                                                .product(name: "Prometheus", package: "swift-prometheus"),
@@ -78,11 +80,12 @@ let package = Package(
                 resources: [.copy("openapi.json")]),
         .executableTarget(name: "firebreak",
                           dependencies: ["VectorMath", "HNSW", "Lexical", "HubScan", "Store", "Snapshots", "Incidents",
-                                         "Engine", "Server", .product(name: "Crypto", package: "swift-crypto"),
+                                         "Engine", "Server", "Hex", .product(name: "Crypto", package: "swift-crypto"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: fastMath),
 
         .testTarget(name: "VectorMathTests", dependencies: ["VectorMath"]),
+        .testTarget(name: "HexTests", dependencies: ["Hex"]),
         .testTarget(name: "HNSWTests", dependencies: ["HNSW", "VectorMath", "DurableFile"]),
         .testTarget(name: "LexicalTests", dependencies: ["Lexical", "VectorMath", "DurableFile"],
                     exclude: ["Data"]),

@@ -62,19 +62,19 @@ extension LiveCollection {
             }
             try index(batch, rowIDs: fresh)
             for rowID in held where quarantined[rowID] == nil {
-                applyQuarantine(rowID: rowID, incidentID: incidentID ?? Self.screenActor)
+                applyQuarantine(rowID: rowID, hold: .screened(incidentID: incidentID))
             }
         case .documentsDeleted(let ids):
             for rowID in ids { forget(rowID: rowID) }
         case .documentsQuarantined(let ids, let incidentID):
             for rowID in ids {
-                if quarantined[rowID] == nil { applyQuarantine(rowID: rowID, incidentID: incidentID) }
-                else if documents[rowID] != nil { quarantined[rowID] = incidentID }
+                if quarantined[rowID] == nil { applyQuarantine(rowID: rowID, hold: .recorded(incidentID: incidentID)) }
+                else if documents[rowID] != nil { quarantined[rowID] = .recorded(incidentID: incidentID) }
             }
         case .documentsReleased(let ids):
             // A document a local quarantine withheld before its transaction stays withheld:
             // that quarantine's own row, or its undo if it fails, decides (fail closed).
-            for rowID in ids where quarantined[rowID] != Self.pendingIncident { applyRelease(rowID: rowID) }
+            for rowID in ids where quarantined[rowID] != .recording { applyRelease(rowID: rowID) }
         case .flagSet(let name, let tenant, let enabled):
             guard let flag = FeatureFlag(rawValue: name), flag != .tenantBlock || !tenant.isEmpty else {
                 throw EngineError(.invalidInput, "unknown flag \(name) (tenant \"\(tenant)\")")

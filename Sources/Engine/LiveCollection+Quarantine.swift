@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Hex
 import Incidents
 import Store
 
@@ -16,9 +17,6 @@ extension LiveCollection {
     public static let quarantineIDsMax = 1_000
     public static let reasonBytesMax = 2_000
 
-    /// The incident a document is withheld under between its quarantine request and its commit.
-    static let pendingIncident = "(quarantine being recorded)"
-
     /// The first half of a quarantine, before its transaction starts: the documents are
     /// withheld on every search path at once (from here no search returns them). Returns the
     /// documents named and those newly withheld. Caller holds `writers`.
@@ -27,7 +25,7 @@ extension LiveCollection {
         let entries = try resolve(externalIDs, scope: scope, reason: reason)
         let fresh = state.writing {
             entries.filter { quarantined[$0.rowID] == nil }.map { entry in
-                applyQuarantine(rowID: entry.rowID, incidentID: Self.pendingIncident)
+                applyQuarantine(rowID: entry.rowID, hold: .recording)
                 return entry
             }
         }
@@ -37,7 +35,7 @@ extension LiveCollection {
     /// Undoes `withholdFirst` when the transaction failed: what is still pending is readmitted.
     func readmitPending(_ entries: [DocumentEntry]) {
         state.writing {
-            for entry in entries where quarantined[entry.rowID] == Self.pendingIncident { applyRelease(rowID: entry.rowID) }
+            for entry in entries where quarantined[entry.rowID] == .recording { applyRelease(rowID: entry.rowID) }
         }
     }
 
@@ -118,18 +116,17 @@ extension LiveCollection {
         for (rowID, record) in rows {
             var object: [String: Any] = [
                 "external_id": record.externalID, "tenant": record.tenant, "text": record.text,
-                "text_sha256": Self.hex(SHA256.hash(data: Data(record.text.utf8))),
-                "embedding_sha256": Self.hex(record.embedding.withUnsafeBytes { SHA256.hash(data: $0) }),
+                "text_sha256": SHA256.hash(data: Data(record.text.utf8)).hexEncoded,
+                "embedding_sha256": record.embedding.withUnsafeBytes { SHA256.hash(data: $0) }.hexEncoded,
             ]
             if let score = scores[record.externalID] { object["score"] = score }
             let json = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
             perDocument[rowID] = String(decoding: json, as: UTF8.self)
             digest.update(data: json)
         }
-        return (perDocument, ["evidence_sha256": Self.hex(digest.finalize()), "evidence_documents": String(rows.count)])
+        return (perDocument, ["evidence_sha256": digest.finalize().hexEncoded, "evidence_documents": String(rows.count)])
     }
 
-    static func hex(_ digest: some Sequence<UInt8>) -> String { digest.map { String(format: "%02x", $0) }.joined() }
 
     static func mapped(_ error: any Error) -> EngineError {
         switch error {

@@ -2,6 +2,18 @@ import HNSW
 import Store
 import VectorMath
 
+/// Why a document is withheld (every kind is withheld on every search path alike).
+enum QuarantineHold: Equatable, Sendable {
+    /// A quarantine recorded in PostgreSQL under this incident.
+    case recorded(incidentID: String)
+    /// Held on arrival by the ingest screen, recorded with the ingest (under its incident, when
+    /// the change names one).
+    case screened(incidentID: String?)
+    /// Withheld before its quarantine's transaction (fail closed): that quarantine's own change
+    /// makes it `recorded`, its undo readmits it.
+    case recording
+}
+
 /// The serving state of one collection: its tenant partitions, documents, quarantine and
 /// flags. Searches take the read lock; every writer is serialised by `writers` end to end
 /// (its PostgreSQL transaction and the memory update) and takes the write lock only for the
@@ -29,8 +41,8 @@ public final class LiveCollection: @unchecked Sendable {
     var partitions: [String: Partition] = [:]
     var documents: [Int64: DocumentEntry] = [:]
     var rowIDs: [String: Int64] = [:]
-    /// Quarantined row id → the incident that holds it.
-    var quarantined: [Int64: String] = [:]
+    /// Quarantined row id → why it is withheld.
+    var quarantined: [Int64: QuarantineHold] = [:]
     var flags = FlagSet()
 
     init(configuration: CollectionConfiguration, retrievalLog: RetrievalLog? = nil, origin: String = "local") {
@@ -65,7 +77,7 @@ public final class LiveCollection: @unchecked Sendable {
     func loadContainment(on connection: Connection) throws {
         let collection = self
         for entry in try QuarantineRecords.entries(collectionID: configuration.id, on: connection) {
-            collection.applyQuarantine(rowID: entry.documentID, incidentID: entry.incidentID)
+            collection.applyQuarantine(rowID: entry.documentID, hold: .recorded(incidentID: entry.incidentID))
         }
         for flag in try FlagRecords.all(collectionID: configuration.id, on: connection) {
             guard let known = FeatureFlag(rawValue: flag.name) else { continue }
@@ -116,9 +128,9 @@ public final class LiveCollection: @unchecked Sendable {
     }
 
     /// Whether a document is withheld. (Guarded by the caller holding `state`.)
-    func applyQuarantine(rowID: Int64, incidentID: String) {
+    func applyQuarantine(rowID: Int64, hold: QuarantineHold) {
         guard let entry = documents[rowID], let partition = partitions[entry.tenant] else { return }
-        quarantined[rowID] = incidentID
+        quarantined[rowID] = hold
         partition.setWithheld(true, rowID: rowID)
     }
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Hex
 import HNSW
 import Store
 
@@ -59,6 +60,6 @@ extension LiveCollections {
 
     static func sha256(ofFile path: String) throws -> String {
         let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        return LiveCollection.hex(SHA256.hash(data: data))
+        return SHA256.hash(data: data).hexEncoded
     }
 }

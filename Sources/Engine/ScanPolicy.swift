@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Hex
 import HubScan
 import Incidents
 import Store
@@ -123,7 +124,7 @@ extension LiveCollections {
 
     static func digest(_ scan: CollectionScan) -> String {
         let data = (try? JSONEncoder.sorted.encode(scan.report)) ?? Data()
-        return LiveCollection.hex(SHA256.hash(data: data))
+        return SHA256.hash(data: data).hexEncoded
     }
 }
 

@@ -19,7 +19,8 @@
 // - labels are unique and `labelToID` is their exact inverse.
 //
 // Concurrency: searches may run concurrently with each other. Mutations (add, delete,
-// compaction) need exclusive access, which the owner (the Engine's actor) provides; inside
+// compaction) need exclusive access, which the owner provides (the Engine: a collection's
+// `writers` mutex, plus its state lock around a swap); inside
 // one `add` call the build itself runs on all cores with per-node spin locks.
 
 @_exported import Diagnostics

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Hex
 
 /// An incident, its timeline and the chain head, signed with the instance's Ed25519 key, so
 /// that an auditor holding only this bundle can check that the history is intact and that
@@ -26,10 +27,10 @@ public struct ExportBundle: Codable, Sendable, Equatable {
         self.incident = incident
         events = timeline.events
         chainHead = timeline.head
-        publicKey = key.publicKey.rawRepresentation.map { String(format: "%02x", $0) }.joined()
+        publicKey = key.publicKey.rawRepresentation.hexEncoded
         signature = ""
         do {
-            signature = try key.signature(for: signedMessage).map { String(format: "%02x", $0) }.joined()
+            signature = try key.signature(for: signedMessage).hexEncoded
         } catch {
             throw IncidentError(.signatureInvalid, "signing failed: \(error)")
         }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Hex
 
 /// One entry of an incident's timeline. `payload` is flat text so that its canonical form
 /// is unambiguous; structured evidence is stored elsewhere and referenced by its SHA-256.
@@ -36,7 +37,7 @@ public struct IncidentEvent: Codable, Sendable, Equatable {
     }
 
     public func computedHash() -> String {
-        SHA256.hash(data: canonicalJSON()).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: canonicalJSON()).hexEncoded
     }
 }
 

@@ -18,7 +18,7 @@
 // - labels are unique and `labelToDocument` is their exact inverse over live documents.
 //
 // Concurrency: searches may run concurrently with each other; mutations need exclusive
-// access, which the owner (the Engine's actor) provides.
+// access, which the owner provides (the Engine: a collection's `writers` mutex).
 
 @_exported import Diagnostics
 

@@ -2,6 +2,7 @@ import Crypto
 import Dispatch
 import Engine
 import Foundation
+import Hex
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -173,7 +174,7 @@ struct API: Sendable {
         var hasher = SHA256()
         hasher.update(data: Data("\(request.method.rawValue) \(request.uri.path)\n".utf8))
         hasher.update(data: Data(buffer.readableBytesView))
-        let requestDigest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let requestDigest = hasher.finalize().hexEncoded
         let slot = caller.tokenDigest + "\u{0}" + key
         guard idempotency.begin(slot) else {
             throw Problem(.conflict, "idempotency_key_in_use", "a request with this Idempotency-Key is still running")

@@ -85,13 +85,15 @@ public struct FirebreakServer: Sendable {
 
     /// The router with every route and middleware.
     public func router() -> Router<APIContext> {
-        let api = API(collections: collections, pool: pool, limits: configuration.limits, metrics: ServiceMetrics.shared,
+        let api = API(collections: collections, pool: pool, limits: configuration.limits.clampedToEngine, metrics: ServiceMetrics.shared,
                       idempotency: IdempotencyGuard(), scheduler: scheduler,
                       consistencyWaitMs: configuration.consistencyWaitMs)
         let router = Router(context: APIContext.self)
         router.add(middleware: ReplicaHeadersMiddleware(replica: collections.replica))
-        router.add(middleware: ProblemMiddleware(limits: configuration.limits, metrics: api.metrics, inFlight: InFlightCounter()))
+        // Metrics outside the problem middleware: they record the status the client got (a
+        // refused search is its 400, not the 500 an untyped error would count as).
         router.add(middleware: MetricsMiddleware())
+        router.add(middleware: ProblemMiddleware(limits: configuration.limits, metrics: api.metrics, inFlight: InFlightCounter()))
         router.add(middleware: AuthMiddleware(tokens: TokenCache(pool: pool)))
         api.addCollectionRoutes(to: router)
         api.addDocumentRoutes(to: router)

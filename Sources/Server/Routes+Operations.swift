@@ -39,7 +39,7 @@ extension API {
             })))
         }
         router.get("/metrics") { _, _ in
-            Self.response(Reply(data: Data(metrics.render().utf8), contentType: "text/plain; version=0.0.4; charset=utf-8"))
+            Self.response(Reply(data: Data(metrics.render(collections: collections).utf8), contentType: "text/plain; version=0.0.4; charset=utf-8"))
         }
         router.get("/openapi.json") { _, _ in
             Self.response(Reply(data: OpenAPIDocument.data))

@@ -12,6 +12,7 @@ extension API {
             return try await mutation(request, context, permission: .contain) { buffer, caller in
                 let collection = try collections.named(name)
                 let body = try decode(QuarantineBody.self, from: buffer)
+                try requireWithinLimits(body)
                 let scope = try caller.tenant(requested: body.tenant)
                 let metrics = self.metrics
                 let outcome = try await collections.quarantine(
@@ -28,6 +29,7 @@ extension API {
             return try await mutation(request, context, permission: .command) { buffer, caller in
                 let collection = try collections.named(name)
                 let body = try decode(QuarantineBody.self, from: buffer)
+                try requireWithinLimits(body)
                 let scope = try caller.tenant(requested: body.tenant)
                 let outcome = try await collections.release(
                     body.ids, in: collection, scope: scope, reason: body.reason,
@@ -67,6 +69,14 @@ extension API {
                     incident: Self.incident(body.incidentID, title: "\(flag.rawValue) in \(name): \(reason)"), actor: caller.actor)
                 return try reply(FlagResultBody(flag: flag.rawValue, enabled: body.enabled, tenant: scope, incidentID: incidentID))
             }
+        }
+    }
+
+    /// At most `quarantineIDsMax` ids per quarantine or release.
+    func requireWithinLimits(_ body: QuarantineBody) throws(Problem) {
+        guard body.ids.count <= limits.quarantineIDsMax else {
+            throw Problem(.badRequest, "invalid_input",
+                          "\(body.ids.count) ids in one request; the limit is \(limits.quarantineIDsMax) (quarantineIDsMax)")
         }
     }
 

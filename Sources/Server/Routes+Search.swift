@@ -51,7 +51,21 @@ extension API {
             default: mode = .vector
             }
         }
+        try requireWithinLimits(body)
         return SearchRequest(mode: mode, vector: body.vector, query: body.query, k: body.k ?? 10,
                              tenant: try caller.tenant(requested: body.tenant), ef: body.ef)
+    }
+
+    /// This service's own limits on a search (`ServerLimits`, at most the engine's).
+    private func requireWithinLimits(_ body: SearchBody) throws(Problem) {
+        if let k = body.k, !(1...limits.kMax).contains(k) {
+            throw Problem(.badRequest, "invalid_input", "k must be in 1...\(limits.kMax) (kMax), got \(k)")
+        }
+        if let ef = body.ef, !(1...limits.efMax).contains(ef) {
+            throw Problem(.badRequest, "invalid_input", "ef must be in 1...\(limits.efMax) (efMax), got \(ef)")
+        }
+        if let query = body.query, query.utf8.count > limits.queryBytesMax {
+            throw Problem(.badRequest, "query_too_long", "query has \(query.utf8.count) bytes; the limit is \(limits.queryBytesMax) (queryBytesMax)")
+        }
     }
 }

@@ -1,7 +1,10 @@
 import Engine
 
-/// Every limit the HTTP layer enforces, named, with its default. Configurable through
-/// `firebreak serve` options; documented in the README and openapi.json.
+/// Every limit the HTTP layer enforces, named, with its default; a refusal names the limit.
+/// `firebreak serve` exposes `--body-bytes-max` and `--concurrent-requests-max`; an embedder
+/// sets any of them in `FirebreakServer.Configuration.limits`. The engine-bounded ones may be
+/// set stricter than the engine's, never looser (`clampedToEngine`). Documented in the README
+/// and openapi.json.
 public struct ServerLimits: Sendable, Equatable {
     /// Largest request body; larger is 413. 1,000 documents of 384 floats fit with room.
     public var bodyBytesMax = 16 << 20
@@ -19,4 +22,16 @@ public struct ServerLimits: Sendable, Equatable {
     public var idempotencyKeyBytesMax = 255
 
     public init() {}
+
+    /// The limits with every engine-bounded one clamped to the engine's own (the HTTP layer
+    /// may be stricter, never looser).
+    public var clampedToEngine: ServerLimits {
+        var limits = self
+        limits.ingestBatchMax = min(ingestBatchMax, LiveCollection.ingestBatchMax)
+        limits.quarantineIDsMax = min(quarantineIDsMax, LiveCollection.quarantineIDsMax)
+        limits.kMax = min(kMax, SearchLimits.kMax)
+        limits.efMax = min(efMax, SearchLimits.efMax)
+        limits.queryBytesMax = min(queryBytesMax, SearchLimits.queryBytesMax)
+        return limits
+    }
 }

@@ -11,12 +11,20 @@ import Prometheus
 /// - `firebreak_searches_total{mode,degraded}`: the fallback share is degraded / all.
 /// - `firebreak_quarantine_activation_seconds`: request arrival → filters updated.
 /// - `firebreak_requests_in_flight`.
-public final class ServiceMetrics: Sendable {
+/// - `firebreak_retrieval_log_dropped_total`: log entries dropped because the buffer was full
+///   (the searches were served; their blast-radius record is missing).
+/// - `firebreak_replica_applied_seq`: this replica's applied change-log position.
+public final class ServiceMetrics: @unchecked Sendable {
     public static let shared = ServiceMetrics()
 
     let registry: PrometheusCollectorRegistry
     private let quarantineActivation: Metrics.Timer
     private let inFlightGauge: Metrics.Gauge
+    private let retrievalLogDropped: Metrics.Counter
+    private let appliedSeq: Metrics.Gauge
+    private let lock = NSLock()
+    /// The drops already counted (the log keeps a running total; the counter gets the rest).
+    private var droppedCounted = 0
 
     private init() {
         registry = PrometheusCollectorRegistry()
@@ -29,6 +37,8 @@ public final class ServiceMetrics: Sendable {
         MetricsSystem.bootstrap(factory)
         quarantineActivation = Metrics.Timer(label: "firebreak_quarantine_activation_seconds", preferredDisplayUnit: .seconds)
         inFlightGauge = Metrics.Gauge(label: "firebreak_requests_in_flight")
+        retrievalLogDropped = Metrics.Counter(label: "firebreak_retrieval_log_dropped_total")
+        appliedSeq = Metrics.Gauge(label: "firebreak_replica_applied_seq")
     }
 
     func searched(mode: SearchMode, degraded: Bool, nanoseconds: UInt64) {
@@ -44,6 +54,14 @@ public final class ServiceMetrics: Sendable {
 
     func inFlight(_ count: Int) { inFlightGauge.record(count) }
 
-    /// The Prometheus text exposition.
-    func render() -> String { registry.emitToString() }
+    /// The Prometheus text exposition, with the values read at scrape time brought up to date.
+    func render(collections: LiveCollections) -> String {
+        let dropped = collections.retrievalLog.dropped
+        lock.withLock {
+            if dropped > droppedCounted { retrievalLogDropped.increment(by: Int64(dropped - droppedCounted)) }
+            droppedCounted = max(droppedCounted, dropped)
+        }
+        appliedSeq.record(collections.replica.appliedSeq)
+        return registry.emitToString()
+    }
 }

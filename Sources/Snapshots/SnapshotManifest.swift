@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Hex
 
 /// What a snapshot holds. Encoded as `manifest.json` (snake_case keys, sorted). The root
 /// hash is the SHA-256 of the manifest's canonical JSON with `root_hash` empty, so any
@@ -81,12 +82,8 @@ public struct SnapshotManifest: Codable, Sendable, Equatable {
         var unsigned = self
         unsigned.rootHash = ""
         let data = (try? Self.encoder().encode(unsigned)) ?? Data()
-        return SHA256.hash(data: data).hexString
+        return SHA256.hash(data: data).hexEncoded
     }
-}
-
-extension Sequence where Element == UInt8 {
-    var hexString: String { map { String(format: "%02x", $0) }.joined() }
 }
 
 /// Streaming SHA-256 of a file, 1 MiB at a time.
@@ -106,6 +103,6 @@ enum FileHash {
             hasher.update(data: chunk)
             total += chunk.count
         }
-        return (total, hasher.finalize().hexString)
+        return (total, hasher.finalize().hexEncoded)
     }
 }

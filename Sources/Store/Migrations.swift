@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Hex
 
 /// One schema migration: `Sources/Store/Migrations/NNNN_name.sql` (also reachable as
 /// `sql/migrations`), shipped inside the binary's resource bundle.
@@ -44,7 +45,7 @@ public enum Migrator {
                 throw StoreError(.migrationFailed, "\(file): expected NNNN_name.sql in UTF-8")
             }
             let name = String(file[file.index(after: underscore)...].dropLast(4))
-            let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            let digest = SHA256.hash(data: data).hexEncoded
             migrations.append(Migration(version: version, name: name, sql: sql, sha256: digest))
         }
         guard Set(migrations.map(\.version)).count == migrations.count else {

@@ -1,4 +1,5 @@
 import Foundation
+import Hex
 
 /// A statement parameter, sent to PostgreSQL in text format. The statement's `$n::type`
 /// casts say how the server reads it; the value never becomes part of the SQL text.
@@ -20,7 +21,7 @@ public enum SQLValue: Sendable, Equatable {
         case .integer(let value): return String(value)
         case .boolean(let value): return value ? "t" : "f"
         case .real(let value): return value.isFinite ? "\(value)" : (value.isNaN ? "NaN" : (value > 0 ? "Infinity" : "-Infinity"))
-        case .bytes(let value): return "\\x" + value.map { String(format: "%02x", $0) }.joined()
+        case .bytes(let value): return "\\x" + value.hexEncoded
         case .timestamp(let value): return SQLValue.formatTimestamp(value)
         }
     }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Hex
 
 /// API bearer tokens. Only the SHA-256 of a token is stored; the token itself is shown once.
 public enum TokenRecords {
@@ -16,11 +17,11 @@ public enum TokenRecords {
     /// A new random token (32 bytes from the system's CSPRNG, hex).
     public static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
-        return prefix + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return prefix + (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }.hexEncoded
     }
 
     public static func digest(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(token.utf8)).hexEncoded
     }
 
     /// Stores `token` (hashed) with a role and optional tenant scope.

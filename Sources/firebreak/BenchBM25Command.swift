@@ -9,13 +9,13 @@ struct BenchBM25Command: ParsableCommand {
         commandName: "bm25",
         abstract: "Build a BM25 index from a JSONL corpus, run known-item queries, report speed and quality.",
         discussion: """
-        Corpus lines: {"id", "title", "text"}; query lines: {"qid", "query", "relevant": [ids]}.
-        Prints one JSON object: build_seconds, index_bytes, documents, queries, qps (single
+        Corpus lines: {"id", "title", "text"}; query lines: {"qid", "query", "relevant": [ids]}. \
+        Prints one JSON object: build_seconds, index_bytes, documents, queries, qps (single \
         thread, one query per call, best of --repetitions), mrr_at_10, recall_at_10.
 
-        --analyzer english (default) is Firebreak's analyzer: NFKC, lower case, letters and
-        digits, Lucene's English stop words, the Snowball English stemmer. --analyzer bm25s
-        reproduces bm25s's tokens (`\\w\\w+`, same stop words, PyStemmer), for comparing
+        --analyzer english (default) is Firebreak's analyzer: NFKC, lower case, letters and \
+        digits, Lucene's English stop words, the Snowball English stemmer. --analyzer bm25s \
+        reproduces bm25s's tokens (`\\w\\w+`, same stop words, PyStemmer), for comparing \
         scores one to one. Benchmarks/bm25_compare.py runs this beside tantivy and bm25s.
         """
     )

@@ -8,8 +8,8 @@ struct BenchExactCommand: ParsableCommand {
         commandName: "exact",
         abstract: "Time batched exact k-NN (sgemm tiles + per-row top-k) and compare with raw sgemm.",
         discussion: """
-        Prints {seconds, gflops, sgemm_gflops, fraction_of_sgemm}. gflops counts the 2·q·n·d
-        multiply-adds of the score matrix; sgemm_gflops is a square sgemm on all cores, the
+        Prints {seconds, gflops, sgemm_gflops, fraction_of_sgemm}. gflops counts the 2·q·n·d \
+        multiply-adds of the score matrix; sgemm_gflops is a square sgemm on all cores, the \
         machine's practical limit. Best of --repetitions runs.
         """
     )

@@ -11,8 +11,8 @@ struct BenchHNSWCommand: ParsableCommand {
         commandName: "hnsw",
         abstract: "Build an HNSW index and report recall and QPS per ef against exact search.",
         discussion: """
-        Reads .npy (float32/float16) or .fvecs matrices. Without --ground-truth, exact k-NN is
-        computed with BLAS (over the allowed rows when --exclude-ids is given). Progress goes to
+        Reads .npy (float32/float16) or .fvecs matrices. Without --ground-truth, exact k-NN is \
+        computed with BLAS (over the allowed rows when --exclude-ids is given). Progress goes to \
         stderr; stdout is one JSON object:
           {build_seconds, build_threads, index_bytes, blas: {library, sgemm_gflops},
            exact: {seconds, gflops}, runs: [{ef, recall, qps, short_queries, excluded_returned}]}

@@ -11,20 +11,20 @@ struct BenchReplicasCommand: AsyncParsableCommand {
         commandName: "replicas",
         abstract: "Measure replicated serving: restart from a snapshot vs a rebuild, quarantine propagation, catch-up.",
         discussion: """
-        Starts a throwaway embedded PostgreSQL and --replicas `firebreak serve` processes on loopback,
-        sharing it and one snapshot folder. Replica r1 ingests seeded synthetic documents over HTTP
+        Starts a throwaway embedded PostgreSQL and --replicas `firebreak serve` processes on loopback, \
+        sharing it and one snapshot folder. Replica r1 ingests seeded synthetic documents over HTTP \
         and takes a snapshot; then:
-        - ready time: each other replica starts from that snapshot (spawn → /readyz 200), and one
-          more process with an empty snapshot folder rebuilds every graph from PostgreSQL;
-        - propagation: r1 quarantines documents one at a time while every other replica serves a
-          search load; per quarantine and replica, the time from r1's acknowledgement to the first
-          search there without the document (p50/p99), and a search with the quarantine's min_seq
-          (must never return it);
-        - catch-up: the last replica is frozen (SIGSTOP) while r1 makes --catch-up-changes changes
-          (single-document ingests and quarantines), then resumed: changes applied per second;
-        - kill -9: r1 streams quarantines and ingests while r2 is searched with each quarantine's
-          min_seq; r2 is killed with SIGKILL a third of the way in and restarted; its restart ready
-          time, and quarantined documents served after their min_seq (must be 0).
+        - ready time: each other replica starts from that snapshot (spawn → /readyz 200), and one \
+        more process with an empty snapshot folder rebuilds every graph from PostgreSQL;
+        - propagation: r1 quarantines documents one at a time while every other replica serves a \
+        search load; per quarantine and replica, the time from r1's acknowledgement to the first \
+        search there without the document (p50/p99), and a search with the quarantine's min_seq \
+        (must never return it);
+        - catch-up: the last replica is frozen (SIGSTOP) while r1 makes --catch-up-changes changes \
+        (single-document ingests and quarantines), then resumed: changes applied per second;
+        - kill -9: r1 streams quarantines and ingests while r2 is searched with each quarantine's \
+        min_seq; r2 is killed with SIGKILL a third of the way in and restarted; its restart ready \
+        time, and quarantined documents served after their min_seq (must be 0). \
         Every replica's log is in the run folder, kept with --keep.
         """)
 

@@ -10,11 +10,11 @@ struct BenchScanCommand: ParsableCommand {
         commandName: "scan",
         abstract: "Time a HubScan end to end (sampling, both searches, every detector) against sgemm.",
         discussion: """
-        Prints {seconds, phases, search_flops, gflops_end_to_end, sgemm_gflops,
-        fraction_of_sgemm, peak_rss_bytes}. search_flops counts the 2·q·n·d multiply-adds of
-        both exact searches (the sample and its perturbed copy); sampling (k-means) and scoring
-        are in the time but not in the flops. sgemm_gflops is a square sgemm on all cores,
-        measured in the same process just before. Best of --repetitions scans.
+        Prints {seconds, phases, search_flops, gflops_end_to_end, sgemm_gflops, \
+        fraction_of_sgemm, peak_rss_bytes}. search_flops counts the 2·q·n·d multiply-adds of \
+        both exact searches (the sample and its perturbed copy); sampling (k-means) and scoring \
+        are in the time but not in the flops. sgemm_gflops is a square sgemm on all cores, \
+        measured in the same process just before. Best of --repetitions scans. \
         Example (the issue's target: 100,000 × 384, 10,000 sampled queries, k = 10):
           firebreak bench scan --embeddings Benchmarks/data/S2_base.npy --metric cosine
         """

@@ -13,19 +13,19 @@ struct BenchServiceCommand: AsyncParsableCommand {
         commandName: "service",
         abstract: "Measure the HTTP service: search latency per mode vs in-process, quarantine activation, leaks under load.",
         discussion: """
-        Starts a throwaway embedded PostgreSQL (or uses --database-url), an in-process server on a
+        Starts a throwaway embedded PostgreSQL (or uses --database-url), an in-process server on a \
         free loopback port, ingests seeded synthetic documents over HTTP, then measures:
-        - search p50/p99 per mode in-process (the engine alone) and over HTTP, one client and
-          --concurrency clients (the difference is the service's overhead);
-        - quarantine activation: a client quarantines a document and immediately searches for it;
-          the time until that search answers without it (p50/p99);
-        - quarantined documents returned under load: searches aimed at the quarantined documents
-          run concurrently; any answer sent after the quarantine was acknowledged that still
-          contains the document counts (must be 0);
-        - a rebuild of one tenant's partition under hybrid search load on every tenant: its
-          duration, failed queries (must be 0), and the degraded (BM25) answers' p50/p99/QPS;
-        - a snapshot of the whole collection, 100 more documents, then a rollback to the snapshot
-          under the same load: snapshot and rollback durations, failed queries (must be 0).
+        - search p50/p99 per mode in-process (the engine alone) and over HTTP, one client and \
+        --concurrency clients (the difference is the service's overhead);
+        - quarantine activation: a client quarantines a document and immediately searches for it; \
+        the time until that search answers without it (p50/p99);
+        - quarantined documents returned under load: searches aimed at the quarantined documents \
+        run concurrently; any answer sent after the quarantine was acknowledged that still \
+        contains the document counts (must be 0);
+        - a rebuild of one tenant's partition under hybrid search load on every tenant: its \
+        duration, failed queries (must be 0), and the degraded (BM25) answers' p50/p99/QPS;
+        - a snapshot of the whole collection, 100 more documents, then a rollback to the snapshot \
+        under the same load: snapshot and rollback durations, failed queries (must be 0).
         """)
 
     @Option(help: "Documents to ingest.") var documents = 20_000

@@ -109,8 +109,8 @@ struct IngestCommand: AsyncParsableCommand {
         commandName: "ingest", abstract: "Ingest documents from JSONL or .npy, in batches, with progress.",
         discussion: """
         FILE.jsonl: one {"id","tenant","text","embedding":[…],"metadata":{}} per line.
-        FILE.npy: one embedding per row; ids are row numbers, texts come from --texts (JSONL of
-        {"text"} or plain lines) when given. Each batch is all or nothing; a failed batch stops
+        FILE.npy: one embedding per row; ids are row numbers, texts come from --texts (JSONL of \
+        {"text"} or plain lines) when given. Each batch is all or nothing; a failed batch stops \
         the run and says which rows were already ingested.
         """)
     @Argument var file: String
@@ -234,10 +234,10 @@ struct QuarantineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quarantine", abstract: "Withhold documents from every search path at once, on an incident.",
         discussion: """
-        Without --incident, an incident is declared from the reason. --list shows the active entries.
-        The answer's "seq" is the change-log position at which the quarantine is in effect; a search
-        with "min_seq" set to it never returns the documents on any replica. --wait-all waits until
-        every live replica reports it applied that position (a replica silent for 10 s is not waited
+        Without --incident, an incident is declared from the reason. --list shows the active entries. \
+        The answer's "seq" is the change-log position at which the quarantine is in effect; a search \
+        with "min_seq" set to it never returns the documents on any replica. --wait-all waits until \
+        every live replica reports it applied that position (a replica silent for 10 s is not waited \
         for and is named under "silent").
         """)
     @Option(help: "Collection.") var collection: String

@@ -48,8 +48,8 @@ struct RollbackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rollback", abstract: "Roll a collection (or one tenant) back to a snapshot, under an incident.",
         discussion: """
-        Documents ingested after the snapshot stop being served (they are kept as evidence); the
-        quarantine stays applied. Without --incident the collection's open incident is used, or
+        Documents ingested after the snapshot stop being served (they are kept as evidence); the \
+        quarantine stays applied. Without --incident the collection's open incident is used, or \
         one is declared with --reason. Commanders and admins only.
         """)
     @Option(help: "Collection.") var collection: String

@@ -33,8 +33,8 @@ struct DatabaseCommand: ParsableCommand {
         commandName: "db",
         abstract: "Start, stop and migrate the PostgreSQL that holds Firebreak's records.",
         discussion: """
-        Without --database-url (or FIREBREAK_DATABASE_URL), Firebreak runs its own PostgreSQL from
-        the installed server binaries in --data-dir, listening on a Unix socket only. As root it
+        Without --database-url (or FIREBREAK_DATABASE_URL), Firebreak runs its own PostgreSQL from \
+        the installed server binaries in --data-dir, listening on a Unix socket only. As root it \
         runs the server as the postgres system user.
         """,
         subcommands: [Migrate.self, Status.self, Start.self, Stop.self]

@@ -8,8 +8,8 @@ struct DoctorCommand: ParsableCommand {
         commandName: "doctor",
         abstract: "Report the BLAS library in use and the sgemm GFLOP/s it reaches on this machine.",
         discussion: """
-        Firebreak links -lblas; Debian's alternatives decide at run time whether that is OpenBLAS
-        (fast) or the Netlib reference BLAS (50-100x slower). Exact k-NN and HubScan lean on sgemm,
+        Firebreak links -lblas; Debian's alternatives decide at run time whether that is OpenBLAS \
+        (fast) or the Netlib reference BLAS (50-100x slower). Exact k-NN and HubScan lean on sgemm, \
         so a reference BLAS is reported as a problem (exit status 1 with --strict).
         """
     )

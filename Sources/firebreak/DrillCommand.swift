@@ -8,8 +8,8 @@ struct DrillCommand: AsyncParsableCommand {
         commandName: "drill",
         abstract: "Run the corpus-poisoning game day end to end and report how the containment went.",
         discussion: """
-        Without --url it starts its own service (an in-process server over a throwaway embedded
-        PostgreSQL); with --url it runs against that service (admin token in --token or
+        Without --url it starts its own service (an in-process server over a throwaway embedded \
+        PostgreSQL); with --url it runs against that service (admin token in --token or \
         FIREBREAK_TOKEN), in a new collection of its own. The steps:
           1. ingest a generated collection (topic clusters; golden queries with known answers)
              and measure MRR@10 of the golden queries;
@@ -24,12 +24,12 @@ struct DrillCommand: AsyncParsableCommand {
           7. lift the freeze after a clean scan, schedule auto-contain again and plant one more
              hub through ingest (the ingest screen must hold it on arrival), resolve the
              incident, and write its postmortem.
-        The golden queries are also stored on the service (PUT …/golden-queries), so the rebuild
-        is validated against their baseline MRR@10 before it serves.
-        The JSON report (--json) holds hubs_planted, hubs_detected, containment_seconds (the
-        incident's declaration after the scan, to the last planted hub's quarantine),
-        quarantined_returned and failed_queries (both must be 0), rebuild_seconds,
-        rollback_seconds, mrr_at_10 {before, during, after}, incident_id and postmortem_path.
+        The golden queries are also stored on the service (PUT …/golden-queries), so the rebuild \
+        is validated against their baseline MRR@10 before it serves. \
+        The JSON report (--json) holds hubs_planted, hubs_detected, containment_seconds (the \
+        incident's declaration after the scan, to the last planted hub's quarantine), \
+        quarantined_returned and failed_queries (both must be 0), rebuild_seconds, \
+        rollback_seconds, mrr_at_10 {before, during, after}, incident_id and postmortem_path. \
         The exit status is 1 when a check fails.
         """)
 

@@ -11,11 +11,11 @@ struct Firebreak: AsyncParsableCommand {
         commandName: "firebreak",
         abstract: "Keep a retrieval index safe to serve while it is under attack.",
         discussion: """
-        Start with `firebreak doctor` to check the machine (which BLAS is loaded and how fast it is).
-        `firebreak serve` runs the HTTP API on the embedded PostgreSQL; the client commands
-        (collections, ingest, search, quarantine, release, flags, snapshots, rollback, rebuild,
-        blast-radius, token, api) talk to it with --url (FIREBREAK_URL) and --token (FIREBREAK_TOKEN).
-        `firebreak drill` runs the corpus-poisoning game day end to end on its own service.
+        Start with `firebreak doctor` to check the machine (which BLAS is loaded and how fast it is). \
+        `firebreak serve` runs the HTTP API on the embedded PostgreSQL; the client commands \
+        (collections, ingest, search, quarantine, release, flags, snapshots, rollback, rebuild, \
+        blast-radius, token, api) talk to it with --url (FIREBREAK_URL) and --token (FIREBREAK_TOKEN). \
+        `firebreak drill` runs the corpus-poisoning game day end to end on its own service. \
         `firebreak bench hnsw` measures the vector index on your own .npy/.fvecs files.
         """,
         subcommands: [DoctorCommand.self, ScanCommand.self, BenchCommand.self, DatabaseCommand.self, SnapshotCommand.self,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Crypto
 import Foundation
+import Hex
 import Incidents
 import Server
 import Store
@@ -11,8 +12,8 @@ struct IncidentCommand: AsyncParsableCommand {
         commandName: "incident",
         abstract: "Declare incidents, move them through their lifecycle, and verify or export their hash-chained timelines.",
         discussion: """
-        By default the commands work on the database directly (--data-dir or --database-url). With
-        --url (or FIREBREAK_URL) they go to a running service over HTTP instead, as the holder of
+        By default the commands work on the database directly (--data-dir or --database-url). With \
+        --url (or FIREBREAK_URL) they go to a running service over HTTP instead, as the holder of \
         --token (or FIREBREAK_TOKEN), who is then the actor on the timeline.
         """,
         subcommands: [Declare.self, Show.self, Timeline_.self, Transition.self, Assign.self, Decide.self, AddEvidence.self,
@@ -209,7 +210,7 @@ struct IncidentCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
-            let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            let digest = SHA256.hash(data: data).hexEncoded
             if let remote = target.remote {
                 _ = try await remote.call("POST", "/v1/incidents/\(segment(id))/evidence",
                                           ["kind": kind, "sha256": digest, "location": location ?? file, "summary": summary])

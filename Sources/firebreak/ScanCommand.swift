@@ -11,16 +11,16 @@ struct ScanCommand: ParsableCommand {
         commandName: "scan",
         abstract: "Find adversarial hubs in a collection of embeddings; prints a JSON report.",
         discussion: """
-        Samples queries (documents, k-means centroids, a mix, or real queries; real queries given
-        with --queries always join the sample), finds each query's exact top-k with BLAS, and
-        scores every document by robust z of its rank-weighted hits, with the spread of topics
-        its retrieving queries come from. Flags z > --threshold, plus the top --budget fraction.
-        With --screen, also scores new vectors before ingestion: how many sampled queries each
-        would enter the top-k of, as a z on the collection's hit distribution.
-        Every sampled query is also nudged and searched again (the stability detector); with
-        --domains, every domain is scanned on its own as well (a hub aimed at one topic stands
-        out there). --all-scores adds the combined score and every detector's z for every row.
-        Calibration and recall on planted hubs: Benchmarks/hubscan_detect.py.
+        Samples queries (documents, k-means centroids, a mix, or real queries; real queries given \
+        with --queries always join the sample), finds each query's exact top-k with BLAS, and \
+        scores every document by robust z of its rank-weighted hits, with the spread of topics \
+        its retrieving queries come from. Flags z > --threshold, plus the top --budget fraction. \
+        With --screen, also scores new vectors before ingestion: how many sampled queries each \
+        would enter the top-k of, as a z on the collection's hit distribution. \
+        Every sampled query is also nudged and searched again (the stability detector); with \
+        --domains, every domain is scanned on its own as well (a hub aimed at one topic stands \
+        out there). --all-scores adds the combined score and every detector's z for every row. \
+        Calibration and recall on planted hubs: Benchmarks/hubscan_detect.py. \
         Example:
           firebreak scan --embeddings docs.npy --queries recent-queries.npy --metric cosine --budget 0.002
         """

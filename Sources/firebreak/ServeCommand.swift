@@ -10,9 +10,9 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the HTTP API that RAG services query through (see docs/API.md and /openapi.json).",
         discussion: """
-        Starts the embedded PostgreSQL in --data-dir unless --database-url (or FIREBREAK_DATABASE_URL)
-        names one, applies the migrations, loads every collection into memory and listens.
-        On the first start it prints a one-time admin token on stderr, or registers the one in
+        Starts the embedded PostgreSQL in --data-dir unless --database-url (or FIREBREAK_DATABASE_URL) \
+        names one, applies the migrations, loads every collection into memory and listens. \
+        On the first start it prints a one-time admin token on stderr, or registers the one in \
         FIREBREAK_ADMIN_TOKEN. Stop it with Ctrl-C or SIGTERM: in-flight requests finish first.
         """
     )

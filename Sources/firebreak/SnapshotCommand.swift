@@ -18,9 +18,9 @@ struct SnapshotCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Build the HNSW (and BM25) segments from files and publish a snapshot folder atomically.",
             discussion: """
-            Writes <out>/<id>/ holding vectors.npy, graph.fbhnsw, ids.json (row i's document id),
-            lexical.fblex when --corpus is given, and manifest.json with every file's size and
-            SHA-256 and a root hash. Corpus line i ({"id","title","text"}) describes embedding row i.
+            Writes <out>/<id>/ holding vectors.npy, graph.fbhnsw, ids.json (row i's document id), \
+            lexical.fblex when --corpus is given, and manifest.json with every file's size and \
+            SHA-256 and a root hash. Corpus line i ({"id","title","text"}) describes embedding row i. \
             Prints the manifest as JSON.
             """
         )

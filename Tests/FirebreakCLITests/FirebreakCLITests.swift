@@ -276,6 +276,22 @@ final class FirebreakCLITests: XCTestCase {
         XCTAssertTrue(run.stderr.contains("built in"), "progress goes to stderr")
     }
 
+    /// Help text is prose that the parser wraps: no sentence is broken by a hard line break
+    /// (a short line followed by one that goes on in lower case).
+    func testHelpTextIsWrappedByTheParserNotByHand() throws {
+        let commands = [["db"], ["snapshot", "build"], ["bench", "service"], ["bench", "replicas"], ["quarantine"], ["serve"],
+                        ["incident"], ["ingest"], ["drill"], ["scan"], ["bench", "hnsw"], ["bench", "bm25"], []]
+        for command in commands {
+            let help = try firebreak(command + ["--help"])
+            XCTAssertEqual(help.status, 0, help.stderr)
+            let prose = help.stdout.components(separatedBy: "USAGE:")[0].split(separator: "\n", omittingEmptySubsequences: false)
+            for (line, next) in zip(prose, prose.dropFirst()) where !line.isEmpty && !next.isEmpty && !next.hasPrefix(" ") {
+                let brokenMidSentence = line.count < 60 && (next.first?.isLowercase ?? false) && !line.hasSuffix(":")
+                XCTAssertFalse(brokenMidSentence, "firebreak \(command.joined(separator: " ")) --help: \"\(line)\" / \"\(next)\"")
+            }
+        }
+    }
+
     func testBadArgumentsFailWithAClearMessage() throws {
         let metric = try firebreak(["bench", "hnsw", "--synthetic", "100x4", "--metric", "hamming"])
         XCTAssertNotEqual(metric.status, 0)

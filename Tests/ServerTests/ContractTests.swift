@@ -54,6 +54,11 @@ final class ContractTests: XCTestCase {
     func testBadInputIsRefusedAndWritesNothing() async throws {
         var limits = ServerLimits()
         limits.bodyBytesMax = 128 << 10
+        limits.kMax = 50
+        limits.efMax = 500
+        limits.queryBytesMax = 1_000
+        limits.quarantineIDsMax = 3
+        limits.ingestBatchMax = 1_000_000  // looser than the engine's: clamped to it
         let harness = try await Harness.start(limits: limits)
         let collection = try await harness.collection(dimension: 4)
         let admin = harness.admin
@@ -97,6 +102,15 @@ final class ContractTests: XCTestCase {
         expect(404, "unknown_document", try await admin.post(path + "/quarantine", ["ids": ["missing"], "reason": "r"]))
         expect(404, "unknown_incident", try await admin.post(path + "/quarantine", ["ids": ["ok"], "reason": "r", "incident_id": "INC-999999"]))
         expect(404, "not_found", try await admin.get("/v1/nothing-here"))
+        // The service's own limits, each named, are enforced (and never looser than the engine's).
+        let k = try await admin.post(path + "/search", ["vector": [1, 0, 0, 0], "k": 51])
+        expect(400, "invalid_input", k)
+        XCTAssertTrue((try k.object()["detail"] as? String ?? "").contains("kMax"))
+        expect(400, "invalid_input", try await admin.post(path + "/search", ["vector": [1, 0, 0, 0], "ef": 501]))
+        expect(400, "query_too_long", try await admin.post(path + "/search", ["query": String(repeating: "a ", count: 600)]))
+        expect(400, "invalid_input", try await admin.post(path + "/quarantine", ["ids": ["ok", "a", "b", "c"], "reason": "r"]))
+        let many = (0..<1_001).map { ["id": "m\($0)", "tenant": "acme", "text": "t", "embedding": [1, 0, 0, Double($0 + 1)]] }
+        expect(400, "invalid_input", try await admin.post(path + "/documents", ["documents": many]))
         // The refused quarantines left the document served.
         await assertEqual(try await admin.searchIDs(collection, ["vector": [1, 0, 0, 0], "k": 1]), ["ok"])
         try await harness.stop()
@@ -124,6 +138,20 @@ final class ContractTests: XCTestCase {
         XCTAssertTrue(metrics.contains("firebreak_search_duration_seconds"), metrics.prefix(500).description)
         XCTAssertTrue(metrics.contains("firebreak_searches_total"))
         XCTAssertTrue(metrics.contains("http_server_request_duration"))
+        XCTAssertTrue(metrics.contains("firebreak_retrieval_log_dropped_total"), "exported even while 0")
+        XCTAssertTrue(metrics.contains("firebreak_replica_applied_seq"))
+        // A refused search is counted with the status its client got (400), not as a 500.
+        func searches(status: String) async throws -> Double {
+            let text = String(decoding: try await harness.client(token: nil).get("/metrics").body, as: UTF8.self)
+            return text.split(separator: "\n").filter {
+                $0.hasPrefix("hb_requests") && $0.contains("search") && $0.contains("status_code=\"\(status)\"")
+            }.compactMap { Double($0.split(separator: " ").last ?? "") }.reduce(0, +)
+        }
+        let (refused, failed) = (try await searches(status: "400"), try await searches(status: "500"))
+        let wrong = try await harness.admin.post("/v1/collections/\(collection)/search", ["vector": [1, 0, 0], "k": 1])
+        XCTAssertEqual(wrong.status, 400)
+        await assertEqual(try await searches(status: "400"), refused + 1)
+        await assertEqual(try await searches(status: "500"), failed)
         await assertEqual(try await harness.client(token: nil).get("/readyz").status, 200)
         try await harness.stop()
     }
