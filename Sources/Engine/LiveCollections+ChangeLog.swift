@@ -17,6 +17,7 @@ extension LiveCollections {
                             before: @escaping @Sendable () throws(EngineError) -> (@Sendable () -> Void)? = { nil },
                             _ body: @escaping @Sendable (Connection) throws(EngineError) -> T) async throws(EngineError) -> T {
         let (value, seqs): (T, [Int64])
+        let receipt = WriteReceipt.current
         do {
             (value, seqs) = try await pool.withConnection { connection in
                 try collection.writers.locked { () throws -> (T, [Int64]) in
@@ -27,8 +28,11 @@ extension LiveCollections {
                         value = try connection.transaction { c in
                             try ChangeLog.lockCollection(collection.configuration.id, on: c)
                             try self.catchUp(collection, on: c)
-                            return try body(c)
+                            let value = try body(c)
+                            try receipt?.willCommit(on: c, seq: collection.appendedSeqs.max())
+                            return value
                         }
+                        receipt?.markCommitted()
                     } catch {
                         collection.discardAppended()
                         undo?()

@@ -47,18 +47,31 @@ final class CollectionPosition: @unchecked Sendable {
 
 /// The change-log positions of the writes a request made, so the HTTP layer can answer with
 /// `seq` without every engine call returning it. Set as a task-local by the server around a
-/// mutating request; `LiveCollections.write` records into it.
+/// mutating request; `LiveCollections.write` records into it, and runs `inTransaction` as the
+/// last statement of each write transaction (the server marks the request's idempotency key
+/// committed there, so the key and the action commit together).
 public final class WriteReceipt: @unchecked Sendable {
     @TaskLocal public static var current: WriteReceipt?
     private let lock = Mutex()
     private var last: Int64?
+    private var didCommit = false
+    private let inTransaction: (@Sendable (Connection, _ seq: Int64?) throws -> Void)?
 
-    public init() {}
+    public init(inTransaction: (@Sendable (Connection, _ seq: Int64?) throws -> Void)? = nil) {
+        self.inTransaction = inTransaction
+    }
 
     /// The largest seq recorded (the position at which every effect of the request is visible).
     public var seq: Int64? { lock.locked { last } }
 
+    /// Whether a write transaction of the request committed (its effect is in the record).
+    public var committed: Bool { lock.locked { didCommit } }
+
     func record(_ seq: Int64) { lock.locked { last = max(last ?? seq, seq) } }
+
+    func willCommit(on connection: Connection, seq: Int64?) throws { try inTransaction?(connection, seq) }
+
+    func markCommitted() { lock.locked { didCommit = true } }
 }
 
 /// What a local writer already holds in memory for the change it appended, so applying its

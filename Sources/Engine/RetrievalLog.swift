@@ -98,6 +98,8 @@ public final class RetrievalLog: @unchecked Sendable {
         }
         guard due else { return }
         _ = try? await pool.withConnection { try RetrievalLogRecords.prune(olderThanDays: Self.retentionDays, on: $0) }
+        // The same hourly pass removes expired idempotency keys (the other record kept for a while).
+        _ = try? await pool.withConnection { try IdempotencyRecords.removeExpired(on: $0) }
     }
 }
 

@@ -14,7 +14,6 @@ struct API: Sendable {
     let pool: ConnectionPool
     let limits: ServerLimits
     let metrics: ServiceMetrics
-    let idempotency: IdempotencyGuard
     let scheduler: ScanScheduler
     /// How long a read demanding `min_seq` waits for this replica (`--consistency-wait-ms`).
     let consistencyWaitMs: Int
@@ -81,11 +80,6 @@ struct API: Sendable {
         let rest = data.dropFirst()
         let separator = rest.first(where: { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }) == UInt8(ascii: "}") ? "" : ","
         return Data("{\"seq\":\(seq)\(separator)".utf8) + rest
-    }
-    /// The `seq` a stored (replayed) success body was stamped with.
-    static func stampedSeq(in data: Data) -> Int64? {
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return (object["seq"] as? NSNumber)?.int64Value
     }
     static let replayedHeader = HTTPField.Name("Idempotent-Replayed")!
 
@@ -157,9 +151,12 @@ struct API: Sendable {
 
     // MARK: Mutations
 
-    /// Runs a mutating request exactly once per Idempotency-Key: a missing key is 400, a
-    /// replay returns the stored response, the same key with another body is 422, and the
-    /// same key while the first request still runs is 409.
+    /// Runs a mutating request exactly once per Idempotency-Key, on every replica: a missing
+    /// key is 400; the key is claimed in PostgreSQL before the request acts, so the same key
+    /// while its first request runs is 409 `idempotency_key_in_use` here or on any replica;
+    /// a replay returns the stored response byte for byte; the same key with another request
+    /// is 422. The claim is marked committed in the action's own write transaction, so even a
+    /// lost response never lets a retry act twice (409 `idempotency_key_committed`).
     func mutation(_ request: Request, _ context: APIContext, permission: Permission,
                   _ body: @Sendable (ByteBuffer, Caller) async throws -> Reply) async throws -> Response {
         let caller = try context.requireCaller()
@@ -171,64 +168,81 @@ struct API: Sendable {
             throw Problem(.badRequest, "invalid_idempotency_key", "Idempotency-Key is longer than \(limits.idempotencyKeyBytesMax) bytes")
         }
         let buffer = try await self.body(of: request)
-        var hasher = SHA256()
-        hasher.update(data: Data("\(request.method.rawValue) \(request.uri.path)\n".utf8))
-        hasher.update(data: Data(buffer.readableBytesView))
-        let requestDigest = hasher.finalize().hexEncoded
-        let slot = caller.tokenDigest + "\u{0}" + key
-        guard idempotency.begin(slot) else {
-            throw Problem(.conflict, "idempotency_key_in_use", "a request with this Idempotency-Key is still running")
-        }
-        defer { idempotency.end(slot) }
-        if let stored = try await pool.withConnection({
-            try IdempotencyRecords.lookup(tokenDigest: caller.tokenDigest, key: key, on: $0)
-        }) {
-            guard stored.requestSHA256 == requestDigest else {
-                throw Problem(.unprocessableContent, "idempotency_key_reused",
-                              "this Idempotency-Key was used for a different request")
-            }
-            let status = HTTPResponse.Status(code: stored.statusCode)
-            let data = Data(stored.responseJSON.utf8)
-            var replayed = Self.response(Reply(status: status, data: data,
-                                               contentType: status.code >= 400 ? "application/problem+json" : "application/json"),
-                                         replayed: true)
-            if let seq = Self.stampedSeq(in: data) { replayed.headers[Self.seqHeader] = String(seq) }
-            return replayed
-        }
+        let claim = IdempotencyClaim(tokenDigest: caller.tokenDigest, key: key,
+                                     requestSHA256: IdempotencyClaim.requestDigest(method: request.method.rawValue, path: request.uri.path,
+                                                                                   body: Data(buffer.readableBytesView)))
+        if let earlier = try await claim.acquire(on: pool) { return earlier }
+        let receipt = WriteReceipt { connection, seq in try claim.markCommitted(seq: seq, on: connection) }
         var reply: Reply
-        let receipt = WriteReceipt()
         do {
             reply = try await WriteReceipt.$current.withValue(receipt) { try await body(buffer, caller) }
             if let seq = receipt.seq { reply.data = Self.stamped(reply.data, seq: seq) }
         } catch {
             let problem = Problem.from(error)
-            guard problem.status.code < 500 else { throw problem }
+            if problem.status.code >= 500 && !receipt.committed {
+                // It took no effect: the key is free for a retry.
+                _ = try? await pool.withConnection { try claim.release(on: $0) }
+                throw problem
+            }
+            // Refused (4xx), or failed after its effect committed: this is the answer, replayed as is.
             let stored = Reply(status: problem.status, data: try JSONEncoder.api.encode(problem.body),
                                contentType: "application/problem+json")
-            try await remember(stored, caller: caller, key: key, requestDigest: requestDigest)
+            try await pool.withConnection { try claim.complete(stored, seq: receipt.seq, on: $0) }
             throw problem
         }
-        try await remember(reply, caller: caller, key: key, requestDigest: requestDigest)
+        try await pool.withConnection { [reply] in try claim.complete(reply, seq: receipt.seq, on: $0) }
         var response = Self.response(reply)
         if let seq = receipt.seq { response.headers[Self.seqHeader] = String(seq) }
         return response
     }
-
-    private func remember(_ reply: Reply, caller: Caller, key: String, requestDigest: String) async throws {
-        let json = String(decoding: reply.data, as: UTF8.self)
-        try await pool.withConnection {
-            try IdempotencyRecords.store(tokenDigest: caller.tokenDigest, key: key, requestSHA256: requestDigest,
-                                         statusCode: reply.status.code, responseJSON: json, on: $0)
-        }
-    }
 }
 
-/// Idempotency keys whose first request is still running (one replica; the stored row
-/// covers replays after it finishes).
-final class IdempotencyGuard: @unchecked Sendable {
-    private let lock = NSLock()
-    private var running: Set<String> = []
+/// One request's hold on its Idempotency-Key (`IdempotencyRecords`), and what a replay answers.
+struct IdempotencyClaim: Sendable {
+    let tokenDigest: String
+    let key: String
+    let requestSHA256: String
 
-    func begin(_ slot: String) -> Bool { lock.withLock { running.insert(slot).inserted } }
-    func end(_ slot: String) { _ = lock.withLock { running.remove(slot) } }
+    /// What makes two requests "the same" for a key: method, path and body bytes.
+    static func requestDigest(method: String, path: String, body: Data) -> String {
+        var hasher = SHA256()
+        hasher.update(data: Data("\(method) \(path)\n".utf8))
+        hasher.update(data: body)
+        return hasher.finalize().hexEncoded
+    }
+
+    /// Claims the key; nil when the caller may act now, else the answer for a key already used.
+    func acquire(on pool: ConnectionPool) async throws -> Response? {
+        switch try await pool.withConnection({ [self] in
+            try IdempotencyRecords.claim(tokenDigest: tokenDigest, key: key, requestSHA256: requestSHA256, on: $0)
+        }) {
+        case .claimed:
+            return nil
+        case .otherRequest:
+            throw Problem(.unprocessableContent, "idempotency_key_reused", "this Idempotency-Key was used for a different request")
+        case .running:
+            throw Problem(.conflict, "idempotency_key_in_use", "a request with this Idempotency-Key is still running (on this or another replica)")
+        case .committed(let seq):
+            throw Problem(.conflict, "idempotency_key_committed",
+                          "the request with this Idempotency-Key took effect\(seq.map { " at seq \($0)" } ?? ""), but its response was not stored; read the resource for the outcome, and use a new key for a new request")
+        case .completed(let stored):
+            var replayed = API.response(API.Reply(status: HTTPResponse.Status(code: stored.statusCode), data: Data(stored.body),
+                                              contentType: stored.contentType), replayed: true)
+            if let seq = stored.seq { replayed.headers[API.seqHeader] = String(seq) }
+            return replayed
+        }
+    }
+
+    func markCommitted(seq: Int64?, on connection: Connection) throws {
+        try IdempotencyRecords.markCommitted(tokenDigest: tokenDigest, key: key, seq: seq, on: connection)
+    }
+
+    func complete(_ reply: API.Reply, seq: Int64?, on connection: Connection) throws {
+        try IdempotencyRecords.complete(tokenDigest: tokenDigest, key: key, with: IdempotencyRecords.Stored(
+            statusCode: reply.status.code, contentType: reply.contentType, body: Array(reply.data), seq: seq), on: connection)
+    }
+
+    func release(on connection: Connection) throws {
+        try IdempotencyRecords.release(tokenDigest: tokenDigest, key: key, on: connection)
+    }
 }

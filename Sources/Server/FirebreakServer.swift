@@ -86,7 +86,7 @@ public struct FirebreakServer: Sendable {
     /// The router with every route and middleware.
     public func router() -> Router<APIContext> {
         let api = API(collections: collections, pool: pool, limits: configuration.limits.clampedToEngine, metrics: ServiceMetrics.shared,
-                      idempotency: IdempotencyGuard(), scheduler: scheduler,
+                      scheduler: scheduler,
                       consistencyWaitMs: configuration.consistencyWaitMs)
         let router = Router(context: APIContext.self)
         router.add(middleware: ReplicaHeadersMiddleware(replica: collections.replica))

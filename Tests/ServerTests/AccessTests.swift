@@ -1,6 +1,7 @@
 import FirebreakTestSupport
 import Foundation
 @testable import Server
+import Store
 import XCTest
 
 /// Authentication, roles, tenant isolation, idempotency and flags, over real HTTP.
@@ -120,6 +121,9 @@ final class AccessTests: XCTestCase {
         let replay = try await admin.send("POST", path, json: data, idempotencyKey: "key-1")
         XCTAssertEqual(replay.status, 201, "a replay returns the stored response, not a duplicate error")
         XCTAssertEqual(replay.header("Idempotent-Replayed"), "true")
+        XCTAssertEqual(replay.body, first.body, "byte for byte")
+        XCTAssertEqual(replay.header("Firebreak-Seq"), first.header("Firebreak-Seq"))
+        XCTAssertNotNil(replay.header("Firebreak-Seq"))
         XCTAssertEqual(try replay.object()["ids"] as? [String], ["once"])
         await assertEqual(try await admin.get("/v1/collections/\(collection)").object()["documents"] as? Int, 1)
 
@@ -132,6 +136,28 @@ final class AccessTests: XCTestCase {
         XCTAssertEqual(missing.status, 400)
         XCTAssertEqual(missing.code, "idempotency_key_required")
         await assertEqual(try await admin.get("/v1/collections/\(collection)").object()["documents"] as? Int, 1)
+
+        // The key is a row in PostgreSQL: in flight on another replica, it is refused here; taken
+        // effect without a stored response, a retry is refused rather than acting twice.
+        let owner = try TestCluster.owner()
+        let tokenDigest = TokenRecords.digest(Harness.adminToken)
+        let digest = IdempotencyClaim.requestDigest(method: "POST", path: path, body: other)
+        XCTAssertEqual(try IdempotencyRecords.claim(tokenDigest: tokenDigest, key: "key-2", requestSHA256: digest, on: owner), .claimed)
+        let running = try await admin.send("POST", path, json: other, idempotencyKey: "key-2")
+        XCTAssertEqual(running.status, 409)
+        XCTAssertEqual(running.code, "idempotency_key_in_use")
+        try owner.transaction { try IdempotencyRecords.markCommitted(tokenDigest: tokenDigest, key: "key-2", seq: 99, on: $0) }
+        let committed = try await admin.send("POST", path, json: other, idempotencyKey: "key-2")
+        XCTAssertEqual(committed.status, 409)
+        XCTAssertEqual(committed.code, "idempotency_key_committed")
+        XCTAssertTrue(String(decoding: committed.body, as: UTF8.self).contains("at seq 99"))
+        await assertEqual(try await admin.get("/v1/collections/\(collection)").object()["documents"] as? Int, 1, "nothing acted twice")
+        // A refusal is the answer too: its replay is the same problem, byte for byte.
+        let unknown = try await admin.send("POST", "/v1/collections/nope-\(getpid())/documents", json: other, idempotencyKey: "key-3")
+        XCTAssertEqual(unknown.status, 404)
+        let again = try await admin.send("POST", "/v1/collections/nope-\(getpid())/documents", json: other, idempotencyKey: "key-3")
+        XCTAssertEqual(again.body, unknown.body)
+        XCTAssertEqual(again.header("Idempotent-Replayed"), "true")
         try await harness.stop()
     }
 }
