@@ -3,8 +3,10 @@
 ///
 /// - `serving`: vector, lexical and hybrid search; ingestion allowed.
 /// - `frozen`: FF_INDEX_FREEZE is on: searches are served, ingestion is refused.
-/// - `rebuilding`: the graph is being rebuilt: vector and hybrid requests are answered by
-///   the BM25 fallback and marked degraded; ingestion is refused.
+/// - `rebuilding`: the graph is being rebuilt: it is not trusted, so vector requests are
+///   answered by an exact scan of the admitted vectors, hybrid ones by that scan fused with
+///   BM25, lexical ones by BM25 as always; vector and hybrid answers are marked degraded (slower,
+///   never empty while servable documents exist); ingestion is refused.
 public enum CollectionMode: String, Sendable, Equatable, Codable {
     case serving
     case rebuilding
@@ -18,15 +20,16 @@ public enum CollectionMode: String, Sendable, Equatable, Codable {
     /// Whether new documents may enter.
     public var acceptsIngest: Bool { self == .serving }
 
-    /// The search mode actually used for a requested one, and whether that is a degradation.
-    public func route(_ requested: SearchMode) -> (used: SearchMode, degraded: Bool) {
-        guard self == .rebuilding, requested != .lexical else { return (requested, false) }
-        return (.lexical, true)
+    /// How a requested search mode is answered: whether the graph is bypassed for an exact
+    /// scan, and whether that is a degradation the response reports.
+    public func route(_ requested: SearchMode) -> (used: SearchMode, exactVectors: Bool, degraded: Bool) {
+        guard self == .rebuilding, requested != .lexical else { return (requested, false, false) }
+        return (requested, true, true)
     }
 
     /// What a degraded response tells its reader.
     public static let rebuildingNotice =
-        "Document collection index is rebuilding; results come from keyword search and may be less complete."
+        "Document collection index is rebuilding; results come from keyword search and an exact vector scan, and may be slower or less complete."
 }
 
 /// How a search ranks documents.

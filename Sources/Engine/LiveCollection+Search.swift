@@ -6,7 +6,8 @@ extension LiveCollection {
     /// Answers a search from the partitions the request may see, under the read lock.
     ///
     /// A tenant's request touches only that tenant's partition. A partition whose graph is
-    /// being rebuilt answers vector requests from BM25 (the response says `degraded`). Every
+    /// being rebuilt answers vector requests by an exact scan (and hybrid ones by that scan
+    /// fused with BM25); the response says `degraded`. Every
     /// partition applies its allow-filters, so a quarantined document never appears and the
     /// result still holds `min(k, admitted documents)` hits.
     public func search(_ request: SearchRequest) throws(EngineError) -> SearchResponse {
@@ -47,7 +48,7 @@ extension LiveCollection {
             let mode = CollectionMode.of(frozen: false, rebuilding: partition.rebuilding).route(request.mode)
             degraded = degraded || mode.degraded
             if mode.used != .lexical, let vector = request.vector {
-                vectorHits += try partition.searchVector(vector, k: request.k, ef: request.ef)
+                vectorHits += try partition.searchVector(vector, k: request.k, ef: request.ef, exact: mode.exactVectors)
                 usedVector = true
             }
             if mode.used != .vector, let query = request.query {

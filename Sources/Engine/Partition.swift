@@ -132,10 +132,15 @@ final class Partition: @unchecked Sendable {
 
     /// The k nearest admitted documents; score = similarity (1 − distance for cosine and
     /// inner product, −squared distance for L2).
-    func searchVector(_ vector: [Float], k: Int, ef: Int?) throws(EngineError) -> [PartitionHit] {
+    /// The k best admitted documents by vector similarity: through the graph, or (`exact`,
+    /// while the graph is rebuilt) by scanning every admitted vector, which no graph damage
+    /// can change.
+    func searchVector(_ vector: [Float], k: Int, ef: Int?, exact: Bool = false) throws(EngineError) -> [PartitionHit] {
         guard graph.liveCount > 0 else { return [] }
         do {
-            return try graph.search(vector, k: k, ef: ef, filter: vectorFilter.bits).map { hit in
+            let hits = exact ? try graph.exactSearch(vector, k: k, filter: vectorFilter.bits)
+                             : try graph.search(vector, k: k, ef: ef, filter: vectorFilter.bits)
+            return hits.map { hit in
                 PartitionHit(rowID: Int64(hit.label), score: metric == .l2 ? -Double(hit.distance) : 1 - Double(hit.distance))
             }
         } catch {

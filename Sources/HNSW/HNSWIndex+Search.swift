@@ -36,6 +36,24 @@ extension HNSWIndex {
         return run(query, k: k, ef: efEffective, top: top, filter: nil, view: view)
     }
 
+    /// The exact `k` nearest live vectors `filter` allows, by scanning every node: no graph edge
+    /// is followed, so a damaged or poisoned graph cannot change the answer. What a partition
+    /// serves while its graph is rebuilt. The same validation and result order as `search`.
+    public func exactSearch(_ query: [Float], k: Int, filter: IDBitset? = nil) throws(HNSWError) -> [HNSWHit] {
+        try query.withUnsafeBufferPointer { buffer throws(HNSWError) in
+            try validateQuery(buffer, k: k, ef: nil)
+            guard count > 0 else { return [] }
+            let view = storage.view
+            let scan = { (filter: IDBitsetView?) -> [HNSWHit] in
+                self.scratchPool.withScratch(nodeCount: self.count) { scratch in
+                    self.exactScan(self.prepareQuery(buffer, into: scratch.query), k: k, filter: filter, view: view)
+                }
+            }
+            guard let filter else { return scan(nil) }
+            return filter.withView { scan($0) }
+        }
+    }
+
     private func validateQuery(_ query: UnsafeBufferPointer<Float>, k: Int, ef: Int?) throws(HNSWError) {
         guard query.count == parameters.dimension else {
             throw HNSWError(.dimensionMismatch, "index has dimension \(parameters.dimension), query has \(query.count)")

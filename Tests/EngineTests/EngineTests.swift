@@ -11,9 +11,10 @@ final class CollectionModeTests: XCTestCase {
         XCTAssertEqual(CollectionMode.of(frozen: true, rebuilding: false), .frozen)
         XCTAssertEqual(CollectionMode.of(frozen: true, rebuilding: true), .rebuilding)
         for mode in SearchMode.allCases {
-            XCTAssertTrue(CollectionMode.serving.route(mode) == (mode, false))
-            XCTAssertTrue(CollectionMode.frozen.route(mode) == (mode, false))
-            XCTAssertTrue(CollectionMode.rebuilding.route(mode) == (.lexical, mode != .lexical))
+            XCTAssertTrue(CollectionMode.serving.route(mode) == (mode, false, false))
+            XCTAssertTrue(CollectionMode.frozen.route(mode) == (mode, false, false))
+            // Rebuilding: the mode is kept, the graph bypassed for an exact scan (degraded).
+            XCTAssertTrue(CollectionMode.rebuilding.route(mode) == (mode, mode != .lexical, mode != .lexical))
         }
         XCTAssertTrue(CollectionMode.serving.acceptsIngest)
         XCTAssertFalse(CollectionMode.frozen.acceptsIngest)

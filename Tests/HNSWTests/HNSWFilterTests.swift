@@ -19,6 +19,21 @@ final class HNSWFilterTests: XCTestCase {
         }
     }
 
+    /// The exact search equals the oracle over the allowed rows, list for list (what a
+    /// partition serves while its graph is rebuilt), and ignores the graph's edges.
+    func testExactSearchEqualsTheOracleOverTheAllowedRows() throws {
+        let fixture = try Fixture(rows: 3_000, dimension: 24, metric: .cosine, queries: 40)
+        var rng = SplitMix64(seed: 9)
+        let excluded = (0..<3_000).filter { _ in rng.next() % 3 == 0 }.map { UInt64($0) }
+        let filter = fixture.index.filter(excluding: excluded)
+        let truth = try fixture.truth(k: 10, allowed: filter)
+        for q in 0..<fixture.queries.rows {
+            XCTAssertEqual(try fixture.index.exactSearch(fixture.queries.row(q), k: 10, filter: filter).map(\.label), truth[q])
+        }
+        XCTAssertEqual(try fixture.index.exactSearch(fixture.queries.row(0), k: 5).count, 5)
+        XCTAssertThrowsError(try fixture.index.exactSearch([1, 2], k: 5), "a wrong dimension is refused as in search")
+    }
+
     func testEverythingExcludedReturnsNothing() throws {
         let fixture = try Fixture(rows: 500, dimension: 8, queries: 5)
         let filter = fixture.index.filter(allowing: [])

@@ -64,13 +64,24 @@ final class ContainmentTests: XCTestCase {
         let started = try await admin.post(path + "/rebuild", ["tenant": "acme", "incident_id": incident, "validate_scan": false])
         XCTAssertEqual(started.status, 202, String(decoding: started.body, as: UTF8.self))
         let job = try XCTUnwrap(try started.object()["job_id"] as? Int)
-        // While it runs: acme's vector and hybrid answers come from BM25, marked degraded; no query fails.
+        // While it runs: acme's hybrid answers fuse BM25 with an exact vector scan, its vector-only
+        // answers are the exact scan (never empty, as a RAG client sending only vectors needs),
+        // both marked degraded; no query fails and the quarantined document never appears.
         let during = try await admin.post(path + "/search", ["vector": acme[5]["embedding"]!, "query": acme[5]["text"]!,
                                                               "tenant": "acme", "k": 5]).object()
         XCTAssertEqual(during["degraded"] as? Bool, true)
-        XCTAssertEqual(during["mode_used"] as? String, "lexical")
+        XCTAssertEqual(during["mode_used"] as? String, "hybrid")
         XCTAssertEqual(during["notice"] as? String, CollectionMode.rebuildingNotice)
         XCTAssertEqual((during["results"] as? [[String: Any]])?.count, 5)
+        for row in [3, 5, 77] {
+            let vectorOnly = try await admin.post(path + "/search", ["vector": acme[row]["embedding"]!, "tenant": "acme", "k": 10]).object()
+            let ids = (vectorOnly["results"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            XCTAssertEqual(vectorOnly["degraded"] as? Bool, true)
+            XCTAssertEqual(vectorOnly["mode_used"] as? String, "vector")
+            XCTAssertEqual(ids.count, 10)
+            XCTAssertFalse(ids.contains("acme-3"), "a quarantined document is never served")
+            if row != 3 { XCTAssertEqual(ids.first, "acme-\(row)", "the exact scan finds the document itself first") }
+        }
         await assertEqual(try await admin.get(path).object()["mode"] as? String, "rebuilding")
         let refused = try await admin.post(path + "/documents", ["documents": [["id": "late", "tenant": "acme", "text": "t",
                                                                               "embedding": Array(repeating: 0.5, count: 16)]]])
