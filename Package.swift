@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "HubScanTests", dependencies: ["HubScan", "VectorMath"]),
         // The throwaway PostgreSQL cluster every storage-touching test target shares.
         .target(name: "FirebreakTestSupport", dependencies: ["Store"], path: "Tests/TestSupport"),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Store", "FirebreakTestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "HNSW", "Store", "FirebreakTestSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Store", "FirebreakTestSupport"]),
         // Runs the built executable; depending on it makes SwiftPM build it first.
         .testTarget(name: "FirebreakCLITests", dependencies: ["firebreak"]),

@@ -5,7 +5,8 @@ import Store
 /// wake-up) and reads the log after every notification and at least every `pollSeconds`, so
 /// a lost notification delays a change but never loses it. After every read that applied
 /// rows, and at least every `heartbeatSeconds`, it records the replica's applied position
-/// (and its fail-stop reason, if any) in `replicas`.
+/// (and its fail-stop reason, if any) in `replicas`; each second it also fails jobs whose
+/// own heartbeat stopped (`JobRecords.failOrphaned`).
 public final class ChangeListener: @unchecked Sendable {
     public static let pollSeconds = 0.5
     public static let heartbeatSeconds = 1.0
@@ -65,10 +66,17 @@ public final class ChangeListener: @unchecked Sendable {
                     }
                     if !signalled { caughtUp.signal(); signalled = true }
                     // A beat after every read that applied rows, so `--wait-all` hears at once.
-                    if applied > 0 || Date().timeIntervalSince(lastBeat) >= Self.heartbeatSeconds {
+                    let due = Date().timeIntervalSince(lastBeat) >= Self.heartbeatSeconds
+                    if applied > 0 || due {
                         try ReplicaRecords.heartbeat(name: replica.name, appliedSeq: replica.appliedSeq, problem: replica.problem,
                                                      on: connection)
                         lastBeat = Date()
+                    }
+                    if due {
+                        // A job whose own heartbeat stopped (its replica died) is failed by whoever notices.
+                        for job in try JobRecords.failOrphaned(on: connection) {
+                            collections.report("job \(job) orphaned (its replica stopped heart-beating): marked failed")
+                        }
                     }
                     // Drain every pending wake-up, then read the log once for all of them.
                     if try connection.nextNotification(timeout: Self.pollSeconds) != nil {

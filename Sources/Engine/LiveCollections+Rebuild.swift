@@ -62,7 +62,7 @@ extension LiveCollections {
                                                   on: connection)
             do {
                 let job = try JobRecords.create(kind: "rebuild", collectionID: collection.configuration.id, tenant: tenant,
-                                                incidentID: incidentID, on: connection)
+                                                incidentID: incidentID, owner: self.replica.name, on: connection)
                 _ = try IncidentRecords.record(incidentID, on: connection) {
                     _ = try $0.append(kind: "rebuild_started", actor: actor, payload: [
                         "job_id": String(job), "collection": collection.configuration.name, "tenants": tenants.joined(separator: ","),
@@ -113,6 +113,7 @@ extension LiveCollections {
                 let mine = rows.filter { $0.record.tenant == tenant && !withheld.contains($0.rowID) }
                 let graph = try await build(mine, collection: collection, job: job,
                                             progress: (Double(index), Double(tenants.count)))
+                try await pool.withConnection { try JobRecords.heartbeat(job, on: $0) }
                 let checks = try validate(graph, tenant: tenant, collection: collection, options: options)
                     .merging(try checkGolden(golden, graph: graph, tenant: tenant, collection: collection,
                                              dropMax: options.goldenMRRDropMax)) { $1 }
@@ -123,6 +124,10 @@ extension LiveCollections {
                 // on the other replicas, from the file it names).
                 let file = await publishRebuilt(graph, job: job, tenant: tenant, of: collection)
                 try await write(collection) { connection throws(EngineError) in
+                    // Failed meanwhile (orphaned, by another replica): the old graph stays.
+                    guard (try? JobRecords.isOpen(job, on: connection)) == true else {
+                        throw EngineError(.jobFinished, "job \(job) was finished by another replica before its swap")
+                    }
                     try collection.append(.partitionRebuilt(tenant: tenant, jobID: job, graphFile: file?.path, graphSHA256: file?.sha256),
                                           prepared: .graph(graph), on: connection)
                 }

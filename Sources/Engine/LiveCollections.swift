@@ -36,7 +36,7 @@ public final class LiveCollections: @unchecked Sendable {
     public static func open(pool: ConnectionPool, snapshotRoot: String, replica: String = defaultReplicaName,
                             progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> LiveCollections {
         let registry = LiveCollections(pool: pool, snapshotRoot: snapshotRoot, replica: replica, report: progress)
-        let interrupted = try await pool.withConnection { try JobRecords.failInterrupted(on: $0) }
+        let interrupted = try await pool.withConnection { try JobRecords.failInterrupted(owner: replica, on: $0) }
         if !interrupted.isEmpty { progress("jobs interrupted by the last stop, marked failed: \(interrupted.map(String.init).joined(separator: ", "))") }
         let (records, head) = try await pool.withConnection { (try CollectionRecords.all(on: $0), try ChangeLog.head(on: $0)) }
         // Rows after `head` are read by the change listener; a collection loaded later skips

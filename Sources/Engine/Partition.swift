@@ -96,8 +96,14 @@ final class Partition: @unchecked Sendable {
 
     /// Serves `newGraph` from now on (the caller holds the write lock): documents no longer
     /// live are tombstoned in it and quarantined ones withheld, so a rebuild can neither
-    /// resurrect a deleted document nor a quarantined one.
+    /// resurrect a deleted document nor a quarantined one; live, admitted documents it lacks
+    /// (ingested while it was built, say on another replica) are added with the vectors the
+    /// old graph holds, so a rebuild never drops one either.
     func replaceGraph(_ newGraph: HNSWIndex, live: Set<Int64>, withheld: Set<Int64>) {
+        for rowID in live.subtracting(withheld).sorted() where newGraph.id(forLabel: UInt64(rowID)) == nil {
+            guard let vector = graph.vector(forLabel: UInt64(rowID)) else { continue }
+            try? newGraph.add(vector, label: UInt64(rowID))
+        }
         var filter = AllowFilter(capacity: newGraph.count)
         for id in 0..<UInt32(newGraph.count) where !newGraph.isDeleted(id: id) {
             let rowID = Int64(newGraph.label(ofID: id))

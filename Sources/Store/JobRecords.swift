@@ -13,26 +13,45 @@ public struct JobRecord: Sendable, Equatable {
     public var runningSeconds: Double?
 }
 
-/// Jobs (rebuilds): created queued, moved to running, finished as succeeded, failed or
-/// cancelled. A restart marks the jobs it interrupted failed.
+/// Jobs (rebuilds): created queued by the replica that runs them (`owner`), moved to running,
+/// finished as succeeded, failed or cancelled. A running job heart-beats (`progress`,
+/// `heartbeat`); one silent for `orphanSecondsMax` is failed by any replica (`failOrphaned`),
+/// and a replica's start fails the jobs its previous process left open (`failInterrupted`).
 public enum JobRecords {
     public static let finishedStates: Set<String> = ["succeeded", "failed", "cancelled"]
+    /// A job whose heartbeat is this old is orphaned: the replica running it died.
+    public static let orphanSecondsMax = 300
 
-    public static func create(kind: String, collectionID: Int64, tenant: String?, incidentID: String,
+    public static func create(kind: String, collectionID: Int64, tenant: String?, incidentID: String, owner: String,
                               on connection: Connection) throws -> Int64 {
         try connection.query("""
-            INSERT INTO jobs (kind, collection_id, tenant, incident_id, state) VALUES ($1, $2, $3, $4, 'queued') RETURNING id
-            """, [.text(kind), .integer(collectionID), tenant.map(SQLValue.text) ?? .null, .text(incidentID)])[0].integer("id")
+            INSERT INTO jobs (kind, collection_id, tenant, incident_id, state, owner) VALUES ($1, $2, $3, $4, 'queued', $5)
+            RETURNING id
+            """, [.text(kind), .integer(collectionID), tenant.map(SQLValue.text) ?? .null, .text(incidentID), .text(owner)])[0]
+            .integer("id")
     }
 
     public static func start(_ id: Int64, on connection: Connection) throws {
-        try connection.query("UPDATE jobs SET state = 'running', started_at = now() WHERE id = $1 AND state = 'queued'",
+        try connection.query("""
+            UPDATE jobs SET state = 'running', started_at = now(), heartbeat_at = now() WHERE id = $1 AND state = 'queued'
+            """, [.integer(id)])
+    }
+
+    /// Records progress, which is also a heartbeat.
+    public static func progress(_ id: Int64, _ fraction: Double, on connection: Connection) throws {
+        try connection.query("UPDATE jobs SET progress = $2, heartbeat_at = now() WHERE id = $1 AND state = 'running'",
+                             [.integer(id), .real(min(1, max(0, fraction)))])
+    }
+
+    /// Tells the others the job still runs (between steps that report no progress).
+    public static func heartbeat(_ id: Int64, on connection: Connection) throws {
+        try connection.query("UPDATE jobs SET heartbeat_at = now() WHERE id = $1 AND state IN ('queued', 'running')",
                              [.integer(id)])
     }
 
-    public static func progress(_ id: Int64, _ fraction: Double, on connection: Connection) throws {
-        try connection.query("UPDATE jobs SET progress = $2 WHERE id = $1 AND state = 'running'",
-                             [.integer(id), .real(min(1, max(0, fraction)))])
+    /// Whether the job is still open (queued or running): another replica may have failed it.
+    public static func isOpen(_ id: Int64, on connection: Connection) throws -> Bool {
+        !(try connection.query("SELECT 1 FROM jobs WHERE id = $1 AND state IN ('queued', 'running')", [.integer(id)]).isEmpty)
     }
 
     /// Finishes a job that is still open; returns false when it had already finished.
@@ -60,13 +79,23 @@ public enum JobRecords {
                          runningSeconds: try row.isNull("running_seconds") ? nil : try row.real("running_seconds"))
     }
 
-    /// Marks every open job failed: called at start-up, when no job of a previous process can
-    /// still be running. Returns their ids.
-    public static func failInterrupted(on connection: Connection) throws -> [Int64] {
+    /// At a replica's start: fails the open jobs its previous process (same `owner`) left, and
+    /// those no replica owns (written before owners existed). Other replicas' jobs go on.
+    public static func failInterrupted(owner: String, on connection: Connection) throws -> [Int64] {
         try connection.query("""
-            UPDATE jobs SET state = 'failed', error = 'interrupted by a restart; the previous index kept serving',
+            UPDATE jobs SET state = 'failed', error = 'interrupted by a restart of ' || $1 || '; the previous index kept serving',
                             finished_at = now()
-            WHERE state IN ('queued', 'running') RETURNING id
-            """).map { try $0.integer("id") }
+            WHERE state IN ('queued', 'running') AND (owner = $1 OR owner IS NULL) RETURNING id
+            """, [.text(owner)]).map { try $0.integer("id") }
+    }
+
+    /// Fails open jobs whose heartbeat stopped `orphanSecondsMax` ago (their replica died).
+    @discardableResult
+    public static func failOrphaned(on connection: Connection) throws -> [Int64] {
+        try connection.query("""
+            UPDATE jobs SET state = 'failed', finished_at = now(),
+                            error = 'orphaned: ' || coalesce(owner, 'its replica') || ' stopped heart-beating; the previous index kept serving'
+            WHERE state IN ('queued', 'running') AND heartbeat_at <= now() - make_interval(secs => $1) RETURNING id
+            """, [.integer(Int64(orphanSecondsMax))]).map { try $0.integer("id") }
     }
 }

@@ -1,4 +1,5 @@
 @testable import Engine
+import HNSW
 import FirebreakTestSupport
 import Foundation
 import Store
@@ -199,5 +200,23 @@ final class GoldenCheckTests: XCTestCase {
         XCTAssertFalse(held.passed, "a drop of 0.125 is more than 0.05")
         XCTAssertTrue(GoldenCheck.verdict(baseline: [1, 1, 0.5, 1], after: [1, 1, 0.5, 0.9], dropMax: 0.05).passed)
         XCTAssertTrue(GoldenCheck.verdict(baseline: [], after: [], dropMax: 0).passed, "no golden queries: nothing to hold to")
+    }
+}
+
+/// A rebuilt graph swapped in keeps every live, admitted document: deleted ones are
+/// tombstoned, withheld ones filtered, and ones ingested while it was built are carried over.
+final class PartitionSwapTests: XCTestCase {
+    func testASwappedGraphDropsNothingLiveAndResurrectsNothing() throws {
+        let parameters = HNSWParameters(dimension: 4, metric: .l2, m: 8, efConstruction: 50, efSearch: 32)
+        let partition = try Partition(tenant: "acme", parameters: parameters)
+        let vectors = (0..<60).map { i in [Float(i), Float(i % 7), Float(i % 3), 1] }
+        try partition.add(vectors.enumerated().map { (rowID: Int64($0.offset), text: "doc \($0.offset)", embedding: $0.element) })
+        let rebuilt = try HNSWIndex(parameters: parameters)
+        for row in 0..<50 where row != 5 { try rebuilt.add(vectors[row], label: UInt64(row)) }  // built before 50…59 arrived
+        let live = Set((0..<60).map(Int64.init)).subtracting([7])                             // 7 deleted meanwhile
+        partition.replaceGraph(rebuilt, live: live, withheld: [5, 9])                            // 5 and 9 quarantined
+        let served = Set(try partition.searchVector([30, 2, 0, 1], k: 60, ef: 100).map(\.rowID))
+        XCTAssertEqual(served, live.subtracting([5, 9]), "every live admitted document, and only those")
+        XCTAssertNil(rebuilt.integrityProblem())
     }
 }
