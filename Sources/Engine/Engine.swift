@@ -54,6 +54,8 @@ public enum EngineErrorCode: String, ErrorCode {
     case unknownIncident = "unknown_incident"
     case incidentClosed = "incident_closed"
     case storeFailed = "store_failed"
+    /// Every database connection stayed busy past the pool's wait: retry shortly.
+    case busy = "busy"
     case indexFailed = "index_failed"
 }
 

@@ -133,6 +133,7 @@ extension LiveCollection {
         case let error as EngineError: return error
         case let error as StoreError where error.code == .unknownReference: return EngineError(.unknownIncident, error.message)
         case let error as StoreError where error.code == .invalidInput: return EngineError(.invalidInput, error.message)
+        case let error as StoreError where error.code == .poolExhausted: return EngineError(.busy, error.message)
         default: return EngineError(.storeFailed, "\(error)")
         }
     }

@@ -12,6 +12,8 @@ public struct FirebreakServer: Sendable {
         public var port = 7420
         public var conninfo: String
         public var poolSize = 8
+        /// How long a request waits for a free database connection before it is 503 `busy`.
+        public var poolWaitSeconds = ConnectionPool.waitSecondsDefault
         public var limits = ServerLimits()
         /// Where collection snapshots are published (created when missing). `serve` puts it
         /// beside the embedded PostgreSQL's data: `<data-dir>/snapshots`.
@@ -42,7 +44,8 @@ public struct FirebreakServer: Sendable {
     /// Migrates the database and loads every collection.
     public static func prepare(_ configuration: Configuration,
                                progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> FirebreakServer {
-        let pool = ConnectionPool(conninfo: configuration.conninfo, size: configuration.poolSize)
+        let pool = ConnectionPool(conninfo: configuration.conninfo, size: configuration.poolSize,
+                                  waitSeconds: configuration.poolWaitSeconds)
         let applied = try await pool.withConnection { try Migrator.migrate($0) }
         if !applied.isEmpty { progress("applied migrations: \(applied.map { "\($0.version)_\($0.name)" }.joined(separator: ", "))") }
         do {

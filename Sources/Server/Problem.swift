@@ -52,17 +52,21 @@ public struct Problem: Error, HTTPResponseError, Sendable {
              .rebuildRunning, .snapshotInvalid, .noCleanSnapshot: return .conflict
         case .collectionFrozen: return HTTPResponse.Status(code: 423, reasonPhrase: "Locked")
         case .tenantBlocked: return .forbidden
-        case .storeFailed: return .serviceUnavailable
+        case .storeFailed, .busy: return .serviceUnavailable
         case .indexFailed: return .internalServerError
         }
     }
 
     init(_ error: EngineError) {
         self.init(Self.status(of: error.code), error.code.rawValue, error.message)
+        if error.code == .busy { headers[.retryAfter] = "1" }
     }
 
     init(_ error: StoreError) {
         switch error.code {
+        case .poolExhausted:
+            self.init(.serviceUnavailable, "busy", error.message)
+            headers[.retryAfter] = "1"
         case .invalidInput, .invalidData, .constraintViolation: self.init(.badRequest, error.code.rawValue, error.message)
         case .unknownReference: self.init(.notFound, "unknown_reference", error.message)
         default: self.init(.serviceUnavailable, "store_unavailable", "the database failed: \(error.code.rawValue)")

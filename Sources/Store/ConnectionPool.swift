@@ -3,9 +3,12 @@ import Synchronization
 
 /// A bounded pool of libpq connections. Each connection has its own serial dispatch queue,
 /// and a caller's block runs there: libpq's blocking calls occupy those threads, never the
-/// cooperative pool that async code (and the HTTP server's handlers) run on.
+/// cooperative pool that async code (and the HTTP server's handlers) run on. A borrower waits
+/// for a free connection at most `waitSeconds`; then it gets `StoreError.poolExhausted`
+/// (the API's 503 `busy` with Retry-After), never a hang.
 public final class ConnectionPool: Sendable {
     public static let connectionsMax = 64
+    public static let waitSecondsDefault = 5.0
 
     /// A connection and the queue it is used on; exclusive to one borrower at a time.
     final class Pooled: @unchecked Sendable {
@@ -18,20 +21,32 @@ public final class ConnectionPool: Sendable {
         }
     }
 
+    /// What a waiting borrower is handed: a connection, a freed slot to open one in, or
+    /// nothing before its wait ran out.
+    private enum Handover {
+        case pooled(Pooled)
+        case openSlot
+        case timedOut
+    }
+
     private struct State {
         var idle: [Pooled] = []
         var open = 0
-        var waiters: [CheckedContinuation<Pooled?, Never>] = []
+        var waiters: [(ticket: UInt64, continuation: CheckedContinuation<Handover, Never>)] = []
+        var tickets: UInt64 = 0
     }
 
     public let conninfo: String
     public let size: Int
+    public let waitSeconds: Double
     private let state = Mutex(State())
 
-    public init(conninfo: String, size: Int = 4) {
+    public init(conninfo: String, size: Int = 4, waitSeconds: Double = waitSecondsDefault) {
         precondition(size >= 1 && size <= Self.connectionsMax, "pool size is validated by the caller")
+        precondition(waitSeconds > 0, "the wait is validated by the caller")
         self.conninfo = conninfo
         self.size = size
+        self.waitSeconds = waitSeconds
     }
 
     /// Borrows a connection for `body`, run on that connection's own thread.
@@ -63,18 +78,33 @@ public final class ConnectionPool: Sendable {
         case .open:
             return try await open()
         case .wait:
-            let handedOver = await withCheckedContinuation { continuation in
-                let immediate: Pooled?? = state.withLock { state in
-                    if let pooled = state.idle.popLast() { return .some(pooled) }
-                    if state.open < size { state.open += 1; return .some(nil) }
-                    state.waiters.append(continuation)
-                    return .none
-                }
-                if let immediate { continuation.resume(returning: immediate) }
+            switch await waitForHandover() {
+            case .pooled(let pooled): return pooled
+            case .openSlot: return try await open()  // a broken connection was dropped: open a new one
+            case .timedOut:
+                throw StoreError(.poolExhausted, "all \(size) database connections stayed busy for \(waitSeconds) s")
             }
-            // nil: a slot was freed (a broken connection was dropped); open a new one.
-            if let handedOver { return handedOver }
-            return try await open()
+        }
+    }
+
+    /// Queues for the next released connection, at most `waitSeconds`.
+    private func waitForHandover() async -> Handover {
+        await withCheckedContinuation { continuation in
+            let ticket: UInt64? = state.withLock { state in
+                if let pooled = state.idle.popLast() { continuation.resume(returning: .pooled(pooled)); return nil }
+                if state.open < size { state.open += 1; continuation.resume(returning: .openSlot); return nil }
+                state.tickets += 1
+                state.waiters.append((state.tickets, continuation))
+                return state.tickets
+            }
+            guard let ticket else { return }
+            DispatchQueue.global().asyncAfter(deadline: .now() + waitSeconds) { [self] in
+                let expired = state.withLock { state -> CheckedContinuation<Handover, Never>? in
+                    guard let index = state.waiters.firstIndex(where: { $0.ticket == ticket }) else { return nil }
+                    return state.waiters.remove(at: index).continuation
+                }
+                expired?.resume(returning: .timedOut)
+            }
         }
     }
 
@@ -92,25 +122,25 @@ public final class ConnectionPool: Sendable {
 
     private func release(_ pooled: Pooled) {
         guard pooled.connection.isHealthy else { return drop() }
-        let waiter: CheckedContinuation<Pooled?, Never>? = state.withLock { state in
+        let waiter: CheckedContinuation<Handover, Never>? = state.withLock { state in
             if state.waiters.isEmpty {
                 state.idle.append(pooled)
                 return nil
             }
-            return state.waiters.removeFirst()
+            return state.waiters.removeFirst().continuation
         }
-        waiter?.resume(returning: pooled)
+        waiter?.resume(returning: .pooled(pooled))
     }
 
     /// A connection is gone: free its slot, or let a waiter open a replacement.
     private func drop() {
-        let waiter: CheckedContinuation<Pooled?, Never>? = state.withLock { state in
+        let waiter: CheckedContinuation<Handover, Never>? = state.withLock { state in
             if state.waiters.isEmpty {
                 state.open -= 1
                 return nil
             }
-            return state.waiters.removeFirst()
+            return state.waiters.removeFirst().continuation
         }
-        waiter?.resume(returning: nil)
+        waiter?.resume(returning: .openSlot)
     }
 }

@@ -32,6 +32,8 @@ public struct StoreError: Error, Equatable, CustomStringConvertible, Sendable {
         case migrationFailed = "migration_failed"
         case launcherFailed = "launcher_failed"
         case timeout = "timeout"
+        /// Every pooled connection stayed busy past the pool's wait (the API answers 503 busy).
+        case poolExhausted = "busy"
         /// The caller's input was refused before anything was written.
         case invalidInput = "invalid_input"
         /// A referenced row (tenant, collection, incident) does not exist.

@@ -20,6 +20,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0 picks a free one and prints it).") var port = 7420
     @Option(help: "PostgreSQL connections in the pool.") var poolSize = 8
+    @Option(help: "How long a request waits for a free connection before it is answered 503 busy (seconds).")
+    var poolWaitSeconds = ConnectionPool.waitSecondsDefault
     @Option(help: "Largest request body in bytes (bodyBytesMax); larger is 413.") var bodyBytesMax = ServerLimits().bodyBytesMax
     @Option(help: "Requests served at once (concurrentRequestsMax); more get 503.")
     var concurrentRequestsMax = ServerLimits().concurrentRequestsMax
@@ -45,6 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...ConnectionPool.connectionsMax).contains(poolSize) else {
             throw ValidationError("--pool-size must be in 1...\(ConnectionPool.connectionsMax)")
         }
+        guard (0.1...60).contains(poolWaitSeconds) else { throw ValidationError("--pool-wait-seconds must be in 0.1...60") }
         guard bodyBytesMax >= 1_024 else { throw ValidationError("--body-bytes-max must be at least 1024") }
         guard concurrentRequestsMax >= 1 else { throw ValidationError("--concurrent-requests-max must be at least 1") }
         guard replicaID.range(of: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", options: .regularExpression) != nil else {
@@ -74,6 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.poolSize = poolSize
+        configuration.poolWaitSeconds = poolWaitSeconds
         configuration.limits.bodyBytesMax = bodyBytesMax
         configuration.limits.concurrentRequestsMax = concurrentRequestsMax
         configuration.replicaID = replicaID

@@ -1,5 +1,6 @@
 import FirebreakTestSupport
 import Foundation
+import Engine
 @testable import Server
 import Store
 import XCTest
@@ -106,6 +107,17 @@ final class AccessTests: XCTestCase {
         XCTAssertEqual(status["tenants"] as? [String], ["acme"])
         XCTAssertEqual(status["documents"] as? Int, 200)
         try await harness.stop()
+    }
+
+    /// A request that cannot get a database connection in time is 503 `busy` with Retry-After,
+    /// through either path the error takes.
+    func testAnExhaustedPoolIsBusyWithRetryAfter() {
+        for error in [Problem.from(StoreError(.poolExhausted, "all 8 connections busy")),
+                      Problem.from(EngineError(.busy, "all 8 connections busy"))] {
+            XCTAssertEqual(error.status.code, 503)
+            XCTAssertEqual(error.code, "busy")
+            XCTAssertEqual(error.headers[.retryAfter], "1")
+        }
     }
 
     func testIdempotencyKeys() async throws {

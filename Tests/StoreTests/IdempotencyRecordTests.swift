@@ -88,3 +88,23 @@ final class JobOwnershipTests: XCTestCase {
         XCTAssertTrue(try JobRecords.finish(theirs, state: "succeeded", on: c))
     }
 }
+
+/// Waiting for a connection is bounded: past the pool's wait, `poolExhausted`, never a hang.
+final class PoolWaitTests: XCTestCase {
+    func testABorrowerWaitsAtMostTheConfiguredTimeThenGetsBusy() async throws {
+        let pool = ConnectionPool(conninfo: try TestCluster.shared().conninfo(), size: 1, waitSeconds: 0.3)
+        let holding = Task { try await pool.withConnection { _ in Thread.sleep(forTimeInterval: 1.5) } }
+        try await Task.sleep(for: .milliseconds(200))
+        let started = Date()
+        do {
+            _ = try await pool.withConnection { try $0.query("SELECT 1") }
+            XCTFail("the only connection was busy")
+        } catch let error as StoreError {
+            XCTAssertEqual(error.code, .poolExhausted)
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 1.2, "it gave up after its wait, before the holder finished")
+        try await holding.value
+        let rows = try await pool.withConnection { try $0.query("SELECT 1 AS one").count }
+        XCTAssertEqual(rows, 1, "the pool serves again once the connection is back")
+    }
+}
