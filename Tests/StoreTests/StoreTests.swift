@@ -226,8 +226,9 @@ final class DocumentRecordTests: XCTestCase {
 }
 
 final class IncidentRecordTests: XCTestCase {
-    /// The timeline survives the round trip through PostgreSQL intact, and an edit made
-    /// directly in SQL, to any column of any event, is found by verification.
+    /// The timeline survives the round trip through PostgreSQL intact; the service cannot edit
+    /// it in place; and an edit made in SQL by the maintenance role, to any column of any
+    /// event, is found by verification.
     func testTimelineEditsMadeInSQLAreDetected() throws {
         let owner = try TestCluster.owner()
         let (declared, _) = try IncidentRecords.declare(
@@ -247,13 +248,27 @@ final class IncidentRecordTests: XCTestCase {
         XCTAssertEqual(timeline.events.map(\.kind), ["declared", "transitioned", "transitioned", "commander_assigned"])
         XCTAssertTrue(timeline.verify().intact, "\(timeline.verify())")
 
-        // Each tamper on its own fresh incident; verification names the first bad event.
+        // The service's own connection cannot edit an event in place.
+        XCTAssertStoreError(.insufficientPrivilege) {
+            _ = try owner.query("UPDATE incident_events SET actor = 'mallory' WHERE incident_id = $1", [.text(declared.id)])
+        }
+        XCTAssertStoreError(.insufficientPrivilege) {
+            _ = try owner.query("DELETE FROM incident_events WHERE incident_id = $1", [.text(declared.id)])
+        }
+        XCTAssertStoreError(.insufficientPrivilege) { _ = try owner.query("TRUNCATE incident_events CASCADE") }
+        XCTAssertTrue(try IncidentRecords.load(declared.id, on: owner).1.verify().intact)
+
+        // Each tamper (made as the maintenance role, the one way left) on its own fresh
+        // incident; verification names the first bad event.
         func tampered(_ tamper: (String) throws -> Void) throws -> Timeline.Verification {
             let (incident, _) = try IncidentRecords.declare(title: "t", severity: .sev2, taxonomyClass: .retrieval,
                                                             reporter: "r", detectedAt: Date(), on: owner)
             _ = try IncidentRecords.transition(incident.id, to: .contained, reason: "c", actor: "ic", on: owner)
             _ = try IncidentRecords.transition(incident.id, to: .mitigated, reason: "m", actor: "ic", on: owner)
-            try tamper(incident.id)
+            try owner.transaction { c in
+                try c.query("SET LOCAL ROLE firebreak_maintenance")
+                try tamper(incident.id)
+            }
             return try IncidentRecords.load(incident.id, on: owner).1.verify()
         }
         XCTAssertEqual(try tampered { id in
