@@ -76,6 +76,7 @@ public final class ChangeListener: @unchecked Sendable {
                         // A job whose own heartbeat stopped (its replica died) is failed by whoever notices.
                         for job in try JobRecords.failOrphaned(on: connection) {
                             collections.report("job \(job) orphaned (its replica stopped heart-beating): marked failed")
+                            Task.detached { [collections] in await collections.recordRebuildEnded(orphanedJob: job) }
                         }
                     }
                     // Drain every pending wake-up, then read the log once for all of them.

@@ -87,6 +87,10 @@ extension LiveCollection {
             guard case .graph(let graph) = prepared else { break }
             let live = Set(documents.values.filter { $0.tenant == tenant }.map(\.rowID))
             partitions[tenant]?.replaceGraph(graph, live: live, withheld: Set(quarantined.keys))
+        case .rebuildStarted(let tenants, _):
+            for tenant in tenants { partitions[tenant]?.rebuilding = true }
+        case .rebuildEnded(let tenants, _, _):
+            for tenant in tenants { partitions[tenant]?.rebuilding = false }
         case .rolledBack(_, let tenants, let retired):
             let restored: [SnapshotLayout.Captured]
             if case .restored(let loaded) = prepared { restored = loaded } else { restored = [] }

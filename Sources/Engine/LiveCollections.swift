@@ -49,6 +49,7 @@ public final class LiveCollections: @unchecked Sendable {
             progress("loaded collection \(record.name) \(source): \(collection.status().documents) documents at change \(collection.position.value) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
             _ = registry.insertIfAbsent(collection)
         }
+        try await registry.resumeRebuildState(interrupted: interrupted)
         registry.retrievalLog.start()
         return registry
     }

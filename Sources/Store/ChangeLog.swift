@@ -18,6 +18,11 @@ public enum Change: Sendable, Equatable {
     /// written (the others then keep their own graph). Optional fields are additions within
     /// payload version 1: rows written before them decode with nil.
     case partitionRebuilt(tenant: String, jobID: Int64, graphFile: String?, graphSHA256: String?)
+    /// A rebuild job began: every replica serves `tenants` in the rebuilding mode (exact vector
+    /// scans, ingestion refused) until its `rebuildEnded`.
+    case rebuildStarted(tenants: [String], jobID: Int64)
+    /// The job is over (`state`: succeeded, failed, cancelled): `tenants` serve normally again.
+    case rebuildEnded(tenants: [String], jobID: Int64, state: String)
     /// The partitions of `tenants` were restored from `snapshotID`; `retired` left the served set.
     case rolledBack(snapshotID: String, tenants: [String], retired: [Int64])
     case goldenQueriesReplaced(queries: Int)
@@ -35,6 +40,8 @@ public enum Change: Sendable, Equatable {
         case .documentsReleased: "documents_released"
         case .flagSet: "flag_set"
         case .partitionRebuilt: "partition_rebuilt"
+        case .rebuildStarted: "rebuild_started"
+        case .rebuildEnded: "rebuild_ended"
         case .rolledBack: "rolled_back"
         case .goldenQueriesReplaced: "golden_queries_replaced"
         case .scanScheduleChanged: "scan_schedule_changed"
@@ -59,6 +66,8 @@ extension Change {
     private struct Created: Codable { var name: String }
     private struct Flag: Codable { var flag: String; var tenant: String; var enabled: Bool }
     private struct Rebuilt: Codable { var tenant: String; var job_id: Int64; var graph_file: String?; var graph_sha256: String? }
+    private struct RebuildStarted: Codable { var tenants: [String]; var job_id: Int64 }
+    private struct RebuildEnded: Codable { var tenants: [String]; var job_id: Int64; var state: String }
     private struct RolledBack: Codable { var snapshot_id: String; var tenants: [String]; var retired: [Int64] }
     private struct Golden: Codable { var queries: Int }
     private struct Schedule: Codable { var policy: String; var enabled: Bool }
@@ -81,6 +90,9 @@ extension Change {
         case .flagSet(let flag, let tenant, let enabled): return try encode(Flag(flag: flag, tenant: tenant, enabled: enabled))
         case .partitionRebuilt(let tenant, let jobID, let file, let sha256):
             return try encode(Rebuilt(tenant: tenant, job_id: jobID, graph_file: file, graph_sha256: sha256))
+        case .rebuildStarted(let tenants, let jobID): return try encode(RebuildStarted(tenants: tenants, job_id: jobID))
+        case .rebuildEnded(let tenants, let jobID, let state):
+            return try encode(RebuildEnded(tenants: tenants, job_id: jobID, state: state))
         case .rolledBack(let snapshotID, let tenants, let retired):
             return try encode(RolledBack(snapshot_id: snapshotID, tenants: tenants, retired: retired))
         case .goldenQueriesReplaced(let queries): return try encode(Golden(queries: queries))
@@ -117,6 +129,12 @@ extension Change {
             let value = try decode(Rebuilt.self)
             return .partitionRebuilt(tenant: value.tenant, jobID: value.job_id, graphFile: value.graph_file,
                                      graphSHA256: value.graph_sha256)
+        case "rebuild_started":
+            let value = try decode(RebuildStarted.self)
+            return .rebuildStarted(tenants: value.tenants, jobID: value.job_id)
+        case "rebuild_ended":
+            let value = try decode(RebuildEnded.self)
+            return .rebuildEnded(tenants: value.tenants, jobID: value.job_id, state: value.state)
         case "rolled_back":
             let value = try decode(RolledBack.self)
             return .rolledBack(snapshotID: value.snapshot_id, tenants: value.tenants, retired: value.retired)

@@ -49,6 +49,13 @@ public enum JobRecords {
                              [.integer(id)])
     }
 
+    /// The open (queued or running) jobs, oldest first.
+    public static func open(on connection: Connection) throws -> [JobRecord] {
+        try connection.query("SELECT id FROM jobs WHERE state IN ('queued', 'running') ORDER BY id").compactMap { row in
+            try load(try row.integer("id"), on: connection)
+        }
+    }
+
     /// Whether the job is still open (queued or running): another replica may have failed it.
     public static func isOpen(_ id: Int64, on connection: Connection) throws -> Bool {
         !(try connection.query("SELECT 1 FROM jobs WHERE id = $1 AND state IN ('queued', 'running')", [.integer(id)]).isEmpty)

@@ -1,3 +1,4 @@
+@testable import Engine
 import FirebreakTestSupport
 import Foundation
 import Server
@@ -101,8 +102,21 @@ final class ReplicationTests: XCTestCase {
 
         // Rebuilt on A (a quarantined document left out): B and C load A's graph from the store.
         _ = try seq(try await a.admin.post(path + "/quarantine", ["ids": ["acme-5"], "reason": "hub", "incident_id": incident]))
+        EngineFaults.arm(.rebuildBeforeSwap)
         let started = try await a.admin.post(path + "/rebuild", ["tenant": "acme", "reason": "clean graph", "incident_id": incident])
         let job = try XCTUnwrap(try started.object()["job_id"] as? Int, String(decoding: started.body, as: UTF8.self))
+        // While it runs, every replica serves acme in the rebuilding mode (exact scans, no ingest).
+        let rebuildingSeq = try seq(started)
+        for client in others {
+            let answer = try await client.post(path + "/search", ["vector": docs[9]["embedding"]!, "tenant": "acme", "k": 10,
+                                                                  "min_seq": rebuildingSeq]).object()
+            XCTAssertEqual(answer["degraded"] as? Bool, true, "\(answer)")
+            XCTAssertEqual((answer["results"] as? [[String: Any]])?.first?["id"] as? String, "acme-9")
+            let refusedDuring = try await client.post(path + "/documents", ["documents": documents(tenant: "acme", count: 1, dimension: 8,
+                                                                                                  seed: 94, prefix: "during")])
+            XCTAssertEqual(refusedDuring.status, 423, String(decoding: refusedDuring.body, as: UTF8.self))
+        }
+        EngineFaults.disarm(.rebuildBeforeSwap)
         var state = ""
         for _ in 0..<200 where !["succeeded", "failed", "cancelled"].contains(state) {
             try await Task.sleep(for: .milliseconds(50))
@@ -116,6 +130,16 @@ final class ReplicationTests: XCTestCase {
         XCTAssertTrue(said.lines.contains { $0.contains("rebuilt graph c") && $0.contains("loaded (78 documents)") },
                       said.lines.joined(separator: "\n"))
         let rebuiltSeq = try await a.admin.get("/readyz").object()["applied_seq"] as? Int ?? 0
+        for client in others {
+            var degraded = true
+            let until = Date().addingTimeInterval(5)
+            while degraded && Date() < until {
+                let answer = try await client.post(path + "/search", ["vector": docs[9]["embedding"]!, "tenant": "acme", "k": 10]).object()
+                degraded = answer["degraded"] as? Bool ?? true
+                if degraded { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            XCTAssertFalse(degraded, "the rebuild's end reaches every replica")
+        }
         for query in 0..<5 {
             let body: [String: Any] = ["vector": docs[query * 7]["embedding"]!, "tenant": "acme", "k": 10]
             let expected = try await search(a.admin, name, body, minSeq: Int64(rebuiltSeq))

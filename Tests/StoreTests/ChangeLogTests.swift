@@ -27,6 +27,8 @@ final class ChangeLogTests: XCTestCase {
             .flagSet(flag: "FF_INDEX_FREEZE", tenant: "", enabled: true),
             .partitionRebuilt(tenant: "acme", jobID: 7, graphFile: "c1/rebuilt/j7-acme.hnsw", graphSHA256: "ab"),
             .partitionRebuilt(tenant: "beta", jobID: 8, graphFile: nil, graphSHA256: nil),
+            .rebuildStarted(tenants: ["acme", "beta"], jobID: 9),
+            .rebuildEnded(tenants: ["acme"], jobID: 9, state: "cancelled"),
             .rolledBack(snapshotID: "s1-x", tenants: ["acme", "beta"], retired: [4]),
             .goldenQueriesReplaced(queries: 12),
             .scanScheduleChanged(policy: "auto-contain", enabled: true),
