@@ -44,9 +44,9 @@ public final class AutoSnapshots: @unchecked Sendable {
     func tick() async {
         for collection in collections.all where collection.status().documents > 0 {
             let id = collection.configuration.id, position = collection.position.value
-            // A collection first seen now (created since the start) counts from its first change.
+            // A collection first seen now (created since the start) counts from here.
             var previous: (seq: Int64, at: Date) = lock.locked {
-                if last[id] == nil { last[id] = (0, Date()) }
+                if last[id] == nil { last[id] = (position, Date()) }
                 return last[id]!
             }
             // Another replica's snapshot counts as this one's: n replicas do not take n snapshots.

@@ -220,3 +220,40 @@ final class PartitionSwapTests: XCTestCase {
         XCTAssertNil(rebuilt.integrityProblem())
     }
 }
+
+/// The service's own snapshots: due after `everyChanges` changes counted from when the
+/// collection was first seen (not from seq 0), and another replica's snapshot counts.
+final class AutoSnapshotTests: XCTestCase {
+    func testASnapshotIsTakenWhenDueAndAnotherReplicasCounts() async throws {
+        let pool = ConnectionPool(conninfo: try TestCluster.shared().conninfo(), size: 2)
+        let root = NSTemporaryDirectory() + "firebreak-auto-\(getpid())-\(Int.random(in: 0..<1_000_000))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let collections = try await LiveCollections.open(pool: pool, snapshotRoot: root)
+        // Ticked by hand (not started), so nothing snapshots between the checks.
+        let auto = AutoSnapshots(collections: collections, everyChanges: 3, everySeconds: 3_600)
+        let collection = try await collections.create(CollectionConfiguration(name: "auto-\(getpid())-\(Int.random(in: 0..<1_000_000))",
+                                                                              dimension: 2, metric: .l2))
+        func ingest(_ id: String) async throws {
+            _ = try await collections.ingest([NewDocument(externalID: id, tenant: "t", text: id, embedding: [1, Float(id.count)])],
+                                             into: collection)
+        }
+        func snapshots() async throws -> Int { try await collections.snapshots(of: collection).count }
+        try await ingest("a")
+        await auto.tick()
+        await assertEqual(try await snapshots(), 0, "a collection created after the start counts from its first sight")
+        try await ingest("bb")
+        try await ingest("ccc")
+        await auto.tick()
+        await assertEqual(try await snapshots(), 0, "two changes since first seen: not due")
+        try await ingest("dddd")
+        await auto.tick()
+        await assertEqual(try await snapshots(), 1, "three changes: due")
+        // Another replica's snapshot (here, one taken by hand) resets the count.
+        try await ingest("e")
+        try await ingest("ff")
+        _ = try await collections.snapshot(collection, actor: "other-replica")
+        try await ingest("ggg")
+        await auto.tick()
+        await assertEqual(try await snapshots(), 2, "counted from the newest snapshot, whoever took it: not due again")
+    }
+}
