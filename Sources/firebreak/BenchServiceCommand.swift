@@ -106,13 +106,13 @@ struct BenchServiceCommand: AsyncParsableCommand {
 
     private func measure(server: FirebreakServer, client: APIClient) async throws -> Report {
         let name = "bench"
-        _ = try await expectOK(client.send("POST", "/v1/collections", json: json(["name": name, "dimension": dimension, "metric": "cosine"])))
+        _ = try await expectSuccess(client.send("POST", "/v1/collections", json: jsonData(["name": name, "dimension": dimension, "metric": "cosine"])))
         let corpus = Corpus(documents: documents, dimension: dimension, tenants: tenants, seed: seed)
         let ingestStarted = DispatchTime.now().uptimeNanoseconds
         for start in stride(from: 0, to: documents, by: 500) {
             let rows = start..<min(start + 500, documents)
-            _ = try await expectOK(client.send("POST", "/v1/collections/\(name)/documents",
-                                               json: json(["documents": rows.map(corpus.document)])))
+            _ = try await expectSuccess(client.send("POST", "/v1/collections/\(name)/documents",
+                                               json: jsonData(["documents": rows.map(corpus.document)])))
             Console.progress("ingested \(rows.upperBound)/\(documents)")
         }
         let ingestRate = Double(documents) / secondsSince(ingestStarted)
@@ -156,14 +156,14 @@ struct BenchServiceCommand: AsyncParsableCommand {
     /// rebuild's duration, failed queries (must be 0) and the degraded answers' latency.
     private func rebuildUnderLoad(corpus: Corpus, client: APIClient, collection: String) async throws -> RebuildReport {
         let started = DispatchTime.now().uptimeNanoseconds
-        let reply = try expectOK(await client.send("POST", "/v1/collections/\(collection)/rebuild",
-                                                   json: json(["tenant": "tenant-0", "reason": "bench rebuild"])))
+        let reply = try expectSuccess(await client.send("POST", "/v1/collections/\(collection)/rebuild",
+                                                   json: jsonData(["tenant": "tenant-0", "reason": "bench rebuild"])))
         let job = (try JSONSerialization.jsonObject(with: reply.body) as? [String: Any])?["job_id"] as? Int ?? 0
         let finished = AcknowledgedQuarantines()
         async let load = searchLoad(corpus: corpus, client: client, collection: collection, until: finished)
         var state: [String: Any] = [:]
         while true {
-            let status = try expectOK(await client.send("GET", "/v1/jobs/\(job)"))
+            let status = try expectSuccess(await client.send("GET", "/v1/jobs/\(job)"))
             state = (try JSONSerialization.jsonObject(with: status.body) as? [String: Any]) ?? [:]
             if ["succeeded", "failed", "cancelled"].contains(state["state"] as? String ?? "") { break }
             try await Task.sleep(for: .milliseconds(100))
@@ -190,7 +190,7 @@ struct BenchServiceCommand: AsyncParsableCommand {
                         let body = corpus.query(index, mode: .hybrid)
                         index += concurrency
                         let sent = DispatchTime.now().uptimeNanoseconds
-                        guard let answer = try? await client.send("POST", "/v1/collections/\(collection)/search", json: json(body)),
+                        guard let answer = try? await client.send("POST", "/v1/collections/\(collection)/search", json: jsonData(body)),
                               answer.isSuccess else { failed += 1; continue }
                         let object = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any]
                         if object?["degraded"] as? Bool == true { degraded.append(secondsSince(sent) * 1e3) } else { other += 1 }
@@ -207,7 +207,7 @@ struct BenchServiceCommand: AsyncParsableCommand {
     private func rollbackUnderLoad(corpus: Corpus, client: APIClient, collection: String) async throws -> RollbackReport {
         let path = "/v1/collections/\(collection)"
         let snapshotStarted = DispatchTime.now().uptimeNanoseconds
-        let snapshot = try JSONSerialization.jsonObject(with: try expectOK(await client.send("POST", path + "/snapshots", json: json([:]))).body)
+        let snapshot = try JSONSerialization.jsonObject(with: try expectSuccess(await client.send("POST", path + "/snapshots", json: jsonData([:]))).body)
             as? [String: Any] ?? [:]
         let snapshotSeconds = secondsSince(snapshotStarted)
         let late = (0..<Self.lateDocuments).map { row -> [String: Any] in
@@ -215,13 +215,13 @@ struct BenchServiceCommand: AsyncParsableCommand {
             document["id"] = "late-\(row)"
             return document
         }
-        _ = try expectOK(await client.send("POST", path + "/documents", json: json(["documents": late])))
+        _ = try expectSuccess(await client.send("POST", path + "/documents", json: jsonData(["documents": late])))
         let finished = AcknowledgedQuarantines()
         async let load = searchLoad(corpus: corpus, client: client, collection: collection, until: finished)
         try await Task.sleep(for: .milliseconds(500))
         let started = DispatchTime.now().uptimeNanoseconds
-        let reply = try expectOK(await client.send("POST", path + "/rollback",
-                                                   json: json(["snapshot_id": snapshot["id"] as? String ?? "", "reason": "bench rollback"])))
+        let reply = try expectSuccess(await client.send("POST", path + "/rollback",
+                                                   json: jsonData(["snapshot_id": snapshot["id"] as? String ?? "", "reason": "bench rollback"])))
         let clientSeconds = secondsSince(started)
         try await Task.sleep(for: .milliseconds(500))
         finished.record("done", at: 0)
@@ -254,7 +254,7 @@ struct BenchServiceCommand: AsyncParsableCommand {
     /// Runs `bodies` split over `clients` concurrent clients; per-request latencies in ms.
     private func httpLatencies(_ bodies: [[String: Any]], client: APIClient, collection: String,
                                clients: Int) async throws -> (latencies: [Double], seconds: Double) {
-        let payloads = try bodies.map { try json($0) }
+        let payloads = try bodies.map { try jsonData($0) }
         let started = DispatchTime.now().uptimeNanoseconds
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
             for worker in 0..<clients {
@@ -262,7 +262,7 @@ struct BenchServiceCommand: AsyncParsableCommand {
                     var mine: [Double] = []
                     for index in stride(from: worker, to: payloads.count, by: clients) {
                         let sent = DispatchTime.now().uptimeNanoseconds
-                        _ = try await expectOK(client.send("POST", "/v1/collections/\(collection)/search", json: payloads[index]))
+                        _ = try await expectSuccess(client.send("POST", "/v1/collections/\(collection)/search", json: payloads[index]))
                         mine.append(secondsSince(sent) * 1e3)
                     }
                     return mine
@@ -294,9 +294,9 @@ struct BenchServiceCommand: AsyncParsableCommand {
                         index += concurrency
                         let id = corpus.id(row)
                         let sent = DispatchTime.now().uptimeNanoseconds
-                        let reply = try await expectOK(client.send("POST", path, json: json(corpus.probe(row))))
+                        let reply = try await expectSuccess(client.send("POST", path, json: jsonData(corpus.probe(row))))
                         searches += 1
-                        if let ackedAt = acknowledged.time(id), ackedAt < sent, try resultIDs(reply).contains(id) { leaks += 1 }
+                        if let ackedAt = acknowledged.time(id), ackedAt < sent, try replyIDs(reply).contains(id) { leaks += 1 }
                     }
                     return (searches, leaks)
                 }
@@ -319,12 +319,12 @@ struct BenchServiceCommand: AsyncParsableCommand {
         for row in rows {
             let id = corpus.id(row)
             let started = DispatchTime.now().uptimeNanoseconds
-            _ = try await expectOK(client.send("POST", "/v1/collections/\(collection)/quarantine",
-                                               json: json(["ids": [id], "reason": "bench", "tenant": corpus.tenant(row)])))
+            _ = try await expectSuccess(client.send("POST", "/v1/collections/\(collection)/quarantine",
+                                               json: jsonData(["ids": [id], "reason": "bench", "tenant": corpus.tenant(row)])))
             acknowledged.record(id, at: DispatchTime.now().uptimeNanoseconds)
             response.append(secondsSince(started) * 1e3)
-            let reply = try await expectOK(client.send("POST", "/v1/collections/\(collection)/search", json: json(corpus.probe(row))))
-            guard try !resultIDs(reply).contains(id) else { throw ValidationError("quarantined \(id) returned by the next search") }
+            let reply = try await expectSuccess(client.send("POST", "/v1/collections/\(collection)/search", json: jsonData(corpus.probe(row))))
+            guard try !replyIDs(reply).contains(id) else { throw ValidationError("quarantined \(id) returned by the next search") }
             activation.append(secondsSince(started) * 1e3)
         }
         return (activation, response)
@@ -375,20 +375,6 @@ final class AcknowledgedQuarantines: @unchecked Sendable {
     func record(_ id: String, at time: UInt64) { lock.withLock { times[id] = time } }
     func time(_ id: String) -> UInt64? { lock.withLock { times[id] } }
     func contains(_ id: String) -> Bool { time(id) != nil }
-}
-
-private func json(_ value: Any) throws -> Data { try JSONSerialization.data(withJSONObject: value) }
-
-private func expectOK(_ reply: APIClient.Reply) throws -> APIClient.Reply {
-    guard reply.isSuccess else {
-        throw ValidationError("the service answered \(reply.status): \(String(decoding: reply.body.prefix(300), as: UTF8.self))")
-    }
-    return reply
-}
-
-private func resultIDs(_ reply: APIClient.Reply) throws -> [String] {
-    let object = try JSONSerialization.jsonObject(with: reply.body) as? [String: Any]
-    return (object?["results"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
 }
 
 /// The nearest-rank percentile (p in 0...100) of `values`; 0 when empty.

@@ -99,20 +99,3 @@ final class ReplicaWorkload: @unchecked Sendable {
         return seq
     }
 }
-
-func expectSuccess(_ reply: APIClient.Reply) throws -> APIClient.Reply {
-    guard reply.isSuccess else {
-        throw BenchFailure("the service answered \(reply.status): \(String(decoding: reply.body.prefix(300), as: UTF8.self))")
-    }
-    return reply
-}
-
-func replyObject(_ reply: APIClient.Reply) throws -> [String: Any] {
-    try JSONSerialization.jsonObject(with: reply.body) as? [String: Any] ?? [:]
-}
-
-func replyIDs(_ reply: APIClient.Reply) throws -> [String] {
-    (try replyObject(reply)["results"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
-}
-
-func jsonData(_ value: Any) throws -> Data { try JSONSerialization.data(withJSONObject: value) }

@@ -196,13 +196,7 @@ final class ReplicationTests: XCTestCase {
                 RETURNING seq
                 """, [.integer(id)])[0].integer("seq")
         }
-        var problem: String?
-        let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline {
-            let readiness = try await harness.admin.get("/readyz")
-            if readiness.status == 503 { problem = try readiness.object()["problem"] as? String; break }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        let problem = try await stoppedProblem(of: harness)
         XCTAssertTrue(problem?.contains("change \(bad)") ?? false, "readyz: \(problem ?? "still ready")")
         let write = try await harness.admin.post(path + "/documents",
                                                  ["documents": documents(tenant: "acme", count: 1, dimension: 8, seed: 5)])
@@ -220,13 +214,7 @@ final class ReplicationTests: XCTestCase {
         let head = try ChangeLog.head(on: owner)
         try owner.query("UPDATE change_log_floor SET below = $1", [.integer(head + 5)])
         defer { _ = try? owner.query("UPDATE change_log_floor SET below = $1", [.integer(floor)]) }
-        var problem: String?
-        let deadline = Date().addingTimeInterval(5)
-        while Date() < deadline {
-            let readiness = try await harness.admin.get("/readyz")
-            if readiness.status == 503 { problem = try readiness.object()["problem"] as? String; break }
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        let problem = try await stoppedProblem(of: harness)
         XCTAssertTrue(problem?.contains("truncated below \(head + 5)") ?? false, "readyz: \(problem ?? "still ready")")
         try await harness.stop()
     }
@@ -405,6 +393,17 @@ final class ReplicationTests: XCTestCase {
         }
         try await harness.stop()
         return said.lines.filter { $0.contains(collection) }.joined(separator: "\n")
+    }
+
+    /// What `/readyz` names once the replica stopped applying (nil if it is still ready after 5 s).
+    private func stoppedProblem(of harness: Harness) async throws -> String? {
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            let readiness = try await harness.admin.get("/readyz")
+            if readiness.status == 503 { return try readiness.object()["problem"] as? String }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
     }
 
     private func collectionID(_ harness: Harness, _ name: String) async throws -> Int64 {
