@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "Lexical", targets: ["Lexical"]),
         .library(name: "HubScan", targets: ["HubScan"]),
         .library(name: "Store", targets: ["Store"]),
+        .library(name: "ObjectStore", targets: ["ObjectStore"]),
         .library(name: "Snapshots", targets: ["Snapshots"]),
         .library(name: "Incidents", targets: ["Incidents"]),
         .library(name: "Engine", targets: ["Engine"]),
@@ -40,6 +41,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
     ],
     targets: [
         // System libraries: headers from libblas-dev / libpq-dev. At run time libblas.so.3
@@ -62,7 +64,12 @@ let package = Package(
         .target(name: "Lexical", dependencies: ["Diagnostics", "VectorMath", "DurableFile"], swiftSettings: fastMath),
         .target(name: "HubScan", dependencies: ["Diagnostics", "VectorMath"], swiftSettings: fastMath),
         .target(name: "Incidents", dependencies: ["Diagnostics", "Hex", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "Snapshots", dependencies: ["DurableFile", "Hex", .product(name: "Crypto", package: "swift-crypto")]),
+        // A small S3 client (SigV4 on AsyncHTTPClient) for snapshots kept in object storage.
+        .target(name: "ObjectStore", dependencies: ["Hex", .product(name: "Crypto", package: "swift-crypto"),
+                                                    .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                    .product(name: "NIOCore", package: "swift-nio"),
+                                                    .product(name: "NIOHTTP1", package: "swift-nio")]),
+        .target(name: "Snapshots", dependencies: ["DurableFile", "Hex", "ObjectStore", .product(name: "Crypto", package: "swift-crypto")]),
         // The migrations (sql/migrations links here) ship as a resource bundle.
         .target(name: "Store", dependencies: ["CLibPQ", "Hex", "Incidents", "Snapshots", .product(name: "Crypto", package: "swift-crypto")],
                 resources: [.copy("Migrations")]),
@@ -91,7 +98,8 @@ let package = Package(
                     exclude: ["Data"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Incidents", "Snapshots", "FirebreakTestSupport"]),
         .testTarget(name: "IncidentsTests", dependencies: ["Incidents", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "DurableFile"]),
+        .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "DurableFile", "ObjectStore", "FirebreakTestSupport"]),
+        .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore"]),
         .testTarget(name: "HubScanTests", dependencies: ["HubScan", "VectorMath"]),
         // The throwaway PostgreSQL cluster every storage-touching test target shares.
         .target(name: "FirebreakTestSupport", dependencies: ["Store"], path: "Tests/TestSupport"),

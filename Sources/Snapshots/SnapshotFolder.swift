@@ -79,9 +79,6 @@ public struct SnapshotFolder: Sendable {
     /// recorded size and SHA-256, and no unlisted file is present. The error names the file.
     public static func verify(folder: String) throws(SnapshotError) -> SnapshotManifest {
         let manifest = try readManifest(folder: folder)
-        guard manifest.rootHash == manifest.computedRootHash() else {
-            throw SnapshotError(.hashMismatch, "the manifest's root hash does not match its contents", file: manifestName)
-        }
         // Files are hashed concurrently (one per core); the first problem in manifest order is reported.
         var problems = [SnapshotError?](repeating: nil, count: manifest.files.count)
         problems.withUnsafeMutableBufferPointer { slots in
@@ -113,10 +110,15 @@ public struct SnapshotFolder: Sendable {
         }
     }
 
-    private static func readManifest(folder: String) throws(SnapshotError) -> SnapshotManifest {
+    static func readManifest(folder: String) throws(SnapshotError) -> SnapshotManifest {
         guard let data = FileManager.default.contents(atPath: folder + "/" + manifestName) else {
             throw SnapshotError(.missingFile, "no manifest in \(folder)", file: manifestName)
         }
+        return try decodeManifest(data)
+    }
+
+    /// A manifest of this build's format whose root hash matches its contents.
+    static func decodeManifest(_ data: Data) throws(SnapshotError) -> SnapshotManifest {
         let manifest: SnapshotManifest
         do {
             manifest = try SnapshotManifest.decoder().decode(SnapshotManifest.self, from: data)
@@ -126,6 +128,9 @@ public struct SnapshotFolder: Sendable {
         guard manifest.formatVersion == SnapshotManifest.formatVersion else {
             throw SnapshotError(.unsupportedVersion, "manifest format \(manifest.formatVersion); this build reads \(SnapshotManifest.formatVersion)", file: manifestName)
         }
+        guard manifest.rootHash == manifest.computedRootHash() else {
+            throw SnapshotError(.hashMismatch, "the manifest's root hash does not match its contents", file: manifestName)
+        }
         return manifest
     }
 
@@ -134,7 +139,7 @@ public struct SnapshotFolder: Sendable {
     }
 
     /// Size and SHA-256 of every file the writer produced, each fsynced; sorted by name.
-    private static func describeFiles(in folder: String) throws -> [SnapshotManifest.File] {
+    static func describeFiles(in folder: String) throws -> [SnapshotManifest.File] {
         let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
         guard names.count <= filesMax else { throw SnapshotError(.invalidInput, "\(names.count) files; the limit is \(filesMax)") }
         return try names.map { name in
@@ -149,7 +154,7 @@ public struct SnapshotFolder: Sendable {
         }
     }
 
-    private static func writeManifest(_ manifest: SnapshotManifest, into folder: String) throws {
+    static func writeManifest(_ manifest: SnapshotManifest, into folder: String) throws {
         let data = try SnapshotManifest.encoder().encode(manifest)
         var writer = try AtomicFileWriter(path: folder + "/" + manifestName)
         try writer.write([UInt8](data))
