@@ -86,7 +86,7 @@ let package = Package(
                                                .product(name: "Crypto", package: "swift-crypto")],
                 resources: [.copy("openapi.json")]),
         .executableTarget(name: "firebreak",
-                          dependencies: ["VectorMath", "HNSW", "Lexical", "HubScan", "Store", "Snapshots", "Incidents",
+                          dependencies: ["VectorMath", "HNSW", "Lexical", "HubScan", "Store", "Snapshots", "ObjectStore", "Incidents",
                                          "Engine", "Server", "Hex", .product(name: "Crypto", package: "swift-crypto"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: fastMath),
@@ -104,7 +104,7 @@ let package = Package(
         // The throwaway PostgreSQL cluster every storage-touching test target shares.
         .target(name: "FirebreakTestSupport", dependencies: ["Store"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "HNSW", "Store", "FirebreakTestSupport"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Store", "FirebreakTestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Store", "Snapshots", "ObjectStore", "FirebreakTestSupport"]),
         // Runs the built executable; depending on it makes SwiftPM build it first.
         .testTarget(name: "FirebreakCLITests", dependencies: ["firebreak"]),
     ]

@@ -202,7 +202,7 @@ extension LiveCollections {
                                     on connection: Connection) -> [SnapshotLayout.Captured]? {
         guard let record = try? SnapshotRecords.load(snapshotID, on: connection) else { return nil }
         do {
-            return try SnapshotLayout.load(folder: try verifiedFolder(record, of: collection), tenants: Set(tenants))
+            return try loadSnapshot(record, of: collection, tenants: Set(tenants))
         } catch {
             report("rollback to \(snapshotID) applied without its files on this replica (\(error)); the served documents are the same")
             return nil

@@ -1,7 +1,6 @@
-import Crypto
 import Foundation
-import Hex
 import HNSW
+import Snapshots
 import Store
 
 /// Rebuilt graphs travel between replicas through the snapshot store: the rebuilding replica
@@ -23,13 +22,11 @@ extension LiveCollections {
     /// the swap still happens here, and the others keep their own graph.
     func publishRebuilt(_ graph: HNSWIndex, job: Int64, tenant: String, of collection: LiveCollection) async -> RebuiltGraphFile? {
         let relative = Self.rebuiltGraphPath(collectionID: collection.configuration.id, job: job, tenant: tenant)
-        let absolute = snapshotRoot + "/" + relative
+        let store = snapshots
         do {
             return try await BlockingWork.run {
-                try FileManager.default.createDirectory(atPath: (absolute as NSString).deletingLastPathComponent,
-                                                        withIntermediateDirectories: true)
-                _ = try graph.save(to: absolute)
-                return RebuiltGraphFile(path: relative, sha256: try Self.sha256(ofFile: absolute))
+                let sha256 = try store.publishFile(relative) { path in _ = try graph.save(to: path) }
+                return RebuiltGraphFile(path: relative, sha256: sha256)
             }
         } catch {
             report("rebuilt graph of \(collection.configuration.name)/\(tenant) (job \(job)) not written for the other replicas: \(error)")
@@ -40,13 +37,10 @@ extension LiveCollections {
     /// Another replica's rebuilt graph, verified against the row that names it. Nil (and
     /// reported) when it cannot be used: this replica then keeps its own graph.
     func loadRebuilt(file: String, sha256: String, of collection: LiveCollection) -> HNSWIndex? {
-        let absolute = snapshotRoot + "/" + file
         do {
-            let actual = try Self.sha256(ofFile: absolute)
-            guard actual == sha256 else {
-                throw EngineError(.snapshotInvalid, "its SHA-256 is \(actual); the change names \(sha256)")
-            }
-            let graph = try HNSWIndex.load(from: absolute)
+            let checkout = try snapshots.checkoutFile(file, sha256: sha256)
+            defer { checkout.release() }
+            let graph = try HNSWIndex.load(from: checkout.path)
             guard graph.parameters.dimension == collection.configuration.dimension else {
                 throw EngineError(.snapshotInvalid, "it has dimension \(graph.parameters.dimension), the collection \(collection.configuration.dimension)")
             }
@@ -56,10 +50,5 @@ extension LiveCollections {
             report("rebuilt graph \(file) not loaded (\(error)); \(collection.configuration.name) keeps this replica's own graph")
             return nil
         }
-    }
-
-    static func sha256(ofFile path: String) throws -> String {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        return SHA256.hash(data: data).hexEncoded
     }
 }

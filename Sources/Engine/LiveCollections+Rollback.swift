@@ -34,8 +34,8 @@ extension LiveCollections {
         let record = try await servableSnapshot(id, of: collection)
         let report: ScanReport, entries: [DocumentEntry]
         do {
-            (report, entries) = try await Task.detached { [self] in
-                let restored = try SnapshotLayout.load(folder: try verifiedFolder(record, of: collection), tenants: nil)
+            (report, entries) = try await BlockingWork.run { [self] in
+                let restored = try loadSnapshot(record, of: collection, tenants: nil)
                 let (entries, matrix) = collection.servableVectors(of: restored)
                 guard matrix.rows >= Self.scanDocumentsMin else {
                     throw EngineError(.invalidInput, "snapshot \(record.id) serves \(matrix.rows) documents; a scan needs at least \(Self.scanDocumentsMin)")
@@ -43,7 +43,7 @@ extension LiveCollections {
                 let queries = try collection.realQueries(tenant: nil, options: options)
                 return (try HubScanner.scan(matrix, metric: collection.configuration.metric, realQueries: queries,
                                             options: options), entries)
-            }.value
+            }
         } catch {
             throw LiveCollection.mapped(error)
         }
@@ -77,9 +77,9 @@ extension LiveCollections {
         let record = try await servableSnapshot(id, of: collection)
         let restored: [SnapshotLayout.Captured]
         do {
-            restored = try await Task.detached { [self] in
-                try SnapshotLayout.load(folder: try verifiedFolder(record, of: collection), tenants: tenant.map { [$0] })
-            }.value
+            restored = try await BlockingWork.run { [self] in
+                try loadSnapshot(record, of: collection, tenants: tenant.map { [$0] })
+            }
         } catch {
             throw LiveCollection.mapped(error)
         }

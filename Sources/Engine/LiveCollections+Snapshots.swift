@@ -72,9 +72,8 @@ extension LiveCollection {
 extension LiveCollections {
     public static let rollbackLatest = "last-clean"
 
-    func snapshotFolder(_ collection: LiveCollection) -> SnapshotFolder { snapshotFolder(collectionID: collection.configuration.id) }
-
-    func snapshotFolder(collectionID: Int64) -> SnapshotFolder { SnapshotFolder(root: snapshotRoot + "/c\(collectionID)") }
+    /// The store's space of a collection's snapshots.
+    static func space(collectionID: Int64) -> String { "c\(collectionID)" }
 
     /// Publishes a snapshot of the collection as it serves now: every tenant's HNSW graph and
     /// BM25 index, hashed, fsynced and renamed into place, then recorded as `published`.
@@ -82,12 +81,10 @@ extension LiveCollections {
     /// to one change-log position); the files are written after they resume. Searches never wait.
     public func snapshot(_ collection: LiveCollection, actor: String) async throws(EngineError) -> SnapshotSummary {
         let started = Date()
-        let folder = snapshotFolder(collection)
         let configuration = collection.configuration
         let frozen = try await write(collection) { connection throws(EngineError) in
             let id = Self.newSnapshotID(collection: configuration.id)
             do {
-                try FileManager.default.createDirectory(atPath: folder.root, withIntermediateDirectories: true)
                 let parent = try SnapshotRecords.latestPublishedID(collectionID: configuration.id, on: connection)
                 try SnapshotRecords.create(id: id, collectionID: configuration.id, parentID: parent, on: connection)
                 return FrozenSnapshot(id: id, parent: parent, captured: collection.capturePartitions().map(\.frozenCopy),
@@ -97,7 +94,7 @@ extension LiveCollections {
             }
         }
         do {
-            return try await publish(frozen, of: configuration, into: folder, started: started)
+            return try await publish(frozen, of: configuration, started: started)
         } catch {
             _ = try? await pool.withConnection { try SnapshotRecords.retire(frozen.id, on: $0) }
             throw EngineError(.indexFailed, "snapshot \(frozen.id) was not published: \(error)")
@@ -113,7 +110,7 @@ extension LiveCollections {
     }
 
     /// Writes the frozen copy's files (off every lock), records it published and applies retention.
-    private func publish(_ frozen: FrozenSnapshot, of configuration: CollectionConfiguration, into folder: SnapshotFolder,
+    private func publish(_ frozen: FrozenSnapshot, of configuration: CollectionConfiguration,
                          started: Date) async throws -> SnapshotSummary {
         let captured = frozen.captured
         var manifest = SnapshotManifest(
@@ -123,14 +120,16 @@ extension LiveCollections {
             index: .init(m: configuration.m, efConstruction: configuration.efConstruction, efSearch: configuration.efSearch),
             analyzer: captured.first.map { "\($0.lexical.analyzer.name)@\(type(of: $0.lexical.analyzer).version)" })
         manifest.changeSeq = frozen.changeSeq
+        let store = snapshots, space = Self.space(collectionID: configuration.id)
         let published = try await BlockingWork.run { [manifest] in
-            try folder.publish(manifest) { directory in _ = try SnapshotLayout.write(captured, into: directory) }
+            try store.publish(manifest, in: space) { directory in _ = try SnapshotLayout.write(captured, into: directory) }
         }
-        try await pool.withConnection { connection in
+        let unused = try await pool.withConnection { connection in
             try SnapshotRecords.markPublished(frozen.id, rootHash: published.rootHash, manifestJSON: published.canonicalJSON,
                                               changeSeq: frozen.changeSeq, on: connection)
-            self.retireOldSnapshots(of: configuration.id, folder: folder, on: connection)
+            return self.retireOldSnapshots(of: configuration.id, on: connection)
         }
+        await removeFromStore(unused, space: space)
         return SnapshotSummary(id: frozen.id, rootHash: published.rootHash, status: .published, parent: frozen.parent,
                                documents: published.documents, tenants: captured.map(\.tenant),
                                seconds: Date().timeIntervalSince(started))
@@ -140,21 +139,43 @@ extension LiveCollections {
     /// a verified-clean one an open incident refers to.
     public static let snapshotsKept = 10
 
-    /// Retention after a publish. Best effort: a failure leaves extra snapshots, never fewer.
-    private func retireOldSnapshots(of collectionID: Int64, folder: SnapshotFolder, on connection: Connection) {
+    /// What retention no longer needs in the store: retired snapshots and rebuilt graphs.
+    struct Unused: Sendable {
+        var snapshotIDs: [String] = []
+        var graphFiles: [String] = []
+    }
+
+    /// Retention after a publish, in the record. Best effort: a failure leaves extra snapshots,
+    /// never fewer. Returns what to delete from the store once the connection is released.
+    private func retireOldSnapshots(of collectionID: Int64, on connection: Connection) -> Unused {
         guard let retired = try? SnapshotRecords.applyRetention(collectionID: collectionID, keep: Self.snapshotsKept,
-                                                                 sparingLastClean: true, on: connection) else { return }
-        for id in retired { try? FileManager.default.removeItem(atPath: folder.path(of: id)) }
-        truncateChangeLog(on: connection)
+                                                                 sparingLastClean: true, on: connection) else { return Unused() }
+        return Unused(snapshotIDs: retired, graphFiles: truncateChangeLog(on: connection))
     }
 
     /// Deletes change-log rows nobody may need any more (below the oldest retained snapshot's
-    /// position and every live replica's). Best effort, like retention.
-    func truncateChangeLog(on connection: Connection) {
+    /// position and every live replica's). Best effort, like retention. Returns the rebuilt
+    /// graph files the deleted rows named.
+    func truncateChangeLog(on connection: Connection) -> [String] {
         guard let from = try? ChangeLog.retainedFrom(liveWithinSeconds: ReplicaRecords.silentSecondsMax, on: connection),
-              let removed = try? ChangeLog.truncate(below: from, on: connection), removed.rows > 0 else { return }
-        for file in removed.graphFiles { try? FileManager.default.removeItem(atPath: snapshotRoot + "/" + file) }
+              let removed = try? ChangeLog.truncate(below: from, on: connection), removed.rows > 0 else { return [] }
         report("change log: \(removed.rows) rows below \(from) removed (retention), with \(removed.graphFiles.count) rebuilt graphs")
+        return removed.graphFiles
+    }
+
+    /// Deletes retired snapshots and unused graph files from the store (off the pool; best
+    /// effort: what fails to delete is reported and stays, never the other way round).
+    func removeFromStore(_ unused: Unused, space: String) async {
+        guard !unused.snapshotIDs.isEmpty || !unused.graphFiles.isEmpty else { return }
+        let store = snapshots, report = self.report
+        _ = try? await BlockingWork.run {
+            for id in unused.snapshotIDs {
+                do { try store.remove(id, in: space) } catch { report("retired snapshot \(id) not removed from \(store.location): \(error)") }
+            }
+            for file in unused.graphFiles {
+                do { try store.removeFile(file) } catch { report("rebuilt graph \(file) not removed from \(store.location): \(error)") }
+            }
+        }
     }
 
     /// `s<collection id>-<UTC yyyyMMdd-HHmmss>-<8 hex>`: sortable, unique, and a valid folder name.
@@ -202,21 +223,25 @@ extension LiveCollections {
         return record
     }
 
-    /// Checks the files against the manifest and the stored root hash (a tampered or damaged
-    /// snapshot is refused, naming the file).
-    func verifiedFolder(_ record: SnapshotRecords.Record, of collection: LiveCollection) throws(EngineError) -> String {
-        try verifiedFolder(record, collectionID: collection.configuration.id)
+    /// Loads the partitions of `tenants` (all when nil) of a recorded snapshot, after the store
+    /// checked every file against the manifest and this checks the manifest's root hash against
+    /// the record: a tampered or damaged snapshot is refused, naming the file. Blocks (file or
+    /// network I/O): run it off the concurrency pool.
+    func loadSnapshot(_ record: SnapshotRecords.Record, of collection: LiveCollection,
+                      tenants: Set<String>?) throws(EngineError) -> [SnapshotLayout.Captured] {
+        try loadSnapshot(record, collectionID: collection.configuration.id, tenants: tenants)
     }
 
-    func verifiedFolder(_ record: SnapshotRecords.Record, collectionID: Int64) throws(EngineError) -> String {
-        let folder = snapshotFolder(collectionID: collectionID)
-        let manifest: SnapshotManifest
-        do { manifest = try folder.verify(id: record.id) } catch {
-            throw EngineError(.snapshotInvalid, "snapshot \(record.id) does not verify: \(error)")
+    func loadSnapshot(_ record: SnapshotRecords.Record, collectionID: Int64,
+                      tenants: Set<String>?) throws(EngineError) -> [SnapshotLayout.Captured] {
+        let checkout: SnapshotCheckout
+        do { checkout = try snapshots.checkout(record.id, in: Self.space(collectionID: collectionID)) } catch {
+            throw EngineError(.snapshotInvalid, "snapshot \(record.id) does not verify in \(snapshots.location): \(error)")
         }
-        guard manifest.rootHash == record.rootHash else {
-            throw EngineError(.snapshotInvalid, "snapshot \(record.id): the folder's root hash differs from the recorded one")
+        defer { checkout.release() }
+        guard checkout.manifest?.rootHash == record.rootHash else {
+            throw EngineError(.snapshotInvalid, "snapshot \(record.id): the stored root hash differs from the recorded one")
         }
-        return folder.path(of: record.id)
+        return try SnapshotLayout.load(folder: checkout.path, tenants: tenants)
     }
 }

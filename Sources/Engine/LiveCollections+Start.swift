@@ -15,9 +15,9 @@ extension LiveCollections {
         var restored: (record: SnapshotRecords.Record, partitions: [SnapshotLayout.Captured])?
         for candidate in candidates {
             do {
-                let partitions = try await Task.detached { [self] () throws(EngineError) -> [SnapshotLayout.Captured] in
-                    try SnapshotLayout.load(folder: try verifiedFolder(candidate, collectionID: id), tenants: nil)
-                }.value
+                let partitions = try await BlockingWork.run { [self] in
+                    try loadSnapshot(candidate, collectionID: id, tenants: nil)
+                }
                 restored = (candidate, partitions)
                 break
             } catch {

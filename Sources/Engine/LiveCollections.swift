@@ -1,4 +1,5 @@
 import Foundation
+import Snapshots
 import Store
 import VectorMath
 
@@ -8,8 +9,9 @@ import VectorMath
 public final class LiveCollections: @unchecked Sendable {
     public static let collectionsMax = 1_000
     public let pool: ConnectionPool
-    /// Where snapshots are published: one folder per collection (`c<id>`), one per snapshot in it.
-    public let snapshotRoot: String
+    /// Where snapshots are published (a folder or an S3 bucket): one space per collection
+    /// (`c<id>`), one snapshot per id in it, and the rebuilt graphs replicas hand each other.
+    public let snapshots: any SnapshotStore
     let lock = Mutex()
     private var byName: [String: LiveCollection] = [:]
     private(set) var byID: [Int64: LiveCollection] = [:]
@@ -21,9 +23,9 @@ public final class LiveCollections: @unchecked Sendable {
     /// What every search served, for blast radius; flushed to PostgreSQL in batches.
     public let retrievalLog: RetrievalLog
 
-    init(pool: ConnectionPool, snapshotRoot: String, replica: String, report: @escaping @Sendable (String) -> Void) {
+    init(pool: ConnectionPool, snapshots: any SnapshotStore, replica: String, report: @escaping @Sendable (String) -> Void) {
         self.pool = pool
-        self.snapshotRoot = snapshotRoot
+        self.snapshots = snapshots
         self.replica = ReplicaPosition(name: replica)
         self.report = report
         retrievalLog = RetrievalLog(pool: pool)
@@ -31,11 +33,17 @@ public final class LiveCollections: @unchecked Sendable {
 
     public static let defaultReplicaName = "replica-1"
 
-    /// Loads every stored collection into memory, each from its newest verified snapshot when
-    /// one is usable (else from PostgreSQL), at the change-log position it reflects.
+    /// `open` over a snapshot folder.
     public static func open(pool: ConnectionPool, snapshotRoot: String, replica: String = defaultReplicaName,
                             progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> LiveCollections {
-        let registry = LiveCollections(pool: pool, snapshotRoot: snapshotRoot, replica: replica, report: progress)
+        try await open(pool: pool, snapshots: FolderSnapshotStore(root: snapshotRoot), replica: replica, progress: progress)
+    }
+
+    /// Loads every stored collection into memory, each from its newest verified snapshot when
+    /// one is usable (else from PostgreSQL), at the change-log position it reflects.
+    public static func open(pool: ConnectionPool, snapshots: any SnapshotStore, replica: String = defaultReplicaName,
+                            progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> LiveCollections {
+        let registry = LiveCollections(pool: pool, snapshots: snapshots, replica: replica, report: progress)
         let interrupted = try await pool.withConnection { try JobRecords.failInterrupted(owner: replica, on: $0) }
         if !interrupted.isEmpty { progress("jobs interrupted by the last stop, marked failed: \(interrupted.map(String.init).joined(separator: ", "))") }
         let (records, head) = try await pool.withConnection { (try CollectionRecords.all(on: $0), try ChangeLog.head(on: $0)) }

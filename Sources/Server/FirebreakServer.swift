@@ -1,4 +1,5 @@
 import Engine
+import Snapshots
 import Foundation
 import Hummingbird
 import Logging
@@ -15,9 +16,9 @@ public struct FirebreakServer: Sendable {
         /// How long a request waits for a free database connection before it is 503 `busy`.
         public var poolWaitSeconds = ConnectionPool.waitSecondsDefault
         public var limits = ServerLimits()
-        /// Where collection snapshots are published (created when missing). `serve` puts it
-        /// beside the embedded PostgreSQL's data: `<data-dir>/snapshots`.
-        public var snapshotDirectory: String
+        /// Where collection snapshots are published: a folder (created when missing; `serve`
+        /// puts it beside the embedded PostgreSQL's data, `<data-dir>/snapshots`) or an S3 bucket.
+        public var snapshotStore: any SnapshotStore
         /// This replica's name in the change log's `replicas` table (unique per serving process).
         public var replicaID = LiveCollections.defaultReplicaName
         /// How long a read that demands `min_seq` waits for this replica to apply it before
@@ -29,8 +30,12 @@ public struct FirebreakServer: Sendable {
         public var snapshotEverySeconds = AutoSnapshots.everySecondsDefault
 
         public init(conninfo: String, snapshotDirectory: String) {
+            self.init(conninfo: conninfo, snapshotStore: FolderSnapshotStore(root: snapshotDirectory))
+        }
+
+        public init(conninfo: String, snapshotStore: any SnapshotStore) {
             self.conninfo = conninfo
-            self.snapshotDirectory = snapshotDirectory
+            self.snapshotStore = snapshotStore
         }
     }
 
@@ -48,15 +53,17 @@ public struct FirebreakServer: Sendable {
                                   waitSeconds: configuration.poolWaitSeconds)
         let applied = try await pool.withConnection { try Migrator.migrate($0) }
         if !applied.isEmpty { progress("applied migrations: \(applied.map { "\($0.version)_\($0.name)" }.joined(separator: ", "))") }
-        do {
-            try FileManager.default.createDirectory(atPath: configuration.snapshotDirectory, withIntermediateDirectories: true)
-        } catch {
-            throw EngineError(.invalidInput, "cannot create the snapshot directory \(configuration.snapshotDirectory): \(error.localizedDescription)")
+        if let folder = configuration.snapshotStore as? FolderSnapshotStore {
+            do {
+                try FileManager.default.createDirectory(atPath: folder.root, withIntermediateDirectories: true)
+            } catch {
+                throw EngineError(.invalidInput, "cannot create the snapshot directory \(folder.root): \(error.localizedDescription)")
+            }
         }
         guard CollectionConfiguration.isValidName(configuration.replicaID) else {
             throw EngineError(.invalidInput, "--replica-id must be 1-63 letters, digits, '_', '.' or '-'")
         }
-        let collections = try await LiveCollections.open(pool: pool, snapshotRoot: configuration.snapshotDirectory,
+        let collections = try await LiveCollections.open(pool: pool, snapshots: configuration.snapshotStore,
                                                          replica: configuration.replicaID, progress: progress)
         let scheduler = ScanScheduler(collections: collections, report: progress)
         try await scheduler.start()

@@ -32,7 +32,8 @@ public final class S3SnapshotStore: SnapshotStore {
 
     public var location: String { "s3://\(client.configuration.bucket)" + (prefix.isEmpty ? "" : "/" + prefix) }
 
-    func key(_ parts: String...) -> String { ([prefix] + parts).filter { !$0.isEmpty }.joined(separator: "/") }
+    /// The object key of `parts` under the prefix (`prefix/c12/s1-…/p0000.hnsw`).
+    public func key(_ parts: String...) -> String { ([prefix] + parts).filter { !$0.isEmpty }.joined(separator: "/") }
 
     public func ids(in space: String) throws(SnapshotError) -> [String] {
         try SnapshotNames.requireValid(key: space)

@@ -25,8 +25,6 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest request body in bytes (bodyBytesMax); larger is 413.") var bodyBytesMax = ServerLimits().bodyBytesMax
     @Option(help: "Requests served at once (concurrentRequestsMax); more get 503.")
     var concurrentRequestsMax = ServerLimits().concurrentRequestsMax
-    @Option(help: "Folder snapshots are published in (or FIREBREAK_SNAPSHOT_DIR; default: <data-dir>/snapshots).")
-    var snapshotDir: String?
     @Option(help: "This replica's name, unique among the processes serving one database (heartbeats, --wait-all).")
     var replicaID = "replica-1"
     @Option(help: "How long a read with min_seq waits for this replica to apply it before answering 503 replica_behind.")
@@ -36,11 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Take a snapshot of a collection this often (seconds) when it changed since the last one.")
     var snapshotEverySeconds = 3_600
     @OptionGroup var database: DatabaseOptions
-
-    var snapshotDirectory: String {
-        snapshotDir ?? ProcessInfo.processInfo.environment["FIREBREAK_SNAPSHOT_DIR"]
-            ?? (database.dataDir ?? EmbeddedPostgres.defaultDataDirectory()) + "/snapshots"
-    }
+    @OptionGroup var snapshots: SnapshotStoreOptions
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
@@ -73,7 +67,9 @@ struct ServeCommand: AsyncParsableCommand {
             conninfo = try server.start()
         }
         defer { if let embedded { try? embedded.stop() } }
-        var configuration = FirebreakServer.Configuration(conninfo: conninfo, snapshotDirectory: snapshotDirectory)
+        let store = try snapshots.store(defaultFolder: (database.dataDir ?? EmbeddedPostgres.defaultDataDirectory()) + "/snapshots")
+        Console.progress("snapshots are kept in \(store.location)")
+        var configuration = FirebreakServer.Configuration(conninfo: conninfo, snapshotStore: store)
         configuration.host = host
         configuration.port = port
         configuration.poolSize = poolSize

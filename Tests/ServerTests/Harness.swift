@@ -2,6 +2,7 @@ import Engine
 import FirebreakTestSupport
 import Foundation
 import Server
+import Snapshots
 import Store
 import XCTest
 
@@ -13,9 +14,10 @@ struct Harness {
     static let snapshotDirectory = NSTemporaryDirectory() + "firebreak-test-snapshots-\(getpid())"
 
     static func start(limits: ServerLimits = ServerLimits(), replica: String = "replica-1", consistencyWaitMs: Int = 1_000,
+                      snapshots: (any SnapshotStore)? = nil,
                       progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> Harness {
         var configuration = FirebreakServer.Configuration(conninfo: try TestCluster.shared().conninfo(),
-                                                          snapshotDirectory: snapshotDirectory)
+                                                          snapshotStore: snapshots ?? FolderSnapshotStore(root: snapshotDirectory))
         configuration.port = 0
         configuration.poolSize = 4
         configuration.limits = limits

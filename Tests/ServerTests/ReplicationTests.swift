@@ -1,7 +1,9 @@
 @testable import Engine
 import FirebreakTestSupport
 import Foundation
+import ObjectStore
 import Server
+import Snapshots
 import Store
 import XCTest
 
@@ -350,6 +352,63 @@ final class ReplicationTests: XCTestCase {
         try await writer.stop()
     }
 
+    /// The same start-up path over an S3 bucket (moto, signatures checked): replicas load the
+    /// newest snapshot from the bucket and serve what the writer serves; a corrupted object is
+    /// refused by name and the replica falls back to the snapshot before it; a rollback and
+    /// the verification of a snapshot read it from the bucket too.
+    func testReplicasStartFromTheSameS3BucketAndRefuseACorruptedObject() async throws {
+        let store = try s3Store()
+        let writer = try await Harness.start(replica: "repl-s3-w", snapshots: store)
+        let collection = try await writer.collection(dimension: 8)
+        let path = "/v1/collections/\(collection)"
+        let acme = documents(tenant: "acme", count: 200, dimension: 8, seed: 201)
+        _ = try seq(try await writer.admin.post(path + "/documents", ["documents": acme]))
+        let olderReply = try await writer.admin.post(path + "/snapshots", [:]).object()
+        let older = try XCTUnwrap(olderReply["id"] as? String)
+        let more = documents(tenant: "acme", count: 30, dimension: 8, seed: 202, prefix: "more")
+        _ = try seq(try await writer.admin.post(path + "/documents", ["documents": more]))
+        let newerReply = try await writer.admin.post(path + "/snapshots", [:]).object()
+        let newer = try XCTUnwrap(newerReply["id"] as? String)
+        let space = "c\(try await collectionID(writer, collection))"
+        XCTAssertEqual(try store.ids(in: space), [older, newer].sorted(), "both snapshots are in the bucket")
+        _ = try seq(try await writer.admin.post(path + "/quarantine", ["ids": ["acme-1", "more-2"], "reason": "hub"]))
+        let last = try seq(try await writer.admin.send("DELETE", path + "/documents/acme-5"))
+        let expected = try await state(of: writer.admin, collection, acme: acme + more, minSeq: last)
+
+        for replica in ["repl-s3-a", "repl-s3-b"] {
+            let said = try await startAndCompare(collection, replica: replica, expected: expected, acme: acme + more, minSeq: last,
+                                                 snapshots: store, quarantined: ["acme-1", "more-2", "acme-5"])
+            XCTAssertTrue(said.contains("from snapshot \(newer)"), said)
+        }
+
+        var segment = try store.client.get(store.key(space, newer, "p0000.hnsw"))
+        segment[segment.count / 2] ^= 0x5a
+        try store.client.put(store.key(space, newer, "p0000.hnsw"), body: segment)
+        let fellBack = try await startAndCompare(collection, replica: "repl-s3-c", expected: expected, acme: acme + more,
+                                                 minSeq: last, snapshots: store, quarantined: ["acme-1", "more-2", "acme-5"])
+        XCTAssertTrue(fellBack.contains("\(newer) refused") && fellBack.contains("p0000.hnsw"), fellBack)
+        XCTAssertTrue(fellBack.contains("from snapshot \(older)"), fellBack)
+
+        let declared = try await writer.admin.post("/v1/incidents", ["title": "s3 rollback", "severity": "SEV-2"]).object()
+        let incident = try XCTUnwrap(declared["id"] as? String)
+        let rollback = try await writer.admin.post(path + "/rollback", ["snapshot_id": older, "incident_id": incident])
+        XCTAssertEqual(rollback.status, 200, String(decoding: rollback.body, as: UTF8.self))
+        let refused = try await writer.admin.post(path + "/rollback", ["snapshot_id": newer, "incident_id": incident])
+        XCTAssertEqual(refused.status, 409, String(decoding: refused.body, as: UTF8.self))
+        XCTAssertTrue(String(decoding: refused.body, as: UTF8.self).contains("p0000.hnsw"), "the refusal names the object")
+        try await writer.stop()
+    }
+
+    private func s3Store() throws -> S3SnapshotStore {
+        let server = try MotoS3.shared()
+        let client = S3Client(S3Client.Configuration(
+            bucket: server.bucket, region: server.region,
+            credentials: S3Credentials(accessKeyID: server.accessKeyID, secretAccessKey: server.secretAccessKey),
+            endpoint: server.endpoint))
+        return S3SnapshotStore(client: client, prefix: "replication-\(UUID().uuidString.prefix(8))/snapshots",
+                               cacheRoot: NSTemporaryDirectory() + "fb-s3-cache-\(getpid())")
+    }
+
     // MARK: Helpers
 
     private struct Served: Equatable {
@@ -376,9 +435,10 @@ final class ReplicationTests: XCTestCase {
     /// Starts a replica, compares what it serves with `expected`, stops it; returns what it
     /// said about loading `collection`.
     private func startAndCompare(_ collection: String, replica: String, expected: Served, acme: [[String: Any]],
-                                 minSeq: Int64) async throws -> String {
+                                 minSeq: Int64, snapshots: (any SnapshotStore)? = nil,
+                                 quarantined: [String] = ["acme-1", "more-2", "globex-5"]) async throws -> String {
         let said = LockedLines()
-        let harness = try await Harness.start(replica: replica) { said.append($0) }
+        let harness = try await Harness.start(replica: replica, snapshots: snapshots) { said.append($0) }
         let served = try await state(of: harness.admin, collection, acme: acme, minSeq: minSeq)
         XCTAssertEqual(served.documents, expected.documents)
         XCTAssertEqual(served.quarantined, expected.quarantined)
@@ -388,7 +448,7 @@ final class ReplicationTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(mine.intersection(theirs).count, 9, "vector top-10 overlap")
             XCTAssertFalse(mine.contains("acme-1") || mine.contains("more-2"), "a quarantined document is served")
         }
-        for id in ["acme-1", "more-2", "globex-5"] {
+        for id in quarantined {
             await assertEqual(try await documentStatus(harness.admin, collection, id, minSeq: minSeq), 404)
         }
         try await harness.stop()
