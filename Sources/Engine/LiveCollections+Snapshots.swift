@@ -139,6 +139,10 @@ extension LiveCollections {
     /// a verified-clean one an open incident refers to.
     public static let snapshotsKept = 10
 
+    /// Leftovers of an unfinished publish younger than this may be a publish still running on
+    /// another replica, and are kept (seconds).
+    public static let incompleteSecondsMin = 3_600.0
+
     /// What retention no longer needs in the store: retired snapshots and rebuilt graphs.
     struct Unused: Sendable {
         var snapshotIDs: [String] = []
@@ -166,9 +170,14 @@ extension LiveCollections {
     /// Deletes retired snapshots and unused graph files from the store (off the pool; best
     /// effort: what fails to delete is reported and stays, never the other way round).
     func removeFromStore(_ unused: Unused, space: String) async {
-        guard !unused.snapshotIDs.isEmpty || !unused.graphFiles.isEmpty else { return }
         let store = snapshots, report = self.report
         _ = try? await BlockingWork.run {
+            do {
+                let removed = try store.removeIncomplete(in: space, olderThanSeconds: Self.incompleteSecondsMin)
+                if !removed.isEmpty { report("removed from \(store.location)/\(space), left by publishes that never finished: \(removed.joined(separator: ", "))") }
+            } catch {
+                report("leftovers of unfinished publishes in \(store.location)/\(space) not removed: \(error)")
+            }
             for id in unused.snapshotIDs {
                 do { try store.remove(id, in: space) } catch { report("retired snapshot \(id) not removed from \(store.location): \(error)") }
             }

@@ -45,7 +45,7 @@ extension S3Client {
             try complete(key, uploadID: uploadID, parts: parts, ifAbsent: ifAbsent)
             return whole.finalize().hexEncoded
         } catch {
-            try? abort(key, uploadID: uploadID)
+            if !faults.abandonsUploads { try? abort(key, uploadID: uploadID) }
             throw error
         }
     }

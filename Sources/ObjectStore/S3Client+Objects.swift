@@ -9,6 +9,20 @@ public struct S3Object: Sendable, Equatable {
     public let bytes: Int
     /// ISO 8601, as S3 wrote it.
     public let lastModified: String
+
+    /// `lastModified` as a date (nil when S3 wrote something else).
+    public var modified: Date? { S3Dates.parse(lastModified) }
+}
+
+/// S3's timestamps: `2026-12-01T16:41:52.000Z`, with or without the fraction.
+public enum S3Dates {
+    public static func parse(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
+    }
 }
 
 extension S3Client {

@@ -131,12 +131,18 @@ public final class S3Client: Sendable {
 }
 
 /// Fail points for tests: `failUploadPart(after: n)` makes every part after the n-th fail as
-/// if the connection dropped, so an interrupted multipart upload can be observed.
+/// if the connection dropped, so an interrupted multipart upload can be observed; with
+/// `abandon` the upload is not aborted either, as when the process dies mid-upload.
 public final class S3Faults: @unchecked Sendable {
     private let lock = NSLock()
     private var partsAllowed: Int?
+    private var abandon = false
 
-    public func failUploadPart(after parts: Int?) { lock.lock(); partsAllowed = parts; lock.unlock() }
+    public func failUploadPart(after parts: Int?, abandon: Bool = false) {
+        lock.lock(); partsAllowed = parts; self.abandon = abandon; lock.unlock()
+    }
+
+    var abandonsUploads: Bool { lock.lock(); defer { lock.unlock() }; return abandon }
 
     func partMayUpload(number: Int) -> Bool {
         lock.lock(); defer { lock.unlock() }

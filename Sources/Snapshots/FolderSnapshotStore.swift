@@ -71,6 +71,18 @@ public struct FolderSnapshotStore: SnapshotStore {
         try? FileManager.default.removeItem(atPath: root + "/" + key)
     }
 
+    public func removeIncomplete(in space: String, olderThanSeconds: Double) throws(SnapshotError) -> [String] {
+        try SnapshotNames.requireValid(key: space)
+        let root = folder(space).root
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        let cutoff = Date().addingTimeInterval(-olderThanSeconds)
+        return names.filter { $0.hasPrefix(".tmp-") }.filter { name in
+            let attributes = try? FileManager.default.attributesOfItem(atPath: root + "/" + name)
+            guard let modified = attributes?[.modificationDate] as? Date, modified < cutoff else { return false }
+            return (try? FileManager.default.removeItem(atPath: root + "/" + name)) != nil
+        }
+    }
+
     public func probe() throws(SnapshotError) -> String {
         let probe = root + "/.probe-\(getpid())"
         do {

@@ -188,6 +188,27 @@ public final class S3SnapshotStore: SnapshotStore {
         try remote { () throws(S3Error) in try client.delete(key(fileKey)) }
     }
 
+    public func removeIncomplete(in space: String, olderThanSeconds: Double) throws(SnapshotError) -> [String] {
+        try SnapshotNames.requireValid(key: space)
+        let base = key(space) + "/"
+        let cutoff = Date().addingTimeInterval(-olderThanSeconds)
+        let objects = try remote { () throws(S3Error) in try client.list(prefix: base) }
+        let byID = Dictionary(grouping: objects) { String($0.key.dropFirst(base.count).prefix { $0 != "/" }) }
+        var removed: [String] = []
+        for (id, parts) in byID.sorted(by: { $0.key < $1.key }) where SnapshotFolder.isValidID(id) {
+            guard !parts.contains(where: { $0.key.hasSuffix("/" + SnapshotFolder.manifestName) }),
+                  parts.allSatisfy({ ($0.modified ?? .distantFuture) < cutoff }) else { continue }
+            for part in parts { try remote { () throws(S3Error) in try client.delete(part.key) } }
+            removed.append("\(id) (\(parts.count) objects without a manifest)")
+        }
+        for upload in try remote({ () throws(S3Error) in try client.openUploads(prefix: base) })
+        where (S3Dates.parse(upload.initiated) ?? .distantFuture) < cutoff {
+            try remote { () throws(S3Error) in try client.abort(upload.key, uploadID: upload.uploadID) }
+            removed.append("multipart upload of \(upload.key)")
+        }
+        return removed
+    }
+
     public func probe() throws(SnapshotError) -> String {
         let probeKey = key(".doctor", "probe-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         let body = Array("firebreak doctor \(Date())".utf8)

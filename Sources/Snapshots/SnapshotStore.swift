@@ -38,6 +38,12 @@ public protocol SnapshotStore: Sendable {
 
     func removeFile(_ key: String) throws(SnapshotError)
 
+    /// What publishes that never finished (a process killed mid-upload) left in `space`, older
+    /// than `olderThanSeconds`: segment objects without a manifest and open multipart uploads
+    /// in S3, `.tmp-*` folders in a folder store. Removes them and says what it removed.
+    /// Younger leftovers may be a publish still running elsewhere, and are kept.
+    func removeIncomplete(in space: String, olderThanSeconds: Double) throws(SnapshotError) -> [String]
+
     /// Writes, reads back and deletes a small object: says what is wrong when the store is not
     /// reachable or not writable (`firebreak doctor`).
     func probe() throws(SnapshotError) -> String
