@@ -106,6 +106,6 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "HNSW", "Store", "FirebreakTestSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Store", "Snapshots", "ObjectStore", "FirebreakTestSupport"]),
         // Runs the built executable; depending on it makes SwiftPM build it first.
-        .testTarget(name: "FirebreakCLITests", dependencies: ["firebreak"]),
+        .testTarget(name: "FirebreakCLITests", dependencies: ["firebreak", "ObjectStore", "FirebreakTestSupport"]),
     ]
 )

@@ -47,9 +47,12 @@ public final class FileSink: @unchecked Sendable {
         bytes = 0
     }
 
-    /// Flushes to disk and closes; returns the size and hex SHA-256 of what was written.
-    func finish() throws(S3Error) -> (bytes: Int, sha256: String) {
-        guard fsync(descriptor) == 0 else { throw S3Error(.io, "fsync of \(path) failed: \(String(cString: strerror(errno)))") }
+    /// Closes the file (flushed to disk first when `durable`); returns the size and hex
+    /// SHA-256 of what was written.
+    func finish(durable: Bool) throws(S3Error) -> (bytes: Int, sha256: String) {
+        guard !durable || fsync(descriptor) == 0 else {
+            throw S3Error(.io, "fsync of \(path) failed: \(String(cString: strerror(errno)))")
+        }
         close(descriptor)
         descriptor = -1
         return (bytes, hasher.finalize().hexEncoded)

@@ -44,11 +44,13 @@ extension S3Client {
         return try send(.GET, key: key, headers: headers, expect: range == nil ? [200] : [200, 206]).body
     }
 
-    /// Streams the object into a new file at `path` (fsynced), hashing as it writes.
-    public func download(_ key: String, to path: String) throws(S3Error) -> (bytes: Int, sha256: String) {
+    /// Streams the object into a new file at `path`, hashing as it writes. `durable` fsyncs
+    /// it before returning; a copy that is verified, loaded and deleted (a snapshot checkout)
+    /// does not need it, since a crash simply downloads it again.
+    public func download(_ key: String, to path: String, durable: Bool = false) throws(S3Error) -> (bytes: Int, sha256: String) {
         let sink = try FileSink(path: path)
         _ = try send(.GET, key: key, sink: sink)
-        return try sink.finish()
+        return try sink.finish(durable: durable)
     }
 
     /// Size of the object, nil when there is none.

@@ -44,7 +44,7 @@ extension API {
                 minSeq = value
             }
             let collection = try await self.collection(try context.parameters.require("name"), minSeq: minSeq)
-            let id = try context.parameters.require("id")
+            let id = try Self.documentID(context)
             let scope = try caller.tenant(requested: request.uri.queryParameters["tenant"].map(String.init))
             // The engine says which tenant holds the id; PostgreSQL, reading as the reader role
             // under that tenant, has the last word (quarantined, deleted or foreign rows: none).
@@ -61,13 +61,25 @@ extension API {
         }
         router.delete("/v1/collections/:name/documents/:id") { request, context in
             let name = try context.parameters.require("name")
-            let id = try context.parameters.require("id")
+            let id = try Self.documentID(context)
             return try await mutation(request, context, permission: .write) { _, caller in
                 let collection = try collections.named(name)
                 try await collections.delete(externalID: id, scope: caller.tenant, from: collection)
                 return try reply(DeletedBody(id: id, deleted: true))
             }
         }
+    }
+}
+
+extension API {
+    /// The `:id` path segment percent-decoded: document ids may hold `/`, spaces, `%` or
+    /// non-ASCII, which a client sends encoded (`x%2Fy`). Malformed escapes are a 400.
+    static func documentID(_ context: APIContext) throws -> String {
+        let raw = try context.parameters.require("id")
+        guard let decoded = raw.removingPercentEncoding, !decoded.isEmpty else {
+            throw Problem(.badRequest, "invalid_input", "the document id in the path is not valid percent-encoded UTF-8")
+        }
+        return decoded
     }
 }
 

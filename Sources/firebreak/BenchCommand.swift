@@ -6,6 +6,6 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure Firebreak's indexes on your data; prints one JSON object.",
         subcommands: [BenchHNSWCommand.self, BenchExactCommand.self, BenchBM25Command.self, BenchServiceCommand.self,
-                      BenchScanCommand.self, BenchReplicasCommand.self]
+                      BenchScanCommand.self, BenchReplicasCommand.self, BenchSnapshotStoreCommand.self]
     )
 }

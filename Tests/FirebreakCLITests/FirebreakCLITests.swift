@@ -1,4 +1,6 @@
+import FirebreakTestSupport
 import Foundation
+import ObjectStore
 import XCTest
 
 /// Runs the built `firebreak` binary as a user would and checks its JSON contract.
@@ -113,9 +115,62 @@ final class FirebreakCLITests: XCTestCase {
                        "serve stops the embedded PostgreSQL it started")
     }
 
+    /// `doctor` checks an S3 snapshot store; `serve --snapshot-store s3://…` publishes the
+    /// service's snapshots there and `snapshots list` names them; a bad store URL is refused.
+    func testSnapshotsGoToAnS3BucketAndDoctorChecksIt() throws {
+        let moto = try MotoS3.shared()
+        let prefix = "cli-\(UUID().uuidString.prefix(8))"
+        let store = ["--snapshot-store", "s3://\(moto.bucket)/\(prefix)", "--s3-endpoint", moto.endpoint.absoluteString]
+        let aws = ["AWS_ACCESS_KEY_ID": moto.accessKeyID, "AWS_SECRET_ACCESS_KEY": moto.secretAccessKey, "AWS_REGION": moto.region]
+        let doctor = try firebreak(["doctor", "--size", "64", "--json"] + store, environment: aws)
+        XCTAssertEqual(doctor.status, 0, doctor.stderr)
+        XCTAssertEqual((doctor.json?["snapshot_store"] as? [String: Any])?["ok"] as? Bool, true, doctor.stdout)
+        let wrong = try firebreak(["doctor", "--size", "64", "--strict"] + store,
+                                  environment: aws.merging(["AWS_SECRET_ACCESS_KEY": "wrong"]) { $1 })
+        XCTAssertEqual(wrong.status, 1, wrong.stdout + wrong.stderr)
+        XCTAssertTrue(wrong.stdout.contains("signature_does_not_match"), wrong.stdout)
+        let noCredentials = try firebreak(["doctor", "--size", "64"] + store, environment: ["AWS_ACCESS_KEY_ID": ""])
+        XCTAssertNotEqual(noCredentials.status, 0)
+        XCTAssertTrue(noCredentials.stderr.contains("AWS_ACCESS_KEY_ID"), noCredentials.stderr)
+        let badURL = try firebreak(["serve", "--snapshot-store", "s3://Bad_Bucket/x"], environment: aws)
+        XCTAssertEqual(badURL.status, 64, badURL.stderr)
+        XCTAssertTrue(badURL.stderr.contains("valid bucket name"), badURL.stderr)
+
+        let data = "/tmp/firebreak-cli-s3-\(getpid())"
+        let token = "fbk_cli_test_admin"
+        let (server, base) = try serve(data: data, token: token, arguments: store, environment: aws)
+        defer {
+            kill(server.pid, SIGKILL)
+            _ = server.wait()
+            _ = try? firebreak(["db", "stop", "--data-dir", data])
+            try? FileManager.default.removeItem(atPath: data)
+        }
+        XCTAssertTrue(server.read(".err").contains("snapshots are kept in s3://\(moto.bucket)/\(prefix)"), server.read(".err"))
+        let env = ["FIREBREAK_URL": base, "FIREBREAK_TOKEN": token]
+        XCTAssertEqual(try firebreak(["collections", "create", "docs", "--dimension", "3"], environment: env).status, 0)
+        let file = NSTemporaryDirectory() + "firebreak-cli-s3-docs-\(getpid()).jsonl"
+        defer { unlink(file) }
+        try #"{"id":"a","text":"red apples","embedding":[1,0,0]}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try firebreak(["ingest", file, "--collection", "docs", "--tenant", "acme"], environment: env).status, 0)
+        let created = try firebreak(["snapshots", "create", "--collection", "docs", "--json"], environment: env)
+        XCTAssertEqual(created.status, 0, created.stderr)
+        let id = try XCTUnwrap(created.json?["id"] as? String, created.stdout)
+        let listed = try firebreak(["snapshots", "list", "--collection", "docs"], environment: env)
+        XCTAssertTrue(listed.stdout.contains(id), listed.stdout)
+        let client = S3Client(S3Client.Configuration(bucket: moto.bucket, region: moto.region,
+                                                     credentials: S3Credentials(accessKeyID: moto.accessKeyID,
+                                                                                secretAccessKey: moto.secretAccessKey),
+                                                     endpoint: moto.endpoint))
+        let keys = try client.list(prefix: prefix + "/").map(\.key)
+        XCTAssertTrue(keys.contains { $0.hasSuffix("/\(id)/manifest.json") }, "\(keys)")
+        XCTAssertTrue(keys.contains { $0.hasSuffix("/\(id)/p0000.hnsw") }, "\(keys)")
+    }
+
     /// Starts `firebreak serve` on `data` and waits until it prints the URL it listens on.
-    private func serve(data: String, token: String) throws -> (Child, String) {
-        let server = try spawn(["serve", "--data-dir", data, "--port", "0"], environment: ["FIREBREAK_ADMIN_TOKEN": token])
+    private func serve(data: String, token: String, arguments: [String] = [], environment: [String: String] = [:])
+        throws -> (Child, String) {
+        let server = try spawn(["serve", "--data-dir", data, "--port", "0"] + arguments,
+                               environment: environment.merging(["FIREBREAK_ADMIN_TOKEN": token]) { $1 })
         for _ in 0..<240 {
             if let range = server.read(".err").range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
                 return (server, String(server.read(".err")[range]))

@@ -123,3 +123,27 @@ final class QuarantineTests: XCTestCase {
         try await b.stop()
     }
 }
+
+/// Document ids with reserved characters travel percent-encoded in the path.
+final class DocumentPathTests: XCTestCase {
+    func testIDsWithSlashesSpacesAndPercentAreFetchedAndDeletedEncoded() async throws {
+        let harness = try await Harness.start(replica: "repl-paths")
+        let collection = try await harness.collection(dimension: 3)
+        let path = "/v1/collections/\(collection)/documents"
+        let ids = ["man/ls(1)#3", "a b%c", "ü?x"]
+        let ingest = try await harness.admin.post(path, ["documents": ids.enumerated().map { index, id in
+            ["id": id, "tenant": "acme", "text": "text \(index)", "embedding": [1, Double(index), 0]]
+        }])
+        XCTAssertEqual(ingest.status, 201, String(decoding: ingest.body, as: UTF8.self))
+        for id in ids {
+            let encoded = id.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+            let fetched = try await harness.admin.get(path + "/" + encoded)
+            XCTAssertEqual(fetched.status, 200, "\(id): " + String(decoding: fetched.body, as: UTF8.self))
+            XCTAssertEqual(try fetched.object()["id"] as? String, id)
+        }
+        let deleted = try await harness.admin.send("DELETE", path + "/" + "man/ls(1)#3".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+        XCTAssertEqual(deleted.status, 200, String(decoding: deleted.body, as: UTF8.self))
+        await assertEqual(try await harness.admin.get(path + "/man%2Fls%281%29%233").status, 404)
+        try await harness.stop()
+    }
+}

@@ -65,12 +65,21 @@ public enum MotoS3 {
         init(_ description: String) { self.description = description }
     }
 
+    /// Closes moto's stdin (it exits), then kills it and reaps it with `waitpid`: Foundation's
+    /// `waitUntilExit` was seen to hang here, as it does in the CLI tests.
     final class Stopper: NSObject, XCTestObservation {
         func testBundleDidFinish(_ testBundle: Bundle) {
             guard let started = MotoS3.started else { return }
             try? started.stdin.fileHandleForWriting.close()
-            started.process.terminate()
-            started.process.waitUntilExit()
+            let pid = started.process.processIdentifier
+            for _ in 0..<20 {
+                var status: Int32 = 0
+                if waitpid(pid, &status, WNOHANG) != 0 { return }
+                usleep(50_000)
+            }
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, 0)
         }
     }
 }
