@@ -1,6 +1,7 @@
 import Engine
 import FirebreakTestSupport
 import Foundation
+import ObjectStore
 import Server
 import Snapshots
 import Store
@@ -30,6 +31,17 @@ struct Harness {
     }
 
     func stop() async throws { try await running.stop() }
+
+    /// An S3 snapshot store on the tests' moto server, under a prefix of its own.
+    static func s3Store() throws -> S3SnapshotStore {
+        let server = try MotoS3.shared()
+        let client = S3Client(S3Client.Configuration(
+            bucket: server.bucket, region: server.region,
+            credentials: S3Credentials(accessKeyID: server.accessKeyID, secretAccessKey: server.secretAccessKey),
+            endpoint: server.endpoint))
+        return S3SnapshotStore(client: client, prefix: "server-tests-\(UUID().uuidString.prefix(8))/snapshots",
+                               cacheRoot: NSTemporaryDirectory() + "fb-s3-cache-\(getpid())")
+    }
 
     func client(token: String?) -> APIClient { APIClient(baseURL: running.baseURL, token: token) }
 

@@ -357,7 +357,7 @@ final class ReplicationTests: XCTestCase {
     /// refused by name and the replica falls back to the snapshot before it; a rollback and
     /// the verification of a snapshot read it from the bucket too.
     func testReplicasStartFromTheSameS3BucketAndRefuseACorruptedObject() async throws {
-        let store = try s3Store()
+        let store = try Harness.s3Store()
         let writer = try await Harness.start(replica: "repl-s3-w", snapshots: store)
         let collection = try await writer.collection(dimension: 8)
         let path = "/v1/collections/\(collection)"
@@ -371,6 +371,9 @@ final class ReplicationTests: XCTestCase {
         let newer = try XCTUnwrap(newerReply["id"] as? String)
         let space = "c\(try await collectionID(writer, collection))"
         XCTAssertEqual(try store.ids(in: space), [older, newer].sorted(), "both snapshots are in the bucket")
+        let verified = try await writer.admin.post(path + "/snapshots/\(older)/verify", ["threshold": 1_000])
+        XCTAssertEqual(verified.status, 200, String(decoding: verified.body, as: UTF8.self))
+        XCTAssertEqual(try verified.object()["clean"] as? Bool, true, "verify reads the snapshot from the bucket")
         _ = try seq(try await writer.admin.post(path + "/quarantine", ["ids": ["acme-1", "more-2"], "reason": "hub"]))
         let last = try seq(try await writer.admin.send("DELETE", path + "/documents/acme-5"))
         let expected = try await state(of: writer.admin, collection, acme: acme + more, minSeq: last)
@@ -399,15 +402,6 @@ final class ReplicationTests: XCTestCase {
         try await writer.stop()
     }
 
-    private func s3Store() throws -> S3SnapshotStore {
-        let server = try MotoS3.shared()
-        let client = S3Client(S3Client.Configuration(
-            bucket: server.bucket, region: server.region,
-            credentials: S3Credentials(accessKeyID: server.accessKeyID, secretAccessKey: server.secretAccessKey),
-            endpoint: server.endpoint))
-        return S3SnapshotStore(client: client, prefix: "replication-\(UUID().uuidString.prefix(8))/snapshots",
-                               cacheRoot: NSTemporaryDirectory() + "fb-s3-cache-\(getpid())")
-    }
 
     // MARK: Helpers
 

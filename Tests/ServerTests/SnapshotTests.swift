@@ -1,7 +1,10 @@
 import Engine
 import FirebreakTestSupport
 import Foundation
+import ObjectStore
 import Server
+import Snapshots
+import Store
 import XCTest
 
 /// Snapshots of the live service and rollback: atomic under load, never resurrecting a
@@ -166,6 +169,35 @@ final class SnapshotTests: XCTestCase {
         XCTAssertNotNil(snapshotFolder(harness, id: clean))
         await assertEqual(try await admin.post(path + "/rollback", ["snapshot_id": "last-clean"]).status, 200)
         try await harness.stop()
+    }
+
+    /// The same retention over an S3 bucket: retired snapshots' objects are deleted, the newest
+    /// ones and the last-clean target stay.
+    func testRetentionRemovesRetiredSnapshotsFromAnS3Bucket() async throws {
+        let store = try Harness.s3Store()
+        let harness = try await Harness.start(replica: "retention-s3", snapshots: store)
+        let admin = harness.admin
+        let collection = try await harness.collection(dimension: 8)
+        let path = "/v1/collections/\(collection)"
+        await assertEqual(try await admin.post(path + "/documents",
+                                               ["documents": documents(tenant: "acme", count: 30, dimension: 8, seed: 86)]).status, 201)
+        let first = try await admin.post(path + "/snapshots", [:]).object()
+        let clean = try XCTUnwrap(first["id"] as? String)
+        await assertEqual(try await admin.post(path + "/snapshots/\(clean)/verify", ["threshold": 1_000]).object()["clean"] as? Bool, true)
+        var taken: [String] = []
+        for _ in 0..<(Engine.LiveCollections.snapshotsKept + 2) {
+            let reply = try await admin.post(path + "/snapshots", [:]).object()
+            taken.append(try XCTUnwrap(reply["id"] as? String))
+        }
+        let space = "c\(try collectionID(collection))"
+        XCTAssertEqual(Set(try store.ids(in: space)), Set(taken.suffix(Engine.LiveCollections.snapshotsKept) + [clean]))
+        XCTAssertEqual(try store.client.list(prefix: store.key(space, taken[0])), [], "a retired snapshot's objects are deleted")
+        await assertEqual(try await admin.post(path + "/rollback", ["snapshot_id": "last-clean"]).status, 200)
+        try await harness.stop()
+    }
+
+    private func collectionID(_ name: String) throws -> Int64 {
+        try TestCluster.owner().query("SELECT id FROM collections WHERE name = $1", [.text(name)])[0].integer("id")
     }
 
     func testSnapshotRefusalsNameTheProblem() async throws {
