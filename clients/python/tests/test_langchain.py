@@ -132,6 +132,5 @@ def test_ids_that_need_encoding_are_still_returned(store: FirebreakVectorStore) 
     store.add_texts(["a passage with a slash id"], ids=["man/page/0"], metadatas=[{"src": "man"}])
     found = store.similarity_search("a passage with a slash id", k=1)
     assert found[0].id == "man/page/0" and found[0].page_content == "a passage with a slash id"
-    # The service does not decode percent-escapes in path parameters yet, so the metadata of
-    # such an id cannot be read back; once it does, it is.
-    assert found[0].metadata in ({}, {"src": "man"})
+    # The id travels percent-encoded in the document path, so its metadata is read back.
+    assert found[0].metadata.get("src") == "man", found[0].metadata

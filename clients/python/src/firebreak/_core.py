@@ -30,12 +30,6 @@ def segment(value: str | int) -> str:
     return quote(str(value), safe=_PATH_SAFE)
 
 
-def needs_encoding(value: str) -> bool:
-    """True when ``value`` cannot travel in a path segment as it is (see README: the service
-    does not decode percent-escapes in path parameters yet)."""
-    return segment(value) != value
-
-
 @dataclass(frozen=True)
 class Endpoint:
     """One route of the API and the models of its bodies (``None``: no body; ``str``: text)."""

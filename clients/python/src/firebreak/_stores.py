@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from . import models as m
-from ._core import needs_encoding
 from .aio import AsyncClient
 from .client import Client
 from .errors import DegradedWarning, UnknownCollection, UnknownDocument
@@ -125,15 +124,11 @@ async def adelete_ids(client: AsyncClient, collection: str, ids: Iterable[str]) 
 
 def hits_with_documents(result: m.SearchResult, stored: list[m.Document | None]) -> list[tuple[m.SearchHit, dict[str, Any] | None, m.Document | None]]:
     """Each hit with its metadata. A hit whose document can no longer be read (quarantined or
-    deleted since the search answered) is left out, except when its id cannot be read back
-    at all (an id that needs percent-encoding, which the service does not decode yet): it
-    is kept with empty metadata."""
+    deleted since the search answered) is left out."""
     out: list[tuple[m.SearchHit, dict[str, Any] | None, m.Document | None]] = []
     for hit, document in zip(result.results, stored, strict=True):
         if document is None:
-            if not needs_encoding(hit.id):
-                continue
-            out.append((hit, {}, None))
+            continue
         else:
             out.append((hit, dict(document.metadata), document))
     return out
