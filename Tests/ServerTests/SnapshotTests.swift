@@ -149,16 +149,7 @@ final class SnapshotTests: XCTestCase {
         let admin = harness.admin
         let collection = try await harness.collection(dimension: 8)
         let path = "/v1/collections/\(collection)"
-        await assertEqual(try await admin.post(path + "/documents",
-                                               ["documents": documents(tenant: "acme", count: 30, dimension: 8, seed: 85)]).status, 201)
-        let first = try await admin.post(path + "/snapshots", [:]).object()
-        let clean = try XCTUnwrap(first["id"] as? String)
-        await assertEqual(try await admin.post(path + "/snapshots/\(clean)/verify", ["threshold": 1_000]).object()["clean"] as? Bool, true)
-        var taken: [String] = []
-        for _ in 0..<(Engine.LiveCollections.snapshotsKept + 2) {
-            let reply = try await admin.post(path + "/snapshots", [:]).object()
-            taken.append(try XCTUnwrap(reply["id"] as? String))
-        }
+        let (clean, taken) = try await cleanThenMoreSnapshots(admin, path: path, seed: 85)
         let listed = try await admin.get(path + "/snapshots").object()["snapshots"] as? [[String: Any]] ?? []
         let status = Dictionary(uniqueKeysWithValues: listed.map { ($0["id"] as! String, $0["status"] as! String) })
         XCTAssertEqual(status[clean], "verified_clean", "the last-clean target is kept")
@@ -179,8 +170,19 @@ final class SnapshotTests: XCTestCase {
         let admin = harness.admin
         let collection = try await harness.collection(dimension: 8)
         let path = "/v1/collections/\(collection)"
+        let (clean, taken) = try await cleanThenMoreSnapshots(admin, path: path, seed: 86)
+        let space = "c\(try collectionID(collection))"
+        XCTAssertEqual(Set(try store.ids(in: space)), Set(taken.suffix(Engine.LiveCollections.snapshotsKept) + [clean]))
+        XCTAssertEqual(try store.client.list(prefix: store.key(space, taken[0])), [], "a retired snapshot's objects are deleted")
+        await assertEqual(try await admin.post(path + "/rollback", ["snapshot_id": "last-clean"]).status, 200)
+        try await harness.stop()
+    }
+
+    /// 30 documents, one snapshot verified clean (the last-clean target), then more snapshots
+    /// than retention keeps.
+    private func cleanThenMoreSnapshots(_ admin: APIClient, path: String, seed: UInt64) async throws -> (String, [String]) {
         await assertEqual(try await admin.post(path + "/documents",
-                                               ["documents": documents(tenant: "acme", count: 30, dimension: 8, seed: 86)]).status, 201)
+                                               ["documents": documents(tenant: "acme", count: 30, dimension: 8, seed: seed)]).status, 201)
         let first = try await admin.post(path + "/snapshots", [:]).object()
         let clean = try XCTUnwrap(first["id"] as? String)
         await assertEqual(try await admin.post(path + "/snapshots/\(clean)/verify", ["threshold": 1_000]).object()["clean"] as? Bool, true)
@@ -189,11 +191,7 @@ final class SnapshotTests: XCTestCase {
             let reply = try await admin.post(path + "/snapshots", [:]).object()
             taken.append(try XCTUnwrap(reply["id"] as? String))
         }
-        let space = "c\(try collectionID(collection))"
-        XCTAssertEqual(Set(try store.ids(in: space)), Set(taken.suffix(Engine.LiveCollections.snapshotsKept) + [clean]))
-        XCTAssertEqual(try store.client.list(prefix: store.key(space, taken[0])), [], "a retired snapshot's objects are deleted")
-        await assertEqual(try await admin.post(path + "/rollback", ["snapshot_id": "last-clean"]).status, 200)
-        try await harness.stop()
+        return (clean, taken)
     }
 
     private func collectionID(_ name: String) throws -> Int64 {
