@@ -12,10 +12,21 @@ public struct APIClient: Sendable {
     public let baseURL: String
     public let token: String?
 
+    /// Whether a redirect is followed (the default) or answered as is (the console's tests
+    /// read its 303s and their cookies).
+    public var followsRedirects = true
+
     public init(baseURL: String, token: String?) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.token = token
     }
+
+    /// A client that answers redirects as they come (one per process, like `HTTPClient.shared`).
+    private static let withoutRedirects: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     public struct Reply: Sendable {
         public let status: Int
@@ -48,7 +59,8 @@ public struct APIClient: Sendable {
             request.headers.add(name: "Idempotency-Key", value: idempotencyKey ?? UUID().uuidString)
         }
         for (name, value) in extra { request.headers.replaceOrAdd(name: name, value: value) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(Self.timeoutSeconds))
+        let client = followsRedirects ? HTTPClient.shared : Self.withoutRedirects
+        let response = try await client.execute(request, timeout: .seconds(Self.timeoutSeconds))
         let body = try await response.body.collect(upTo: Self.responseBytesMax)
         return Reply(status: Int(response.status.code), body: Data(body.readableBytesView),
                      headers: response.headers.map { ($0.name, $0.value) })

@@ -104,7 +104,8 @@ public struct FirebreakServer: Sendable {
         // refused search is its 400, not the 500 an untyped error would count as).
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ProblemMiddleware(limits: configuration.limits, metrics: api.metrics, inFlight: InFlightCounter()))
-        router.add(middleware: AuthMiddleware(tokens: TokenCache(pool: pool)))
+        let tokens = TokenCache(pool: pool)
+        router.add(middleware: AuthMiddleware(tokens: tokens))
         api.addCollectionRoutes(to: router)
         api.addDocumentRoutes(to: router)
         api.addSearchRoutes(to: router)
@@ -114,6 +115,7 @@ public struct FirebreakServer: Sendable {
         api.addSnapshotRoutes(to: router)
         api.addGoldenRoutes(to: router)
         api.addOperationRoutes(to: router, readiness: readiness)
+        Console(api: api, sessions: ConsoleSessions(), tokens: tokens).addRoutes(to: router)
         return router
     }
 

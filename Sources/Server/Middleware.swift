@@ -66,15 +66,20 @@ final class InFlightCounter: @unchecked Sendable {
 }
 
 /// Bearer-token authentication: the token's SHA-256 is looked up (and cached briefly), the
-/// caller's role and tenant scope go into the context. Open paths need no token.
+/// caller's role and tenant scope go into the context. Open paths need no token; the console
+/// (/console…) authenticates its own session cookie (`Console.visit`).
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = APIContext
     static let openPaths: Set<String> = ["/healthz", "/readyz", "/metrics", "/openapi.json"]
     let tokens: TokenCache
 
+    static func isOpen(_ path: String) -> Bool {
+        openPaths.contains(path) || path == Console.root || path.hasPrefix(Console.root + "/")
+    }
+
     func handle(_ request: Request, context: APIContext,
                 next: (Request, APIContext) async throws -> Response) async throws -> Response {
-        if Self.openPaths.contains(request.uri.path) { return try await next(request, context) }
+        if Self.isOpen(request.uri.path) { return try await next(request, context) }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7 else {
             var problem = Problem(.unauthorized, "unauthorized", "send Authorization: Bearer <token>")
             problem.headers[.wwwAuthenticate] = "Bearer"

@@ -131,21 +131,8 @@ extension API {
             let name = try context.parameters.require("name")
             return try await mutation(request, context, permission: .contain) { buffer, caller in
                 let collection = try collections.named(name)
-                let body = try decode(RebuildBody.self, from: buffer)
-                var options = RebuildOptions()
-                options.validateScan = body.validateScan ?? false
-                options.threshold = body.threshold ?? options.threshold
-                if let drop = body.goldenMRRDropMax {
-                    guard (0...1).contains(drop) else {
-                        throw Problem(.badRequest, "invalid_input", "golden_mrr_drop_max must be in 0...1")
-                    }
-                    options.goldenMRRDropMax = drop
-                }
-                let reason = body.reason ?? "rebuild of \(name)"
-                let incident = body.incidentID.map(IncidentReference.existing) ?? .openOrDeclare(title: reason, severity: .sev2)
-                let started = try await collections.rebuild(collection, tenant: try caller.tenant(requested: body.tenant),
-                                                            incident: incident, actor: caller.actor, options: options)
-                return try reply(JobStartedBody(jobID: started.job, incidentID: started.incidentID), status: .accepted)
+                return try reply(try await startRebuild(try decode(RebuildBody.self, from: buffer), of: collection, caller: caller),
+                                 status: .accepted)
             }
         }
         router.get("/v1/jobs/:id") { _, context in
@@ -162,9 +149,35 @@ extension API {
         }
     }
 
+    /// Starts a rebuild (the route's rule and the console's): the options checked, the
+    /// incident named or the collection's open one (else a new SEV-2), the tenant scoped.
+    func startRebuild(_ body: RebuildBody, of collection: LiveCollection, caller: Caller) async throws -> JobStartedBody {
+        try caller.require(.contain)
+        var options = RebuildOptions()
+        options.validateScan = body.validateScan ?? false
+        options.threshold = body.threshold ?? options.threshold
+        if let drop = body.goldenMRRDropMax {
+            guard (0...1).contains(drop) else {
+                throw Problem(.badRequest, "invalid_input", "golden_mrr_drop_max must be in 0...1")
+            }
+            options.goldenMRRDropMax = drop
+        }
+        let reason = body.reason ?? "rebuild of \(collection.configuration.name)"
+        let incident = body.incidentID.map(IncidentReference.existing) ?? .openOrDeclare(title: reason, severity: .sev2)
+        let started = try await collections.rebuild(collection, tenant: try caller.tenant(requested: body.tenant),
+                                                    incident: incident, actor: caller.actor, options: options)
+        return JobStartedBody(jobID: started.job, incidentID: started.incidentID)
+    }
+
     private func visibleJob(_ context: APIContext, caller: Caller) async throws -> JobBody {
         let text = try context.parameters.require("id")
         guard let id = Int64(text) else { throw Problem(.notFound, "unknown_job", "no job \(text.prefix(32))") }
+        return try await job(id, visibleTo: caller)
+    }
+
+    /// A job as the contract shows it, unless the caller is scoped to another tenant (then 404).
+    func job(_ id: Int64, visibleTo caller: Caller) async throws -> JobBody {
+        try caller.require(.inspect)
         let record = try await collections.job(id)
         guard caller.tenant == nil || caller.tenant == record.tenant else { throw Problem(.notFound, "unknown_job", "no job \(id)") }
         let eta = record.state == "running" && record.progress > 0.01

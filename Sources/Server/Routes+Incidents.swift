@@ -95,6 +95,11 @@ extension API {
                 return try reply(IncidentBody(incident, events: timeline.events.count), status: .created)
             }
         }
+        router.get("/v1/incidents") { request, context in
+            let caller = try context.requireCaller()
+            let filter = try IncidentFilter(query: request.uri.queryParameters)
+            return Self.response(try reply(IncidentListBody(incidents: try await incidents(filter, caller: caller))))
+        }
         router.get("/v1/incidents/:id") { _, context in
             let (incident, timeline) = try await visibleIncident(context)
             return Self.response(try reply(IncidentBody(incident, events: timeline.events.count)))
@@ -132,19 +137,7 @@ extension API {
     private func addIncidentRecordRoutes(to router: Router<APIContext>) {
         router.post("/v1/incidents/:id/transition") { request, context in
             try await recordOnIncident(request, context, permission: .command) { body, caller, id in
-                let change = try decode(TransitionBody.self, from: body)
-                guard let status = IncidentStatus(rawValue: change.status) else {
-                    throw Problem(.badRequest, "invalid_input", "status must be declared, contained, mitigated, resolved or closed")
-                }
-                if status == .resolved {
-                    let (incident, _) = try await self.incident(id, visibleTo: caller)
-                    if let blocker = try await collections.resolutionBlocker(for: incident) {
-                        throw Problem(.conflict, "incident_not_resolvable", "\(id) cannot be resolved yet: \(blocker)")
-                    }
-                }
-                _ = try await pool.withConnection {
-                    try IncidentRecords.transition(id, to: status, reason: change.reason, actor: caller.actor, on: $0)
-                }
+                try await transition(id, try decode(TransitionBody.self, from: body), caller: caller)
             }
         }
         router.post("/v1/incidents/:id/commander") { request, context in
@@ -214,6 +207,22 @@ extension API {
         }
     }
 
+    /// Moves an incident's status (the route's rule and the console's): incident commanders and
+    /// admins; `resolved` only once nothing of it is still served or rebuilding.
+    func transition(_ id: String, _ change: TransitionBody, caller: Caller) async throws {
+        try caller.require(.command)
+        guard let status = IncidentStatus(rawValue: change.status) else {
+            throw Problem(.badRequest, "invalid_input", "status must be declared, contained, mitigated, resolved or closed")
+        }
+        let (incident, _) = try await self.incident(id, visibleTo: caller)
+        if status == .resolved, let blocker = try await collections.resolutionBlocker(for: incident) {
+            throw Problem(.conflict, "incident_not_resolvable", "\(id) cannot be resolved yet: \(blocker)")
+        }
+        _ = try await pool.withConnection {
+            try IncidentRecords.transition(id, to: status, reason: change.reason, actor: caller.actor, on: $0)
+        }
+    }
+
     /// A mutation on one incident the caller may see; answers with the incident afterwards.
     private func recordOnIncident(_ request: Request, _ context: APIContext, permission: Permission,
                                   _ body: @escaping @Sendable (ByteBuffer, Caller, String) async throws -> Void) async throws -> Response {
@@ -233,7 +242,7 @@ extension API {
     }
 
     /// An incident, unless the caller is scoped to a tenant it does not concern (then 404).
-    private func incident(_ id: String, visibleTo caller: Caller) async throws -> (Incident, Timeline) {
+    func incident(_ id: String, visibleTo caller: Caller) async throws -> (Incident, Timeline) {
         let notFound = Problem(.notFound, "unknown_incident", "no incident \(id.prefix(64))")
         guard id.range(of: "^INC-[0-9]{6,12}$", options: .regularExpression) != nil else { throw notFound }
         do {

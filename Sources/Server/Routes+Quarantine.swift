@@ -28,24 +28,13 @@ extension API {
             let name = try context.parameters.require("name")
             return try await mutation(request, context, permission: .command) { buffer, caller in
                 let collection = try collections.named(name)
-                let body = try decode(QuarantineBody.self, from: buffer)
-                try requireWithinLimits(body)
-                let scope = try caller.tenant(requested: body.tenant)
-                let outcome = try await collections.release(
-                    body.ids, in: collection, scope: scope, reason: body.reason,
-                    incident: Self.incident(body.incidentID, title: "Release in \(name): \(body.reason)"), actor: caller.actor)
-                return try reply(ReleaseResultBody(incidentID: outcome.incidentID, released: outcome.changed,
-                                                   notQuarantined: outcome.unchanged))
+                return try reply(try await release(try decode(QuarantineBody.self, from: buffer), in: collection, caller: caller))
             }
         }
         router.get("/v1/collections/:name/quarantine") { _, context in
             let caller = try context.requireCaller()
-            try caller.require(.inspect)
             let collection = try collections.named(try context.parameters.require("name"))
-            let id = collection.configuration.id
-            let entries = try await pool.withConnection {
-                try QuarantineRecords.entries(collectionID: id, tenant: caller.tenant, on: $0)
-            }
+            let entries = try await quarantineEntries(of: collection, caller: caller)
             return Self.response(try reply(QuarantineListBody(entries: entries.map {
                 QuarantineEntryBody(id: $0.externalID, tenant: $0.tenant, incidentID: $0.incidentID, reason: $0.reason,
                                     quarantinedBy: $0.quarantinedBy, quarantinedAt: $0.quarantinedAt)
@@ -59,17 +48,45 @@ extension API {
                 guard let flag = FeatureFlag(rawValue: flagName) else {
                     throw Problem(.notFound, "unknown_flag", "no flag \(flagName.prefix(64)); flags are FF_INDEX_FREEZE and FF_TENANT_BLOCK")
                 }
-                let body = try decode(SetFlagBody.self, from: buffer)
-                let scope = try caller.tenant(requested: body.tenant)
-                // Turning on a freeze contains; blocking a tenant or lifting a freeze commands.
-                if flag == .tenantBlock || !body.enabled { try caller.require(.command) }
-                let reason = body.reason ?? "\(flag.rawValue) \(body.enabled ? "on" : "off")"
-                let incidentID = try await collections.setFlag(
-                    flag, enabled: body.enabled, tenant: scope, in: collection,
-                    incident: Self.incident(body.incidentID, title: "\(flag.rawValue) in \(name): \(reason)"), actor: caller.actor)
-                return try reply(FlagResultBody(flag: flag.rawValue, enabled: body.enabled, tenant: scope, incidentID: incidentID))
+                return try reply(try await setFlag(flag, try decode(SetFlagBody.self, from: buffer), in: collection, caller: caller))
             }
         }
+    }
+
+    // The rules of release and flags, shared by these routes and the console (`Console`): the
+    // permission, the tenant scope, the limits and the incident an action goes on.
+
+    /// The active quarantine entries the caller may inspect (its own tenant's when scoped).
+    func quarantineEntries(of collection: LiveCollection, caller: Caller) async throws -> [QuarantineEntry] {
+        try caller.require(.inspect)
+        let id = collection.configuration.id
+        return try await pool.withConnection { try QuarantineRecords.entries(collectionID: id, tenant: caller.tenant, on: $0) }
+    }
+
+    /// Releases documents from quarantine (incident commanders and admins).
+    func release(_ body: QuarantineBody, in collection: LiveCollection, caller: Caller) async throws -> ReleaseResultBody {
+        try caller.require(.command)
+        try requireWithinLimits(body)
+        let scope = try caller.tenant(requested: body.tenant)
+        let name = collection.configuration.name
+        let outcome = try await collections.release(
+            body.ids, in: collection, scope: scope, reason: body.reason,
+            incident: Self.incident(body.incidentID, title: "Release in \(name): \(body.reason)"), actor: caller.actor)
+        return ReleaseResultBody(incidentID: outcome.incidentID, released: outcome.changed, notQuarantined: outcome.unchanged)
+    }
+
+    /// Sets or clears a flag: turning on a freeze contains; blocking a tenant or lifting a
+    /// freeze commands (and a freeze lifts only after a clean scan, which the engine checks).
+    func setFlag(_ flag: FeatureFlag, _ body: SetFlagBody, in collection: LiveCollection, caller: Caller) async throws -> FlagResultBody {
+        try caller.require(.contain)
+        let scope = try caller.tenant(requested: body.tenant)
+        if flag == .tenantBlock || !body.enabled { try caller.require(.command) }
+        let reason = body.reason ?? "\(flag.rawValue) \(body.enabled ? "on" : "off")"
+        let incidentID = try await collections.setFlag(
+            flag, enabled: body.enabled, tenant: scope, in: collection,
+            incident: Self.incident(body.incidentID, title: "\(flag.rawValue) in \(collection.configuration.name): \(reason)"),
+            actor: caller.actor)
+        return FlagResultBody(flag: flag.rawValue, enabled: body.enabled, tenant: scope, incidentID: incidentID)
     }
 
     /// At most `quarantineIDsMax` ids per quarantine or release.

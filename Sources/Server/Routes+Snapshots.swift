@@ -83,9 +83,7 @@ extension API {
         }
         router.get("/v1/collections/:name/snapshots") { _, context in
             let caller = try context.requireCaller()
-            try caller.require(.inspect)
-            try requireUnscoped(caller)
-            let listed = try await collections.snapshots(of: try collections.named(try context.parameters.require("name")))
+            let listed = try await snapshotList(of: try collections.named(try context.parameters.require("name")), caller: caller)
             return Self.response(try reply(SnapshotListBody(snapshots: listed.map { entry in
                 SnapshotBody(id: entry.record.id, rootHash: entry.record.rootHash ?? "", status: entry.record.status.rawValue,
                              parent: entry.record.parentID, documents: entry.documents, createdAt: entry.createdAt,
@@ -107,16 +105,28 @@ extension API {
             let name = try context.parameters.require("name")
             return try await mutation(request, context, permission: .command) { buffer, caller in
                 let body = try decode(RollbackBody.self, from: buffer)
-                let reason = body.reason ?? "rollback of \(name) to \(body.snapshotID.prefix(128))"
-                let incident = body.incidentID.map(IncidentReference.existing) ?? .openOrDeclare(title: reason, severity: .sev2)
-                let outcome = try await collections.rollback(try collections.named(name), to: body.snapshotID,
-                                                             tenant: try caller.tenant(requested: body.tenant),
-                                                             incident: incident, actor: caller.actor)
-                return try reply(RollbackResultBody(snapshotID: outcome.snapshotID, rootHash: outcome.rootHash,
-                                                    incidentID: outcome.incidentID, tenants: outcome.tenants,
-                                                    documents: outcome.documents, retired: outcome.retired,
-                                                    seconds: outcome.seconds, phases: outcome.phases))
+                return try reply(try await rollback(body, of: try collections.named(name), caller: caller))
             }
         }
+    }
+
+    /// Rolls a collection back to a snapshot (the route's rule and the console's): incident
+    /// commanders and admins, under the named incident or the collection's open one.
+    func rollback(_ body: RollbackBody, of collection: LiveCollection, caller: Caller) async throws -> RollbackResultBody {
+        try caller.require(.command)
+        let reason = body.reason ?? "rollback of \(collection.configuration.name) to \(body.snapshotID.prefix(128))"
+        let incident = body.incidentID.map(IncidentReference.existing) ?? .openOrDeclare(title: reason, severity: .sev2)
+        let outcome = try await collections.rollback(collection, to: body.snapshotID, tenant: try caller.tenant(requested: body.tenant),
+                                                     incident: incident, actor: caller.actor)
+        return RollbackResultBody(snapshotID: outcome.snapshotID, rootHash: outcome.rootHash, incidentID: outcome.incidentID,
+                                  tenants: outcome.tenants, documents: outcome.documents, retired: outcome.retired,
+                                  seconds: outcome.seconds, phases: outcome.phases)
+    }
+
+    /// A collection's snapshots, newest first (unscoped inspectors only).
+    func snapshotList(of collection: LiveCollection, caller: Caller) async throws -> [SnapshotRecords.Listed] {
+        try caller.require(.inspect)
+        try requireUnscoped(caller)
+        return try await collections.snapshots(of: collection)
     }
 }

@@ -15,12 +15,12 @@ struct Harness {
     static let snapshotDirectory = NSTemporaryDirectory() + "firebreak-test-snapshots-\(getpid())"
 
     static func start(limits: ServerLimits = ServerLimits(), replica: String = "replica-1", consistencyWaitMs: Int = 1_000,
-                      snapshots: (any SnapshotStore)? = nil,
+                      snapshots: (any SnapshotStore)? = nil, poolSize: Int = 4,
                       progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> Harness {
         var configuration = FirebreakServer.Configuration(conninfo: try TestCluster.shared().conninfo(),
                                                           snapshotStore: snapshots ?? FolderSnapshotStore(root: snapshotDirectory))
         configuration.port = 0
-        configuration.poolSize = 4
+        configuration.poolSize = poolSize
         configuration.limits = limits
         configuration.replicaID = replica
         configuration.consistencyWaitMs = consistencyWaitMs

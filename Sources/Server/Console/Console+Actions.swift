@@ -1,0 +1,92 @@
+// Console+Actions — what the console's buttons do: release, rebuild, lift a freeze, roll
+// back, move an incident's status.
+//
+// Owns: reading each action's form into the API's request body, the typed confirmation of a
+// rollback, and the redirect (303) back to the page with a one-line notice.
+// Never: acts without a live session and its CSRF token (403, nothing changes); applies a rule
+// of its own besides the rollback confirmation: permissions, tenant scope, limits and incident
+// events are those of the API function the JSON route calls (`API.release` and the others).
+// Not idempotent like the API (a form has no Idempotency-Key): a second submit of a release
+// finds nothing left to release, a second rebuild is refused while the first runs.
+// Invariant: every action either redirects (it took effect) or answers an error page with the
+// problem's status and code.
+
+import Engine
+import Foundation
+import Hummingbird
+
+extension Console {
+    typealias Outcome = (location: String, notice: String)
+
+    func addActionRoutes(to router: Router<APIContext>) {
+        action(router, "/console/collections/:name/release") { form, context, visit in
+            let name = try context.parameters.require("name")
+            let collection = try api.collections.named(name)
+            guard let id = form.text("id") else { throw Problem(.badRequest, "invalid_input", "name the document to release") }
+            guard let reason = form.text("reason") else { throw Problem(.badRequest, "invalid_input", "a release needs a reason") }
+            let result = try await api.release(QuarantineBody(ids: [id], reason: reason, incidentID: form.text("incident_id")),
+                                               in: collection, caller: visit.caller)
+            let notice = result.released.isEmpty
+                ? "\(id) was not quarantined; nothing changed."
+                : "Released \(result.released.joined(separator: ", ")) under \(result.incidentID); it is served again."
+            return (Console.path("collections", name), notice)
+        }
+        action(router, "/console/collections/:name/rebuild") { form, context, visit in
+            let name = try context.parameters.require("name")
+            let collection = try api.collections.named(name)
+            let started = try await api.startRebuild(RebuildBody(tenant: form.text("tenant"), reason: form.text("reason")),
+                                                     of: collection, caller: visit.caller)
+            return (Console.path("collections", name) + "?job=\(started.jobID)",
+                    "Rebuild job \(started.jobID) started under \(started.incidentID ?? "its incident").")
+        }
+        action(router, "/console/collections/:name/unfreeze") { form, context, visit in
+            let name = try context.parameters.require("name")
+            let collection = try api.collections.named(name)
+            let result = try await api.setFlag(.indexFreeze, SetFlagBody(enabled: false, tenant: form.text("tenant"),
+                                                                         reason: form.text("reason")),
+                                               in: collection, caller: visit.caller)
+            return (Console.path("collections", name), "The freeze is lifted (recorded on \(result.incidentID)).")
+        }
+        action(router, "/console/collections/:name/rollback") { form, context, visit in
+            let name = try context.parameters.require("name")
+            let collection = try api.collections.named(name)
+            guard form.text("confirm") == name else {
+                throw Problem(.badRequest, "confirmation_required", "type the collection name (\(name)) to confirm the rollback")
+            }
+            guard let snapshot = form.text("snapshot_id") else {
+                throw Problem(.badRequest, "invalid_input", "choose a snapshot to roll back to")
+            }
+            let result = try await api.rollback(RollbackBody(snapshotID: snapshot, reason: form.text("reason")), of: collection,
+                                                caller: visit.caller)
+            return (Console.path("collections", name),
+                    "Rolled back to \(result.snapshotID) under \(result.incidentID): \(result.retired) documents stopped being served.")
+        }
+        action(router, "/console/incidents/:id/transition") { form, context, visit in
+            let id = try context.parameters.require("id")
+            guard let status = form.text("status"), let reason = form.text("reason") else {
+                throw Problem(.badRequest, "invalid_input", "choose a status and give a reason")
+            }
+            try await api.transition(id, TransitionBody(status: status, reason: reason), caller: visit.caller)
+            return (Console.path("incidents", id), "\(id) is now \(status).")
+        }
+    }
+
+    /// A POST action: a live session and its CSRF token first (else 403), then `act`; success
+    /// redirects with a notice, an error is a page with the problem's status.
+    private func action(_ router: Router<APIContext>, _ path: RouterPath,
+                        _ act: @escaping @Sendable (ConsoleForm, APIContext, Visit) async throws -> Outcome) {
+        router.post(path) { request, context in
+            guard let visit = try await currentVisit(request) else { return try await errorPage(Self.csrfRefused, nil) }
+            guard let form = try await readForm(request), ConsoleSessions.csrfMatches(form["csrf"], visit.session) else {
+                return try await errorPage(Self.csrfRefused, visit)
+            }
+            do {
+                let outcome = try await act(form, context, visit)
+                sessions.post(notice: outcome.notice, to: visit.session.id)
+                return Self.redirect(outcome.location)
+            } catch {
+                return try await errorPage(Problem.from(error), visit)
+            }
+        }
+    }
+}

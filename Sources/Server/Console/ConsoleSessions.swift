@@ -1,0 +1,88 @@
+// ConsoleSessions — who is signed in to the console, in this process's memory.
+//
+// Owns: session ids (the cookie's value), each session's CSRF token, its expiry and its
+// one-shot notice (the "released 1 document" line after an action).
+// Never: stores the API token itself (only its SHA-256, re-checked against `api_tokens` on
+// every request, so a revoked token ends its sessions); hands out a session past its expiry;
+// compares a CSRF token in time that depends on where it differs.
+// Invariants: ids and CSRF tokens are 32 random bytes as hex; at most `sessionsMax` sessions
+// (the oldest are dropped first). A restart signs everyone out, and each replica knows only its
+// own sessions: behind a load balancer the console needs sticky sessions.
+
+import Foundation
+import Hex
+
+final class ConsoleSessions: @unchecked Sendable {
+    static let lifetimeSeconds = 12 * 3600
+    static let sessionsMax = 10_000
+    static let cookieName = "firebreak_console"
+
+    struct Session: Sendable, Equatable {
+        let id: String
+        let csrf: String
+        /// The token's SHA-256: re-validated on every request.
+        let tokenDigest: String
+        let expires: Date
+    }
+
+    private let lock = NSLock()
+    private var sessions: [String: Session] = [:]
+    private var notices: [String: String] = [:]
+
+    /// A new session for the token with this digest.
+    func open(tokenDigest: String, now: Date = Date()) -> Session {
+        let session = Session(id: Self.randomHex(), csrf: Self.randomHex(), tokenDigest: tokenDigest,
+                              expires: now.addingTimeInterval(TimeInterval(Self.lifetimeSeconds)))
+        lock.withLock {
+            if sessions.count >= Self.sessionsMax {
+                sessions = sessions.filter { $0.value.expires > now }
+                if sessions.count >= Self.sessionsMax, let oldest = sessions.values.min(by: { $0.expires < $1.expires }) {
+                    sessions[oldest.id] = nil
+                }
+            }
+            sessions[session.id] = session
+        }
+        return session
+    }
+
+    /// The live session with this id, or nil (unknown or expired; an expired one is dropped).
+    func session(id: String?, now: Date = Date()) -> Session? {
+        guard let id, id.utf8.count == 64 else { return nil }
+        return lock.withLock {
+            guard let session = sessions[id] else { return nil }
+            guard session.expires > now else {
+                sessions[id] = nil
+                notices[id] = nil
+                return nil
+            }
+            return session
+        }
+    }
+
+    func close(id: String) {
+        lock.withLock {
+            sessions[id] = nil
+            notices[id] = nil
+        }
+    }
+
+    /// A line the next page of this session shows once.
+    func post(notice: String, to id: String) { lock.withLock { notices[id] = notice } }
+
+    func takeNotice(of id: String) -> String? { lock.withLock { notices.removeValue(forKey: id) } }
+
+    /// Whether `given` is this session's CSRF token (constant time in the token's length).
+    static func csrfMatches(_ given: String?, _ session: Session) -> Bool {
+        guard let given else { return false }
+        let a = Array(given.utf8), b = Array(session.csrf.utf8)
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
+    }
+
+    static func randomHex() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }.hexEncoded
+    }
+}
