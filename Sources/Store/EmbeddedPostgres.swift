@@ -126,7 +126,9 @@ public struct EmbeddedPostgres: Sendable {
         unix_socket_permissions = 0700
 
         """
-        if !durable { settings += "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n" }
+        // A throwaway cluster (tests, benchmarks, drills) serves many short-lived servers whose
+        // pools are only closed when their process ends: room for them all.
+        if !durable { settings += "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 400\n" }
         guard let handle = FileHandle(forUpdatingAtPath: clusterDirectory + "/postgresql.conf") else {
             throw StoreError(.launcherFailed, "cannot open \(clusterDirectory)/postgresql.conf")
         }
