@@ -72,7 +72,6 @@ public final class S3SnapshotStore: SnapshotStore {
             return published
         } catch {
             for objectKey in stored { try? client.delete(objectKey) }
-            if let failure = error as? SnapshotError, failure.code == .alreadyExists { throw failure }
             throw error
         }
     }

@@ -54,11 +54,9 @@ extension SnapshotStore {
     public func verify(_ id: String, in space: String) throws(SnapshotError) -> SnapshotManifest {
         let checkout = try checkout(id, in: space)
         defer { checkout.release() }
-        guard let manifest = checkout.manifest else { preconditionFailed() }
+        guard let manifest = checkout.manifest else { preconditionFailure("a snapshot checkout carries its manifest") }
         return manifest
     }
-
-    private func preconditionFailed() -> Never { preconditionFailure("a snapshot checkout carries its manifest") }
 }
 
 /// Files a store handed out, verified. `path` is the snapshot's folder (or the one file);
