@@ -31,7 +31,9 @@ let package = Package(
         .library(name: "Snapshots", targets: ["Snapshots"]),
         .library(name: "Incidents", targets: ["Incidents"]),
         .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "FirebreakAPI", targets: ["FirebreakAPI"]),
         .library(name: "Server", targets: ["Server"]),
+        .library(name: "Drills", targets: ["Drills"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -76,8 +78,12 @@ let package = Package(
         // Each collection's live state: tenant partitions of HNSW + BM25 with quarantine filters.
         .target(name: "Engine", dependencies: ["VectorMath", "HNSW", "Lexical", "HubScan", "Snapshots", "Store", "Incidents", "Hex",
                                                .product(name: "Crypto", package: "swift-crypto")]),
+        // The JSON contract: every route's request and response bodies (what clients link).
+        .target(name: "FirebreakAPI", dependencies: ["HubScan", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                                     .product(name: "NIOCore", package: "swift-nio"),
+                                                     .product(name: "NIOHTTP1", package: "swift-nio")]),
         // The HTTP API on Hummingbird 2; the client the CLI commands use.
-        .target(name: "Server", dependencies: ["Engine", "Hex", "Snapshots", "Store", "Incidents", "Lexical", "VectorMath", "HubScan",
+        .target(name: "Server", dependencies: ["FirebreakAPI", "Engine", "Hex", "Snapshots", "Store", "Incidents", "Lexical", "VectorMath", "HubScan",
                                                .product(name: "Hummingbird", package: "hummingbird"),
                                                .product(name: "Metrics", package: "swift-metrics"),
                                                .product(name: "Prometheus", package: "swift-prometheus"),
@@ -85,8 +91,10 @@ let package = Package(
                                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                                                .product(name: "Crypto", package: "swift-crypto")],
                 resources: [.copy("openapi.json")]),
+        // The corpus-poisoning game day against a running service, over FirebreakAPI only.
+        .target(name: "Drills", dependencies: ["Diagnostics", "FirebreakAPI", "VectorMath"]),
         .executableTarget(name: "firebreak",
-                          dependencies: ["VectorMath", "HNSW", "Lexical", "HubScan", "Store", "Snapshots", "ObjectStore", "Incidents",
+                          dependencies: ["FirebreakAPI", "Drills", "VectorMath", "HNSW", "Lexical", "HubScan", "Store", "Snapshots", "ObjectStore", "Incidents",
                                          "Engine", "Server", "Hex", .product(name: "Crypto", package: "swift-crypto"),
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           swiftSettings: fastMath),
@@ -101,11 +109,13 @@ let package = Package(
         .testTarget(name: "SnapshotsTests", dependencies: ["Snapshots", "DurableFile", "ObjectStore", "FirebreakTestSupport"]),
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore"]),
         .testTarget(name: "HubScanTests", dependencies: ["HubScan", "VectorMath"]),
+        // The contract's types against docs/openapi.json.
+        .testTarget(name: "FirebreakAPITests", dependencies: ["FirebreakAPI", "HubScan", "VectorMath"]),
         // The throwaway PostgreSQL cluster every storage-touching test target shares.
         .target(name: "FirebreakTestSupport", dependencies: ["Store"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "HNSW", "Store", "FirebreakTestSupport"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "Engine", "Store", "Snapshots", "ObjectStore", "FirebreakTestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "FirebreakAPI", "Drills", "Engine", "Store", "Snapshots", "ObjectStore", "FirebreakTestSupport"]),
         // Runs the built executable; depending on it makes SwiftPM build it first.
-        .testTarget(name: "FirebreakCLITests", dependencies: ["firebreak", "ObjectStore", "FirebreakTestSupport"]),
+        .testTarget(name: "FirebreakCLITests", dependencies: ["firebreak", "FirebreakAPI", "ObjectStore", "FirebreakTestSupport"]),
     ]
 )

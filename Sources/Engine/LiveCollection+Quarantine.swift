@@ -114,13 +114,14 @@ extension LiveCollection {
         var perDocument: [Int64: String] = [:]
         var digest = SHA256()
         for (rowID, record) in rows {
-            var object: [String: Any] = [
-                "external_id": record.externalID, "tenant": record.tenant, "text": record.text,
-                "text_sha256": SHA256.hash(data: Data(record.text.utf8)).hexEncoded,
-                "embedding_sha256": record.embedding.withUnsafeBytes { SHA256.hash(data: $0) }.hexEncoded,
-            ]
-            if let score = scores[record.externalID] { object["score"] = score }
-            let json = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+            let evidence = QuarantineEvidence(
+                externalID: record.externalID, tenant: record.tenant, text: record.text,
+                textSHA256: SHA256.hash(data: Data(record.text.utf8)).hexEncoded,
+                embeddingSHA256: record.embedding.withUnsafeBytes { SHA256.hash(data: $0) }.hexEncoded,
+                score: scores[record.externalID])
+            guard let json = try? evidence.encoded() else {
+                throw EngineError(.invalidInput, "the evidence of \(record.externalID) does not encode (a score that is not finite?)")
+            }
             perDocument[rowID] = String(decoding: json, as: UTF8.self)
             digest.update(data: json)
         }

@@ -8,12 +8,15 @@ import VectorMath
 public struct CollectionScan: Sendable {
     public let id: Int64
     public let tenant: String?
-    public let report: ScanReport
-    /// External ids, one per `report.flagged` entry, in the same order.
-    public let flaggedIDs: [String]
-    public let flaggedTenants: [String]
-    /// The report as stored: snake_case JSON with `document_ids` and `document_tenants`.
+    /// The report with its flagged rows named by external id and tenant.
+    public let labelled: LabelledScanReport
+    /// The report as stored (the bytes the incident's evidence digest covers).
     public let reportJSON: String
+
+    public var report: ScanReport { labelled.report }
+    /// External ids, one per `report.flagged` entry, in the same order.
+    public var flaggedIDs: [String] { labelled.documentIDs }
+    public var flaggedTenants: [String] { labelled.documentTenants }
 }
 
 extension LiveCollection {
@@ -119,12 +122,9 @@ extension LiveCollections {
     func store(_ report: ScanReport, entries: [DocumentEntry], of collection: LiveCollection, tenant: String?,
                snapshotID: String? = nil) async throws(EngineError) -> CollectionScan {
         let flagged = report.flagged.map { entries[$0.row] }
-        var stored = try Self.encode(report)
-        if let snapshotID { stored["snapshot_id"] = snapshotID }
-        stored["document_ids"] = flagged.map(\.externalID)
-        stored["document_tenants"] = flagged.map(\.tenant)
-        let json = String(decoding: (try? JSONSerialization.data(withJSONObject: stored, options: [.sortedKeys])) ?? Data("{}".utf8),
-                          as: UTF8.self)
+        let labelled = LabelledScanReport(report: report, documentIDs: flagged.map(\.externalID),
+                                          documentTenants: flagged.map(\.tenant), snapshotID: snapshotID)
+        let json = try Self.encode(labelled)
         let id: Int64
         do {
             id = try await pool.withConnection {
@@ -134,17 +134,25 @@ extension LiveCollections {
         } catch {
             throw LiveCollection.mapped(error)
         }
-        return CollectionScan(id: id, tenant: tenant, report: report, flaggedIDs: flagged.map(\.externalID),
-                              flaggedTenants: flagged.map(\.tenant), reportJSON: json)
+        return CollectionScan(id: id, tenant: tenant, labelled: labelled, reportJSON: json)
     }
 
-    static func encode(_ report: ScanReport) throws(EngineError) -> [String: Any] {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        guard let data = try? encoder.encode(report),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw EngineError(.indexFailed, "the scan report could not be encoded")
+    static func encode(_ report: LabelledScanReport) throws(EngineError) -> String {
+        guard let data = try? JSONEncoder.sorted.encode(report) else {
+            throw EngineError(.indexFailed, "the scan report could not be encoded (a score that is not finite?)")
         }
-        return object
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension ScanReportRecords.Stored {
+    /// The stored report, typed: a report that no longer decodes is an error, never an empty one
+    /// (the resolution gate reads it, and must not open on a renamed field).
+    public func labelled() throws(EngineError) -> LabelledScanReport {
+        do {
+            return try JSONDecoder().decode(LabelledScanReport.self, from: Data(reportJSON.utf8))
+        } catch {
+            throw EngineError(.storeFailed, "scan report \(id) does not decode: \(error)")
+        }
     }
 }

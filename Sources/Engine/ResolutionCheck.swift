@@ -19,14 +19,8 @@ extension LiveCollections {
         } catch {
             throw LiveCollection.mapped(error)
         }
-        guard let stored,
-              let report = try? JSONSerialization.jsonObject(with: Data(stored.reportJSON.utf8)) as? [String: Any] else { return nil }
-        let threshold = (report["parameters"] as? [String: Any])?["threshold"] as? Double ?? .infinity
-        let ids = report["document_ids"] as? [String] ?? []
-        let flagged = (report["flagged"] as? [[String: Any]] ?? []).enumerated().compactMap { index, entry -> String? in
-            guard index < ids.count, (entry["z"] as? Double ?? 0) >= threshold else { return nil }
-            return ids[index]
-        }
+        guard let stored else { return nil }
+        let flagged = try stored.labelled().idsAtThreshold
         let served = flagged.filter { collection.locate(externalID: $0, scope: nil) != nil }
         guard served.isEmpty else {
             return "scan \(stored.id) flagged \(served.count) document(s) of \(name) that are still served: \(served.prefix(10).joined(separator: ", "))"

@@ -122,9 +122,9 @@ extension LiveCollections {
         return ContainmentOutcome(incidentID: incidentID, quarantined: outcome.changed, frozenTenants: tenants, rebuildJobs: jobs)
     }
 
+    /// The SHA-256 of the report as stored: what the evidence on the incident pins.
     static func digest(_ scan: CollectionScan) -> String {
-        let data = (try? JSONEncoder.sorted.encode(scan.report)) ?? Data()
-        return SHA256.hash(data: data).hexEncoded
+        SHA256.hash(data: Data(scan.reportJSON.utf8)).hexEncoded
     }
 }
 

@@ -14,6 +14,10 @@ public struct ScanReport: Sendable, Codable, Equatable {
         public var metric: Metric
         /// How the top-k lists were found: "exact" or an index ("hnsw").
         public var search = "exact"
+        enum CodingKeys: String, CodingKey {
+            case sample, k, threshold, budget, seed, metric, search
+            case sampleSize = "sample_size", topicClusters = "topic_clusters"
+        }
     }
 
     public struct Timings: Sendable, Codable, Equatable {
@@ -31,6 +35,11 @@ public struct ScanReport: Sendable, Codable, Equatable {
         /// the whole scan: the number to hold against the machine's sgemm GFLOP/s.
         public var searchFlops: Double
         public var gflopsEndToEnd: Double
+        enum CodingKeys: String, CodingKey {
+            case sampleSeconds = "sample_seconds", searchSeconds = "search_seconds", stabilitySeconds = "stability_seconds"
+            case domainSeconds = "domain_seconds", scoringSeconds = "scoring_seconds", totalSeconds = "total_seconds"
+            case searchFlops = "search_flops", gflopsEndToEnd = "gflops_end_to_end"
+        }
     }
 
     /// The distribution the hubness z-scores were computed on: rank-weighted hits, on the
@@ -44,6 +53,10 @@ public struct ScanReport: Sendable, Codable, Equatable {
         public var scaleWasFloored: Bool
         public var chanceLevel: Double
         public var maxZ: Double
+        enum CodingKeys: String, CodingKey {
+            case transform, median, mad, tail, scale
+            case scaleWasFloored = "scale_was_floored", chanceLevel = "chance_level", maxZ = "max_z"
+        }
     }
 
     /// One flagged document, with a score per detector and why.
@@ -67,6 +80,9 @@ public struct ScanReport: Sendable, Codable, Equatable {
         public var domainZ: Double?
         /// Hubness over the real queries alone (nil when the sample had too few).
         public var realZ: Double?
+        enum CodingKeys: String, CodingKey {
+            case hubnessZ = "hubness_z", stabilityZ = "stability_z", spreadZ = "spread_z", domainZ = "domain_z", realZ = "real_z"
+        }
     }
 
     public struct Explanation: Sendable, Codable, Equatable {
@@ -78,6 +94,11 @@ public struct ScanReport: Sendable, Codable, Equatable {
         public var clustersReached: Int
         public var domain: String?
         public var reason: String
+        enum CodingKeys: String, CodingKey {
+            case hits, domain, reason
+            case rankWeightedHits = "rank_weighted_hits", exampleQueries = "example_queries", stableHits = "stable_hits"
+            case clustersReached = "clusters_reached"
+        }
     }
 
     public var parameters: Parameters
@@ -91,4 +112,60 @@ public struct ScanReport: Sendable, Codable, Equatable {
     public var scores: [Double]?
     /// Every detector's z for every row, when asked for (`--all-scores`).
     public var detectorScores: DetectorScores?
+
+    /// Snake_case on every path (the CLI, the service, the stored report), declared here so no
+    /// encoder's key strategy is needed and a renamed property cannot rename a stored field.
+    enum CodingKeys: String, CodingKey {
+        case parameters, documents, queries, timings, distribution, flagged, scores
+        case realQueries = "real_queries", detectorScores = "detector_scores"
+    }
+}
+
+/// A report with its flagged rows named by the caller's ids (and tenants), and the snapshot
+/// it scanned when it was not the served index: the shape a stored or served report has.
+/// Encoded flat: the report's fields, then `document_ids`, `document_tenants`, `snapshot_id`.
+public struct LabelledScanReport: Sendable, Codable, Equatable {
+    public var report: ScanReport
+    /// One per `report.flagged` entry, in the same order.
+    public var documentIDs: [String]
+    public var documentTenants: [String]
+    public var snapshotID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case documentIDs = "document_ids", documentTenants = "document_tenants", snapshotID = "snapshot_id"
+    }
+
+    public init(report: ScanReport, documentIDs: [String], documentTenants: [String], snapshotID: String? = nil) {
+        precondition(documentIDs.count == report.flagged.count && documentTenants.count == report.flagged.count,
+                     "one id and one tenant per flagged row")
+        self.report = report
+        self.documentIDs = documentIDs
+        self.documentTenants = documentTenants
+        self.snapshotID = snapshotID
+    }
+
+    public init(from decoder: any Decoder) throws {
+        report = try ScanReport(from: decoder)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        documentIDs = try container.decode([String].self, forKey: .documentIDs)
+        documentTenants = try container.decode([String].self, forKey: .documentTenants)
+        snapshotID = try container.decodeIfPresent(String.self, forKey: .snapshotID)
+        guard documentIDs.count == report.flagged.count, documentTenants.count == report.flagged.count else {
+            throw DecodingError.dataCorrupted(.init(codingPath: [CodingKeys.documentIDs],
+                                                    debugDescription: "one id and one tenant per flagged row"))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try report.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(documentIDs, forKey: .documentIDs)
+        try container.encode(documentTenants, forKey: .documentTenants)
+        try container.encodeIfPresent(snapshotID, forKey: .snapshotID)
+    }
+
+    /// The flagged documents at or above the report's threshold, by id.
+    public var idsAtThreshold: [String] {
+        zip(report.flagged, documentIDs).filter { $0.0.z >= report.parameters.threshold }.map(\.1)
+    }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import Dispatch
 import Engine
+import FirebreakAPI
 import Foundation
 import Hex
 import HTTPTypes
@@ -116,38 +117,7 @@ struct API: Sendable {
         }
     }
 
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ keys: [any CodingKey]) -> String {
-            keys.reduce("") { path, key in
-                if let index = key.intValue { return path + "[\(index)]" }
-                return path.isEmpty ? key.stringValue : path + "." + key.stringValue
-            }
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return "missing field \"\(path(context.codingPath + [key]))\""
-        case .typeMismatch(let type, let context):
-            return "field \"\(path(context.codingPath))\" has the wrong type; expected \(Self.name(of: type))"
-        case .valueNotFound(let type, let context):
-            return "field \"\(path(context.codingPath))\" is null; expected \(Self.name(of: type))"
-        case .dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "the request body is not valid JSON"
-                : "field \"\(path(context.codingPath))\": \(context.debugDescription)"
-        @unknown default:
-            return "the request body does not match the expected shape"
-        }
-    }
-
-    private static func name(of type: Any.Type) -> String {
-        switch type {
-        case is String.Type: return "a string"
-        case is Float.Type, is Double.Type: return "a number"
-        case is Int.Type: return "an integer"
-        case is Bool.Type: return "true or false"
-        case is [Any].Type: return "an array"
-        default: return "\(type)".hasPrefix("Array") ? "an array" : "an object"
-        }
-    }
+    static func describe(_ error: DecodingError) -> String { error.fieldDescription }
 
     // MARK: Mutations
 

@@ -1,3 +1,4 @@
+import FirebreakAPI
 import Hummingbird
 
 /// The per-request context: Hummingbird's core storage plus the authenticated caller.

@@ -1,8 +1,9 @@
 import Engine
-import Snapshots
+import FirebreakAPI
 import Foundation
 import Hummingbird
 import Logging
+import Snapshots
 import Store
 
 /// The service, assembled: a migrated database, every collection loaded, the quarantine

@@ -1,3 +1,4 @@
+import FirebreakAPI
 import Hummingbird
 import HummingbirdCore
 import Incidents
@@ -44,10 +45,6 @@ struct IncidentFilter: Sendable, Equatable {
             self.limit = limit
         }
     }
-}
-
-struct IncidentListBody: Codable, Sendable {
-    var incidents: [IncidentBody]
 }
 
 extension API {

@@ -1,4 +1,5 @@
 import Engine
+import FirebreakAPI
 import Foundation
 import HTTPTypes
 import Hummingbird

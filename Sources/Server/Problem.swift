@@ -1,4 +1,5 @@
 import Engine
+import FirebreakAPI
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -19,19 +20,8 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         self.detail = detail
     }
 
-    public static let typeBase = "https://firebreak.dev/problems/"
-
-    struct Body: Codable {
-        let type: String
-        let title: String
-        let status: Int
-        let detail: String
-        let code: String
-    }
-
-    var body: Body {
-        Body(type: Self.typeBase + code.replacingOccurrences(of: "_", with: "-"), title: status.reasonPhrase,
-             status: status.code, detail: detail, code: code)
+    var body: ProblemDetails {
+        ProblemDetails(status: status.code, title: status.reasonPhrase, code: code, detail: detail)
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -89,14 +79,5 @@ public struct Problem: Error, HTTPResponseError, Sendable {
                                : error.status.reasonPhrase)
         default: return Problem(.internalServerError, "internal_error", "the service failed; the log has the details")
         }
-    }
-}
-
-extension JSONEncoder {
-    /// The service's JSON: snake_case keys as declared, sorted for stable output.
-    static var api: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
     }
 }

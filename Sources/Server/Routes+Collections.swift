@@ -1,4 +1,5 @@
 import Engine
+import FirebreakAPI
 import Hummingbird
 import Store
 import VectorMath

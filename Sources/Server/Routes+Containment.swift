@@ -1,86 +1,9 @@
 import Engine
+import FirebreakAPI
 import Foundation
-import Hummingbird
 import HubScan
+import Hummingbird
 import Store
-
-/// `POST …/scans`: the scan settings (the same fields as a schedule's) plus scope and policy.
-struct ScanRequestBody: Decodable, Sendable {
-    var settings: ScanSettings
-    var tenant: String?
-    var domainField: String?
-    /// What to do when documents reach the threshold: nothing (omitted), alert or auto-contain.
-    var policy: String?
-    enum CodingKeys: String, CodingKey { case tenant, policy, domainField = "domain_field" }
-
-    init(from decoder: any Decoder) throws {
-        settings = try ScanSettings(from: decoder)
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        tenant = try container.decodeIfPresent(String.self, forKey: .tenant)
-        domainField = try container.decodeIfPresent(String.self, forKey: .domainField)
-        policy = try container.decodeIfPresent(String.self, forKey: .policy)
-    }
-}
-
-/// `PUT …/scan-schedule`: how often, what to do, and the scan settings.
-struct ScheduleBody: Codable, Sendable {
-    var everySeconds: Int
-    var policy: String
-    var enabled: Bool?
-    var settings: ScanSettings
-    enum CodingKeys: String, CodingKey { case policy, enabled, everySeconds = "every_seconds" }
-
-    init(from decoder: any Decoder) throws {
-        settings = try ScanSettings(from: decoder)
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        everySeconds = try container.decode(Int.self, forKey: .everySeconds)
-        policy = try container.decode(String.self, forKey: .policy)
-        enabled = try container.decodeIfPresent(Bool.self, forKey: .enabled)
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        try settings.encode(to: encoder)
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(everySeconds, forKey: .everySeconds)
-        try container.encode(policy, forKey: .policy)
-        try container.encodeIfPresent(enabled, forKey: .enabled)
-    }
-}
-
-struct RebuildBody: Codable, Sendable {
-    var tenant: String?
-    var incidentID: String?
-    var reason: String?
-    var validateScan: Bool?
-    var threshold: Double?
-    var goldenMRRDropMax: Double?
-    enum CodingKeys: String, CodingKey {
-        case tenant, reason, threshold, incidentID = "incident_id", validateScan = "validate_scan"
-        case goldenMRRDropMax = "golden_mrr_drop_max"
-    }
-}
-
-struct JobStartedBody: Codable, Sendable {
-    var jobID: Int64
-    var incidentID: String?
-    enum CodingKeys: String, CodingKey { case jobID = "job_id", incidentID = "incident_id" }
-}
-
-struct JobBody: Codable, Sendable {
-    var id: Int64
-    var kind, state: String
-    var progress: Double
-    var etaSeconds: Double?
-    var error: String?
-    var collection: String?
-    var tenant: String?
-    var incidentID: String
-    var createdAt: String
-    enum CodingKeys: String, CodingKey {
-        case id, kind, state, progress, error, collection, tenant
-        case etaSeconds = "eta_seconds", incidentID = "incident_id", createdAt = "created_at"
-    }
-}
 
 extension API {
     func addContainmentRoutes(to router: Router<APIContext>) {
@@ -97,12 +20,12 @@ extension API {
                     return policy
                 }
                 let scan = try await collections.scan(collection, tenant: try caller.tenant(requested: body.tenant),
-                                                      options: try body.settings.options(), domainField: body.domainField)
+                                                      options: try ScanSettings(body.settings).options(), domainField: body.domainField)
                 var outcome: ContainmentOutcome?
                 if let policy {
                     outcome = try await collections.respond(to: scan, in: collection, policy: policy, actor: caller.actor)
                 }
-                return Reply(data: try Self.scanJSON(id: scan.id, tenant: scan.tenant, reportJSON: scan.reportJSON, outcome: outcome))
+                return try reply(ScanResultBody(id: scan.id, tenant: scan.tenant, report: scan.labelled, outcome: outcome))
             }
         }
         router.put("/v1/collections/:name/scan-schedule") { request, context in
@@ -125,7 +48,7 @@ extension API {
             guard let id = Int64(text),
                   let stored = try await pool.withConnection({ try ScanReportRecords.load(id, on: $0) }),
                   caller.tenant == nil || caller.tenant == stored.tenant else { throw notFound }
-            return Self.response(Reply(data: try Self.scanJSON(id: stored.id, tenant: stored.tenant, reportJSON: stored.reportJSON)))
+            return Self.response(try reply(ScanResultBody(id: stored.id, tenant: stored.tenant, report: try stored.labelled())))
         }
         router.post("/v1/collections/:name/rebuild") { request, context in
             let name = try context.parameters.require("name")
@@ -185,27 +108,5 @@ extension API {
         return JobBody(id: record.id, kind: record.kind, state: record.state, progress: record.progress, etaSeconds: eta,
                        error: record.error, collection: collections.all.first { $0.configuration.id == record.collectionID }?.configuration.name,
                        tenant: record.tenant, incidentID: record.incidentID, createdAt: record.createdAt)
-    }
-
-    /// A scan as the API shows it: id, scope, the highest z, its threshold, the flagged
-    /// documents by id, and the full report.
-    static func scanJSON(id: Int64, tenant: String?, reportJSON: String, outcome: ContainmentOutcome? = nil) throws -> Data {
-        let report = (try? JSONSerialization.jsonObject(with: Data(reportJSON.utf8))) as? [String: Any] ?? [:]
-        let ids = report["document_ids"] as? [String] ?? []
-        let tenants = report["document_tenants"] as? [String] ?? []
-        let flagged = (report["flagged"] as? [[String: Any]] ?? []).enumerated().map { index, entry -> [String: Any] in
-            ["id": index < ids.count ? ids[index] : "", "tenant": index < tenants.count ? tenants[index] : "",
-             "z": entry["z"] ?? 0, "score": entry["score"] ?? 0, "detectors": entry["detectors"] ?? [:],
-             "explanation": entry["explanation"] ?? [:]]
-        }
-        let distribution = report["distribution"] as? [String: Any] ?? [:]
-        let parameters = report["parameters"] as? [String: Any] ?? [:]
-        var body: [String: Any] = ["id": id, "tenant": tenant ?? NSNull(), "max_z": distribution["max_z"] ?? 0,
-                                   "threshold": parameters["threshold"] ?? 0, "flagged": flagged, "report": report]
-        if let outcome {
-            body["containment"] = ["incident_id": outcome.incidentID, "quarantined": outcome.quarantined,
-                                   "frozen_tenants": outcome.frozenTenants, "rebuild_jobs": outcome.rebuildJobs]
-        }
-        return try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
     }
 }

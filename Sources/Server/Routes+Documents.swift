@@ -1,4 +1,5 @@
 import Engine
+import FirebreakAPI
 import Foundation
 import Hummingbird
 import Store

@@ -1,32 +1,7 @@
 import Engine
+import FirebreakAPI
 import Foundation
 import Hummingbird
-
-struct GoldenQueriesBody: Codable, Sendable {
-    struct Query: Codable, Sendable {
-        var tenant: String
-        var vector: [Float]
-        var relevant: [String]
-    }
-    var queries: [Query]
-}
-
-struct GoldenSummaryBody: Codable, Sendable {
-    var queries: Int
-    var baselineMRR: Double
-    var byTenant: [String: Double]
-    var setAt: String?
-    enum CodingKeys: String, CodingKey { case queries, baselineMRR = "baseline_mrr", byTenant = "by_tenant", setAt = "set_at" }
-
-    init(_ set: GoldenSet) {
-        queries = set.queries.count
-        baselineMRR = set.baselineMRR
-        byTenant = Dictionary(grouping: set.queries, by: \.tenant).mapValues { group in
-            group.reduce(0) { $0 + ($1.baselineRR ?? 0) } / Double(group.count)
-        }
-        setAt = set.setAt.isEmpty ? nil : set.setAt
-    }
-}
 
 extension API {
     /// Golden queries: known-answer vector queries whose MRR@10 every rebuild is held to.

@@ -1,78 +1,8 @@
+import FirebreakAPI
 import Foundation
 import Hummingbird
 import Incidents
 import Store
-
-struct DeclareIncidentBody: Codable, Sendable {
-    var title: String
-    var severity: String
-    var taxonomyClass: String?
-    var tenant: String?
-    var collection: String?
-    var traceparent: String?
-    enum CodingKeys: String, CodingKey { case title, severity, tenant, collection, traceparent, taxonomyClass = "taxonomy_class" }
-}
-
-struct IncidentBody: Codable, Sendable {
-    var id, title, severity, taxonomyClass, status, reporter: String
-    var commander, tenant, collection, traceparent, snapshotRootHash: String?
-    var contained: Bool
-    var detectedAt: String
-    var events: Int
-    enum CodingKeys: String, CodingKey {
-        case id, title, severity, status, reporter, commander, tenant, collection, traceparent, contained, events
-        case taxonomyClass = "taxonomy_class", snapshotRootHash = "snapshot_root_hash", detectedAt = "detected_at"
-    }
-
-    init(_ incident: Incident, events: Int) {
-        id = incident.id; title = incident.title; severity = incident.severity.rawValue
-        taxonomyClass = incident.taxonomyClass.rawValue; status = incident.status.rawValue; reporter = incident.reporter
-        commander = incident.commander; tenant = incident.tenant; collection = incident.collection
-        traceparent = incident.traceparent; snapshotRootHash = incident.snapshotRootHash
-        contained = incident.contained; detectedAt = incident.detectedAt; self.events = events
-    }
-}
-
-struct EventBody: Codable, Sendable {
-    var sequence: Int
-    var kind, actor, at: String
-    var payload: [String: String]
-    var previousHash, hash: String
-    enum CodingKeys: String, CodingKey { case sequence, kind, actor, at, payload, hash, previousHash = "previous_hash" }
-}
-
-struct TimelineBody: Codable, Sendable { var incidentID: String; var events: [EventBody]
-    enum CodingKeys: String, CodingKey { case events, incidentID = "incident_id" } }
-
-struct VerifyBody: Codable, Sendable {
-    var intact: Bool
-    var events: Int
-    var head: String
-    var firstBadSequence: Int?
-    var problem: String?
-    enum CodingKeys: String, CodingKey { case intact, events, head, problem, firstBadSequence = "first_bad_sequence" }
-}
-
-struct TransitionBody: Codable, Sendable { var status: String; var reason: String }
-struct DecisionBody: Codable, Sendable { var what: String; var why: String; var optionsNotTaken: [String]?
-    enum CodingKeys: String, CodingKey { case what, why, optionsNotTaken = "options_not_taken" } }
-struct EvidenceBody: Codable, Sendable { var kind, sha256, location, summary: String }
-struct CommanderBody: Codable, Sendable { var commander: String }
-struct PostmortemBody: Codable, Sendable {
-    var summary, failingLayer, rootCause: String
-    var evaluationGaps: String?
-    var regressionCase: String
-    enum CodingKeys: String, CodingKey {
-        case summary, failingLayer = "failing_layer", rootCause = "root_cause", evaluationGaps = "evaluation_gaps",
-             regressionCase = "regression_case"
-    }
-}
-struct ActionBody: Codable, Sendable {
-    var title, owner, due, verification: String?
-    var close: Int?
-    var verificationEvidence: String?
-    enum CodingKeys: String, CodingKey { case title, owner, due, verification, close, verificationEvidence = "verification_evidence" }
-}
 
 extension API {
     func addIncidentRoutes(to router: Router<APIContext>) {
@@ -106,10 +36,7 @@ extension API {
         }
         router.get("/v1/incidents/:id/timeline") { _, context in
             let (_, timeline) = try await visibleIncident(context)
-            return Self.response(try reply(TimelineBody(incidentID: timeline.incidentID, events: timeline.events.map {
-                EventBody(sequence: $0.sequence, kind: $0.kind, actor: $0.actor, at: $0.at, payload: $0.payload,
-                          previousHash: $0.previousHash, hash: $0.hash)
-            })))
+            return Self.response(try reply(TimelineBody(incidentID: timeline.incidentID, events: timeline.events.map(EventBody.init))))
         }
         router.get("/v1/incidents/:id/verify") { _, context in
             let (_, timeline) = try await visibleIncident(context)
@@ -253,29 +180,4 @@ extension API {
             throw notFound
         }
     }
-}
-
-struct ExposureBody: Codable, Sendable {
-    var tenant: String
-    var requests: Int
-    var first, last: String
-    var traceIDs: [String]
-    enum CodingKeys: String, CodingKey { case tenant, requests, first, last, traceIDs = "trace_ids" }
-
-    init(_ exposure: RetrievalLogRecords.Exposure) {
-        tenant = exposure.tenant
-        requests = exposure.requests
-        first = exposure.first
-        last = exposure.last
-        traceIDs = exposure.traceIDs
-    }
-}
-
-/// `GET /v1/incidents/{id}/blast-radius`: who was served the documents the incident quarantined.
-struct BlastRadiusBody: Codable, Sendable {
-    var incidentID: String
-    var documents: Int
-    var requests: Int
-    var tenants: [ExposureBody]
-    enum CodingKeys: String, CodingKey { case documents, requests, tenants, incidentID = "incident_id" }
 }

@@ -1,3 +1,4 @@
+import FirebreakAPI
 import Foundation
 import Hummingbird
 import Store
@@ -47,37 +48,6 @@ extension API {
     }
 }
 
-
-struct ReadinessBody: Codable, Sendable {
-    var ready: Bool
-    var appliedSeq: Int64
-    var headSeq: Int64
-    var replica: String
-    var database: Bool
-    var collectionsLoaded: Bool
-    var problem: String?
-
-    enum CodingKeys: String, CodingKey {
-        case ready, appliedSeq = "applied_seq", headSeq = "head_seq", replica, database
-        case collectionsLoaded = "collections_loaded", problem
-    }
-}
-
-struct ReplicaBody: Codable, Sendable {
-    var name: String
-    var appliedSeq: Int64
-    var silentSeconds: Double
-    var live: Bool
-    var problem: String?
-
-    enum CodingKeys: String, CodingKey {
-        case name, appliedSeq = "applied_seq", silentSeconds = "silent_seconds", live, problem
-    }
-}
-
-struct ReplicasBody: Codable, Sendable {
-    var replicas: [ReplicaBody]
-}
 
 /// Whether start-up has finished loading the collections.
 final class Readiness: @unchecked Sendable {

@@ -1,5 +1,6 @@
 import Dispatch
 import Engine
+import FirebreakAPI
 import Hummingbird
 import Incidents
 import Store

@@ -1,5 +1,6 @@
 import Dispatch
 import Engine
+import FirebreakAPI
 import HTTPTypes
 import Hummingbird
 

@@ -1,66 +1,9 @@
 import Engine
+import FirebreakAPI
 import Foundation
 import Hummingbird
 import Snapshots
 import Store
-
-struct SnapshotBody: Codable, Sendable {
-    var id: String
-    var rootHash: String
-    var status: String
-    var parent: String?
-    var documents: Int?
-    var tenants: [String]?
-    var createdAt: String?
-    var scanReportID: Int64?
-    var seconds: Double?
-    enum CodingKeys: String, CodingKey {
-        case id, status, parent, documents, tenants, seconds
-        case rootHash = "root_hash", createdAt = "created_at", scanReportID = "scan_report_id"
-    }
-}
-
-struct SnapshotListBody: Codable, Sendable {
-    var snapshots: [SnapshotBody]
-}
-
-struct VerificationBody: Codable, Sendable {
-    var id: String
-    var rootHash: String
-    var status: String
-    var clean: Bool
-    var scanID: Int64
-    var maxZ: Double
-    var threshold: Double
-    var flagged: Int
-    enum CodingKeys: String, CodingKey {
-        case id, status, clean, threshold, flagged
-        case rootHash = "root_hash", scanID = "scan_id", maxZ = "max_z"
-    }
-}
-
-struct RollbackBody: Codable, Sendable {
-    var snapshotID: String
-    var incidentID: String?
-    var tenant: String?
-    var reason: String?
-    enum CodingKeys: String, CodingKey { case tenant, reason, snapshotID = "snapshot_id", incidentID = "incident_id" }
-}
-
-struct RollbackResultBody: Codable, Sendable {
-    var snapshotID: String
-    var rootHash: String
-    var incidentID: String
-    var tenants: [String]
-    var documents: Int
-    var retired: Int
-    var seconds: Double
-    var phases: [String: Double]
-    enum CodingKeys: String, CodingKey {
-        case tenants, documents, retired, seconds, phases
-        case snapshotID = "snapshot_id", rootHash = "root_hash", incidentID = "incident_id"
-    }
-}
 
 extension API {
     /// Snapshots are of a whole collection: a tenant-scoped token may not take, verify or list them.
@@ -94,7 +37,7 @@ extension API {
             let name = try context.parameters.require("name"), id = try context.parameters.require("id")
             return try await mutation(request, context, permission: .contain) { buffer, caller in
                 try requireUnscoped(caller)
-                let settings = buffer.readableBytes == 0 ? ScanSettings() : try decode(ScanSettings.self, from: buffer)
+                let settings = ScanSettings(buffer.readableBytes == 0 ? ScanSettingsBody() : try decode(ScanSettingsBody.self, from: buffer))
                 let result = try await collections.verify(snapshot: id, of: try collections.named(name), options: try settings.options())
                 return try reply(VerificationBody(id: result.id, rootHash: result.rootHash, status: result.status.rawValue,
                                                   clean: result.maxZ < result.threshold, scanID: result.scanID, maxZ: result.maxZ,

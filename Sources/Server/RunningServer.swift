@@ -1,5 +1,6 @@
-import Foundation
 import Engine
+import FirebreakAPI
+import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle

@@ -1,4 +1,5 @@
 import Engine
+import FirebreakAPI
 
 /// Every limit the HTTP layer enforces, named, with its default; a refusal names the limit.
 /// `firebreak serve` exposes `--body-bytes-max` and `--concurrent-requests-max`; an embedder

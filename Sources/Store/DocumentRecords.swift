@@ -52,7 +52,7 @@ public enum DocumentRecords {
             guard record.metadataJSON.utf8.count <= metadataBytesMax else {
                 throw StoreError(.invalidInput, "\(name): metadata has \(record.metadataJSON.utf8.count) bytes; the limit is \(metadataBytesMax)")
             }
-            guard let object = try? JSONSerialization.jsonObject(with: Data(record.metadataJSON.utf8)), object is [String: Any] else {
+            guard (try? JSONDecoder().decode(JSONObjectShape.self, from: Data(record.metadataJSON.utf8))) != nil else {
                 throw StoreError(.invalidInput, "\(name): metadata must be a JSON object")
             }
         }
@@ -220,5 +220,20 @@ extension DocumentRecords {
             if let value = try row.optionalString("value") { values[try row.integer("id")] = value }
         }
         return values
+    }
+}
+
+/// Decodes from any JSON object and from nothing else (the decoder parses the whole text
+/// first, so invalid JSON anywhere in it fails too).
+private struct JSONObjectShape: Decodable {
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: any Decoder) throws {
+        _ = try decoder.container(keyedBy: AnyKey.self)
     }
 }

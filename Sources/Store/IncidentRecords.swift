@@ -127,7 +127,7 @@ public enum IncidentRecords {
             SELECT incident_id, sequence, kind, actor, at, payload::text AS payload, previous_hash, hash
             FROM incident_events WHERE incident_id = $1 ORDER BY sequence
             """, [.text(id)]).map { row in
-            guard let payload = try JSONSerialization.jsonObject(with: Data(row.string("payload").utf8)) as? [String: String] else {
+            guard let payload = try? JSONDecoder().decode([String: String].self, from: Data(try row.string("payload").utf8)) else {
                 throw StoreError(.decodingFailed, "an event payload of \(id) is not a flat JSON object of strings")
             }
             return IncidentEvent(incidentID: try row.string("incident_id"), sequence: Int(try row.integer("sequence")),
@@ -138,13 +138,19 @@ public enum IncidentRecords {
 
     private static func insert(_ events: [IncidentEvent], on connection: Connection) throws {
         for event in events {
-            let payload = String(decoding: try JSONSerialization.data(withJSONObject: event.payload, options: [.sortedKeys]), as: UTF8.self)
+            let payload = String(decoding: try Self.payloadEncoder.encode(event.payload), as: UTF8.self)
             try connection.query("""
                 INSERT INTO incident_events (incident_id, sequence, kind, actor, at, payload, previous_hash, hash)
                 VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)
                 """, [.text(event.incidentID), .integer(Int64(event.sequence)), .text(event.kind), .text(event.actor),
                       .text(event.at), .text(payload), .text(event.previousHash), .text(event.hash)])
         }
+    }
+
+    private static var payloadEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
     }
 
     private static func optional(_ value: String?) -> SQLValue { value.map(SQLValue.text) ?? .null }

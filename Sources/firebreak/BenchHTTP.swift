@@ -1,5 +1,5 @@
+import FirebreakAPI
 import Foundation
-import Server
 
 // The small HTTP helpers the benchmarks (`bench service`, `bench replicas`) share.
 
@@ -11,12 +11,7 @@ func expectSuccess(_ reply: APIClient.Reply) throws -> APIClient.Reply {
     return reply
 }
 
-func replyObject(_ reply: APIClient.Reply) throws -> [String: Any] {
-    try JSONSerialization.jsonObject(with: reply.body) as? [String: Any] ?? [:]
-}
-
+/// The ids a search answered, in rank order.
 func replyIDs(_ reply: APIClient.Reply) throws -> [String] {
-    (try replyObject(reply)["results"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+    try reply.decoded(SearchResultBody.self).results.map(\.id)
 }
-
-func jsonData(_ value: Any) throws -> Data { try JSONSerialization.data(withJSONObject: value) }

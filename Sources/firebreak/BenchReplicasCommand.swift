@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import FirebreakAPI
 import Foundation
 import Server
 import Store

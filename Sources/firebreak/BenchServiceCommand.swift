@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Engine
+import FirebreakAPI
 import Foundation
 import Server
 import Store
@@ -106,13 +107,13 @@ struct BenchServiceCommand: AsyncParsableCommand {
 
     private func measure(server: FirebreakServer, client: APIClient) async throws -> Report {
         let name = "bench"
-        _ = try await expectSuccess(client.send("POST", "/v1/collections", json: jsonData(["name": name, "dimension": dimension, "metric": "cosine"])))
+        _ = try await expectSuccess(client.send("POST", "/v1/collections", body: CreateCollectionBody(name: name, dimension: dimension, metric: "cosine")))
         let corpus = Corpus(documents: documents, dimension: dimension, tenants: tenants, seed: seed)
         let ingestStarted = DispatchTime.now().uptimeNanoseconds
         for start in stride(from: 0, to: documents, by: 500) {
             let rows = start..<min(start + 500, documents)
             _ = try await expectSuccess(client.send("POST", "/v1/collections/\(name)/documents",
-                                               json: jsonData(["documents": rows.map(corpus.document)])))
+                                               body: IngestBody(documents: rows.map(corpus.document))))
             Console.progress("ingested \(rows.upperBound)/\(documents)")
         }
         let ingestRate = Double(documents) / secondsSince(ingestStarted)
@@ -121,8 +122,7 @@ struct BenchServiceCommand: AsyncParsableCommand {
         for mode in SearchMode.allCases {
             let bodies = (0..<queries).map { corpus.query($0, mode: mode) }
             let inProcess = try bodies.map { body -> Double in
-                let request = SearchRequest(mode: mode, vector: (body["vector"] as? [Double])?.map(Float.init),
-                                            query: body["query"] as? String, k: 10, tenant: body["tenant"] as? String)
+                let request = SearchRequest(mode: mode, vector: body.vector, query: body.query, k: 10, tenant: body.tenant)
                 let started = DispatchTime.now().uptimeNanoseconds
                 _ = try collection.search(request)
                 return secondsSince(started) * 1e3
@@ -157,22 +157,20 @@ struct BenchServiceCommand: AsyncParsableCommand {
     private func rebuildUnderLoad(corpus: Corpus, client: APIClient, collection: String) async throws -> RebuildReport {
         let started = DispatchTime.now().uptimeNanoseconds
         let reply = try expectSuccess(await client.send("POST", "/v1/collections/\(collection)/rebuild",
-                                                   json: jsonData(["tenant": "tenant-0", "reason": "bench rebuild"])))
-        let job = (try JSONSerialization.jsonObject(with: reply.body) as? [String: Any])?["job_id"] as? Int ?? 0
+                                                   body: RebuildBody(tenant: "tenant-0", reason: "bench rebuild")))
+        let job = try reply.decoded(JobStartedBody.self).jobID
         let finished = AcknowledgedQuarantines()
         async let load = searchLoad(corpus: corpus, client: client, collection: collection, until: finished)
-        var state: [String: Any] = [:]
-        while true {
-            let status = try expectSuccess(await client.send("GET", "/v1/jobs/\(job)"))
-            state = (try JSONSerialization.jsonObject(with: status.body) as? [String: Any]) ?? [:]
-            if ["succeeded", "failed", "cancelled"].contains(state["state"] as? String ?? "") { break }
+        var state: JobBody
+        repeat {
             try await Task.sleep(for: .milliseconds(100))
-        }
+            state = try expectSuccess(await client.send("GET", "/v1/jobs/\(job)")).decoded(JobBody.self)
+        } while !state.isFinished
         let seconds = secondsSince(started)
         finished.record("done", at: 0)
         let result = try await load
-        return RebuildReport(tenant: "tenant-0", documents: documents / tenants, state: state["state"] as? String ?? "",
-                             error: state["error"] as? String, seconds: seconds, degradedSearches: result.degraded.count,
+        return RebuildReport(tenant: "tenant-0", documents: documents / tenants, state: state.state,
+                             error: state.error, seconds: seconds, degradedSearches: result.degraded.count,
                              otherSearches: result.other, failedQueries: result.failed,
                              degradedP50Ms: percentile(result.degraded, 50), degradedP99Ms: percentile(result.degraded, 99),
                              degradedQPS: Double(result.degraded.count) / seconds)
@@ -190,10 +188,9 @@ struct BenchServiceCommand: AsyncParsableCommand {
                         let body = corpus.query(index, mode: .hybrid)
                         index += concurrency
                         let sent = DispatchTime.now().uptimeNanoseconds
-                        guard let answer = try? await client.send("POST", "/v1/collections/\(collection)/search", json: jsonData(body)),
+                        guard let answer = try? await client.send("POST", "/v1/collections/\(collection)/search", body: body),
                               answer.isSuccess else { failed += 1; continue }
-                        let object = try JSONSerialization.jsonObject(with: answer.body) as? [String: Any]
-                        if object?["degraded"] as? Bool == true { degraded.append(secondsSince(sent) * 1e3) } else { other += 1 }
+                        if try answer.decoded(SearchResultBody.self).degraded { degraded.append(secondsSince(sent) * 1e3) } else { other += 1 }
                     }
                     return (degraded, other, failed)
                 }
@@ -207,30 +204,28 @@ struct BenchServiceCommand: AsyncParsableCommand {
     private func rollbackUnderLoad(corpus: Corpus, client: APIClient, collection: String) async throws -> RollbackReport {
         let path = "/v1/collections/\(collection)"
         let snapshotStarted = DispatchTime.now().uptimeNanoseconds
-        let snapshot = try JSONSerialization.jsonObject(with: try expectSuccess(await client.send("POST", path + "/snapshots", json: jsonData([:]))).body)
-            as? [String: Any] ?? [:]
+        let snapshot = try expectSuccess(await client.send("POST", path + "/snapshots")).decoded(SnapshotBody.self)
         let snapshotSeconds = secondsSince(snapshotStarted)
-        let late = (0..<Self.lateDocuments).map { row -> [String: Any] in
+        let late = (0..<Self.lateDocuments).map { row -> NewDocumentBody in
             var document = corpus.document(row * tenants)
-            document["id"] = "late-\(row)"
+            document.id = "late-\(row)"
             return document
         }
-        _ = try expectSuccess(await client.send("POST", path + "/documents", json: jsonData(["documents": late])))
+        _ = try expectSuccess(await client.send("POST", path + "/documents", body: IngestBody(documents: late)))
         let finished = AcknowledgedQuarantines()
         async let load = searchLoad(corpus: corpus, client: client, collection: collection, until: finished)
         try await Task.sleep(for: .milliseconds(500))
         let started = DispatchTime.now().uptimeNanoseconds
         let reply = try expectSuccess(await client.send("POST", path + "/rollback",
-                                                   json: jsonData(["snapshot_id": snapshot["id"] as? String ?? "", "reason": "bench rollback"])))
+                                                   body: RollbackBody(snapshotID: snapshot.id, reason: "bench rollback")))
         let clientSeconds = secondsSince(started)
         try await Task.sleep(for: .milliseconds(500))
         finished.record("done", at: 0)
         let result = try await load
-        let outcome = try JSONSerialization.jsonObject(with: reply.body) as? [String: Any] ?? [:]
-        return RollbackReport(documents: snapshot["documents"] as? Int ?? 0, snapshotSeconds: snapshotSeconds,
-                              rollbackServerSeconds: outcome["seconds"] as? Double ?? 0, rollbackClientSeconds: clientSeconds,
-                              retired: outcome["retired"] as? Int ?? 0,
-                              rollbackPhases: outcome["phases"] as? [String: Double] ?? [:], searches: result.other + result.degraded.count,
+        let outcome = try reply.decoded(RollbackResultBody.self)
+        return RollbackReport(documents: snapshot.documents ?? 0, snapshotSeconds: snapshotSeconds,
+                              rollbackServerSeconds: outcome.seconds, rollbackClientSeconds: clientSeconds, retired: outcome.retired,
+                              rollbackPhases: outcome.phases, searches: result.other + result.degraded.count,
                               failedQueries: result.failed)
     }
 
@@ -252,9 +247,9 @@ struct BenchServiceCommand: AsyncParsableCommand {
     }
 
     /// Runs `bodies` split over `clients` concurrent clients; per-request latencies in ms.
-    private func httpLatencies(_ bodies: [[String: Any]], client: APIClient, collection: String,
+    private func httpLatencies(_ bodies: [SearchBody], client: APIClient, collection: String,
                                clients: Int) async throws -> (latencies: [Double], seconds: Double) {
-        let payloads = try bodies.map { try jsonData($0) }
+        let payloads = try bodies.map { try JSONEncoder.api.encode($0) }
         let started = DispatchTime.now().uptimeNanoseconds
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
             for worker in 0..<clients {
@@ -294,7 +289,7 @@ struct BenchServiceCommand: AsyncParsableCommand {
                         index += concurrency
                         let id = corpus.id(row)
                         let sent = DispatchTime.now().uptimeNanoseconds
-                        let reply = try await expectSuccess(client.send("POST", path, json: jsonData(corpus.probe(row))))
+                        let reply = try await expectSuccess(client.send("POST", path, body: corpus.probe(row)))
                         searches += 1
                         if let ackedAt = acknowledged.time(id), ackedAt < sent, try replyIDs(reply).contains(id) { leaks += 1 }
                     }
@@ -320,10 +315,10 @@ struct BenchServiceCommand: AsyncParsableCommand {
             let id = corpus.id(row)
             let started = DispatchTime.now().uptimeNanoseconds
             _ = try await expectSuccess(client.send("POST", "/v1/collections/\(collection)/quarantine",
-                                               json: jsonData(["ids": [id], "reason": "bench", "tenant": corpus.tenant(row)])))
+                                               body: QuarantineBody(ids: [id], reason: "bench", tenant: corpus.tenant(row))))
             acknowledged.record(id, at: DispatchTime.now().uptimeNanoseconds)
             response.append(secondsSince(started) * 1e3)
-            let reply = try await expectSuccess(client.send("POST", "/v1/collections/\(collection)/search", json: jsonData(corpus.probe(row))))
+            let reply = try await expectSuccess(client.send("POST", "/v1/collections/\(collection)/search", body: corpus.probe(row)))
             guard try !replyIDs(reply).contains(id) else { throw ValidationError("quarantined \(id) returned by the next search") }
             activation.append(secondsSince(started) * 1e3)
         }
@@ -351,20 +346,20 @@ struct Corpus: Sendable {
         (0..<30).map { Self.words[(row &* 7919 &+ $0 &* $0 &* 104_729) % Self.words.count] }.joined(separator: " ")
     }
 
-    func document(_ row: Int) -> [String: Any] {
-        ["id": id(row), "tenant": tenant(row), "text": text(row), "embedding": vectors.row(row).map(Double.init)]
+    func document(_ row: Int) -> NewDocumentBody {
+        NewDocumentBody(id: id(row), tenant: tenant(row), text: text(row), embedding: vectors.row(row))
     }
 
-    func query(_ index: Int, mode: SearchMode) -> [String: Any] {
-        var body: [String: Any] = ["mode": mode.rawValue, "k": 10, "tenant": "tenant-\(index % tenants)"]
-        if mode != .lexical { body["vector"] = queries.row(index % queries.rows).map(Double.init) }
-        if mode != .vector { body["query"] = text(index * 31 % vectors.rows).split(separator: " ").prefix(3).joined(separator: " ") }
+    func query(_ index: Int, mode: SearchMode) -> SearchBody {
+        var body = SearchBody(mode: mode.rawValue, k: 10, tenant: "tenant-\(index % tenants)")
+        if mode != .lexical { body.vector = queries.row(index % queries.rows) }
+        if mode != .vector { body.query = text(index * 31 % vectors.rows).split(separator: " ").prefix(3).joined(separator: " ") }
         return body
     }
 
     /// A vector search aimed at one document (its own vector, in its tenant).
-    func probe(_ row: Int) -> [String: Any] {
-        ["mode": "vector", "k": 10, "tenant": tenant(row), "vector": vectors.row(row).map(Double.init)]
+    func probe(_ row: Int) -> SearchBody {
+        SearchBody(mode: "vector", vector: vectors.row(row), k: 10, tenant: tenant(row))
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FirebreakAPI
 import Foundation
 import Server
 import VectorMath
@@ -15,32 +16,53 @@ struct ClientOptions: ParsableArguments {
                          token: token ?? environment["FIREBREAK_TOKEN"])
     }
 
-    /// Sends a request and returns the decoded JSON (printing it as received with --json).
-    func call(_ method: String, _ path: String, body: Any? = nil) async throws -> Any {
+    /// Sends a request (the body encoded as the contract encodes it) and returns the reply's
+    /// bytes, printing them as received with --json.
+    func call(_ method: String, _ path: String, body: (any Encodable)? = nil) async throws -> Data {
         let data = try await client.succeeded(method, path, body: body)
         if json { print(String(decoding: data, as: UTF8.self)) }
-        return (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) ?? [:]
+        return data
     }
 
-    /// Prints a result built from a quiet call: compact JSON with --json, else pretty.
-    func printMerged(_ value: [String: Any]) {
-        let options: JSONSerialization.WritingOptions = json ? [.sortedKeys] : [.prettyPrinted, .sortedKeys]
-        guard let data = try? JSONSerialization.data(withJSONObject: value, options: options) else { return }
+    /// Sends a request and decodes the reply as `type`.
+    func call<Reply: Decodable>(_ method: String, _ path: String, body: (any Encodable)? = nil,
+                                as type: Reply.Type) async throws -> Reply {
+        try decodeReply(type, from: try await call(method, path, body: body))
+    }
+
+    /// Prints a value built from quiet calls: compact JSON with --json, else pretty.
+    func printMerged(_ value: some Encodable) {
+        let encoder = JSONEncoder.api
+        if !json { encoder.outputFormatting.insert(.prettyPrinted) }
+        guard let data = try? encoder.encode(value) else { return }
         print(String(decoding: data, as: UTF8.self))
     }
 
-    /// Prints a response for humans (pretty JSON) unless --json already printed it.
-    func show(_ value: Any) {
-        guard !json, let data = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys]) else { return }
-        print(String(decoding: data, as: UTF8.self))
+    /// Prints a reply for humans (pretty, every field kept) unless --json already printed it.
+    func show(_ data: Data) {
+        guard !json else { return }
+        guard let value = try? JSONDecoder.api.decode(JSONValue.self, from: data) else {
+            return print(String(decoding: data, as: UTF8.self))
+        }
+        printMerged(value)
+    }
+}
+
+/// Decodes a reply of the service; a reply that does not match the contract is an error that
+/// names the field (a client older or newer than the service).
+func decodeReply<Reply: Decodable>(_ type: Reply.Type, from data: Data) throws -> Reply {
+    do {
+        return try JSONDecoder.api.decode(type, from: data)
+    } catch let error as DecodingError {
+        throw ValidationError("the service's reply does not match \(type): \(error.fieldDescription)")
     }
 }
 
 extension APIClient {
     /// Sends `body` as JSON and returns the response body; a problem response becomes a
     /// `ClientError` naming the status, code and detail.
-    func succeeded(_ method: String, _ path: String, body: Any? = nil) async throws -> Data {
-        let data = try body.map { try JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
+    func succeeded(_ method: String, _ path: String, body: (any Encodable)? = nil) async throws -> Data {
+        let data = try body.map { try JSONEncoder.api.encode($0) }
         let reply = try await send(method, path, json: data)
         guard reply.isSuccess else {
             throw ClientError(status: reply.status, code: reply.problem?.code ?? "http_\(reply.status)",
@@ -71,10 +93,10 @@ struct CollectionsCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List collections with their mode and counts.")
         @OptionGroup var client: ClientOptions
         func run() async throws {
-            let reply = try await client.call("GET", "/v1/collections")
+            let reply = try await client.call("GET", "/v1/collections", as: CollectionListBody.self)
             guard !client.json else { return }
-            for case let c as [String: Any] in (reply as? [String: Any])?["collections"] as? [Any] ?? [] {
-                print("\(c["name"] ?? "")\t\(c["mode"] ?? "")\t\(c["documents"] ?? 0) documents\t\(c["quarantined"] ?? 0) quarantined")
+            for c in reply.collections {
+                print("\(c.name)\t\(c.mode)\t\(c.documents) documents\t\(c.quarantined) quarantined")
             }
         }
     }
@@ -96,10 +118,9 @@ struct CollectionsCommand: AsyncParsableCommand {
         @Option var efSearch = 64
         @OptionGroup var client: ClientOptions
         func run() async throws {
-            client.show(try await client.call("POST", "/v1/collections", body: [
-                "name": name, "dimension": dimension, "metric": metric,
-                "hnsw": ["m": m, "ef_construction": efConstruction, "ef_search": efSearch],
-            ]))
+            client.show(try await client.call("POST", "/v1/collections", body: CreateCollectionBody(
+                name: name, dimension: dimension, metric: metric,
+                hnsw: HNSWBody(m: m, efConstruction: efConstruction, efSearch: efSearch))))
         }
     }
 }
@@ -133,8 +154,9 @@ struct IngestCommand: AsyncParsableCommand {
             let slice = Array(documents[start..<min(start + batch, documents.count)])
             do {
                 let reply = try await ClientOptions.quiet(client).call("POST", "/v1/collections/\(segment(collection))/documents",
-                                                                       body: ["documents": slice]) as? [String: Any]
-                if let seq = (reply?["seq"] as? NSNumber)?.int64Value { lastSeq = seq }
+                                                                       body: IngestBody(documents: slice),
+                                                                       as: Sequenced<IngestResultBody>.self)
+                lastSeq = reply.seq ?? lastSeq
             } catch {
                 throw ValidationError("rows \(start)..<\(start + slice.count) failed (rows before \(start) are ingested): \(error)")
             }
@@ -154,27 +176,35 @@ struct IngestCommand: AsyncParsableCommand {
         }
     }
 
-    private func load() throws -> [[String: Any]] {
+    private func load() throws -> [NewDocumentBody] {
         if file.hasSuffix(".npy") || file.hasSuffix(".fvecs") {
             let matrix = try MatrixFile.readFloats(file)
             let lines = try texts.map { try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false) }
             guard let tenant else { throw ValidationError("--tenant is required for .npy input") }
             return (0..<matrix.rows).map { row in
-                var text = lines.flatMap { row < $0.count ? String($0[row]) : nil } ?? ""
-                if text.hasPrefix("{"), let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                   let value = object["text"] as? String { text = value }
-                return ["id": String(row), "tenant": tenant, "text": text, "embedding": matrix.row(row).map(Double.init)]
+                let line = lines.flatMap { row < $0.count ? String($0[row]) : nil } ?? ""
+                return NewDocumentBody(id: String(row), tenant: tenant, text: Self.text(of: line), embedding: matrix.row(row))
             }
         }
         let content = try String(contentsOfFile: file, encoding: .utf8)
         return try content.split(separator: "\n").enumerated().compactMap { index, line in
             guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
-            guard var object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-                throw ValidationError("\(file):\(index + 1): not a JSON object")
+            var document: NewDocumentBody
+            do {
+                document = try JSONDecoder.api.decode(NewDocumentBody.self, from: Data(line.utf8))
+            } catch let error as DecodingError {
+                throw ValidationError("\(file):\(index + 1): \(error.fieldDescription)")
             }
-            if object["tenant"] == nil, let tenant { object["tenant"] = tenant }
-            return object
+            document.tenant = document.tenant ?? tenant
+            return document
         }
+    }
+
+    /// A --texts line: `{"text": …}` or the plain text itself.
+    private static func text(of line: String) -> String {
+        struct TextLine: Decodable { var text: String }
+        guard line.hasPrefix("{"), let parsed = try? JSONDecoder.api.decode(TextLine.self, from: Data(line.utf8)) else { return line }
+        return parsed.text
     }
 }
 
@@ -202,14 +232,10 @@ struct SearchCommand: AsyncParsableCommand {
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
-        var body: [String: Any] = ["k": k]
-        if let minSeq { body["min_seq"] = minSeq }
-        if let query { body["query"] = query }
-        if let mode { body["mode"] = mode }
-        if let tenant { body["tenant"] = tenant }
+        var body = SearchBody(mode: mode, query: query, k: k, tenant: tenant, minSeq: minSeq)
         if let vector {
-            body["vector"] = try vector.split(separator: ",").map { part -> Double in
-                guard let value = Double(part.trimmingCharacters(in: .whitespaces)) else {
+            body.vector = try vector.split(separator: ",").map { part -> Float in
+                guard let value = Float(part.trimmingCharacters(in: .whitespaces)) else {
                     throw ValidationError("--vector: \"\(part)\" is not a number")
                 }
                 return value
@@ -217,15 +243,16 @@ struct SearchCommand: AsyncParsableCommand {
         } else if let vectorFile {
             let matrix = try MatrixFile.readFloats(vectorFile)
             guard row < matrix.rows else { throw ValidationError("--row \(row) is past the \(matrix.rows) rows of \(vectorFile)") }
-            body["vector"] = matrix.row(row).map(Double.init)
+            body.vector = matrix.row(row)
         }
-        let reply = try await client.call("POST", "/v1/collections/\(segment(collection))/search", body: body)
-        guard !client.json, let result = reply as? [String: Any] else { return }
-        if let notice = result["notice"] as? String { print("notice: \(notice)") }
-        print("mode \(result["mode_used"] ?? "")\(result["degraded"] as? Bool == true ? " (degraded)" : ""), \(result["took_ms"] ?? "") ms")
-        for (rank, hit) in (result["results"] as? [[String: Any]] ?? []).enumerated() {
-            let text = (hit["text"] as? String ?? "").prefix(80).replacingOccurrences(of: "\n", with: " ")
-            print(String(format: "%3d  %9.4f  ", rank + 1, hit["score"] as? Double ?? 0) + "\(hit["id"] ?? "")  \(text)")
+        let result = try await client.call("POST", "/v1/collections/\(segment(collection))/search", body: body,
+                                           as: SearchResultBody.self)
+        guard !client.json else { return }
+        if let notice = result.notice { print("notice: \(notice)") }
+        print("mode \(result.modeUsed)\(result.degraded ? " (degraded)" : ""), \(result.tookMs) ms")
+        for (rank, hit) in result.results.enumerated() {
+            let text = hit.text.prefix(80).replacingOccurrences(of: "\n", with: " ")
+            print(String(format: "%3d  %9.4f  ", rank + 1, hit.score) + "\(hit.id)  \(text)")
         }
     }
 }
@@ -256,14 +283,29 @@ struct QuarantineCommand: AsyncParsableCommand {
     func run() async throws {
         if list { return client.show(try await client.call("GET", "/v1/collections/\(segment(collection))/quarantine")) }
         guard !ids.isEmpty, let reason else { throw ValidationError("give document ids and --reason (or --list)") }
-        var body: [String: Any] = ["ids": ids, "reason": reason]
-        if let incident { body["incident_id"] = incident }
+        let body = QuarantineBody(ids: ids, reason: reason, incidentID: incident)
         let path = "/v1/collections/\(segment(collection))/quarantine"
         guard waitAll else { return client.show(try await client.call("POST", path, body: body)) }
-        var result = try await ClientOptions.quiet(client).call("POST", path, body: body) as? [String: Any] ?? [:]
-        guard let seq = (result["seq"] as? NSNumber)?.int64Value else { throw ValidationError("the service answered without a seq") }
-        result["replicas"] = try await ReplicaWait(client: client.client, seq: seq, seconds: waitSeconds).run()
-        client.printMerged(result)
+        let result = try await ClientOptions.quiet(client).call("POST", path, body: body, as: Sequenced<QuarantineResultBody>.self)
+        guard let seq = result.seq else { throw ValidationError("the service answered without a seq") }
+        let replicas = try await ReplicaWait(client: client.client, seq: seq, seconds: waitSeconds).run()
+        client.printMerged(WaitedQuarantine(seq: seq, result: result.body, replicas: replicas))
+    }
+}
+
+/// `quarantine --wait-all`'s answer: the quarantine's, and which replicas applied it.
+struct WaitedQuarantine: Encodable {
+    var seq: Int64
+    var result: QuarantineResultBody
+    var replicas: ReplicaWait.Outcome
+
+    enum CodingKeys: String, CodingKey { case seq, replicas }
+
+    func encode(to encoder: any Encoder) throws {
+        try result.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(seq, forKey: .seq)
+        try container.encode(replicas, forKey: .replicas)
     }
 }
 
@@ -274,22 +316,25 @@ struct ReplicaWait {
     let seq: Int64
     let seconds: Double
 
-    /// {"applied": [names], "silent": [names]} once no live replica is behind; an error naming
-    /// the replicas still behind after `seconds`.
-    func run() async throws -> [String: [String]] {
+    struct Outcome: Encodable {
+        var applied: [String]
+        var silent: [String]
+    }
+
+    /// The live replicas (all at `seq` or past it) and the silent ones, once no live replica is
+    /// behind; an error naming the replicas still behind after `seconds`.
+    func run() async throws -> Outcome {
         let deadline = Date().addingTimeInterval(seconds)
         while true {
-            let data = try await client.succeeded("GET", "/v1/replicas")
-            let replicas = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["replicas"] as? [[String: Any]] ?? []
-            let live = replicas.filter { $0["live"] as? Bool == true }
-            let behind = live.filter { (($0["applied_seq"] as? NSNumber)?.int64Value ?? -1) < seq }
-            let names = { (list: [[String: Any]]) in list.compactMap { $0["name"] as? String } }
+            let replicas = try decodeReply(ReplicasBody.self, from: try await client.succeeded("GET", "/v1/replicas")).replicas
+            let live = replicas.filter(\.live)
+            let behind = live.filter { $0.appliedSeq < seq }
             if behind.isEmpty {
-                return ["applied": names(live), "silent": names(replicas.filter { $0["live"] as? Bool != true })]
+                return Outcome(applied: live.map(\.name), silent: replicas.filter { !$0.live }.map(\.name))
             }
             guard Date() < deadline else {
                 throw ValidationError("after \(seconds) s, replicas still behind seq \(seq): " +
-                    behind.map { "\($0["name"] ?? "?") at \($0["applied_seq"] ?? "?")" }.joined(separator: ", "))
+                    behind.map { "\($0.name) at \($0.appliedSeq)" }.joined(separator: ", "))
             }
             try await Task.sleep(for: .milliseconds(Self.pollMilliseconds))
         }
@@ -306,8 +351,7 @@ struct ReleaseCommand: AsyncParsableCommand {
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
-        var body: [String: Any] = ["ids": ids, "reason": reason]
-        if let incident { body["incident_id"] = incident }
+        let body = QuarantineBody(ids: ids, reason: reason, incidentID: incident)
         client.show(try await client.call("POST", "/v1/collections/\(segment(collection))/quarantine/release", body: body))
     }
 }
@@ -326,10 +370,7 @@ struct FlagsCommand: AsyncParsableCommand {
     enum Switch: String, EnumerableFlag { case on, off }
 
     func run() async throws {
-        var body: [String: Any] = ["enabled": state == .on]
-        if let tenant { body["tenant"] = tenant }
-        if let incident { body["incident_id"] = incident }
-        if let reason { body["reason"] = reason }
+        let body = SetFlagBody(enabled: state == .on, incidentID: incident, tenant: tenant, reason: reason)
         client.show(try await client.call("PUT", "/v1/collections/\(segment(collection))/flags/\(segment(flag))", body: body))
     }
 }
@@ -342,9 +383,7 @@ struct TokenCommand: AsyncParsableCommand {
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
-        var body: [String: Any] = ["role": role]
-        if let tenant { body["tenant"] = tenant }
-        client.show(try await client.call("POST", "/v1/tokens", body: body))
+        client.show(try await client.call("POST", "/v1/tokens", body: CreateTokenBody(role: role, tenant: tenant)))
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FirebreakAPI
 import Foundation
 
 /// `firebreak snapshots create|list|verify`: snapshots of a live collection, over HTTP.
@@ -14,7 +15,7 @@ struct SnapshotsCommand: AsyncParsableCommand {
         @Option(help: "Collection.") var collection: String
         @OptionGroup var client: ClientOptions
         func run() async throws {
-            client.show(try await client.call("POST", "/v1/collections/\(segment(collection))/snapshots", body: [String: Any]()))
+            client.show(try await client.call("POST", "/v1/collections/\(segment(collection))/snapshots"))
         }
     }
 
@@ -35,8 +36,7 @@ struct SnapshotsCommand: AsyncParsableCommand {
         @Option(help: "HubScan threshold (default 5.0).") var threshold: Double?
         @OptionGroup var client: ClientOptions
         func run() async throws {
-            var body: [String: Any] = [:]
-            if let threshold { body["threshold"] = threshold }
+            let body = ScanSettingsBody(threshold: threshold)
             client.show(try await client.call("POST", "/v1/collections/\(segment(collection))/snapshots/\(segment(id))/verify",
                                               body: body))
         }
@@ -60,10 +60,7 @@ struct RollbackCommand: AsyncParsableCommand {
     @OptionGroup var client: ClientOptions
 
     func run() async throws {
-        var body: [String: Any] = ["snapshot_id": to]
-        if let tenant { body["tenant"] = tenant }
-        if let incident { body["incident_id"] = incident }
-        if let reason { body["reason"] = reason }
+        let body = RollbackBody(snapshotID: to, incidentID: incident, tenant: tenant, reason: reason)
         client.show(try await client.call("POST", "/v1/collections/\(segment(collection))/rollback", body: body))
     }
 }
@@ -84,19 +81,17 @@ struct RebuildCommand: AsyncParsableCommand {
     static let pollMilliseconds = 250
 
     func run() async throws {
-        var body: [String: Any] = ["validate_scan": validateScan]
-        if let tenant { body["tenant"] = tenant }
-        if let incident { body["incident_id"] = incident }
-        if let reason { body["reason"] = reason }
+        let body = RebuildBody(tenant: tenant, incidentID: incident, reason: reason, validateScan: validateScan)
         let started = try await client.call("POST", "/v1/collections/\(segment(collection))/rebuild", body: body)
-        guard wait, let job = (started as? [String: Any])?["job_id"] as? Int else { return client.show(started) }
+        guard wait else { return client.show(started) }
+        let job = try decodeReply(JobStartedBody.self, from: started).jobID
         while true {
-            let state = try await ClientOptions.quiet(client).call("GET", "/v1/jobs/\(job)") as? [String: Any] ?? [:]
-            let name = state["state"] as? String ?? ""
-            Console.progress("job \(job): \(name) \(Int((state["progress"] as? Double ?? 0) * 100)) %")
-            if ["succeeded", "failed", "cancelled"].contains(name) {
-                client.show(state)
-                if name != "succeeded" { throw ExitCode(1) }
+            let data = try await ClientOptions.quiet(client).call("GET", "/v1/jobs/\(job)")
+            let state = try decodeReply(JobBody.self, from: data)
+            Console.progress("job \(job): \(state.state) \(Int(state.progress * 100)) %")
+            if state.isFinished {
+                client.show(data)
+                if state.state != JobBody.succeeded { throw ExitCode(1) }
                 return
             }
             try await Task.sleep(for: .milliseconds(Self.pollMilliseconds))

@@ -1,6 +1,7 @@
 import ArgumentParser
+import Drills
+import FirebreakAPI
 import Foundation
-import Server
 
 /// `firebreak drill`: the corpus-poisoning game day, end to end, against a real service.
 struct DrillCommand: AsyncParsableCommand {
@@ -60,19 +61,35 @@ struct DrillCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         if let target = url ?? environment["FIREBREAK_URL"] {
-            try await finish(try await Drill(settings: self, client: APIClient(baseURL: target, token: token ?? environment["FIREBREAK_TOKEN"])).run())
-            return
+            let client = APIClient(baseURL: target, token: token ?? environment["FIREBREAK_TOKEN"])
+            return try finish(try await Drill(settings: settings, client: client, progress: Console.progress).run())
         }
         let service = try await ThrowawayService.start(databaseURL: databaseURL, label: "drill")
         let report: DrillReport
         do {
-            report = try await Drill(settings: self, client: service.client).run()
+            report = try await Drill(settings: settings, client: service.client, progress: Console.progress).run()
         } catch {
             try? await service.stop()
             throw error
         }
         try await service.stop()
         try finish(report)
+    }
+
+    /// The options, as the library's settings.
+    var settings: Drill.Settings {
+        var settings = Drill.Settings()
+        settings.documents = documents
+        settings.dimension = dimension
+        settings.topics = topics
+        settings.hubs = hubs
+        settings.goldenQueries = goldenQueries
+        settings.clients = clients
+        settings.scanEvery = scanEvery
+        settings.threshold = threshold
+        settings.postmortemDir = postmortemDir
+        settings.seed = seed
+        return settings
     }
 
     private func finish(_ report: DrillReport) throws {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Crypto
+import FirebreakAPI
 import Foundation
 import Hex
 import Incidents
@@ -40,11 +41,12 @@ struct IncidentCommand: AsyncParsableCommand {
                 throw ValidationError("--class must be a lower-case slug such as corpus, retrieval or privacy")
             }
             if let remote = target.remote {
-                let data = try await remote.call("POST", "/v1/incidents", [
-                    "title": title, "severity": severityValue.rawValue, "taxonomy_class": taxonomy.rawValue,
-                    "collection": collection, "tenant": tenant, "traceparent": traceparent,
-                ])
-                return try remote.show(data, json: json) { "\($0["id"] ?? "") declared (\(severityValue.rawValue), \(taxonomy.rawValue))" }
+                let data = try await remote.call("POST", "/v1/incidents", DeclareIncidentBody(
+                    title: title, severity: severityValue.rawValue, taxonomyClass: taxonomy.rawValue, tenant: tenant,
+                    collection: collection, traceparent: traceparent))
+                return try remote.show(data, as: IncidentBody.self, json: json) {
+                    "\($0.id) declared (\(severityValue.rawValue), \(taxonomy.rawValue))"
+                }
             }
             let (incident, _) = try target.database.withConnection { c in
                 try Migrator.migrate(c)
@@ -62,7 +64,7 @@ struct IncidentCommand: AsyncParsableCommand {
         @Argument var id: String
 
         func run() async throws {
-            if let remote = target.remote { return try remote.show(await remote.call("GET", "/v1/incidents/\(segment(id))"), json: true) }
+            if let remote = target.remote { return remote.print(try await remote.call("GET", "/v1/incidents/\(segment(id))")) }
             let (incident, _) = try target.database.withConnection { try IncidentRecords.load(id, on: $0) }
             try Console.printJSON(incident)
         }
@@ -75,7 +77,7 @@ struct IncidentCommand: AsyncParsableCommand {
 
         func run() async throws {
             if let remote = target.remote {
-                return try remote.show(await remote.call("GET", "/v1/incidents/\(segment(id))/timeline"), json: true)
+                return remote.print(try await remote.call("GET", "/v1/incidents/\(segment(id))/timeline"))
             }
             let (_, timeline) = try target.database.withConnection { try IncidentRecords.load(id, on: $0) }
             try Console.printJSON(timeline.events)
@@ -96,8 +98,9 @@ struct IncidentCommand: AsyncParsableCommand {
                 throw ValidationError("--to must be one of \(IncidentStatus.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             if let remote = target.remote {
-                let data = try await remote.call("POST", "/v1/incidents/\(segment(id))/transition", ["status": status.rawValue, "reason": reason])
-                return try remote.show(data, json: false) { "\($0["id"] ?? "") is \($0["status"] ?? "")" }
+                let data = try await remote.call("POST", "/v1/incidents/\(segment(id))/transition",
+                                                 TransitionBody(status: status.rawValue, reason: reason))
+                return try remote.show(data, as: IncidentBody.self, json: false) { "\($0.id) is \($0.status)" }
             }
             let incident = try target.database.withConnection {
                 try IncidentRecords.transition(id, to: status, reason: reason, actor: actor, on: $0)
@@ -114,12 +117,12 @@ struct IncidentCommand: AsyncParsableCommand {
 
         func run() async throws {
             if let remote = target.remote {
-                let result = try remote.object(await remote.call("GET", "/v1/incidents/\(segment(id))/verify"))
-                guard result["intact"] as? Bool == true else {
-                    Console.progress("\(id): event \(result["first_bad_sequence"] ?? 0) does not verify: \(result["problem"] ?? "")")
+                let result = try decodeReply(VerifyBody.self, from: await remote.call("GET", "/v1/incidents/\(segment(id))/verify"))
+                guard result.intact else {
+                    Console.progress("\(id): event \(result.firstBadSequence ?? 0) does not verify: \(result.problem ?? "")")
                     throw ExitCode(2)
                 }
-                return print("\(id): \(result["events"] ?? 0) events, chain intact, head \(result["head"] ?? "")")
+                return print("\(id): \(result.events) events, chain intact, head \(result.head)")
             }
             let (_, timeline) = try target.database.withConnection { try IncidentRecords.load(id, on: $0) }
             let result = timeline.verify()
@@ -187,7 +190,7 @@ struct IncidentCommand: AsyncParsableCommand {
         func run() async throws {
             if let remote = target.remote {
                 _ = try await remote.call("POST", "/v1/incidents/\(segment(id))/decisions",
-                                          ["what": what, "why": why, "options_not_taken": notTaken])
+                                          DecisionBody(what: what, why: why, optionsNotTaken: notTaken))
                 return print("\(id): decision recorded")
             }
             _ = try target.database.withConnection { c in
@@ -213,7 +216,7 @@ struct IncidentCommand: AsyncParsableCommand {
             let digest = SHA256.hash(data: data).hexEncoded
             if let remote = target.remote {
                 _ = try await remote.call("POST", "/v1/incidents/\(segment(id))/evidence",
-                                          ["kind": kind, "sha256": digest, "location": location ?? file, "summary": summary])
+                                          EvidenceBody(kind: kind, sha256: digest, location: location ?? file, summary: summary))
                 return print("\(id): evidence \(digest) recorded")
             }
             _ = try target.database.withConnection { c in
@@ -240,10 +243,10 @@ struct IncidentCommand: AsyncParsableCommand {
 
         func run() async throws {
             if let remote = target.remote {
-                let body: [String: Any?] = close.map { ["close": $0, "verification_evidence": evidence] }
-                    ?? ["title": title, "owner": owner, "due": due, "verification": verification]
-                let result = try remote.object(await remote.call("POST", "/v1/incidents/\(segment(id))/actions", body))
-                return print("\(id): \(close.map { "action \($0) closed" } ?? "action recorded") (\(result["events"] ?? 0) events)")
+                let body = close.map { ActionBody(close: $0, verificationEvidence: evidence) }
+                    ?? ActionBody(title: title, owner: owner, due: due, verification: verification)
+                let result = try decodeReply(IncidentBody.self, from: await remote.call("POST", "/v1/incidents/\(segment(id))/actions", body))
+                return print("\(id): \(close.map { "action \($0) closed" } ?? "action recorded") (\(result.events) events)")
             }
             if let close {
                 _ = try target.database.withConnection { c in
@@ -278,10 +281,9 @@ struct IncidentCommand: AsyncParsableCommand {
 
         func run() async throws {
             if let remote = target.remote {
-                _ = try await remote.call("POST", "/v1/incidents/\(segment(id))/postmortem", [
-                    "summary": summary, "failing_layer": failingLayer, "root_cause": rootCause,
-                    "evaluation_gaps": evaluationGaps, "regression_case": regressionCase,
-                ])
+                _ = try await remote.call("POST", "/v1/incidents/\(segment(id))/postmortem", PostmortemBody(
+                    summary: summary, failingLayer: failingLayer, rootCause: rootCause, evaluationGaps: evaluationGaps,
+                    regressionCase: regressionCase))
                 return print("\(id): postmortem recorded")
             }
             _ = try target.database.withConnection { c in
@@ -303,8 +305,8 @@ struct IncidentCommand: AsyncParsableCommand {
 
         func run() async throws {
             if let remote = target.remote {
-                let data = try await remote.call("POST", "/v1/incidents/\(segment(id))/commander", ["commander": commander])
-                return try remote.show(data, json: false) { "\($0["id"] ?? ""): commander is \($0["commander"] ?? "")" }
+                let data = try await remote.call("POST", "/v1/incidents/\(segment(id))/commander", CommanderBody(commander: commander))
+                return try remote.show(data, as: IncidentBody.self, json: false) { "\($0.id): commander is \($0.commander ?? "")" }
             }
             let incident = try target.database.withConnection {
                 try IncidentRecords.assignCommander(id, commander: commander, actor: actor, on: $0)
@@ -331,18 +333,19 @@ struct IncidentTarget: ParsableArguments {
 struct RemoteIncidents {
     let client: APIClient
 
-    /// Sends a request (nil values are left out of the body); a problem becomes a `ClientError`.
-    func call(_ method: String, _ path: String, _ body: [String: Any?]? = nil) async throws -> Data {
-        try await client.succeeded(method, path, body: body?.compactMapValues { $0 })
+    /// Sends a request; a problem becomes a `ClientError`.
+    func call(_ method: String, _ path: String, _ body: (any Encodable)? = nil) async throws -> Data {
+        try await client.succeeded(method, path, body: body)
     }
 
-    func object(_ data: Data) throws -> [String: Any] {
-        (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+    /// Prints the JSON as received.
+    func print(_ data: Data) {
+        Swift.print(String(decoding: data, as: UTF8.self))
     }
 
-    /// Prints the JSON as received, or one line made from it.
-    func show(_ data: Data, json: Bool, line: (([String: Any]) -> String)? = nil) throws {
-        if json || line == nil { return print(String(decoding: data, as: UTF8.self)) }
-        print(line!(try object(data)))
+    /// Prints the JSON as received (with `json`), or one line made from the typed reply.
+    func show<Reply: Decodable>(_ data: Data, as type: Reply.Type, json: Bool, line: (Reply) -> String) throws {
+        if json { return print(data) }
+        Swift.print(line(try decodeReply(type, from: data)))
     }
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import FirebreakAPI
 import Foundation
 import Server
 
@@ -59,9 +60,9 @@ extension ReplicaPhases {
         var answers: [[Set<String>]] = []
         for replica in fleet {
             while try await replica.readiness().applied < head { try await Task.sleep(for: .milliseconds(10)) }
-            let status = try replyObject(try await expectSuccess(replica.client.send("GET", workload.path)))
-            documents[replica.name] = status["documents"] as? Int ?? -1
-            quarantined[replica.name] = status["quarantined"] as? Int ?? -1
+            let status = try await expectSuccess(replica.client.send("GET", workload.path)).decoded(CollectionBody.self)
+            documents[replica.name] = status.documents
+            quarantined[replica.name] = status.quarantined
             var mine: [Set<String>] = []
             for query in 0..<agreementQueries {
                 mine.append(Set(try replyIDs(try await expectSuccess(workload.search(query, minSeq: head, on: replica.client)))))

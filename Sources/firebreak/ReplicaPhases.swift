@@ -1,4 +1,5 @@
 import Dispatch
+import FirebreakAPI
 import Foundation
 import Server
 

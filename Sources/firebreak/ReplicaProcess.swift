@@ -1,3 +1,4 @@
+import FirebreakAPI
 import Foundation
 import Server
 
@@ -61,8 +62,8 @@ final class ReplicaProcess: @unchecked Sendable {
     /// This replica's `/readyz` body (applied and head positions).
     func readiness() async throws -> (ready: Bool, applied: Int64, head: Int64) {
         let reply = try await client.send("GET", "/readyz")
-        let object = try JSONSerialization.jsonObject(with: reply.body) as? [String: Any] ?? [:]
-        return (object["ready"] as? Bool ?? false, Int64(object["applied_seq"] as? Int ?? -1), Int64(object["head_seq"] as? Int ?? -1))
+        let readiness = try reply.decoded(ReadinessBody.self)
+        return (readiness.ready, readiness.appliedSeq, readiness.headSeq)
     }
 
     func signal(_ number: Int32) {

@@ -1,6 +1,6 @@
 import Dispatch
+import FirebreakAPI
 import Foundation
-import Server
 
 /// The requests `bench replicas` makes, over HTTP, on one collection of seeded documents.
 /// Every quarantine goes on one incident; each write returns the `seq` it was applied at.
@@ -23,10 +23,11 @@ final class ReplicaWorkload: @unchecked Sendable {
     var path: String { "/v1/collections/\(Self.collection)" }
 
     func create(on client: APIClient) async throws {
-        _ = try await expectSuccess(client.send("POST", "/v1/collections", json: jsonData(["name": Self.collection, "dimension": corpus.vectors.dimension,
-                                                                           "metric": "cosine"])))
-        let incident = try await expectSuccess(client.send("POST", "/v1/incidents", json: jsonData(["title": "bench replicas", "severity": "SEV-2"])))
-        incidentID = try replyObject(incident)["id"] as? String ?? ""
+        let collection = CreateCollectionBody(name: Self.collection, dimension: corpus.vectors.dimension, metric: "cosine")
+        _ = try await expectSuccess(client.send("POST", "/v1/collections", body: collection))
+        let incident = try await expectSuccess(client.send("POST", "/v1/incidents",
+                                                           body: DeclareIncidentBody(title: "bench replicas", severity: "SEV-2")))
+        incidentID = try incident.decoded(IncidentBody.self).id
     }
 
     /// Ingests every document in batches from `ingestClients` clients; documents per second.
@@ -50,7 +51,7 @@ final class ReplicaWorkload: @unchecked Sendable {
     }
 
     func snapshot(on client: APIClient) async throws {
-        _ = try await expectSuccess(client.send("POST", path + "/snapshots", json: jsonData([:])))
+        _ = try await expectSuccess(client.send("POST", path + "/snapshots"))
     }
 
     /// `count` distinct rows spread over the corpus, to quarantine one by one.
@@ -60,9 +61,8 @@ final class ReplicaWorkload: @unchecked Sendable {
 
     /// Quarantines the document of `row`; the seq it is visible at.
     func quarantine(_ row: Int, on client: APIClient) async throws -> Int64 {
-        let body = ["ids": [corpus.id(row)], "reason": "bench replicas", "tenant": corpus.tenant(row),
-                    "incident_id": incidentID] as [String: Any]
-        return try seq(of: await expectSuccess(client.send("POST", path + "/quarantine", json: jsonData(body))))
+        let body = QuarantineBody(ids: [corpus.id(row)], reason: "bench replicas", incidentID: incidentID, tenant: corpus.tenant(row))
+        return try seq(of: await expectSuccess(client.send("POST", path + "/quarantine", body: body)))
     }
 
     /// Ingests one new document (a copy of `row`'s vector under a fresh id); its seq.
@@ -75,14 +75,14 @@ final class ReplicaWorkload: @unchecked Sendable {
     /// A vector search aimed at `row`'s document (optionally at `minSeq`): the reply.
     func probe(_ row: Int, minSeq: Int64? = nil, on client: APIClient) async throws -> APIClient.Reply {
         var body = corpus.probe(row)
-        if let minSeq { body["min_seq"] = minSeq }
-        return try await client.send("POST", path + "/search", json: jsonData(body))
+        body.minSeq = minSeq
+        return try await client.send("POST", path + "/search", body: body)
     }
 
     func search(_ index: Int, minSeq: Int64? = nil, on client: APIClient) async throws -> APIClient.Reply {
         var body = corpus.query(index, mode: .vector)
-        if let minSeq { body["min_seq"] = minSeq }
-        return try await client.send("POST", path + "/search", json: jsonData(body))
+        body.minSeq = minSeq
+        return try await client.send("POST", path + "/search", body: body)
     }
 
     /// One document as JSON, written by hand: Foundation's serializer is the bottleneck of a
@@ -93,7 +93,8 @@ final class ReplicaWorkload: @unchecked Sendable {
     }
 
     private func seq(of reply: APIClient.Reply) throws -> Int64 {
-        guard let seq = (try replyObject(reply)["seq"] as? NSNumber)?.int64Value else {
+        struct Stamp: Decodable { var seq: Int64? }
+        guard let seq = try reply.decoded(Stamp.self).seq else {
             throw BenchFailure("a write answered without a seq: \(String(decoding: reply.body.prefix(300), as: UTF8.self))")
         }
         return seq

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FirebreakAPI
 import Foundation
 import Hummingbird
 import Server

@@ -1,3 +1,4 @@
+import FirebreakAPI
 import Foundation
 import Server
 import Store

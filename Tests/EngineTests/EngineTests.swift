@@ -1,7 +1,7 @@
 @testable import Engine
-import HNSW
 import FirebreakTestSupport
 import Foundation
+import HNSW
 import Store
 import XCTest
 

@@ -1,8 +1,8 @@
-import XCTest
 import Engine
 import HNSW
 import HubScan
 import VectorMath
+import XCTest
 
 /// HubScan through an HNSW graph finds the same planted hubs as the exact scan.
 final class HNSWNeighborSearchTests: XCTestCase {

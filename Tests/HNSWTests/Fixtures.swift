@@ -1,7 +1,7 @@
 import Foundation
-import XCTest
 import HNSW
 import VectorMath
+import XCTest
 
 /// A built index with its data, ready for oracle comparisons.
 struct Fixture {

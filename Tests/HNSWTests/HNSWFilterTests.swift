@@ -1,6 +1,6 @@
-import XCTest
 import HNSW
 import VectorMath
+import XCTest
 
 final class HNSWFilterTests: XCTestCase {
     /// At 10 / 50 / 90 % excluded: never an excluded id, always exactly k, recall ≥ 0.95.

@@ -1,6 +1,6 @@
-import XCTest
 import HNSW
 import VectorMath
+import XCTest
 
 final class HNSWMutationTests: XCTestCase {
     func testDeletedVectorsAreNeverReturnedAndCompactionDropsThem() throws {

@@ -1,8 +1,8 @@
-import Foundation
 import DurableFile
-import XCTest
+import Foundation
 @testable import HNSW
 import VectorMath
+import XCTest
 
 final class HNSWPersistenceTests: XCTestCase {
     func testSaveLoadGivesIdenticalResults() throws {

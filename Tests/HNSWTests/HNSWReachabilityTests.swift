@@ -1,7 +1,7 @@
 import Foundation
-import XCTest
 @testable import HNSW
 import VectorMath
+import XCTest
 
 /// Reachability: a node nothing links to on level 0 can never be returned. Loading a file
 /// reconnects such nodes, and so does every batch insert of `fullRepairBatchMin` rows or more.

@@ -1,6 +1,6 @@
-import XCTest
 import HNSW
 import VectorMath
+import XCTest
 
 final class HNSWRecallTests: XCTestCase {
     /// The headline floor: 20k × 64 clustered, L2, M=16, built on 2 threads, ef=64.

@@ -1,6 +1,6 @@
-import XCTest
 @testable import HubScan
 import VectorMath
+import XCTest
 
 /// The calibrated scoring: a clean collection stays quiet at the default threshold, planted hubs
 /// do not, and the stability, real-query and domain detectors each do their part.

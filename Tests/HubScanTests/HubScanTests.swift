@@ -1,6 +1,6 @@
-import XCTest
 @testable import HubScan
 import VectorMath
+import XCTest
 
 final class RobustStatisticsTests: XCTestCase {
     func testMedianOddEvenAndEmpty() {

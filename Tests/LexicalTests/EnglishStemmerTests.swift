@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 @testable import Lexical
+import XCTest
 
 final class EnglishStemmerTests: XCTestCase {
     /// Every pair in the reference file (7,000+ words from the installed manual pages plus

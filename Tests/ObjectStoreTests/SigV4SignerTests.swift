@@ -1,8 +1,8 @@
 import Crypto
 import Foundation
 import Hex
-import XCTest
 @testable import ObjectStore
+import XCTest
 
 /// The signer against AWS's published Signature Version 4 examples: the `get-vanilla` and
 /// `post-vanilla` cases of the SigV4 test suite, and the four worked S3 examples of the S3

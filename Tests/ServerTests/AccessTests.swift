@@ -1,6 +1,6 @@
+import Engine
 import FirebreakTestSupport
 import Foundation
-import Engine
 @testable import Server
 import Store
 import XCTest

@@ -1,4 +1,5 @@
 @testable import Engine
+import FirebreakAPI
 import FirebreakTestSupport
 import Foundation
 import Server

@@ -1,3 +1,4 @@
+import FirebreakAPI
 import FirebreakTestSupport
 import Foundation
 import Server

@@ -1,4 +1,5 @@
 import Engine
+import FirebreakAPI
 import FirebreakTestSupport
 import Foundation
 import ObjectStore

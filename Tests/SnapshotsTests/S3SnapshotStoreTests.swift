@@ -1,8 +1,8 @@
 import FirebreakTestSupport
 import Foundation
 import ObjectStore
-import XCTest
 @testable import Snapshots
+import XCTest
 
 /// The S3 store against a real S3-compatible server (moto, signatures checked), each test
 /// under a prefix of its own.

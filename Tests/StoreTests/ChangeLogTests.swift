@@ -1,5 +1,5 @@
-import Foundation
 import FirebreakTestSupport
+import Foundation
 import Store
 import XCTest
 

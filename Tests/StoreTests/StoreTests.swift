@@ -1,6 +1,6 @@
+import FirebreakTestSupport
 import Foundation
 import Incidents
-import FirebreakTestSupport
 import Store
 import XCTest
 

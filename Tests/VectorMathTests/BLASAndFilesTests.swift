@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 @testable import VectorMath
+import XCTest
 
 final class BLASAndFilesTests: XCTestCase {
     func testBLASIsDetectedAndMeasured() {

@@ -1,5 +1,5 @@
-import XCTest
 @testable import VectorMath
+import XCTest
 
 final class ExactSearchTests: XCTestCase {
     /// Brute force by the scalar metric: the oracle for the sgemm-tiled search.

@@ -1,5 +1,5 @@
-import XCTest
 @testable import VectorMath
+import XCTest
 
 final class KernelsTests: XCTestCase {
     /// The SIMD kernels agree with a plain loop for every length around the 8/16/32 steps.

@@ -12,6 +12,7 @@
 // problem's status and code.
 
 import Engine
+import FirebreakAPI
 import Foundation
 import Hummingbird
 

@@ -8,6 +8,7 @@
 // Invariant: every form posts to /console/collections/{name}/… with the session's CSRF token.
 
 import Engine
+import FirebreakAPI
 import Foundation
 import Hummingbird
 import Snapshots
@@ -147,17 +148,26 @@ extension Console {
     }
 
     /// `{"mode": …, "open": n, "jobs": [{"id","state","progress"}]}` for the page's script.
+    struct ConsoleLiveState: Encodable {
+        struct Job: Encodable {
+            var id: Int64
+            var state: String
+            var progress: Double
+        }
+        var mode: String
+        var open: Int
+        var jobs: [Job]
+    }
+
     func live(_ name: String, _ visit: Visit) async throws -> Response {
         do {
             let collection = try api.collections.named(name)
             let jobs = visit.caller.role.may(.inspect) ? try await visibleJobs(collection, requested: nil, caller: visit.caller) : []
-            let object: [String: Any] = [
-                "mode": collection.status(scope: visit.caller.tenant).mode.rawValue,
-                "open": jobs.filter { $0.state == "queued" || $0.state == "running" }.count,
-                "jobs": jobs.map { ["id": Int($0.id), "state": $0.state, "progress": $0.progress] as [String: Any] },
-            ]
+            let state = ConsoleLiveState(mode: collection.status(scope: visit.caller.tenant).mode.rawValue,
+                                         open: jobs.filter { !$0.isFinished }.count,
+                                         jobs: jobs.map { .init(id: $0.id, state: $0.state, progress: $0.progress) })
             return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object))))
+                            body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder.api.encode(state))))
         } catch {
             let problem = Problem.from(error)
             return Self.text(problem.detail, status: problem.status)
@@ -186,7 +196,7 @@ extension Console {
                 <td><code>\(entry.externalID)</code></td><td>\(entry.tenant)</td>
                 <td><a href="\(Console.path("incidents", entry.incidentID))">\(entry.incidentID)</a></td>
                 <td>\(entry.quarantinedBy)</td><td>\(ConsoleTime.html(entry.quarantinedAt))</td><td>\(entry.reason)</td>
-                <td>\(Self.evidence(evidence[entry.documentID] ?? [:]))</td>\(action)
+                <td>\(Self.evidence(evidence[entry.documentID]))</td>\(action)
                 </tr>
                 """
         }
@@ -206,14 +216,14 @@ extension Console {
     }
 
     /// The stored evidence in words: the score when one was given, and the content digests.
-    static func evidence(_ fields: [String: Any]) -> HTML {
+    static func evidence(_ evidence: QuarantineEvidence?) -> HTML {
+        guard let evidence else { return "<span class=\"muted\">none stored</span>" }
         var parts: [HTML] = []
-        if let score = fields["score"] as? Double { parts.append("score (z) <strong>\(decimal(score))</strong>") }
-        if let text = fields["text_sha256"] as? String { parts.append("text <code title=\"\(text)\">\(String(text.prefix(12)))…</code>") }
-        if let vector = fields["embedding_sha256"] as? String {
-            parts.append("embedding <code title=\"\(vector)\">\(String(vector.prefix(12)))…</code>")
-        }
-        return parts.isEmpty ? "<span class=\"muted\">none stored</span>" : HTML.join(parts, separator: "<br>")
+        if let score = evidence.score { parts.append("score (z) <strong>\(decimal(score))</strong>") }
+        let text = evidence.textSHA256, vector = evidence.embeddingSHA256
+        parts.append("text <code title=\"\(text)\">\(String(text.prefix(12)))…</code>")
+        parts.append("embedding <code title=\"\(vector)\">\(String(vector.prefix(12)))…</code>")
+        return HTML.join(parts, separator: "<br>")
     }
 
     // MARK: Snapshots

@@ -10,6 +10,7 @@
 // the raw event (payload, hashes) behind a <details>.
 
 import Engine
+import FirebreakAPI
 import Foundation
 import Hummingbird
 import HummingbirdCore
@@ -143,10 +144,9 @@ extension Console {
     }
 
     static func event(_ event: IncidentEvent) -> HTML {
-        let raw: [String: Any] = ["sequence": event.sequence, "kind": event.kind, "actor": event.actor, "at": event.at,
-                                  "payload": event.payload, "previous_hash": event.previousHash, "hash": event.hash]
-        let json = (try? JSONSerialization.data(withJSONObject: raw, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
-            .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let encoder = JSONEncoder.api
+        encoder.outputFormatting.insert(.prettyPrinted)
+        let json = (try? encoder.encode(EventBody(event))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         let trace: HTML = event.payload["traceparent"].map { "<br><span class=\"muted\">trace <code>\($0)</code></span>" } ?? .empty
         return """
             <li data-kind="\(event.kind)" data-sequence="\(String(event.sequence))">

@@ -5,6 +5,7 @@
 // the same token, through the same `API.describe`).
 // Invariant: one card per collection, in name order.
 
+import FirebreakAPI
 import Foundation
 
 extension Console {

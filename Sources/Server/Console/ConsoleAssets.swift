@@ -8,6 +8,7 @@
 // year (`immutable`) and a new build's asset is a new name.
 
 import Crypto
+import FirebreakAPI
 import Foundation
 import Hex
 

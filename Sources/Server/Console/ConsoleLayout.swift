@@ -9,6 +9,7 @@
 // exactly while something the caller can see is degraded.
 
 import Engine
+import FirebreakAPI
 import Foundation
 import Store
 

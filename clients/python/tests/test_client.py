@@ -291,6 +291,8 @@ def test_incident_lifecycle(client: firebreak.Client, filled: dict[str, Any]) ->
                                        collection=filled["name"], traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
     assert incident.meta.status == 201 and incident.status == "declared" and incident.severity == "SEV-1"
     assert client.incident(incident.id).title == "Poisoned passages in the kb"
+    listed = client.incidents(severity="SEV-1", status="declared", limit=500).incidents
+    assert incident.id in [i.id for i in listed] and all(i.severity == "SEV-1" for i in listed)
     client.assign_commander(incident.id, "alice")
     contained = client.transition_incident(incident.id, "contained", reason="quarantined")
     assert contained.status == "contained" and contained.commander == "alice"

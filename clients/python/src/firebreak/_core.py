@@ -70,6 +70,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "job": _e("GET", "/v1/jobs/{id}", None, m.Job),
     "cancel_job": _e("DELETE", "/v1/jobs/{id}", None, m.Job),
     "declare_incident": _e("POST", "/v1/incidents", m.DeclareIncident, m.Incident),
+    "incidents": _e("GET", "/v1/incidents", None, m.IncidentList),
     "incident": _e("GET", "/v1/incidents/{id}", None, m.Incident),
     "incident_timeline": _e("GET", "/v1/incidents/{id}/timeline", None, m.Timeline),
     "verify_incident": _e("GET", "/v1/incidents/{id}/verify", None, m.Verification),

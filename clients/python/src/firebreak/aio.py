@@ -488,6 +488,14 @@ class AsyncClient(_Settings):
                                  collection=collection, traceparent=traceparent)
         return await self._run(build("declare_incident", body, idempotency_key=idempotency_key))
 
+    async def incidents(
+        self, *, status: str | None = None, severity: str | None = None, limit: int | None = None
+    ) -> m.IncidentList:
+        """``GET /v1/incidents``: newest first, optionally only one status or severity (at most
+        ``limit``, 1 to 500, default 100); a tenant-scoped token sees only its tenant's."""
+        params = {"status": status, "severity": severity, "limit": limit}
+        return await self._run(build("incidents", params=params))
+
     async def incident(self, incident_id: str) -> m.Incident:
         """``GET /v1/incidents/{id}``."""
         return await self._run(build("incident", path_params={"id": incident_id}))

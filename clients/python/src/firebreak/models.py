@@ -405,6 +405,12 @@ class Incident(ResponseModel):
     seq: int | None = None
 
 
+class IncidentList(ResponseModel):
+    """``GET /v1/incidents``: newest first."""
+
+    incidents: list[Incident]
+
+
 class Event(ResponseModel):
     """One event of an incident's hash-chained timeline."""
 
@@ -641,7 +647,7 @@ class RollbackResult(ResponseModel):
     documents: int
     retired: int
     seconds: float
-    phases: dict[str, float] | None = None
+    phases: dict[str, float]
     seq: int | None = None
 
 

@@ -1,41 +1,41 @@
 import Foundation
 
 /// What a drill found, as `--json` prints it and as a person reads it.
-struct DrillReport: Encodable {
+public struct DrillReport: Encodable, Sendable {
     struct MRR: Encodable {
         let before: Double?
         let during: Double?
         let after: Double?
     }
 
-    let collection: String
-    let hubsPlanted: Int
-    var hubsDetected = 0
-    var cleanDocumentsQuarantined = 0
-    var containmentSeconds: Double?
-    var quarantinedReturned = 0
-    var failedQueries = 0
-    var queriesAnswered = 0
-    var degradedAnswers = 0
-    var frozen = false
-    var rebuildSeconds: Double?
-    var rollbackSeconds: Double?
-    var rollbackClientSeconds: Double?
-    var retiredByRollback = 0
+    public let collection: String
+    public let hubsPlanted: Int
+    public internal(set) var hubsDetected = 0
+    public internal(set) var cleanDocumentsQuarantined = 0
+    public internal(set) var containmentSeconds: Double?
+    public internal(set) var quarantinedReturned = 0
+    public internal(set) var failedQueries = 0
+    public internal(set) var queriesAnswered = 0
+    public internal(set) var degradedAnswers = 0
+    public internal(set) var frozen = false
+    public internal(set) var rebuildSeconds: Double?
+    public internal(set) var rollbackSeconds: Double?
+    public internal(set) var rollbackClientSeconds: Double?
+    public internal(set) var retiredByRollback = 0
     /// What the rebuild's validation found (self-recall, scan, golden-query MRR), from its event.
-    var rebuildValidation: [String: String] = [:]
+    public internal(set) var rebuildValidation: [String: String] = [:]
     /// The extra hub planted through ingest with auto-contain on: held on arrival (1) or not (0).
-    var hubsHeldAtIngest = 0
-    var mrrBefore: Double?
-    var mrrDuring: Double?
-    var mrrAfter: Double?
-    var cleanMaxZ: Double?
-    var threshold: Double?
-    var freezeLifted = false
-    var incidentID: String?
-    var incidentStatus: String?
-    var postmortemPath: String?
-    var notes: [String] = []
+    public internal(set) var hubsHeldAtIngest = 0
+    public internal(set) var mrrBefore: Double?
+    public internal(set) var mrrDuring: Double?
+    public internal(set) var mrrAfter: Double?
+    public internal(set) var cleanMaxZ: Double?
+    public internal(set) var threshold: Double?
+    public internal(set) var freezeLifted = false
+    public internal(set) var incidentID: String?
+    public internal(set) var incidentStatus: String?
+    public internal(set) var postmortemPath: String?
+    public internal(set) var notes: [String] = []
     // Working state, not reported.
     var quarantinedIDs: [String] = []
     var containedAt: Date?
@@ -49,7 +49,7 @@ struct DrillReport: Encodable {
     }
 
     /// The checks the game day must pass, by name.
-    var checks: [(name: String, passed: Bool)] {
+    public var checks: [(name: String, passed: Bool)] {
         [("every planted hub detected", hubsDetected == hubsPlanted),
          ("no quarantined document returned after containment", quarantinedReturned == 0),
          ("no failed query", failedQueries == 0),
@@ -61,7 +61,7 @@ struct DrillReport: Encodable {
          ("incident resolved", incidentStatus == "resolved")]
     }
 
-    var failedChecks: [String] { checks.filter { !$0.passed }.map(\.name) }
+    public var failedChecks: [String] { checks.filter { !$0.passed }.map(\.name) }
 
     enum CodingKeys: String, CodingKey {
         case collection, hubsPlanted, hubsDetected, cleanDocumentsQuarantined, containmentSeconds, quarantinedReturned
@@ -70,7 +70,7 @@ struct DrillReport: Encodable {
         case incidentStatus, postmortemPath, notes, failedChecks
     }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(collection, forKey: .collection)
         try c.encode(hubsPlanted, forKey: .hubsPlanted)
@@ -99,7 +99,8 @@ struct DrillReport: Encodable {
         try c.encode(failedChecks, forKey: .failedChecks)
     }
 
-    var readable: String {
+    /// The report as a person reads it.
+    public var readable: String {
         var lines = ["Corpus-poisoning drill on \(collection)", ""]
         lines.append("  hubs detected            \(hubsDetected) of \(hubsPlanted) (clean documents quarantined: \(cleanDocumentsQuarantined))")
         lines.append("  threshold                \(format(threshold)) (clean collection's highest z: \(format(cleanMaxZ)))")

@@ -1,9 +1,11 @@
 import AsyncHTTPClient
+import FirebreakAPI
 import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// A small client of the Firebreak API, for the `firebreak` client commands and tests.
+/// A small client of the Firebreak API, for the `firebreak` client commands, the drill and
+/// the tests: bytes in and out; the bodies are this module's types.
 /// Every mutating call carries an Idempotency-Key (a fresh UUID unless one is given).
 public struct APIClient: Sendable {
     public static let responseBytesMax = 64 << 20
@@ -35,15 +37,26 @@ public struct APIClient: Sendable {
 
         public var isSuccess: Bool { (200..<300).contains(status) }
 
-        /// The problem's `code` and `detail` when this is an error reply.
-        public var problem: (code: String, detail: String)? {
-            guard !isSuccess, let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { return nil }
-            return ((object["code"] as? String) ?? "http_\(status)", (object["detail"] as? String) ?? "")
+        /// The problem details when this is an error reply with a problem body.
+        public var problem: ProblemDetails? {
+            guard !isSuccess else { return nil }
+            return try? JSONDecoder.api.decode(ProblemDetails.self, from: body)
+        }
+
+        /// The reply decoded as `type` (a reply that does not match it is an error naming the field).
+        public func decoded<Value: Decodable>(_ type: Value.Type) throws -> Value {
+            try JSONDecoder.api.decode(type, from: body)
         }
 
         public func header(_ name: String) -> String? {
             headers.first { $0.0.lowercased() == name.lowercased() }?.1
         }
+    }
+
+    /// Sends `body` encoded as the contract encodes it.
+    public func send(_ method: String, _ path: String, body: some Encodable, idempotencyKey: String? = nil,
+                     headers extra: [String: String] = [:]) async throws -> Reply {
+        try await send(method, path, json: try JSONEncoder.api.encode(body), idempotencyKey: idempotencyKey, headers: extra)
     }
 
     public func send(_ method: String, _ path: String, json: Data? = nil, idempotencyKey: String? = nil,

@@ -1,5 +1,5 @@
+import FirebreakAPI
 import Foundation
-import Server
 
 /// Concurrent clients that query the drill's collection from start to end: golden queries
 /// (their answer is known, for MRR) and probes aimed at the hubs. Every answer is kept, with
@@ -61,11 +61,9 @@ final class DrillLoad: @unchecked Sendable {
     }
 
     private static func answer(_ reply: APIClient.Reply?, sent: Date, relevant: String?) -> Answer {
-        guard let reply, reply.status == 200,
-              let object = try? JSONSerialization.jsonObject(with: reply.body) as? [String: Any] else {
+        guard let reply, reply.status == 200, let result = try? reply.decoded(SearchResultBody.self) else {
             return Answer(sent: sent, ok: false, degraded: false, ids: [], relevant: relevant)
         }
-        let ids = (object["results"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
-        return Answer(sent: sent, ok: true, degraded: object["degraded"] as? Bool ?? false, ids: ids, relevant: relevant)
+        return Answer(sent: sent, ok: true, degraded: result.degraded, ids: result.results.map(\.id), relevant: relevant)
     }
 }
