@@ -53,6 +53,8 @@ public enum EngineErrorCode: String, ErrorCode {
     case invalidUTF8 = "invalid_utf8"
     case unknownIncident = "unknown_incident"
     case incidentClosed = "incident_closed"
+    /// A resolution the incident's collection does not allow yet (a rebuild open, a flagged document served).
+    case incidentNotResolvable = "incident_not_resolvable"
     case storeFailed = "store_failed"
     /// Every database connection stayed busy past the pool's wait: retry shortly.
     case busy = "busy"

@@ -7,9 +7,10 @@ import Store
 /// outside an incident.
 public enum IncidentReference: Sendable, Equatable {
     case existing(String)
-    case declare(title: String, severity: Severity)
+    /// A new incident; its class is what the action responds to (a hub in the index: corpus).
+    case declare(title: String, severity: Severity, taxonomyClass: TaxonomyClass = .corpus)
     /// The collection's newest open incident, or a new one declared with this title.
-    case openOrDeclare(title: String, severity: Severity)
+    case openOrDeclare(title: String, severity: Severity, taxonomyClass: TaxonomyClass = .corpus)
 
     /// The open incident's id; declares it when asked to. Runs inside the writer's section.
     func resolve(collection: String, tenant: String?, actor: String, on connection: Connection) throws(EngineError) -> String {
@@ -25,7 +26,7 @@ public enum IncidentReference: Sendable, Equatable {
                 throw EngineError(.incidentClosed, "incident \(id) is \(incident.status.rawValue); open a new one")
             }
             return id
-        case .openOrDeclare(let title, let severity):
+        case .openOrDeclare(let title, let severity, let taxonomyClass):
             let open: String?
             do {
                 open = try connection.query("""
@@ -35,11 +36,11 @@ public enum IncidentReference: Sendable, Equatable {
                 throw EngineError(.storeFailed, "\(error)")
             }
             if let open { return open }
-            return try IncidentReference.declare(title: title, severity: severity)
+            return try IncidentReference.declare(title: title, severity: severity, taxonomyClass: taxonomyClass)
                 .resolve(collection: collection, tenant: tenant, actor: actor, on: connection)
-        case .declare(let title, let severity):
+        case .declare(let title, let severity, let taxonomyClass):
             do {
-                return try IncidentRecords.declare(title: String(title.prefix(300)), severity: severity, taxonomyClass: .corpus,
+                return try IncidentRecords.declare(title: String(title.prefix(300)), severity: severity, taxonomyClass: taxonomyClass,
                                                    reporter: actor, detectedAt: Date(), tenant: tenant, collection: collection,
                                                    on: connection).0.id
             } catch {

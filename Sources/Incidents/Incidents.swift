@@ -62,17 +62,3 @@ public enum IncidentStatus: String, Codable, Sendable, CaseIterable {
 
     public var isOpen: Bool { self != .closed }
 }
-
-/// A taxonomy class: a lower-case slug (`corpus`, `retrieval`, `privacy`, …).
-public struct TaxonomyClass: RawRepresentable, Codable, Sendable, Hashable {
-    public let rawValue: String
-
-    public init?(rawValue: String) {
-        guard rawValue.range(of: "^[a-z][a-z0-9-]{1,39}$", options: .regularExpression) != nil else { return nil }
-        self.rawValue = rawValue
-    }
-
-    public static let corpus = TaxonomyClass(rawValue: "corpus")!
-    public static let retrieval = TaxonomyClass(rawValue: "retrieval")!
-    public static let privacy = TaxonomyClass(rawValue: "privacy")!
-}

@@ -1,3 +1,4 @@
+import Engine
 import FirebreakAPI
 import Foundation
 import Hummingbird
@@ -13,14 +14,14 @@ extension API {
                     throw Problem(.badRequest, "invalid_input", "severity must be one of SEV-0 … SEV-4")
                 }
                 guard let taxonomy = TaxonomyClass(rawValue: body.taxonomyClass ?? "corpus") else {
-                    throw Problem(.badRequest, "invalid_input", "taxonomy_class must be a lower-case slug")
+                    throw Problem(.badRequest, "invalid_input",
+                                  "taxonomy_class must be one of \(TaxonomyClass.slugs.joined(separator: ", "))")
                 }
                 if let collection = body.collection { _ = try collections.named(collection) }
                 let tenant = try caller.tenant(requested: body.tenant)
                 let (incident, timeline) = try await pool.withConnection {
-                    try IncidentRecords.declare(title: body.title, severity: severity, taxonomyClass: taxonomy, reporter: caller.actor,
-                                                detectedAt: Date(), tenant: tenant, collection: body.collection,
-                                                traceparent: body.traceparent, on: $0)
+                    try IncidentService.declare(title: body.title, severity: severity, taxonomyClass: taxonomy, reporter: caller.actor,
+                                                tenant: tenant, collection: body.collection, traceparent: body.traceparent, on: $0)
                 }
                 return try reply(IncidentBody(incident, events: timeline.events.count), status: .created)
             }
@@ -71,52 +72,40 @@ extension API {
             try await recordOnIncident(request, context, permission: .command) { body, caller, id in
                 let change = try decode(CommanderBody.self, from: body)
                 _ = try await pool.withConnection {
-                    try IncidentRecords.assignCommander(id, commander: change.commander, actor: caller.actor, on: $0)
+                    try IncidentService.assignCommander(id, commander: change.commander, actor: caller.actor, on: $0)
                 }
             }
         }
         router.post("/v1/incidents/:id/postmortem") { request, context in
             try await recordOnIncident(request, context, permission: .contain) { body, caller, id in
                 let fields = try decode(PostmortemBody.self, from: body)
-                _ = try await pool.withConnection { c in
-                    try IncidentRecords.record(id, on: c) {
-                        _ = try $0.record(Postmortem(summary: fields.summary, failingLayer: fields.failingLayer,
-                                                     rootCause: fields.rootCause, evaluationGaps: fields.evaluationGaps ?? "",
-                                                     regressionCase: fields.regressionCase), actor: caller.actor)
-                    }
-                }
+                let postmortem = Postmortem(summary: fields.summary, failingLayer: fields.failingLayer, rootCause: fields.rootCause,
+                                            evaluationGaps: fields.evaluationGaps ?? "", regressionCase: fields.regressionCase)
+                _ = try await pool.withConnection { try IncidentService.recordPostmortem(id, postmortem, actor: caller.actor, on: $0) }
             }
         }
         router.post("/v1/incidents/:id/decisions") { request, context in
             try await recordOnIncident(request, context, permission: .contain) { body, caller, id in
                 let decision = try decode(DecisionBody.self, from: body)
-                _ = try await pool.withConnection { c in
-                    try IncidentRecords.record(id, on: c) {
-                        try $0.record(Decision(who: caller.actor, what: decision.what, why: decision.why,
-                                               optionsNotTaken: decision.optionsNotTaken ?? []))
-                    }
-                }
+                let recorded = Decision(who: caller.actor, what: decision.what, why: decision.why,
+                                        optionsNotTaken: decision.optionsNotTaken ?? [])
+                _ = try await pool.withConnection { try IncidentService.decide(id, recorded, on: $0) }
             }
         }
         router.post("/v1/incidents/:id/evidence") { request, context in
             try await recordOnIncident(request, context, permission: .contain) { body, caller, id in
                 let evidence = try decode(EvidenceBody.self, from: body)
-                _ = try await pool.withConnection { c in
-                    try IncidentRecords.record(id, on: c) {
-                        try $0.record(Evidence(kind: evidence.kind, sha256: evidence.sha256, location: evidence.location,
-                                               summary: evidence.summary), actor: caller.actor)
-                    }
-                }
+                let item = Evidence(kind: evidence.kind, sha256: evidence.sha256, location: evidence.location, summary: evidence.summary)
+                _ = try await pool.withConnection { try IncidentService.addEvidence(id, item, actor: caller.actor, on: $0) }
             }
         }
         router.post("/v1/incidents/:id/actions") { request, context in
             try await recordOnIncident(request, context, permission: .contain) { body, caller, id in
                 let action = try decode(ActionBody.self, from: body)
                 if let number = action.close {
-                    _ = try await pool.withConnection { c in
-                        try IncidentRecords.record(id, on: c) {
-                            try $0.closeAction(number, verificationEvidence: action.verificationEvidence ?? "", actor: caller.actor)
-                        }
+                    _ = try await pool.withConnection {
+                        try IncidentService.closeAction(id, number: number, verificationEvidence: action.verificationEvidence ?? "",
+                                                        actor: caller.actor, on: $0)
                     }
                     return
                 }
@@ -125,10 +114,9 @@ extension API {
                     throw Problem(.badRequest, "invalid_input",
                                   "an action needs title, owner, due and verification (or close and verification_evidence)")
                 }
-                _ = try await pool.withConnection { c in
-                    try IncidentRecords.record(id, on: c) {
-                        _ = try $0.addAction(title: title, owner: owner, due: due, verification: verification, actor: caller.actor)
-                    }
+                _ = try await pool.withConnection {
+                    try IncidentService.addAction(id, title: title, owner: owner, due: due, verification: verification,
+                                                  actor: caller.actor, on: $0)
                 }
             }
         }
@@ -141,12 +129,9 @@ extension API {
         guard let status = IncidentStatus(rawValue: change.status) else {
             throw Problem(.badRequest, "invalid_input", "status must be declared, contained, mitigated, resolved or closed")
         }
-        let (incident, _) = try await self.incident(id, visibleTo: caller)
-        if status == .resolved, let blocker = try await collections.resolutionBlocker(for: incident) {
-            throw Problem(.conflict, "incident_not_resolvable", "\(id) cannot be resolved yet: \(blocker)")
-        }
+        _ = try await self.incident(id, visibleTo: caller)
         _ = try await pool.withConnection {
-            try IncidentRecords.transition(id, to: status, reason: change.reason, actor: caller.actor, on: $0)
+            try IncidentService.transition(id, to: status, reason: change.reason, actor: caller.actor, on: $0)
         }
     }
 

@@ -237,3 +237,16 @@ private struct JSONObjectShape: Decodable {
         _ = try decoder.container(keyedBy: AnyKey.self)
     }
 }
+
+extension DocumentRecords {
+    /// Of `externalIDs`, those a search of the collection can return: live (neither deleted
+    /// nor retired by a rollback) and under no active quarantine. Sorted.
+    public static func served(externalIDs: [String], collectionID: Int64, on connection: Connection) throws -> [String] {
+        try connection.query("""
+            SELECT d.external_id FROM documents d
+            WHERE d.collection_id = $1 AND d.deleted_at IS NULL AND d.external_id = ANY($2::text[])
+              AND NOT EXISTS (SELECT 1 FROM quarantine_entries q WHERE q.document_id = d.id AND q.released_at IS NULL)
+            ORDER BY d.external_id
+            """, [.integer(collectionID), .text(SQLArray.literal(externalIDs))]).map { try $0.string("external_id") }
+    }
+}

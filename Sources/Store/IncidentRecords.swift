@@ -108,8 +108,8 @@ public enum IncidentRecords {
             """, [.text(id)]).first else {
             throw StoreError(.unknownReference, "no incident \(id)")
         }
+        let taxonomy = TaxonomyClass(stored: try row.string("taxonomy_class"))
         guard let severity = Severity(rawValue: try row.string("severity")),
-              let taxonomy = TaxonomyClass(rawValue: try row.string("taxonomy_class")),
               let status = IncidentStatus(rawValue: try row.string("status")) else {
             throw StoreError(.decodingFailed, "incident \(id) has an unknown severity, class or status")
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Crypto
+import Engine
 import FirebreakAPI
 import Foundation
 import Hex
@@ -25,7 +26,9 @@ struct IncidentCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Declare an incident; prints it (with its id).")
         @OptionGroup var target: IncidentTarget
         @Option(help: "SEV-0 … SEV-4.") var severity: String
-        @Option(name: .customLong("class"), help: "Taxonomy class, e.g. corpus, retrieval, privacy.") var taxonomyClass: String
+        @Option(name: .customLong("class"), help: ArgumentHelp("Taxonomy class: \(TaxonomyClass.slugs.joined(separator: ", ")).",
+                                                                  discussion: "A hub in the index is corpus; a cross-tenant hit, privacy; a golden-query MRR drop, retrieval."))
+        var taxonomyClass: String
         @Option(help: "One line saying what happened.") var title: String
         @Option(help: "Affected collection.") var collection: String?
         @Option(help: "Affected tenant.") var tenant: String?
@@ -38,7 +41,7 @@ struct IncidentCommand: AsyncParsableCommand {
                 throw ValidationError("--severity must be one of \(Severity.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             guard let taxonomy = TaxonomyClass(rawValue: taxonomyClass) else {
-                throw ValidationError("--class must be a lower-case slug such as corpus, retrieval or privacy")
+                throw ValidationError("--class must be one of \(TaxonomyClass.slugs.joined(separator: ", "))")
             }
             if let remote = target.remote {
                 let data = try await remote.call("POST", "/v1/incidents", DeclareIncidentBody(
@@ -50,9 +53,9 @@ struct IncidentCommand: AsyncParsableCommand {
             }
             let (incident, _) = try target.database.withConnection { c in
                 try Migrator.migrate(c)
-                return try IncidentRecords.declare(title: title, severity: severityValue, taxonomyClass: taxonomy,
-                                                   reporter: reporter, detectedAt: Date(), tenant: tenant,
-                                                   collection: collection, traceparent: traceparent, on: c)
+                return try IncidentService.declare(title: title, severity: severityValue, taxonomyClass: taxonomy,
+                                                   reporter: reporter, tenant: tenant, collection: collection,
+                                                   traceparent: traceparent, on: c)
             }
             if json { try Console.printJSON(incident) } else { print("\(incident.id) declared (\(severityValue.rawValue), \(taxonomy.rawValue))") }
         }
@@ -103,7 +106,7 @@ struct IncidentCommand: AsyncParsableCommand {
                 return try remote.show(data, as: IncidentBody.self, json: false) { "\($0.id) is \($0.status)" }
             }
             let incident = try target.database.withConnection {
-                try IncidentRecords.transition(id, to: status, reason: reason, actor: actor, on: $0)
+                try IncidentService.transition(id, to: status, reason: reason, actor: actor, on: $0)
             }
             print("\(incident.id) is \(incident.status.rawValue)")
         }
@@ -194,7 +197,7 @@ struct IncidentCommand: AsyncParsableCommand {
                 return print("\(id): decision recorded")
             }
             _ = try target.database.withConnection { c in
-                try IncidentRecords.record(id, on: c) { try $0.record(Decision(who: who, what: what, why: why, optionsNotTaken: notTaken)) }
+                try IncidentService.decide(id, Decision(who: who, what: what, why: why, optionsNotTaken: notTaken), on: c)
             }
             print("\(id): decision recorded")
         }
@@ -220,9 +223,8 @@ struct IncidentCommand: AsyncParsableCommand {
                 return print("\(id): evidence \(digest) recorded")
             }
             _ = try target.database.withConnection { c in
-                try IncidentRecords.record(id, on: c) {
-                    try $0.record(Evidence(kind: kind, sha256: digest, location: location ?? file, summary: summary), actor: actor)
-                }
+                try IncidentService.addEvidence(id, Evidence(kind: kind, sha256: digest, location: location ?? file, summary: summary),
+                                                actor: actor, on: c)
             }
             print("\(id): evidence \(digest) recorded")
         }
@@ -250,7 +252,7 @@ struct IncidentCommand: AsyncParsableCommand {
             }
             if let close {
                 _ = try target.database.withConnection { c in
-                    try IncidentRecords.record(id, on: c) { try $0.closeAction(close, verificationEvidence: evidence ?? "", actor: actor) }
+                    try IncidentService.closeAction(id, number: close, verificationEvidence: evidence ?? "", actor: actor, on: c)
                 }
                 print("\(id): action \(close) closed")
                 return
@@ -259,9 +261,7 @@ struct IncidentCommand: AsyncParsableCommand {
                 throw ValidationError("to add an action give --title, --owner, --due and --verification; to close one, --close N --evidence E")
             }
             let timeline = try target.database.withConnection { c in
-                try IncidentRecords.record(id, on: c) {
-                    try $0.addAction(title: title, owner: owner, due: due, verification: verification, actor: actor)
-                }
+                try IncidentService.addAction(id, title: title, owner: owner, due: due, verification: verification, actor: actor, on: c)
             }
             print("\(id): action \(timeline.actions.count) added")
         }
@@ -287,10 +287,9 @@ struct IncidentCommand: AsyncParsableCommand {
                 return print("\(id): postmortem recorded")
             }
             _ = try target.database.withConnection { c in
-                try IncidentRecords.record(id, on: c) {
-                    try $0.record(Postmortem(summary: summary, failingLayer: failingLayer, rootCause: rootCause,
-                                             evaluationGaps: evaluationGaps, regressionCase: regressionCase), actor: actor)
-                }
+                try IncidentService.recordPostmortem(id, Postmortem(summary: summary, failingLayer: failingLayer, rootCause: rootCause,
+                                                                    evaluationGaps: evaluationGaps, regressionCase: regressionCase),
+                                                     actor: actor, on: c)
             }
             print("\(id): postmortem recorded")
         }
@@ -309,7 +308,7 @@ struct IncidentCommand: AsyncParsableCommand {
                 return try remote.show(data, as: IncidentBody.self, json: false) { "\($0.id): commander is \($0.commander ?? "")" }
             }
             let incident = try target.database.withConnection {
-                try IncidentRecords.assignCommander(id, commander: commander, actor: actor, on: $0)
+                try IncidentService.assignCommander(id, commander: commander, actor: actor, on: $0)
             }
             print("\(incident.id): commander is \(incident.commander ?? "")")
         }

@@ -165,4 +165,26 @@ final class IncidentEntriesTests: XCTestCase {
             XCTAssertTrue(markdown.contains(expected), "missing \(expected)")
         }
     }
+
+    /// The runbooks' sixteen classes, each with its layer and indicator; a slug stored before
+    /// the taxonomy was fixed still reads back, but a new declaration must use the taxonomy.
+    func testTheTaxonomyHasSixteenClassesAndReadsOldSlugs() throws {
+        XCTAssertEqual(TaxonomyClass.allCases.count, 16)
+        XCTAssertEqual(Set(TaxonomyClass.slugs).count, 16)
+        XCTAssertEqual(Set(TaxonomyClass.allCases.map(\.indicator)).count, 16, "one indicator per class")
+        XCTAssertEqual(TaxonomyClass.corpus.layer, "ingestion / storage")
+        XCTAssertEqual(TaxonomyClass.privacy.indicator, "cross-tenant hits")
+        XCTAssertEqual(TaxonomyClass.retrieval.indicator, "MRR@k below 0.50, empty or irrelevant results")
+        XCTAssertEqual(TaxonomyClass(rawValue: "ui-trust"), .uiTrust)
+        XCTAssertEqual(TaxonomyClass(rawValue: "human-review"), .humanReview)
+        for taxonomy in TaxonomyClass.allCases { XCTAssertEqual(TaxonomyClass(rawValue: taxonomy.rawValue), taxonomy) }
+
+        XCTAssertNil(TaxonomyClass(rawValue: "data-poisoning"), "not a class of the taxonomy")
+        let old = TaxonomyClass(stored: "data-poisoning")
+        XCTAssertEqual(old, .unlisted("data-poisoning"))
+        XCTAssertEqual(old.rawValue, "data-poisoning")
+        let decoded = try JSONDecoder().decode([TaxonomyClass].self, from: Data(#"["corpus","data-poisoning"]"#.utf8))
+        XCTAssertEqual(decoded, [.corpus, .unlisted("data-poisoning")])
+        XCTAssertEqual(String(decoding: try JSONEncoder().encode(decoded), as: UTF8.self), #"["corpus","data-poisoning"]"#)
+    }
 }

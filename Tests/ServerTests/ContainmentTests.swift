@@ -345,6 +345,11 @@ final class ContainmentTests: XCTestCase {
         XCTAssertEqual(served.status, 409)
         XCTAssertEqual(served.code, "incident_not_resolvable")
         XCTAssertTrue(served.problem?.detail.contains("acme-hub") == true, served.problem?.detail ?? "")
+        // The CLI's direct-database path (`firebreak incident transition`) runs the same rule.
+        let direct = try TestCluster.owner()
+        XCTAssertThrowsError(try IncidentService.transition(incident, to: .resolved, reason: "from the CLI", actor: "cli", on: direct)) {
+            XCTAssertEqual(($0 as? EngineError)?.code, .incidentNotResolvable, "\($0)")
+        }
 
         await assertEqual(try await admin.post(path + "/quarantine", ["ids": flagged, "reason": "flagged", "incident_id": incident]).status, 200)
         EngineFaults.arm(.rebuildBeforeSwap)
@@ -353,6 +358,9 @@ final class ContainmentTests: XCTestCase {
         let degraded = try await admin.post(transition, ["status": "resolved", "reason": "done?"])
         XCTAssertEqual(degraded.code, "incident_not_resolvable")
         XCTAssertTrue(degraded.problem?.detail.contains("degraded") == true, degraded.problem?.detail ?? "")
+        XCTAssertThrowsError(try IncidentService.transition(incident, to: .resolved, reason: "from the CLI", actor: "cli", on: direct)) {
+            XCTAssertEqual(($0 as? EngineError)?.code, .incidentNotResolvable, "\($0)")
+        }
         EngineFaults.disarm(.rebuildBeforeSwap)
         await assertEqual(try await waitForJob(admin, job)["state"] as? String, "succeeded")
         let resolved = try await admin.post(transition, ["status": "resolved", "reason": "hub quarantined, graph rebuilt"])
