@@ -79,7 +79,7 @@ let package = Package(
         .target(name: "Engine", dependencies: ["VectorMath", "HNSW", "Lexical", "HubScan", "Snapshots", "Store", "Incidents", "Hex",
                                                .product(name: "Crypto", package: "swift-crypto")]),
         // The JSON contract: every route's request and response bodies (what clients link).
-        .target(name: "FirebreakAPI", dependencies: ["HubScan", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        .target(name: "FirebreakAPI", dependencies: ["HubScan", "Incidents", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                      .product(name: "NIOCore", package: "swift-nio"),
                                                      .product(name: "NIOHTTP1", package: "swift-nio")]),
         // The HTTP API on Hummingbird 2; the client the CLI commands use.
@@ -92,7 +92,7 @@ let package = Package(
                                                .product(name: "Crypto", package: "swift-crypto")],
                 resources: [.copy("openapi.json")]),
         // The corpus-poisoning game day against a running service, over FirebreakAPI only.
-        .target(name: "Drills", dependencies: ["Diagnostics", "FirebreakAPI", "VectorMath"]),
+        .target(name: "Drills", dependencies: ["Diagnostics", "FirebreakAPI", "Incidents", "VectorMath"]),
         .executableTarget(name: "firebreak",
                           dependencies: ["FirebreakAPI", "Drills", "VectorMath", "HNSW", "Lexical", "HubScan", "Store", "Snapshots", "ObjectStore", "Incidents",
                                          "Engine", "Server", "Hex", .product(name: "Crypto", package: "swift-crypto"),
@@ -110,7 +110,7 @@ let package = Package(
         .testTarget(name: "ObjectStoreTests", dependencies: ["ObjectStore"]),
         .testTarget(name: "HubScanTests", dependencies: ["HubScan", "VectorMath"]),
         // The contract's types against docs/openapi.json.
-        .testTarget(name: "FirebreakAPITests", dependencies: ["FirebreakAPI", "HubScan", "VectorMath"]),
+        .testTarget(name: "FirebreakAPITests", dependencies: ["FirebreakAPI", "HubScan", "Incidents", "VectorMath"]),
         // The throwaway PostgreSQL cluster every storage-touching test target shares.
         .target(name: "FirebreakTestSupport", dependencies: ["Store"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "HNSW", "Store", "FirebreakTestSupport"]),

@@ -1,5 +1,6 @@
 import FirebreakAPI
 import Foundation
+import Incidents
 
 extension Drill {
     // MARK: the attack and the response
@@ -72,17 +73,14 @@ extension Drill {
         throw DrillError(.timedOut, "no scheduled scan quarantined anything within \(Int(containmentWaitSeconds)) s")
     }
 
-    /// The event kinds that end a rebuild.
-    static let rebuildEndKinds: Set<String> = ["rebuild_succeeded", "rebuild_failed", "rebuild_cancelled"]
-
     /// Waits for the rebuild auto-contain started; its duration from the timeline.
     func waitForRebuild(_ incident: String, validation: inout [String: String]) async throws -> Double? {
         let deadline = Date().addingTimeInterval(Self.jobWaitSeconds)
         while Date() < deadline {
             let events = try await timeline(incident)
-            let started = events.first { $0.kind == "rebuild_started" }
-            if let ended = events.first(where: { Self.rebuildEndKinds.contains($0.kind) }) {
-                guard ended.kind == "rebuild_succeeded" else {
+            let started = events.first { $0.kind == .rebuildStarted }
+            if let ended = events.first(where: { EventKind.rebuildEnds.contains($0.kind) }) {
+                guard ended.kind == .rebuildSucceeded else {
                     throw DrillError(.rebuildFailed, "the rebuild ended \(ended.kind): \(ended.payload["error"] ?? "")")
                 }
                 validation = ended.payload.filter { $0.key.hasPrefix(DrillCorpus.tenant + ".") }

@@ -47,7 +47,7 @@ extension LiveCollections {
             let byTenant = String(decoding: (try? encoder.encode(sampled)) ?? Data("[]".utf8), as: UTF8.self)
             _ = try? await pool.withConnection { connection in
                 try IncidentRecords.record(incidentID, on: connection) {
-                    _ = try $0.append(kind: "blast_radius", actor: actor, payload: [
+                    _ = try $0.append(kind: .blastRadius, actor: actor, payload: [
                         "documents": String(radius.documents), "requests": String(radius.requests),
                         "tenants": String(radius.tenants.count), "by_tenant": String(byTenant.prefix(60_000)),
                     ])

@@ -68,7 +68,7 @@ extension LiveCollections {
                 let job = try JobRecords.create(kind: "rebuild", collectionID: collection.configuration.id, tenant: tenant,
                                                 incidentID: incidentID, owner: self.replica.name, on: connection)
                 _ = try IncidentRecords.record(incidentID, on: connection) {
-                    _ = try $0.append(kind: "rebuild_started", actor: actor, payload: [
+                    _ = try $0.append(kind: .rebuildStarted, actor: actor, payload: [
                         "job_id": String(job), "collection": collection.configuration.name, "tenants": tenants.joined(separator: ","),
                     ])
                 }
@@ -150,7 +150,7 @@ extension LiveCollections {
             _ = try IncidentRecords.record(incidentID, on: connection) {
                 var payload = finalFindings.merging(["job_id": String(job), "tenants": tenants.joined(separator: ",")]) { $1 }
                 if let finalFailure { payload["error"] = String(finalFailure.prefix(1_000)) }
-                _ = try $0.append(kind: "rebuild_\(finalState)", actor: actor, payload: payload)
+                _ = try $0.append(kind: .rebuildEnded(finalState), actor: actor, payload: payload)
             }
         }
     }

@@ -4,8 +4,9 @@
 // every error leaves the service in, and the one JSON encoding both sides use. `Server`
 // encodes these types; the CLI, the drill, the benchmarks and the tests decode them.
 //
-// Never: depends on Server, Engine or Store (the contract is what a client can link), does
-// I/O, or uses a key-encoding strategy (field names are the wire's snake_case, declared
+// Never: depends on Server, Engine or Store (the contract is what a client can link; only the
+// pure HubScan and Incidents modules, for the scan report and the event kinds), does I/O
+// beyond `APIClient`, or uses a key-encoding strategy (field names are the wire's snake_case, declared
 // per type, so document metadata keys pass through untouched).
 //
 // Invariants: every type here is the schema of the same name in `docs/openapi.json`

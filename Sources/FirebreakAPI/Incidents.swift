@@ -1,4 +1,5 @@
 import Foundation
+import Incidents
 
 // `/v1/incidents`: declare, read, list, and what is recorded on an incident.
 
@@ -72,7 +73,8 @@ public struct IncidentListBody: Codable, Sendable {
 
 public struct EventBody: Codable, Sendable {
     public var sequence: Int
-    public var kind: String
+    /// Sent as its slug (`rebuild_started`); a slug this build does not name reads as `unlisted`.
+    public var kind: EventKind
     public var actor: String
     public var at: String
     public var payload: [String: String]
@@ -80,7 +82,7 @@ public struct EventBody: Codable, Sendable {
     public var hash: String
     enum CodingKeys: String, CodingKey { case sequence, kind, actor, at, payload, hash, previousHash = "previous_hash" }
 
-    public init(sequence: Int, kind: String, actor: String, at: String, payload: [String: String], previousHash: String,
+    public init(sequence: Int, kind: EventKind, actor: String, at: String, payload: [String: String], previousHash: String,
                 hash: String) {
         self.sequence = sequence
         self.kind = kind

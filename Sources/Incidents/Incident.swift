@@ -67,7 +67,7 @@ public struct Incident: Codable, Sendable, Equatable {
         if let collection { payload["collection"] = collection }
         if let traceparent { payload["traceparent"] = traceparent }
         if let snapshotRootHash { payload["snapshot_root_hash"] = snapshotRootHash }
-        try timeline.append(kind: "declared", actor: reporter, at: now, payload: payload)
+        try timeline.append(kind: .declared, actor: reporter, at: now, payload: payload)
         return (incident, timeline)
     }
 
@@ -81,7 +81,7 @@ public struct Incident: Codable, Sendable, Equatable {
             throw IncidentError(.transitionNotAllowed, "\(id) is \(status.rawValue); it may move to \(allowed.isEmpty ? "nothing (closed)" : allowed), not \(next.rawValue)")
         }
         guard !reason.isEmpty else { throw IncidentError(.invalidInput, "a transition needs a reason") }
-        try timeline.append(kind: "transitioned", actor: actor, at: now,
+        try timeline.append(kind: .transitioned, actor: actor, at: now,
                             payload: ["from": status.rawValue, "to": next.rawValue, "reason": reason])
         status = next
         if next == .contained { contained = true }
@@ -93,7 +93,7 @@ public struct Incident: Codable, Sendable, Equatable {
         precondition(timeline.incidentID == id, "the timeline belongs to this incident")
         guard !name.isEmpty else { throw IncidentError(.invalidInput, "a commander needs a name") }
         guard status.isOpen else { throw IncidentError(.transitionNotAllowed, "\(id) is closed") }
-        try timeline.append(kind: "commander_assigned", actor: actor, at: now,
+        try timeline.append(kind: .commanderAssigned, actor: actor, at: now,
                             payload: ["commander": name, "previous": commander ?? ""])
         commander = name
     }

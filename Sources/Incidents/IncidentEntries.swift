@@ -69,7 +69,7 @@ extension Timeline {
     @discardableResult
     public mutating func record(_ decision: Decision) throws(IncidentError) -> IncidentEvent {
         try Self.require(["what": decision.what, "why": decision.why])
-        return try append(kind: "decision", actor: decision.who, payload: [
+        return try append(kind: .decision, actor: decision.who, payload: [
             "what": decision.what, "why": decision.why,
             "options_not_taken": decision.optionsNotTaken.joined(separator: Self.listSeparator),
         ])
@@ -81,7 +81,7 @@ extension Timeline {
             throw IncidentError(.invalidInput, "evidence sha256 must be 64 lower-case hex digits")
         }
         try Self.require(["kind": evidence.kind, "location": evidence.location])
-        return try append(kind: "evidence", actor: actor, payload: [
+        return try append(kind: .evidence, actor: actor, payload: [
             "kind": evidence.kind, "sha256": evidence.sha256, "location": evidence.location, "summary": evidence.summary,
         ])
     }
@@ -95,7 +95,7 @@ extension Timeline {
             throw IncidentError(.invalidInput, "due must be a date, YYYY-MM-DD")
         }
         let number = actions.count + 1
-        try append(kind: "action_added", actor: actor, payload: [
+        try append(kind: .actionAdded, actor: actor, payload: [
             "number": String(number), "title": title, "owner": owner, "due": due, "verification": verification,
         ])
         return actions[number - 1]
@@ -110,7 +110,7 @@ extension Timeline {
         guard !verificationEvidence.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw IncidentError(.actionNotVerified, "action item \(number) needs verification evidence (\(action.verification)) before it may close")
         }
-        try append(kind: "action_closed", actor: actor,
+        try append(kind: .actionClosed, actor: actor,
                    payload: ["number": String(number), "verification_evidence": verificationEvidence])
     }
 
@@ -118,7 +118,7 @@ extension Timeline {
     public mutating func record(_ postmortem: Postmortem, actor: String) throws(IncidentError) -> IncidentEvent {
         try Self.require(["summary": postmortem.summary, "root_cause": postmortem.rootCause,
                           "failing_layer": postmortem.failingLayer, "regression_case": postmortem.regressionCase])
-        return try append(kind: "postmortem", actor: actor, payload: [
+        return try append(kind: .postmortem, actor: actor, payload: [
             "summary": postmortem.summary, "failing_layer": postmortem.failingLayer, "root_cause": postmortem.rootCause,
             "evaluation_gaps": postmortem.evaluationGaps, "regression_case": postmortem.regressionCase,
         ])
@@ -127,14 +127,14 @@ extension Timeline {
     // MARK: Views folded from the events
 
     public var decisions: [Decision] {
-        events.filter { $0.kind == "decision" }.map {
+        events.filter { $0.kind == .decision }.map {
             Decision(who: $0.actor, what: $0.payload["what"] ?? "", why: $0.payload["why"] ?? "",
                      optionsNotTaken: ($0.payload["options_not_taken"] ?? "").split(separator: "\n").map(String.init))
         }
     }
 
     public var evidence: [Evidence] {
-        events.filter { $0.kind == "evidence" }.map {
+        events.filter { $0.kind == .evidence }.map {
             Evidence(kind: $0.payload["kind"] ?? "", sha256: $0.payload["sha256"] ?? "",
                      location: $0.payload["location"] ?? "", summary: $0.payload["summary"] ?? "")
         }
@@ -143,11 +143,11 @@ extension Timeline {
     public var actions: [ActionItem] {
         var items: [ActionItem] = []
         for event in events {
-            if event.kind == "action_added" {
+            if event.kind == .actionAdded {
                 items.append(ActionItem(number: items.count + 1, title: event.payload["title"] ?? "",
                                         owner: event.payload["owner"] ?? "", due: event.payload["due"] ?? "",
                                         verification: event.payload["verification"] ?? "", verificationEvidence: nil))
-            } else if event.kind == "action_closed", let number = Int(event.payload["number"] ?? ""),
+            } else if event.kind == .actionClosed, let number = Int(event.payload["number"] ?? ""),
                       number >= 1, number <= items.count {
                 items[number - 1].verificationEvidence = event.payload["verification_evidence"]
             }
@@ -157,7 +157,7 @@ extension Timeline {
 
     /// The latest postmortem recorded, if any.
     public var postmortem: Postmortem? {
-        events.last { $0.kind == "postmortem" }.map {
+        events.last { $0.kind == .postmortem }.map {
             Postmortem(summary: $0.payload["summary"] ?? "", failingLayer: $0.payload["failing_layer"] ?? "",
                        rootCause: $0.payload["root_cause"] ?? "", evaluationGaps: $0.payload["evaluation_gaps"] ?? "",
                        regressionCase: $0.payload["regression_case"] ?? "")

@@ -7,7 +7,7 @@ import Hex
 public struct IncidentEvent: Codable, Sendable, Equatable {
     public var incidentID: String
     public var sequence: Int
-    public var kind: String
+    public var kind: EventKind
     public var actor: String
     /// ISO 8601, UTC, as recorded.
     public var at: String
@@ -15,7 +15,7 @@ public struct IncidentEvent: Codable, Sendable, Equatable {
     public var previousHash: String
     public var hash: String
 
-    public init(incidentID: String, sequence: Int, kind: String, actor: String, at: String,
+    public init(incidentID: String, sequence: Int, kind: EventKind, actor: String, at: String,
                 payload: [String: String], previousHash: String, hash: String) {
         self.incidentID = incidentID
         self.sequence = sequence
@@ -80,9 +80,9 @@ public struct Timeline: Sendable, Equatable {
     public var head: String { events.last?.hash ?? base?.hash ?? Self.genesisHash }
 
     @discardableResult
-    public mutating func append(kind: String, actor: String, at date: Date = Date(),
+    public mutating func append(kind: EventKind, actor: String, at date: Date = Date(),
                                 payload: [String: String] = [:]) throws(IncidentError) -> IncidentEvent {
-        guard !kind.isEmpty, !actor.isEmpty else { throw IncidentError(.invalidInput, "an event needs a kind and an actor") }
+        guard !kind.slug.isEmpty, !actor.isEmpty else { throw IncidentError(.invalidInput, "an event needs a kind and an actor") }
         let bytes = payload.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
         guard bytes <= Self.payloadBytesMax else {
             throw IncidentError(.invalidInput, "event payload has \(bytes) bytes; the limit is \(Self.payloadBytesMax)")

@@ -28,7 +28,7 @@ public enum FlagRecords {
                               set_at = now()
                 RETURNING to_char(set_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS set_at
                 """, [.integer(collectionID), .text(name), .text(tenant), .boolean(enabled), .text(incidentID), .text(actor)])[0]
-            try IncidentRecords.appendEvent(incidentID, kind: "flag_changed", actor: actor, payload: [
+            try IncidentRecords.appendEvent(incidentID, kind: .flagChanged, actor: actor, payload: [
                 "collection_id": String(collectionID), "flag": name, "tenant": tenant, "enabled": enabled ? "true" : "false",
             ], on: c)
             return FlagRecord(name: name, tenant: tenant, enabled: enabled, incidentID: incidentID, setBy: actor,

@@ -58,7 +58,7 @@ public enum IncidentRecords {
     /// Appends one event; for other Store records (quarantine) inside their own transaction.
     /// Reads only the incident's status and its last event (a tail timeline), so the cost does
     /// not grow with the timeline: an incident may collect thousands of quarantines.
-    static func appendEvent(_ id: String, kind: String, actor: String, payload: [String: String],
+    static func appendEvent(_ id: String, kind: EventKind, actor: String, payload: [String: String],
                             on connection: Connection) throws {
         guard let row = try connection.query("SELECT status FROM incidents WHERE id = $1 FOR UPDATE", [.text(id)]).first else {
             throw StoreError(.unknownReference, "no incident \(id)")
@@ -131,7 +131,7 @@ public enum IncidentRecords {
                 throw StoreError(.decodingFailed, "an event payload of \(id) is not a flat JSON object of strings")
             }
             return IncidentEvent(incidentID: try row.string("incident_id"), sequence: Int(try row.integer("sequence")),
-                                 kind: try row.string("kind"), actor: try row.string("actor"), at: try row.string("at"),
+                                 kind: EventKind(slug: try row.string("kind")), actor: try row.string("actor"), at: try row.string("at"),
                                  payload: payload, previousHash: try row.string("previous_hash"), hash: try row.string("hash"))
         }
     }
@@ -142,7 +142,7 @@ public enum IncidentRecords {
             try connection.query("""
                 INSERT INTO incident_events (incident_id, sequence, kind, actor, at, payload, previous_hash, hash)
                 VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)
-                """, [.text(event.incidentID), .integer(Int64(event.sequence)), .text(event.kind), .text(event.actor),
+                """, [.text(event.incidentID), .integer(Int64(event.sequence)), .text(event.kind.slug), .text(event.actor),
                       .text(event.at), .text(payload), .text(event.previousHash), .text(event.hash)])
         }
     }

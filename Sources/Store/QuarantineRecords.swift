@@ -36,7 +36,7 @@ public enum QuarantineRecords {
             let payload = ["collection_id": String(collectionID), "documents": added.map(String.init).joined(separator: ","),
                            "already_quarantined": String(unique.count - added.count), "reason": reason]
                 .merging(evidencePayload) { kept, _ in kept }
-            try IncidentRecords.appendEvent(incidentID, kind: "quarantined", actor: actor, payload: payload, on: c)
+            try IncidentRecords.appendEvent(incidentID, kind: .quarantined, actor: actor, payload: payload, on: c)
             return added
         }
     }
@@ -55,7 +55,7 @@ public enum QuarantineRecords {
                     """, [.integer(document), .integer(collectionID), .text(actor), .text(reason)])
                 if let row = rows.first { released.append(try row.integer("document_id")) }
             }
-            try IncidentRecords.appendEvent(incidentID, kind: "released", actor: actor, payload: [
+            try IncidentRecords.appendEvent(incidentID, kind: .released, actor: actor, payload: [
                 "collection_id": String(collectionID), "documents": released.map(String.init).joined(separator: ","),
                 "reason": reason,
             ], on: c)

@@ -12,7 +12,7 @@ public enum RollbackRecords {
             }
             var event = payload
             event["documents_retired"] = String(retired)
-            try IncidentRecords.appendEvent(incidentID, kind: "rollback", actor: actor, payload: event, on: c)
+            try IncidentRecords.appendEvent(incidentID, kind: .rollback, actor: actor, payload: event, on: c)
             return retired
         }
     }

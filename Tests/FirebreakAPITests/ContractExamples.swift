@@ -1,6 +1,7 @@
 import FirebreakAPI
 import Foundation
 import HubScan
+import Incidents
 import VectorMath
 
 /// One example of every type of the contract, as its schema name, a full value (every
@@ -67,7 +68,7 @@ enum ContractExamples {
                                        status: "declared", reporter: "alice", commander: "bob", tenant: "acme", collection: "kb",
                                        traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
                                        snapshotRootHash: "ab", contained: false, detectedAt: "2026-12-01T00:00:00Z", events: 1)
-    static let event = EventBody(sequence: 1, kind: "declared", actor: "alice", at: "2026-12-01T00:00:00Z",
+    static let event = EventBody(sequence: 1, kind: .declared, actor: "alice", at: "2026-12-01T00:00:00Z",
                                  payload: ["title": "hubs"], previousHash: "00", hash: "ab")
     static let snapshot = SnapshotBody(id: "snap-1", rootHash: "ab", status: "verified_clean", parent: "snap-0", documents: 10,
                                        tenants: ["acme"], createdAt: "2026-12-01T00:00:00Z", scanReportID: 3, seconds: 0.5)

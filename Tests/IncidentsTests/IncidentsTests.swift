@@ -44,7 +44,7 @@ final class IncidentLifecycleTests: XCTestCase {
         XCTAssertFalse(incident.contained)
         try incident.transition(to: .contained, reason: "quarantined doc-17", actor: "ic", timeline: &timeline)
         XCTAssertTrue(incident.contained)
-        XCTAssertEqual(timeline.events.map(\.kind), ["declared", "transitioned"])
+        XCTAssertEqual(timeline.events.map(\.kind), [.declared, .transitioned])
         XCTAssertEqual(timeline.events[1].payload, ["from": "declared", "to": "contained", "reason": "quarantined doc-17"])
         XCTAssertThrowsError(try Incident.declare(id: "42", title: "t", severity: .sev2, taxonomyClass: .retrieval,
                                                   reporter: "r", detectedAt: Date()))
@@ -58,7 +58,7 @@ final class IncidentLifecycleTests: XCTestCase {
 final class TimelineChainTests: XCTestCase {
     private func timeline(events: Int) throws -> Timeline {
         var timeline = Timeline(incidentID: "INC-000007")
-        for i in 0..<events { try timeline.append(kind: "note", actor: "ic", payload: ["n": "\(i)"]) }
+        for i in 0..<events { try timeline.append(kind: .unlisted("note"), actor: "ic", payload: ["n": "\(i)"]) }
         return timeline
     }
 
@@ -77,12 +77,12 @@ final class TimelineChainTests: XCTestCase {
         let last = try XCTUnwrap(whole.events.last)
         var tail = Timeline(incidentID: whole.incidentID, continuing: (last.sequence, last.hash))
         let at = Date(timeIntervalSince1970: 1_800_000_000)
-        let appended = try tail.append(kind: "quarantined", actor: "ic", at: at, payload: ["documents": "7"])
-        XCTAssertEqual(appended, try whole.append(kind: "quarantined", actor: "ic", at: at, payload: ["documents": "7"]))
+        let appended = try tail.append(kind: .quarantined, actor: "ic", at: at, payload: ["documents": "7"])
+        XCTAssertEqual(appended, try whole.append(kind: .quarantined, actor: "ic", at: at, payload: ["documents": "7"]))
         XCTAssertEqual(tail.events, [appended])
         XCTAssertTrue(Timeline(incidentID: whole.incidentID, events: whole.events).verify().intact)
         var first = Timeline(incidentID: "INC-000008", continuing: nil)
-        XCTAssertEqual(try first.append(kind: "declared", actor: "ic").previousHash, Timeline.genesisHash)
+        XCTAssertEqual(try first.append(kind: .declared, actor: "ic").previousHash, Timeline.genesisHash)
         XCTAssertEqual(first.events.first?.sequence, 1)
     }
 
@@ -187,4 +187,31 @@ final class IncidentEntriesTests: XCTestCase {
         XCTAssertEqual(decoded, [.corpus, .unlisted("data-poisoning")])
         XCTAssertEqual(String(decoding: try JSONEncoder().encode(decoded), as: UTF8.self), #"["corpus","data-poisoning"]"#)
     }
+}
+
+/// Events as today's code writes them, kept verbatim: they must keep decoding and verifying
+/// whatever later builds name or add (the hash covers the bytes that were written).
+final class TimelineGoldenTests: XCTestCase {
+    static func written() throws -> Timeline {
+        var timeline = Timeline(incidentID: "INC-000777")
+        let at = Date(timeIntervalSince1970: 1_790_000_000)
+        try timeline.append(kind: .declared, actor: "hubscan", at: at, payload: ["title": "hub", "severity": "SEV-1"])
+        try timeline.append(kind: .quarantined, actor: "alice", at: at.addingTimeInterval(1),
+                            payload: ["documents": "3,4", "already_quarantined": "0", "reason": "z ≥ 5"])
+        try timeline.append(kind: .rebuildEnded("succeeded"), actor: "alice", at: at.addingTimeInterval(2), payload: ["job_id": "9"])
+        try timeline.append(kind: .unlisted("note_from_the_future"), actor: "bob", at: at.addingTimeInterval(3))
+        return timeline
+    }
+
+    func testEventsWrittenTodayKeepVerifying() throws {
+        let timeline = try Self.written()
+        XCTAssertEqual(timeline.events.map(\.kind), [.declared, .quarantined, .rebuildSucceeded, .unlisted("note_from_the_future")])
+        XCTAssertEqual(timeline.head, Self.goldenHead, "the canonical bytes of an event changed: old timelines would stop verifying")
+        let stored = try JSONDecoder().decode([IncidentEvent].self, from: Data(Self.goldenEvents.utf8))
+        XCTAssertEqual(stored, timeline.events)
+        XCTAssertTrue(Timeline(incidentID: "INC-000777", events: stored).verify().intact)
+    }
+
+    static let goldenHead = "ea510aac47065a7b37d7bce4b9bf35c5f3a29719f5337fb48e4109cca991224e"
+    static let goldenEvents = #"[{"actor":"hubscan","at":"2026-09-21T14:13:20.000Z","hash":"0689712d938a9c2684fe0d8a32fefeaed4b6b786e2ca01d7ae0acd5d640006ac","incidentID":"INC-000777","kind":"declared","payload":{"severity":"SEV-1","title":"hub"},"previousHash":"0000000000000000000000000000000000000000000000000000000000000000","sequence":1},{"actor":"alice","at":"2026-09-21T14:13:21.000Z","hash":"aa5c1573dcdc19cf890c3478ade94e12f857cb4f36a95548ef88bd3a9997bc56","incidentID":"INC-000777","kind":"quarantined","payload":{"already_quarantined":"0","documents":"3,4","reason":"z ≥ 5"},"previousHash":"0689712d938a9c2684fe0d8a32fefeaed4b6b786e2ca01d7ae0acd5d640006ac","sequence":2},{"actor":"alice","at":"2026-09-21T14:13:22.000Z","hash":"9a8fee5427a257b90d2ed4336c29240ffa4f09f8f9127212d410f19add7b524a","incidentID":"INC-000777","kind":"rebuild_succeeded","payload":{"job_id":"9"},"previousHash":"aa5c1573dcdc19cf890c3478ade94e12f857cb4f36a95548ef88bd3a9997bc56","sequence":3},{"actor":"bob","at":"2026-09-21T14:13:23.000Z","hash":"ea510aac47065a7b37d7bce4b9bf35c5f3a29719f5337fb48e4109cca991224e","incidentID":"INC-000777","kind":"note_from_the_future","payload":{},"previousHash":"9a8fee5427a257b90d2ed4336c29240ffa4f09f8f9127212d410f19add7b524a","sequence":4}]"#
 }

@@ -244,13 +244,13 @@ final class ConsoleTests: XCTestCase {
     }
 
     func testEventsAreWorded() {
-        XCTAssertEqual(EventWording.sentence(kind: "released", payload: ["documents": "3,4", "reason": "false positive"]),
+        XCTAssertEqual(EventWording.sentence(kind: .released, payload: ["documents": "3,4", "reason": "false positive"]),
                        "Served 2 documents again: false positive.")
-        XCTAssertEqual(EventWording.sentence(kind: "transitioned", payload: ["from": "declared", "to": "contained", "reason": "held"]),
+        XCTAssertEqual(EventWording.sentence(kind: .transitioned, payload: ["from": "declared", "to": "contained", "reason": "held"]),
                        "Moved from declared to contained: held.")
-        XCTAssertEqual(EventWording.sentence(kind: "something_new", payload: ["b_key": "2", "a_key": "1"]), "a key: 1; b key: 2")
-        XCTAssertEqual(EventWording.sentence(kind: "quarantined", payload: [:]), "Withheld 0 documents from every search.")
-        XCTAssertEqual(EventWording.sentence(kind: "rebuild_succeeded", payload: ["job_id": "4", "tenants": "acme"]),
+        XCTAssertEqual(EventWording.sentence(kind: .unlisted("something_new"), payload: ["b_key": "2", "a_key": "1"]), "a key: 1; b key: 2")
+        XCTAssertEqual(EventWording.sentence(kind: .quarantined, payload: [:]), "Withheld 0 documents from every search.")
+        XCTAssertEqual(EventWording.sentence(kind: .rebuildSucceeded, payload: ["job_id": "4", "tenants": "acme"]),
                        "Rebuild job 4 succeeded; tenants: acme.")
     }
 

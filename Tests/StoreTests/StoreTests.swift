@@ -245,7 +245,7 @@ final class IncidentRecordTests: XCTestCase {
         XCTAssertEqual(loaded.status, .mitigated)
         XCTAssertEqual(loaded.detectedAt, declared.detectedAt)
         XCTAssertEqual(loaded.commander, "alice")
-        XCTAssertEqual(timeline.events.map(\.kind), ["declared", "transitioned", "transitioned", "commander_assigned"])
+        XCTAssertEqual(timeline.events.map(\.kind), [.declared, .transitioned, .transitioned, .commanderAssigned])
         XCTAssertTrue(timeline.verify().intact, "\(timeline.verify())")
 
         // The service's own connection cannot edit an event in place.
@@ -364,7 +364,7 @@ final class QuarantineRecordTests: XCTestCase {
         XCTAssertEqual(try visible(), 2)
         XCTAssertEqual(try QuarantineRecords.active(collectionID: collection, on: owner), [ids[0]])
         let (_, timeline) = try IncidentRecords.load(incident.id, on: owner)
-        XCTAssertEqual(timeline.events.map(\.kind), ["declared", "quarantined", "quarantined", "released"])
+        XCTAssertEqual(timeline.events.map(\.kind), [.declared, .quarantined, .quarantined, .released])
         XCTAssertEqual(timeline.events[1].payload["documents"], "\(ids[0]),\(ids[1])")
         XCTAssertTrue(timeline.verify().intact)
     }

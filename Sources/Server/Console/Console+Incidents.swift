@@ -149,7 +149,7 @@ extension Console {
         let json = (try? encoder.encode(EventBody(event))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         let trace: HTML = event.payload["traceparent"].map { "<br><span class=\"muted\">trace <code>\($0)</code></span>" } ?? .empty
         return """
-            <li data-kind="\(event.kind)" data-sequence="\(String(event.sequence))">
+            <li data-kind="\(event.kind.slug)" data-sequence="\(String(event.sequence))">
             <div><span class="what">\(EventWording.title(event.kind))</span> · \(ConsoleTime.html(event.at)) · <span class="muted">\(event.actor)</span></div>
             <div>\(EventWording.sentence(kind: event.kind, payload: event.payload))\(trace)</div>
             <details><summary>Raw event #\(String(event.sequence))</summary><pre>\(json)</pre></details>
