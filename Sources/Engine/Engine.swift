@@ -55,6 +55,8 @@ public enum EngineErrorCode: String, ErrorCode {
     case incidentClosed = "incident_closed"
     /// A resolution the incident's collection does not allow yet (a rebuild open, a flagged document served).
     case incidentNotResolvable = "incident_not_resolvable"
+    /// A SEV-0/1 incident on a collection declared where no forensic snapshot can be taken.
+    case forensicSnapshotRequired = "forensic_snapshot_required"
     case storeFailed = "store_failed"
     /// Every database connection stayed busy past the pool's wait: retry shortly.
     case busy = "busy"

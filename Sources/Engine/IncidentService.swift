@@ -12,12 +12,60 @@ import Store
 /// rebuild of that collection is open, or while a document its newest scan flagged at or
 /// above the threshold is still served (live, not quarantined).
 public enum IncidentService {
+    /// A snapshot taken as an incident's forensic evidence.
+    public struct ForensicSnapshot: Sendable, Equatable {
+        public static let evidenceKind = "forensic_snapshot"
+        public let id: String
+        public let rootHash: String
+        public let documents: Int
+
+        public init(id: String, rootHash: String, documents: Int) {
+            self.id = id
+            self.rootHash = rootHash
+            self.documents = documents
+        }
+    }
+
+    /// The runbooks' first rule, snapshot before you mutate: a SEV-0 or SEV-1 incident on a
+    /// collection is declared with a forensic snapshot of what that collection served, taken
+    /// first (`LiveCollections.declareIncident`). It is recorded as evidence (its root hash) and
+    /// held: retention never retires it while the incident is open.
+    public static func needsForensicSnapshot(_ severity: Severity, collection: String?) -> Bool {
+        collection != nil && severity <= .sev1
+    }
+
+    /// Declares an incident; with `forensic`, holds that snapshot as its evidence in the same
+    /// transaction. A SEV-0/1 incident on a collection without one is refused
+    /// (`forensic_snapshot_required`): only a running service can snapshot what it serves.
+    /// Automatic containment, which must not wait on a failing snapshot store, passes
+    /// `forensicFailure` instead: the incident is declared and the timeline records the
+    /// decision to contain without the snapshot, and why.
     public static func declare(title: String, severity: Severity, taxonomyClass: TaxonomyClass, reporter: String,
                                tenant: String? = nil, collection: String? = nil, traceparent: String? = nil,
+                               snapshotRootHash: String? = nil, forensic: ForensicSnapshot? = nil, forensicFailure: String? = nil,
                                on connection: Connection) throws -> (Incident, Timeline) {
-        try IncidentRecords.declare(title: title, severity: severity, taxonomyClass: taxonomyClass, reporter: reporter,
-                                    detectedAt: Date(), tenant: tenant, collection: collection, traceparent: traceparent,
-                                    on: connection)
+        if needsForensicSnapshot(severity, collection: collection) && forensic == nil && forensicFailure == nil {
+            throw EngineError(.forensicSnapshotRequired, """
+                a \(severity.rawValue) incident on collection \(collection ?? "") starts with a forensic snapshot of what it \
+                serves; declare it through the running service (--url), or without the collection
+                """)
+        }
+        return try connection.transaction { c in
+            let (incident, timeline) = try IncidentRecords.declare(
+                title: title, severity: severity, taxonomyClass: taxonomyClass, reporter: reporter, detectedAt: Date(),
+                tenant: tenant, collection: collection, traceparent: traceparent, snapshotRootHash: snapshotRootHash, on: c)
+            if let forensicFailure, forensic == nil {
+                let decision = Decision(who: reporter, what: "contain without a forensic snapshot",
+                                        why: "the snapshot of the served state failed: \(forensicFailure.prefix(500))",
+                                        optionsNotTaken: ["wait for the snapshot store before containing"])
+                return (incident, try IncidentRecords.record(incident.id, on: c) { try $0.record(decision) })
+            }
+            guard let forensic else { return (incident, timeline) }
+            try SnapshotRecords.holdAsForensicEvidence(forensic.id, incidentID: incident.id, on: c)
+            let evidence = Evidence(kind: ForensicSnapshot.evidenceKind, sha256: forensic.rootHash, location: "snapshot \(forensic.id)",
+                                    summary: "the served state of \(collection ?? "") when the incident was declared (\(forensic.documents) documents)")
+            return (incident, try IncidentRecords.record(incident.id, on: c) { try $0.record(evidence, actor: reporter) })
+        }
     }
 
     /// Moves an incident; `resolved` only when `resolutionBlocker` finds nothing (else

@@ -69,15 +69,24 @@ extension LiveCollections {
         let flagged = zip(scan.report.flagged, zip(scan.flaggedIDs, scan.flaggedTenants)).filter { $0.0.z >= threshold }
         guard !flagged.isEmpty else { return nil }
         let name = collection.configuration.name
-        let incidentID = try await write(collection) { connection throws(EngineError) -> String in
+        // Snapshot before you mutate: the served state, hubs included, is the incident's evidence.
+        // Containment does not wait on a failing snapshot store; the timeline records that it did not.
+        var forensic: IncidentService.ForensicSnapshot?
+        var forensicFailure: String?
+        do {
+            forensic = try await forensicSnapshot(of: collection, actor: actor)
+        } catch {
+            forensicFailure = error.message
+        }
+        let incidentID = try await write(collection) { [forensic, forensicFailure] connection throws(EngineError) -> String in
             do {
                 // The last verified-clean snapshot is the state to roll back to: its root hash goes
                 // on the incident (which also keeps retention from retiring it while it is open).
                 let lastClean = try SnapshotRecords.lastClean(collectionID: collection.configuration.id, on: connection)
-                let (incident, _) = try IncidentRecords.declare(
+                let (incident, _) = try IncidentService.declare(
                     title: "HubScan flagged \(flagged.count) document(s) in \(name) (z ≥ \(threshold))", severity: .sev1,
-                    taxonomyClass: .corpus, reporter: actor, detectedAt: Date(), tenant: scan.tenant, collection: name,
-                    snapshotRootHash: lastClean?.rootHash, on: connection)
+                    taxonomyClass: .corpus, reporter: actor, tenant: scan.tenant, collection: name,
+                    snapshotRootHash: lastClean?.rootHash, forensic: forensic, forensicFailure: forensicFailure, on: connection)
                 let summary = flagged.prefix(20).map { "\($0.1.0) z=\(String(format: "%.1f", $0.0.z))" }.joined(separator: ", ")
                 _ = try IncidentRecords.record(incident.id, on: connection) {
                     _ = try $0.record(Evidence(kind: "scan_report", sha256: Self.digest(scan), location: "scan_reports/\(scan.id)",

@@ -19,10 +19,9 @@ extension API {
                 }
                 if let collection = body.collection { _ = try collections.named(collection) }
                 let tenant = try caller.tenant(requested: body.tenant)
-                let (incident, timeline) = try await pool.withConnection {
-                    try IncidentService.declare(title: body.title, severity: severity, taxonomyClass: taxonomy, reporter: caller.actor,
-                                                tenant: tenant, collection: body.collection, traceparent: body.traceparent, on: $0)
-                }
+                let (incident, timeline) = try await collections.declareIncident(
+                    title: body.title, severity: severity, taxonomyClass: taxonomy, reporter: caller.actor, tenant: tenant,
+                    collection: body.collection, traceparent: body.traceparent)
                 return try reply(IncidentBody(incident, events: timeline.events.count), status: .created)
             }
         }

@@ -20,8 +20,10 @@ public enum SnapshotStatus: String, Codable, Sendable, CaseIterable {
     }
 
     /// Retention may retire a snapshot only if no open incident refers to a verified-clean
-    /// one: that is the state an incident may need to roll back to.
-    public static func mayRetire(_ status: SnapshotStatus, referencedByOpenIncident: Bool) -> Bool {
-        status.allowedNext.contains(.retired) && !(status == .verifiedClean && referencedByOpenIncident)
+    /// one (the state an incident may need to roll back to), and never while it is an open
+    /// incident's forensic evidence (the served state when the incident was declared).
+    public static func mayRetire(_ status: SnapshotStatus, referencedByOpenIncident: Bool,
+                                 heldAsForensicEvidence: Bool = false) -> Bool {
+        status.allowedNext.contains(.retired) && !(status == .verifiedClean && referencedByOpenIncident) && !heldAsForensicEvidence
     }
 }

@@ -74,8 +74,9 @@ public enum SnapshotRecords {
     public static func retire(_ id: String, on connection: Connection) throws {
         try move(id, to: .retired, on: connection) { c in
             let record = try load(id, on: c)
-            guard SnapshotStatus.mayRetire(record.status, referencedByOpenIncident: try isProtected(id, on: c)) else {
-                throw StoreError(.invalidInput, "snapshot \(id) is verified-clean and an open incident refers to it")
+            guard SnapshotStatus.mayRetire(record.status, referencedByOpenIncident: try isProtected(id, on: c),
+                                           heldAsForensicEvidence: try isForensicEvidence(id, on: c)) else {
+                throw StoreError(.invalidInput, "snapshot \(id) is evidence or the rollback target of an open incident")
             }
             try c.query("UPDATE snapshots SET status = 'retired' WHERE id = $1", [.text(id)])
         }
@@ -96,7 +97,8 @@ public enum SnapshotRecords {
             var retired: [String] = []
             for id in candidates where id != lastCleanID {
                 let record = try load(id, on: c)
-                guard SnapshotStatus.mayRetire(record.status, referencedByOpenIncident: try isProtected(id, on: c)) else { continue }
+                guard SnapshotStatus.mayRetire(record.status, referencedByOpenIncident: try isProtected(id, on: c),
+                                               heldAsForensicEvidence: try isForensicEvidence(id, on: c)) else { continue }
                 try c.query("UPDATE snapshots SET status = 'retired' WHERE id = $1", [.text(id)])
                 retired.append(id)
             }
@@ -123,6 +125,29 @@ public enum SnapshotRecords {
         return Record(id: id, collectionID: try row.integer("collection_id"), parentID: try row.optionalString("parent_id"),
                       status: status, rootHash: try row.optionalString("root_hash"),
                       scanReportID: try row.isNull("scan_report_id") ? nil : try row.integer("scan_report_id"))
+    }
+
+    /// Whether the snapshot is the forensic evidence of an incident that is still open.
+    static func isForensicEvidence(_ id: String, on connection: Connection) throws -> Bool {
+        try !connection.query("""
+            SELECT 1 FROM snapshots s JOIN incidents i ON i.id = s.forensic_incident_id
+            WHERE s.id = $1 AND i.status <> 'closed'
+            """, [.text(id)]).isEmpty
+    }
+
+    /// Marks a snapshot as the forensic evidence of `incidentID` (kept while it is open).
+    public static func holdAsForensicEvidence(_ id: String, incidentID: String, on connection: Connection) throws {
+        let held = try connection.query("""
+            UPDATE snapshots SET forensic_incident_id = $2 WHERE id = $1 AND forensic_incident_id IS NULL RETURNING id
+            """, [.text(id), .text(incidentID)])
+        guard !held.isEmpty else { throw StoreError(.invalidInput, "snapshot \(id) does not exist or is already evidence of an incident") }
+    }
+
+    /// The forensic snapshot of an incident, if one was taken.
+    public static func forensicSnapshot(of incidentID: String, on connection: Connection) throws -> Record? {
+        guard let id = try connection.query("SELECT id FROM snapshots WHERE forensic_incident_id = $1", [.text(incidentID)])
+            .first?.string("id") else { return nil }
+        return try load(id, on: connection)
     }
 
     /// Verified-clean snapshots referred to by an open incident (same root hash) are protected.

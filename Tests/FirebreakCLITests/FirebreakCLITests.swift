@@ -434,6 +434,15 @@ final class FirebreakCLITests: XCTestCase {
                                      "--title", "Hub in docs", "--json"])
         XCTAssertEqual(declare.status, 0, declare.stderr)
         let id = try XCTUnwrap(declare.json?["id"] as? String)
+        // On a collection, a SEV-1 starts with a snapshot of what is served: only the service can take it.
+        let offline = try firebreak(["incident", "declare", "--data-dir", data, "--severity", "SEV-1", "--class", "corpus",
+                                     "--title", "Hub in kb", "--collection", "kb"])
+        XCTAssertNotEqual(offline.status, 0)
+        XCTAssertTrue(offline.stderr.contains("forensic_snapshot_required"), offline.stderr)
+        let unknownClass = try firebreak(["incident", "declare", "--data-dir", data, "--severity", "SEV-3", "--class", "poisoning",
+                                          "--title", "t"])
+        XCTAssertNotEqual(unknownClass.status, 0)
+        XCTAssertTrue(unknownClass.stderr.contains("human-review"), "the error lists the taxonomy: \(unknownClass.stderr)")
         XCTAssertEqual(try firebreak(["incident", "decide", id, "--data-dir", data, "--what", "quarantine doc-17",
                                       "--why", "z = 9.4", "--not-taken", "rollback"]).status, 0)
         XCTAssertEqual(try firebreak(["incident", "transition", id, "--data-dir", data, "--to", "contained",

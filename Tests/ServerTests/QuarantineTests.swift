@@ -70,6 +70,18 @@ final class QuarantineTests: XCTestCase {
         XCTAssertEqual(payload["evidence_documents"], "1")
         XCTAssertEqual(payload["evidence_sha256"]?.count, 64)
         await assertEqual(try await admin.get("/v1/incidents/\(incident)/verify").object()["intact"] as? Bool, true)
+        // Snapshot before you mutate: the SEV-1 on a collection was declared holding a snapshot of what
+        // was served (the hub included) as its evidence, recorded before the quarantine; it is kept.
+        let kinds = events.compactMap { $0["kind"] as? String }
+        let forensic = try XCTUnwrap(events.first { ($0["payload"] as? [String: String])?["kind"] == "forensic_snapshot" }, "\(kinds)")
+        XCTAssertLessThan(try XCTUnwrap(kinds.firstIndex(of: "evidence")), try XCTUnwrap(kinds.firstIndex(of: "quarantined")))
+        let forensicPayload = try XCTUnwrap(forensic["payload"] as? [String: String])
+        let snapshotID = String(try XCTUnwrap(forensicPayload["location"]).dropFirst("snapshot ".count))
+        let snapshots = try await admin.get("/v1/collections/\(collection)/snapshots").object()["snapshots"] as? [[String: Any]] ?? []
+        let held = try XCTUnwrap(snapshots.first { $0["id"] as? String == snapshotID }, "\(snapshots)")
+        XCTAssertEqual(held["root_hash"] as? String, forensicPayload["sha256"])
+        XCTAssertEqual(held["documents"] as? Int, 1)
+        XCTAssertThrowsError(try SnapshotRecords.retire(snapshotID, on: TestCluster.owner()), "held while the incident is open")
         // The entry holds the evidence itself: the text, its hash, the embedding's hash, the score.
         let stored = try TestCluster.owner().query("""
             SELECT q.scores::text AS evidence FROM quarantine_entries q JOIN documents d ON d.id = q.document_id

@@ -110,5 +110,7 @@ final class SnapshotStatusTests: XCTestCase {
         XCTAssertFalse(SnapshotStatus.mayRetire(.verifiedClean, referencedByOpenIncident: true))
         XCTAssertTrue(SnapshotStatus.mayRetire(.published, referencedByOpenIncident: true))
         XCTAssertFalse(SnapshotStatus.mayRetire(.retired, referencedByOpenIncident: false))
+        XCTAssertFalse(SnapshotStatus.mayRetire(.published, referencedByOpenIncident: false, heldAsForensicEvidence: true),
+                       "an open incident's forensic snapshot is kept whatever its status")
     }
 }
