@@ -114,7 +114,7 @@ let package = Package(
         // The throwaway PostgreSQL cluster every storage-touching test target shares.
         .target(name: "FirebreakTestSupport", dependencies: ["Store"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "HNSW", "Store", "FirebreakTestSupport"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "FirebreakAPI", "Drills", "Engine", "Store", "Snapshots", "ObjectStore", "FirebreakTestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "FirebreakAPI", "Drills", "Engine", "Incidents", "Store", "Snapshots", "ObjectStore", "FirebreakTestSupport"]),
         // Runs the built executable; depending on it makes SwiftPM build it first.
         .testTarget(name: "FirebreakCLITests", dependencies: ["firebreak", "FirebreakAPI", "ObjectStore", "FirebreakTestSupport"]),
     ]

@@ -78,9 +78,13 @@ extension LiveCollections {
                 throw LiveCollection.mapped(error)
             }
         }
+        // The job's events carry the trace of the request that started it.
+        let trace = TraceContext.current
         Task.detached { [self] in
-            await runRebuild(started.job, collection: collection, tenants: started.tenants, incidentID: started.incident,
-                             actor: actor, options: options)
+            await TraceContext.$current.withValue(trace) {
+                await runRebuild(started.job, collection: collection, tenants: started.tenants, incidentID: started.incident,
+                                 actor: actor, options: options)
+            }
         }
         return (started.job, started.incident)
     }

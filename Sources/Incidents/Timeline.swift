@@ -83,6 +83,7 @@ public struct Timeline: Sendable, Equatable {
     public mutating func append(kind: EventKind, actor: String, at date: Date = Date(),
                                 payload: [String: String] = [:]) throws(IncidentError) -> IncidentEvent {
         guard !kind.slug.isEmpty, !actor.isEmpty else { throw IncidentError(.invalidInput, "an event needs a kind and an actor") }
+        let payload = TraceContext.current?.stamped(payload) ?? payload
         let bytes = payload.reduce(0) { $0 + $1.key.utf8.count + $1.value.utf8.count }
         guard bytes <= Self.payloadBytesMax else {
             throw IncidentError(.invalidInput, "event payload has \(bytes) bytes; the limit is \(Self.payloadBytesMax)")

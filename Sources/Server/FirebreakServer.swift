@@ -101,6 +101,7 @@ public struct FirebreakServer: Sendable {
                       consistencyWaitMs: configuration.consistencyWaitMs)
         let router = Router(context: APIContext.self)
         router.add(middleware: ReplicaHeadersMiddleware(replica: collections.replica))
+        router.add(middleware: TraceMiddleware())
         // Metrics outside the problem middleware: they record the status the client got (a
         // refused search is its 400, not the 500 an untyped error would count as).
         router.add(middleware: MetricsMiddleware())

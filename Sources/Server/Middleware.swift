@@ -3,6 +3,7 @@ import FirebreakAPI
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Incidents
 import Logging
 import Store
 
@@ -120,5 +121,21 @@ final class TokenCache: @unchecked Sendable {
             entries[digest] = (caller, now.addingTimeInterval(Self.ttlSeconds))
         }
         return caller
+    }
+}
+
+/// Runs each request under a span of the caller's trace (its `traceparent`, or a new trace):
+/// the timeline events it appends and the retrieval-log rows it writes carry that trace id,
+/// and the response's `traceparent` names the span, so a client can find its request in both.
+struct TraceMiddleware: RouterMiddleware {
+    typealias Context = APIContext
+    static let header = HTTPField.Name("traceparent")!
+
+    func handle(_ request: Request, context: APIContext,
+                next: (Request, APIContext) async throws -> Response) async throws -> Response {
+        let trace = TraceContext(continuing: request.headers[Self.header])
+        var response = try await TraceContext.$current.withValue(trace) { try await next(request, context) }
+        response.headers[Self.header] = trace.traceparent
+        return response
     }
 }

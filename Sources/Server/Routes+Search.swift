@@ -3,6 +3,7 @@ import Engine
 import FirebreakAPI
 import HTTPTypes
 import Hummingbird
+import Incidents
 
 extension API {
     func addSearchRoutes(to router: Router<APIContext>) {
@@ -13,7 +14,7 @@ extension API {
             let body = try decode(SearchBody.self, from: try await self.body(of: request))
             let collection = try await self.collection(try context.parameters.require("name"), minSeq: body.minSeq)
             var search = try searchRequest(body, caller: caller)
-            search.traceID = request.headers[Self.traceparentHeader].flatMap(Self.traceID(fromTraceparent:))
+            search.traceID = TraceContext.current?.traceID  // the request's trace (TraceMiddleware)
             let engineStarted = DispatchTime.now().uptimeNanoseconds
             let response = try collection.search(search)
             let finished = DispatchTime.now().uptimeNanoseconds
@@ -23,17 +24,6 @@ extension API {
                 results: response.hits.map { SearchResultItem(id: $0.externalID, score: $0.score, text: $0.text, tenant: $0.tenant) },
                 tookMs: Double(finished - started) / 1e6, emptyReason: response.emptyReason)))
         }
-    }
-
-    static let traceparentHeader = HTTPField.Name("traceparent")!
-
-    /// The trace id of a W3C `traceparent` (`00-<32 hex>-<16 hex>-<2 hex>`), nil when malformed
-    /// or all zeros; the retrieval log then makes one up.
-    static func traceID(fromTraceparent value: String) -> String? {
-        let parts = value.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 4, parts[1].count == 32,
-              parts[1].allSatisfy({ $0.isHexDigit && !$0.isUppercase }), parts[1].contains(where: { $0 != "0" }) else { return nil }
-        return String(parts[1])
     }
 
     /// The engine's request: the mode (given, or inferred from which of vector and query are

@@ -1,4 +1,5 @@
 import Dispatch
+import Incidents
 import Synchronization
 
 /// A bounded pool of libpq connections. Each connection has its own serial dispatch queue,
@@ -52,8 +53,11 @@ public final class ConnectionPool: Sendable {
     /// Borrows a connection for `body`, run on that connection's own thread.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         let pooled = try await acquire()
+        let trace = TraceContext.current  // the request's or job's trace follows its work onto the connection's thread
         let result: Result<T, Error> = await withCheckedContinuation { continuation in
-            pooled.queue.async { continuation.resume(returning: Result { try body(pooled.connection) }) }
+            pooled.queue.async {
+                continuation.resume(returning: TraceContext.$current.withValue(trace) { Result { try body(pooled.connection) } })
+            }
         }
         release(pooled)
         return try result.get()

@@ -1,5 +1,6 @@
 import FirebreakTestSupport
 import Foundation
+import Incidents
 @testable import Server
 import XCTest
 
@@ -65,11 +66,43 @@ final class BlastRadiusTests: XCTestCase {
         try await harness.stop()
     }
 
+    /// A request continues the caller's trace (a new span of it), or starts one when the
+    /// header is missing or malformed; the response names the span.
     func testTraceparentParsing() {
-        XCTAssertEqual(API.traceID(fromTraceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
-                       "4bf92f3577b34da6a3ce929d0e0e4736")
-        XCTAssertNil(API.traceID(fromTraceparent: "00-00000000000000000000000000000000-00f067aa0ba902b7-01"))
-        XCTAssertNil(API.traceID(fromTraceparent: "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"))
-        XCTAssertNil(API.traceID(fromTraceparent: "garbage"))
+        let continued = TraceContext(continuing: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+        XCTAssertEqual(continued.traceID, "4bf92f3577b34da6a3ce929d0e0e4736")
+        XCTAssertNotEqual(continued.spanID, "00f067aa0ba902b7", "this service's span, not the caller's")
+        XCTAssertEqual(continued.traceparent, "00-4bf92f3577b34da6a3ce929d0e0e4736-\(continued.spanID)-01")
+        for malformed in ["00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+                          "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01", "garbage", nil] {
+            let fresh = TraceContext(continuing: malformed)
+            XCTAssertNotEqual(fresh.traceID, "4bf92f3577b34da6a3ce929d0e0e4736")
+            XCTAssertNotNil(TraceContext(traceID: fresh.traceID, spanID: fresh.spanID), "a valid new trace for \(malformed ?? "nil")")
+        }
+    }
+
+    /// Every timeline event a request appends records its trace and span, the ones its
+    /// response names, including events written on the database's threads.
+    func testTimelineEventsRecordTheRequestsTrace() async throws {
+        let harness = try await Harness.start()
+        let collection = try await harness.collection(dimension: 4)
+        let admin = harness.admin
+        _ = try await admin.post("/v1/collections/\(collection)/documents",
+                                 ["documents": [["id": "d1", "tenant": "acme", "text": "t", "embedding": [1, 0, 0, 0]]]])
+        let caller = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        let reply = try await admin.send("POST", "/v1/collections/\(collection)/quarantine",
+                                         json: try JSONSerialization.data(withJSONObject: ["ids": ["d1"], "reason": "traced"]),
+                                         headers: ["traceparent": caller])
+        XCTAssertEqual(reply.status, 200, String(decoding: reply.body, as: UTF8.self))
+        let answered = try XCTUnwrap(reply.header("traceparent"))
+        let span = String(answered.split(separator: "-")[2])
+        XCTAssertTrue(answered.hasPrefix("00-0af7651916cd43dd8448eb211c80319c-"), answered)
+        let incident = try XCTUnwrap(try reply.object()["incident_id"] as? String)
+        let events = try await admin.get("/v1/incidents/\(incident)/timeline").object()["events"] as? [[String: Any]] ?? []
+        let quarantined = try XCTUnwrap(events.first { $0["kind"] as? String == "quarantined" }?["payload"] as? [String: String])
+        XCTAssertEqual(quarantined["trace_id"], "0af7651916cd43dd8448eb211c80319c")
+        XCTAssertEqual(quarantined["span_id"], span)
+        await assertEqual(try await admin.get("/v1/incidents/\(incident)/verify").object()["intact"] as? Bool, true)
+        try await harness.stop()
     }
 }

@@ -35,7 +35,8 @@ enum EventWording {
     }
 
     /// What happened, in a sentence.
-    static func sentence(kind: EventKind, payload p: [String: String]) -> String {
+    static func sentence(kind: EventKind, payload all: [String: String]) -> String {
+        let p = withoutTrace(all)
         func count(_ list: String?) -> Int { (list ?? "").split(separator: ",").count }
         func plural(_ n: Int, _ word: String) -> String { n == 1 ? "1 \(word)" : "\(n) \(word)s" }
         func tail(_ key: String, _ prefix: String) -> String {
@@ -104,8 +105,14 @@ enum EventWording {
         return words + "."
     }
 
-    static func fallback(_ payload: [String: String]) -> String {
-        payload.isEmpty ? "No details." : payload.keys.sorted().map { "\($0.replacingOccurrences(of: "_", with: " ")): \(payload[$0] ?? "")" }
+    /// The trace is shown beside the sentence, not in it.
+    static func withoutTrace(_ payload: [String: String]) -> [String: String] {
+        payload.filter { $0.key != TraceContext.traceIDKey && $0.key != TraceContext.spanIDKey }
+    }
+
+    static func fallback(_ all: [String: String]) -> String {
+        let payload = withoutTrace(all)
+        return payload.isEmpty ? "No details." : payload.keys.sorted().map { "\($0.replacingOccurrences(of: "_", with: " ")): \(payload[$0] ?? "")" }
             .joined(separator: "; ")
     }
 }
