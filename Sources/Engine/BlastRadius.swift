@@ -45,12 +45,14 @@ extension LiveCollections {
             encoder.outputFormatting = [.sortedKeys]
             encoder.keyEncodingStrategy = .convertToSnakeCase
             let byTenant = String(decoding: (try? encoder.encode(sampled)) ?? Data("[]".utf8), as: UTF8.self)
+            // Appended after the timeline's last event (not a whole-timeline load): an incident can
+            // collect thousands of quarantines, each followed by its blast radius.
             _ = try? await pool.withConnection { connection in
-                try IncidentRecords.record(incidentID, on: connection) {
-                    _ = try $0.append(kind: .blastRadius, actor: actor, payload: [
+                try connection.transaction { c in
+                    try IncidentRecords.appendEvent(incidentID, kind: .blastRadius, actor: actor, payload: [
                         "documents": String(radius.documents), "requests": String(radius.requests),
                         "tenants": String(radius.tenants.count), "by_tenant": String(byTenant.prefix(60_000)),
-                    ])
+                    ], on: c)
                 }
             }
         }

@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import FirebreakAPI
 import Foundation
 import NIOCore
 import NIOHTTP1

@@ -1,4 +1,3 @@
-import FirebreakAPI
 import Hummingbird
 
 /// The per-request context: Hummingbird's core storage plus the authenticated caller.

@@ -1,5 +1,4 @@
 import Engine
-import FirebreakAPI
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,5 +1,4 @@
 import Engine
-import FirebreakAPI
 
 /// Every limit the HTTP layer enforces, named, with its default; a refusal names the limit.
 /// `firebreak serve` exposes `--body-bytes-max` and `--concurrent-requests-max`; an embedder

@@ -58,7 +58,7 @@ public enum IncidentRecords {
     /// Appends one event; for other Store records (quarantine) inside their own transaction.
     /// Reads only the incident's status and its last event (a tail timeline), so the cost does
     /// not grow with the timeline: an incident may collect thousands of quarantines.
-    static func appendEvent(_ id: String, kind: EventKind, actor: String, payload: [String: String],
+    public static func appendEvent(_ id: String, kind: EventKind, actor: String, payload: [String: String],
                             on connection: Connection) throws {
         guard let row = try connection.query("SELECT status FROM incidents WHERE id = $1 FOR UPDATE", [.text(id)]).first else {
             throw StoreError(.unknownReference, "no incident \(id)")
@@ -123,11 +123,12 @@ public enum IncidentRecords {
     }
 
     private static func events(of id: String, on connection: Connection) throws -> [IncidentEvent] {
-        try connection.query("""
+        let decoder = JSONDecoder()  // one for every row: a timeline can hold thousands of events
+        return try connection.query("""
             SELECT incident_id, sequence, kind, actor, at, payload::text AS payload, previous_hash, hash
             FROM incident_events WHERE incident_id = $1 ORDER BY sequence
             """, [.text(id)]).map { row in
-            guard let payload = try? JSONDecoder().decode([String: String].self, from: Data(try row.string("payload").utf8)) else {
+            guard let payload = try? decoder.decode([String: String].self, from: Data(try row.string("payload").utf8)) else {
                 throw StoreError(.decodingFailed, "an event payload of \(id) is not a flat JSON object of strings")
             }
             return IncidentEvent(incidentID: try row.string("incident_id"), sequence: Int(try row.integer("sequence")),

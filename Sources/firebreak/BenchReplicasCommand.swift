@@ -2,7 +2,6 @@ import ArgumentParser
 import Dispatch
 import FirebreakAPI
 import Foundation
-import Server
 import Store
 
 /// `firebreak bench replicas`: several `firebreak serve` processes over one PostgreSQL and

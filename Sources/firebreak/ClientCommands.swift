@@ -1,7 +1,6 @@
 import ArgumentParser
 import FirebreakAPI
 import Foundation
-import Server
 import VectorMath
 
 /// Where the service is and who is calling: shared by every client command.

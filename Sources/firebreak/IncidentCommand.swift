@@ -5,7 +5,6 @@ import FirebreakAPI
 import Foundation
 import Hex
 import Incidents
-import Server
 import Store
 
 /// `firebreak incident …`: the incident record, without the HTTP service.

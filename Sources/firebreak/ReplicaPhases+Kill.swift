@@ -1,7 +1,6 @@
 import Dispatch
 import FirebreakAPI
 import Foundation
-import Server
 
 extension ReplicaPhases {
     /// Streams `changes` quarantines and ingests on `leader` while `victim` is searched with

@@ -1,7 +1,6 @@
 import Dispatch
 import FirebreakAPI
 import Foundation
-import Server
 
 struct PropagationReport: Encodable {
     let quarantines, followers: Int

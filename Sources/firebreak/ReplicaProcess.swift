@@ -1,6 +1,5 @@
 import FirebreakAPI
 import Foundation
-import Server
 
 /// One `firebreak serve` child process on a loopback port over a shared PostgreSQL and
 /// snapshot folder: what `bench replicas` starts, freezes (SIGSTOP), kills (SIGKILL) and

@@ -8,7 +8,6 @@
 // plus `Secure` when the request arrived over https (`X-Forwarded-Proto: https` from a proxy);
 // sign-out needs the session's CSRF token like every other action.
 
-import FirebreakAPI
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -18,7 +18,6 @@
 // - Pages are `Cache-Control: no-store` with a CSP that allows only this origin's assets.
 
 import Engine
-import FirebreakAPI
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -8,7 +8,6 @@
 // year (`immutable`) and a new build's asset is a new name.
 
 import Crypto
-import FirebreakAPI
 import Foundation
 import Hex
 

@@ -5,7 +5,6 @@
 // refused); interprets a value (each action validates its own through the API's rules).
 // Invariant: the first occurrence of a name wins.
 
-import FirebreakAPI
 import Foundation
 
 struct ConsoleForm: Sendable, Equatable {

@@ -9,7 +9,6 @@
 // exactly while something the caller can see is degraded.
 
 import Engine
-import FirebreakAPI
 import Foundation
 import Store
 

@@ -9,7 +9,6 @@
 // (the oldest are dropped first). A restart signs everyone out, and each replica knows only its
 // own sessions: behind a load balancer the console needs sticky sessions.
 
-import FirebreakAPI
 import Foundation
 import Hex
 

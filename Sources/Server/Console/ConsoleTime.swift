@@ -5,7 +5,6 @@
 // Invariant: every rendered time ends in "UTC" and carries the machine-readable value in
 // `<time datetime>`.
 
-import FirebreakAPI
 import Foundation
 
 enum ConsoleTime {

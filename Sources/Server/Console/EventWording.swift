@@ -6,7 +6,6 @@
 // Invariant: pure: the same event gives the same words; unknown kinds and missing fields
 // never fail, they fall back to "key: value" pairs.
 
-import FirebreakAPI
 import Incidents
 
 enum EventWording {
