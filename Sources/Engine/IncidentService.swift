@@ -72,13 +72,18 @@ public enum IncidentService {
     /// `incident_not_resolvable`, naming what blocks it).
     public static func transition(_ id: String, to status: IncidentStatus, reason: String, actor: String,
                                   on connection: Connection) throws -> Incident {
-        if status == .resolved {
-            let incident = try IncidentRecords.loadIncident(id, on: connection)
-            if let blocker = try resolutionBlocker(for: incident, on: connection) {
-                throw EngineError(.incidentNotResolvable, "\(id) cannot be resolved yet: \(blocker)")
+        // The check and the move in one transaction, the incident's row locked first: two
+        // commanders resolving at once are serialised, and each sees the other's outcome.
+        try connection.transaction { c in
+            if status == .resolved {
+                try IncidentRecords.lock(id, on: c)
+                let incident = try IncidentRecords.loadIncident(id, on: c)
+                if let blocker = try resolutionBlocker(for: incident, on: c) {
+                    throw EngineError(.incidentNotResolvable, "\(id) cannot be resolved yet: \(blocker)")
+                }
             }
+            return try IncidentRecords.transition(id, to: status, reason: reason, actor: actor, on: c)
         }
-        return try IncidentRecords.transition(id, to: status, reason: reason, actor: actor, on: connection)
     }
 
     public static func assignCommander(_ id: String, commander: String, actor: String, on connection: Connection) throws -> Incident {

@@ -74,14 +74,20 @@ public enum IncidentRecords {
         try insert(tail.events, on: connection)
     }
 
+    /// Locks the incident's row until the caller's transaction ends (`unknown_reference` if
+    /// there is none): what `change` takes first, for a check that must hold until the change.
+    public static func lock(_ id: String, on connection: Connection) throws {
+        guard try !connection.query("SELECT 1 FROM incidents WHERE id = $1 FOR UPDATE", [.text(id)]).isEmpty else {
+            throw StoreError(.unknownReference, "no incident \(id)")
+        }
+    }
+
     /// The one way an incident changes, inside the caller's transaction: lock its row (so
     /// concurrent writers chain one after the other), refuse a closed incident, let `body`
     /// change the model, store the new events and the row's mutable fields.
     private static func change(_ id: String, on connection: Connection,
                                _ body: (inout Incident, inout Timeline) throws -> Void) throws -> (Incident, Timeline) {
-        guard try !connection.query("SELECT 1 FROM incidents WHERE id = $1 FOR UPDATE", [.text(id)]).isEmpty else {
-            throw StoreError(.unknownReference, "no incident \(id)")
-        }
+        try lock(id, on: connection)
         var (incident, timeline) = try load(id, on: connection)
         guard incident.status.isOpen else { throw StoreError(.invalidInput, "incident \(id) is closed; open a new one") }
         let known = timeline.events.count
