@@ -1,4 +1,5 @@
 import Foundation
+import Incidents
 import Store
 
 /// Who was served the documents an incident quarantined: per tenant, how many logged
@@ -36,24 +37,29 @@ extension LiveCollections {
     /// quarantine's response path. Best effort: a failure is recorded nowhere else, and the
     /// route `GET /v1/incidents/{id}/blast-radius` recomputes it on demand.
     func recordBlastRadius(incidentID: String, actor: String) {
+        let trace = TraceContext.current  // the event carries the trace of the quarantine that caused it
         Task.detached { [self] in
-            guard let radius = try? await blastRadius(incidentID: incidentID) else { return }
-            // The timeline keeps the newest few traces per tenant; the route lists up to `tracesMax`.
-            let sampled = radius.tenants.map { RetrievalLogRecords.Exposure(tenant: $0.tenant, requests: $0.requests, first: $0.first,
-                                                                            last: $0.last, traceIDs: Array($0.traceIDs.prefix(Self.tracesOnTimeline))) }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            let byTenant = String(decoding: (try? encoder.encode(sampled)) ?? Data("[]".utf8), as: UTF8.self)
-            // Appended after the timeline's last event (not a whole-timeline load): an incident can
-            // collect thousands of quarantines, each followed by its blast radius.
-            _ = try? await pool.withConnection { connection in
-                try connection.transaction { c in
-                    try IncidentRecords.appendEvent(incidentID, kind: .blastRadius, actor: actor, payload: [
-                        "documents": String(radius.documents), "requests": String(radius.requests),
-                        "tenants": String(radius.tenants.count), "by_tenant": String(byTenant.prefix(60_000)),
-                    ], on: c)
-                }
+            await TraceContext.$current.withValue(trace) { await appendBlastRadius(incidentID: incidentID, actor: actor) }
+        }
+    }
+
+    private func appendBlastRadius(incidentID: String, actor: String) async {
+        guard let radius = try? await blastRadius(incidentID: incidentID) else { return }
+        // The timeline keeps the newest few traces per tenant; the route lists up to `tracesMax`.
+        let sampled = radius.tenants.map { RetrievalLogRecords.Exposure(tenant: $0.tenant, requests: $0.requests, first: $0.first,
+                                                                        last: $0.last, traceIDs: Array($0.traceIDs.prefix(Self.tracesOnTimeline))) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let byTenant = String(decoding: (try? encoder.encode(sampled)) ?? Data("[]".utf8), as: UTF8.self)
+        // Appended after the timeline's last event (not a whole-timeline load): an incident can
+        // collect thousands of quarantines, each followed by its blast radius.
+        _ = try? await pool.withConnection { connection in
+            try connection.transaction { c in
+                try IncidentRecords.appendEvent(incidentID, kind: .blastRadius, actor: actor, payload: [
+                    "documents": String(radius.documents), "requests": String(radius.requests),
+                    "tenants": String(radius.tenants.count), "by_tenant": String(byTenant.prefix(60_000)),
+                ], on: c)
             }
         }
     }

@@ -40,9 +40,13 @@ public enum IncidentReference: Sendable, Equatable {
                 .resolve(collection: collection, tenant: tenant, actor: actor, on: connection)
         case .declare(let title, let severity, let taxonomyClass):
             do {
-                return try IncidentRecords.declare(title: String(title.prefix(300)), severity: severity, taxonomyClass: taxonomyClass,
-                                                   reporter: actor, detectedAt: Date(), tenant: tenant, collection: collection,
-                                                   on: connection).0.id
+                // Declared inside a write section (the ingest screen's hold on arrival), where no
+                // snapshot can be taken: a SEV-0/1 records that decision instead.
+                return try IncidentService.declare(
+                    title: String(title.prefix(300)), severity: severity, taxonomyClass: taxonomyClass, reporter: actor, tenant: tenant,
+                    collection: collection,
+                    forensicFailure: "declared inside a write section (documents held on arrival were never served)",
+                    on: connection).0.id
             } catch {
                 throw EngineError(.storeFailed, "declaring an incident failed: \(error)")
             }

@@ -54,7 +54,7 @@ public enum IncidentService {
             let (incident, timeline) = try IncidentRecords.declare(
                 title: title, severity: severity, taxonomyClass: taxonomyClass, reporter: reporter, detectedAt: Date(),
                 tenant: tenant, collection: collection, traceparent: traceparent, snapshotRootHash: snapshotRootHash, on: c)
-            if let forensicFailure, forensic == nil {
+            if let forensicFailure, forensic == nil, needsForensicSnapshot(severity, collection: collection) {
                 let decision = Decision(who: reporter, what: "contain without a forensic snapshot",
                                         why: "the snapshot of the served state failed: \(forensicFailure.prefix(500))",
                                         optionsNotTaken: ["wait for the snapshot store before containing"])

@@ -19,9 +19,11 @@ extension LiveCollections {
         }
     }
 
-    /// A snapshot of what `collection` serves now, to be held as an incident's evidence.
-    func forensicSnapshot(of collection: LiveCollection, actor: String) async throws(EngineError) -> IncidentService.ForensicSnapshot {
-        let summary = try await snapshot(collection, actor: actor)
+    /// A snapshot of what `collection` serves now, to be held as an incident's evidence. It is
+    /// taken outside the request's write receipt: publishing a snapshot is not the request's
+    /// effect, so it must not mark the Idempotency-Key committed before the incident exists.
+    func forensicSnapshot(of collection: LiveCollection, actor: String) async throws -> IncidentService.ForensicSnapshot {
+        let summary = try await WriteReceipt.$current.withValue(nil) { try await snapshot(collection, actor: actor) }
         return IncidentService.ForensicSnapshot(id: summary.id, rootHash: summary.rootHash, documents: summary.documents)
     }
 }

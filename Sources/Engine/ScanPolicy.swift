@@ -76,7 +76,7 @@ extension LiveCollections {
         do {
             forensic = try await forensicSnapshot(of: collection, actor: actor)
         } catch {
-            forensicFailure = error.message
+            forensicFailure = (error as? EngineError)?.message ?? "\(error)"
         }
         let incidentID = try await write(collection) { [forensic, forensicFailure] connection throws(EngineError) -> String in
             do {
@@ -131,7 +131,8 @@ extension LiveCollections {
         return ContainmentOutcome(incidentID: incidentID, quarantined: outcome.changed, frozenTenants: tenants, rebuildJobs: jobs)
     }
 
-    /// The SHA-256 of the report as stored: what the evidence on the incident pins.
+    /// The SHA-256 of the report's JSON as the engine wrote it (PostgreSQL keeps it as jsonb, so
+    /// `report::text` is a normalised form, not these bytes): what the evidence on the incident pins.
     static func digest(_ scan: CollectionScan) -> String {
         SHA256.hash(data: Data(scan.reportJSON.utf8)).hexEncoded
     }

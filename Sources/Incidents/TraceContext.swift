@@ -23,11 +23,15 @@ public struct TraceContext: Sendable, Equatable {
         self.spanID = spanID
     }
 
-    /// A new span of the trace a W3C version-00 `traceparent` names (its span is the parent),
-    /// or of a new trace when there is none or it is malformed.
+    /// A new span of the trace a W3C `traceparent` names (its span is the parent), or of a new
+    /// trace when there is none or it is malformed. As the recommendation asks, a version this
+    /// build does not know (any but `ff`) is read for its first four fields.
     public init(continuing traceparent: String?) {
         let parts = traceparent?.split(separator: "-", omittingEmptySubsequences: false) ?? []
-        let trace = parts.count == 4 && parts[0] == "00" && Self.isHex(String(parts[1]), count: 32) ? String(parts[1]) : Self.randomHex(bytes: 16)
+        let known = parts.count == 4 || (parts.count > 4 && parts[0] != "00")
+        let version = parts.first.map(String.init) ?? ""
+        let trace = known && version.count == 2 && version != "ff" && version.allSatisfy(\.isHexDigit) && version == version.lowercased()
+            && Self.isHex(String(parts[1]), count: 32) ? String(parts[1]) : Self.randomHex(bytes: 16)
         self.init(traceID: trace, spanID: Self.randomHex(bytes: 8))!
     }
 

@@ -37,13 +37,11 @@ struct ClientOptions: ParsableArguments {
         print(String(decoding: data, as: UTF8.self))
     }
 
-    /// Prints a reply for humans (pretty, every field kept) unless --json already printed it.
+    /// Prints a reply for humans (laid out, every field and number as sent) unless --json
+    /// already printed it.
     func show(_ data: Data) {
         guard !json else { return }
-        guard let value = try? JSONDecoder.api.decode(JSONValue.self, from: data) else {
-            return print(String(decoding: data, as: UTF8.self))
-        }
-        printMerged(value)
+        print(JSONLayout.indented(data))
     }
 }
 

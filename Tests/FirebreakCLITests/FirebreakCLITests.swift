@@ -69,6 +69,11 @@ final class FirebreakCLITests: XCTestCase {
         }
         let env = ["FIREBREAK_URL": base, "FIREBREAK_TOKEN": token]
         XCTAssertEqual(try firebreak(["collections", "create", "docs", "--dimension", "3"], environment: env).status, 0)
+        // For people, a reply is laid out one member per line, every value as the service sent it.
+        let shown = try firebreak(["collections", "show", "docs"], environment: env)
+        XCTAssertTrue(shown.stdout.contains("\n  \"dimension\": 3,\n"), shown.stdout)
+        XCTAssertTrue(shown.stdout.contains("\"flags\": [],"), shown.stdout)
+        XCTAssertNotNil(try? JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)), "still JSON: \(shown.stdout)")
         let file = NSTemporaryDirectory() + "firebreak-cli-docs-\(getpid()).jsonl"
         defer { unlink(file) }
         try """

@@ -390,6 +390,13 @@ class IncidentNotResolvable(FirebreakError):
     code_name = "incident_not_resolvable"
 
 
+class ForensicSnapshotRequired(FirebreakError):
+    """``forensic_snapshot_required`` (409): a SEV-0/1 incident on a collection starts with a
+    snapshot of what it serves, which only the running service can take."""
+
+    code_name = "forensic_snapshot_required"
+
+
 class TenantForbidden(FirebreakError):
     """``tenant_forbidden`` (403): the token is scoped to another tenant."""
 
@@ -499,6 +506,7 @@ __all__ += [
     "IdempotencyKeyInUse",
     "IdempotencyKeyCommitted",
     "IncidentNotResolvable",
+    "ForensicSnapshotRequired",
     "TenantForbidden",
     "Forbidden",
     "UnknownFlag",

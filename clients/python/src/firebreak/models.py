@@ -49,6 +49,7 @@ __all__ = [
     "FlagResult",
     "DeclareIncident",
     "Incident",
+    "IncidentList",
     "Event",
     "Timeline",
     "Verification",
