@@ -1,4 +1,5 @@
 import Foundation
+import Hex
 
 /// The W3C trace a piece of work runs under: the trace id, and the id of this service's span
 /// doing the work. While one is current, every timeline event appended records both
@@ -48,11 +49,13 @@ public struct TraceContext: Sendable, Equatable {
             && text.utf8.contains { $0 != 0x30 }
     }
 
+    /// `bytes` random bytes as hex, never all zero (W3C forbids an all-zero id). Runs once or
+    /// twice per request, so it uses the shared `Hex` encoder, not a formatter per byte.
     static func randomHex(bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
         while true {
-            let hex = (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
-            if hex.contains(where: { $0 != "0" }) { return hex }
+            let random = (0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            if random.contains(where: { $0 != 0 }) { return random.hexEncoded }
         }
     }
 }
