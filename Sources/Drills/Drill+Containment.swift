@@ -74,16 +74,20 @@ extension Drill {
     }
 
     /// Waits for the rebuild auto-contain started; its duration from the timeline.
-    func waitForRebuild(_ incident: String, validation: inout [String: String]) async throws -> Double? {
+    func waitForRebuild(_ incident: String, validation: inout [String: PayloadValue]) async throws -> Double? {
         let deadline = Date().addingTimeInterval(Self.jobWaitSeconds)
         while Date() < deadline {
             let events = try await timeline(incident)
             let started = events.first { $0.kind == .rebuildStarted }
             if let ended = events.first(where: { EventKind.rebuildEnds.contains($0.kind) }) {
-                guard ended.kind == .rebuildSucceeded else {
-                    throw DrillError(.rebuildFailed, "the rebuild ended \(ended.kind): \(ended.payload["error"] ?? "")")
+                let end: RebuildEnded
+                do { end = try ended.decoded(RebuildEnded.self) } catch {
+                    throw DrillError(.rebuildFailed, "the rebuild's end event does not read: \(error.message)")
                 }
-                validation = ended.payload.filter { $0.key.hasPrefix(DrillCorpus.tenant + ".") }
+                guard end.state == .succeeded else {
+                    throw DrillError(.rebuildFailed, "the rebuild ended \(end.state.rawValue): \(end.error ?? "no reason recorded")")
+                }
+                validation = end.validation[DrillCorpus.tenant] ?? [:]
                 guard let from = parseTime(started?.at), let to = parseTime(ended.at) else { return nil }
                 return to.timeIntervalSince(from)
             }

@@ -1,4 +1,5 @@
 import Foundation
+import Incidents
 
 /// What a drill found, as `--json` prints it and as a person reads it.
 public struct DrillReport: Encodable, Sendable {
@@ -23,7 +24,7 @@ public struct DrillReport: Encodable, Sendable {
     public internal(set) var rollbackClientSeconds: Double?
     public internal(set) var retiredByRollback = 0
     /// What the rebuild's validation found (self-recall, scan, golden-query MRR), from its event.
-    public internal(set) var rebuildValidation: [String: String] = [:]
+    public internal(set) var rebuildValidation: [String: PayloadValue] = [:]
     /// The extra hub planted through ingest with auto-contain on: held on arrival (1) or not (0).
     public internal(set) var hubsHeldAtIngest = 0
     public internal(set) var mrrBefore: Double?
@@ -109,7 +110,7 @@ public struct DrillReport: Encodable, Sendable {
         lines.append("  failed queries           \(failedQueries)")
         lines.append("  rebuild                  \(format(rebuildSeconds)) s, \(degradedAnswers) answers from the BM25 fallback")
         lines.append("  rollback to last-clean   \(format(rollbackSeconds)) s (client: \(format(rollbackClientSeconds)) s), \(retiredByRollback) later documents retired")
-        lines.append("  rebuild validation       \(rebuildValidation.sorted { $0.key < $1.key }.map { "\($0.key.split(separator: ".").last ?? "") \($0.value)" }.joined(separator: ", "))")
+        lines.append("  rebuild validation       \(rebuildValidation.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
         lines.append("  held at ingest           \(hubsHeldAtIngest) of 1 hub planted through ingest under auto-contain")
         lines.append("  MRR@10                   before \(format(mrrBefore)), during \(format(mrrDuring)), after \(format(mrrAfter))")
         lines.append("  incident                 \(incidentID ?? "–") (\(incidentStatus ?? "–")); postmortem: \(postmortemPath ?? "–")")

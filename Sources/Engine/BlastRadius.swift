@@ -17,6 +17,8 @@ public struct BlastRadius: Sendable, Codable, Equatable {
 extension LiveCollections {
     /// Trace ids per tenant kept in the timeline's `blast_radius` event.
     static let tracesOnTimeline = 10
+    /// Tenants listed in that event (those with the most requests).
+    static let tenantsOnTimeline = 100
 
     /// The blast radius of an incident's quarantine, after writing out the buffered log (a log
     /// that cannot be written fails the call: an incomplete blast radius would mislead).
@@ -46,20 +48,19 @@ extension LiveCollections {
     private func appendBlastRadius(incidentID: String, actor: String) async {
         guard let radius = try? await blastRadius(incidentID: incidentID) else { return }
         // The timeline keeps the newest few traces per tenant; the route lists up to `tracesMax`.
-        let sampled = radius.tenants.map { RetrievalLogRecords.Exposure(tenant: $0.tenant, requests: $0.requests, first: $0.first,
-                                                                        last: $0.last, traceIDs: Array($0.traceIDs.prefix(Self.tracesOnTimeline))) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        let byTenant = String(decoding: (try? encoder.encode(sampled)) ?? Data("[]".utf8), as: UTF8.self)
+        // and, past `tenantsOnTimeline`, only the tenants with the most requests (the event's
+        // payload has a size limit; `GET …/blast-radius` lists them all).
+        let sampled = radius.tenants.sorted { ($0.requests, $1.tenant) > ($1.requests, $0.tenant) }.prefix(Self.tenantsOnTimeline).map {
+            BlastRadiusMeasured.TenantExposure(tenant: $0.tenant, requests: $0.requests, first: $0.first, last: $0.last,
+                                               traceIDs: Array($0.traceIDs.prefix(Self.tracesOnTimeline)))
+        }
         // Appended after the timeline's last event (not a whole-timeline load): an incident can
         // collect thousands of quarantines, each followed by its blast radius.
         _ = try? await pool.withConnection { connection in
             try connection.transaction { c in
-                try IncidentRecords.appendEvent(incidentID, kind: .blastRadius, actor: actor, payload: [
-                    "documents": String(radius.documents), "requests": String(radius.requests),
-                    "tenants": String(radius.tenants.count), "by_tenant": String(byTenant.prefix(60_000)),
-                ], on: c)
+                try IncidentRecords.appendEvent(BlastRadiusMeasured(documents: radius.documents, requests: radius.requests,
+                                                                    tenants: radius.tenants.count, byTenant: sampled),
+                                                to: incidentID, actor: actor, on: c)
             }
         }
     }

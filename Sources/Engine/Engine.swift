@@ -31,7 +31,7 @@
 @_exported import Diagnostics
 
 /// Codes of `EngineError`, stable strings that the server maps to HTTP statuses.
-public enum EngineErrorCode: String, ErrorCode {
+public enum EngineErrorCode: String, ErrorCode, CaseIterable {
     case invalidInput = "invalid_input"
     case dimensionMismatch = "dimension_mismatch"
     case invalidVector = "invalid_vector"

@@ -1,5 +1,6 @@
 import Foundation
 import HNSW
+import Incidents
 import Store
 
 /// A known-answer vector query: searched in `tenant`'s partition, any of `relevant` (external
@@ -132,12 +133,13 @@ extension LiveCollections {
     /// The golden-query gate for a rebuilt graph of `tenant`: its answerable queries' MRR@10 on
     /// the new graph against their baseline. Returns the findings; throws when it fails.
     func checkGolden(_ set: GoldenSet?, graph: HNSWIndex, tenant: String, collection: LiveCollection,
-                     dropMax: Double) throws -> [String: String] {
+                     dropMax: Double) throws -> [String: PayloadValue] {
         let queries = (set?.queries ?? []).filter { $0.tenant == tenant && collection.isAnswerable($0) }
         let after = try queries.map { GoldenCheck.reciprocalRank(try collection.ranked($0, on: graph), relevant: Set($0.relevant)) }
         let verdict = GoldenCheck.verdict(baseline: queries.map { $0.baselineRR ?? 0 }, after: after, dropMax: dropMax)
-        let findings = ["golden_queries": String(verdict.queries), "golden_mrr_baseline": String(format: "%.3f", verdict.baselineMRR),
-                        "golden_mrr": String(format: "%.3f", verdict.mrr)]
+        let findings: [String: PayloadValue] = ["golden_queries": .integer(Int64(verdict.queries)),
+                                                "golden_mrr_baseline": .rounded(verdict.baselineMRR, places: 3),
+                                                "golden_mrr": .rounded(verdict.mrr, places: 3)]
         guard verdict.passed else {
             throw EngineError(.indexFailed, "validation: golden-query MRR@10 \(String(format: "%.3f", verdict.mrr)) is more than \(dropMax) below its baseline \(String(format: "%.3f", verdict.baselineMRR)) (\(verdict.queries) queries)")
         }

@@ -90,7 +90,7 @@ extension LiveCollection {
             _ = try QuarantineRecords.quarantine(
                 rowIDs, collectionID: configuration.id, incidentID: incidentID,
                 reason: "ingest screen: would enter the top-k of \(held.map(\.wouldEnterTopK).max() ?? 0) sampled queries; z ≥ \(held[0].threshold) (scan \(held[0].scanID))",
-                evidence: evidence.perDocument, evidencePayload: evidence.payload, actor: Self.screenActor, on: connection)
+                evidence: evidence.perDocument, evidenceDigest: evidence.digest, actor: Self.screenActor, on: connection)
         } catch {
             throw Self.mapped(error)
         }

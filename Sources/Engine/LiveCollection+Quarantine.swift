@@ -52,7 +52,7 @@ extension LiveCollection {
             try EngineFaults.check(.quarantineStore)
             added = try QuarantineRecords.quarantine(
                 entries.map(\.rowID), collectionID: configuration.id, incidentID: incidentID, reason: reason,
-                evidence: evidence.perDocument, evidencePayload: evidence.payload, actor: actor, on: connection)
+                evidence: evidence.perDocument, evidenceDigest: evidence.digest, actor: actor, on: connection)
         } catch {
             throw Self.mapped(error)
         }
@@ -104,7 +104,7 @@ extension LiveCollection {
     /// float32, as in a .npy), and any scores the caller supplied. The incident event carries
     /// the SHA-256 over all of it, so the timeline's hash chain pins the evidence.
     func captureEvidence(_ entries: [DocumentEntry], scores: [String: Double],
-                                 on connection: Connection) throws(EngineError) -> (perDocument: [Int64: String], payload: [String: String]) {
+                                 on connection: Connection) throws(EngineError) -> (perDocument: [Int64: String], digest: (sha256: String, documents: Int)) {
         let rows: [(rowID: Int64, record: DocumentRecord)]
         do {
             rows = try DocumentRecords.load(rowIDs: entries.map(\.rowID), collectionID: configuration.id, on: connection)
@@ -125,7 +125,7 @@ extension LiveCollection {
             perDocument[rowID] = String(decoding: json, as: UTF8.self)
             digest.update(data: json)
         }
-        return (perDocument, ["evidence_sha256": digest.finalize().hexEncoded, "evidence_documents": String(rows.count)])
+        return (perDocument, (digest.finalize().hexEncoded, rows.count))
     }
 
 

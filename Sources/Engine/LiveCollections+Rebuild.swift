@@ -68,9 +68,8 @@ extension LiveCollections {
                 let job = try JobRecords.create(kind: "rebuild", collectionID: collection.configuration.id, tenant: tenant,
                                                 incidentID: incidentID, owner: self.replica.name, on: connection)
                 _ = try IncidentRecords.record(incidentID, on: connection) {
-                    _ = try $0.append(kind: .rebuildStarted, actor: actor, payload: [
-                        "job_id": String(job), "collection": collection.configuration.name, "tenants": tenants.joined(separator: ","),
-                    ])
+                    _ = try $0.append(RebuildStarted(jobID: job, collection: collection.configuration.name, tenants: tenants),
+                                      actor: actor)
                 }
                 try collection.append(.rebuildStarted(tenants: tenants, jobID: job), on: connection)
                 return (job, incidentID, tenants)
@@ -107,11 +106,14 @@ extension LiveCollections {
         return record
     }
 
+    /// The characters of a failed rebuild's error kept on its `rebuild_failed` event.
+    static let rebuildErrorCharactersMax = 1_000
+
     private func runRebuild(_ job: Int64, collection: LiveCollection, tenants: [String], incidentID: String, actor: String,
                             options: RebuildOptions) async {
-        var state = "succeeded"
+        var state = RebuildEnded.State.succeeded
         var failure: String?
-        var findings: [String: String] = [:]
+        var findings: [String: [String: PayloadValue]] = [:]
         do {
             try await pool.withConnection { try JobRecords.start(job, on: $0) }
             let rows = try await pool.withConnection { try DocumentRecords.loadLive(collectionID: collection.configuration.id, on: $0) }
@@ -125,7 +127,7 @@ extension LiveCollections {
                 let checks = try validate(graph, tenant: tenant, collection: collection, options: options)
                     .merging(try checkGolden(golden, graph: graph, tenant: tenant, collection: collection,
                                              dropMax: options.goldenMRRDropMax)) { $1 }
-                for (key, value) in checks { findings["\(tenant).\(key)"] = value }
+                findings[tenant] = checks
                 try await EngineFaults.hold(.rebuildBeforeSwap) { cancellations.isRequested(job) }
                 if cancellations.isRequested(job) { throw RebuildCancelled() }
                 // The swap is a change like any other: appended, then applied (here, from memory;
@@ -141,20 +143,19 @@ extension LiveCollections {
                 }
             }
         } catch is RebuildCancelled {
-            state = "cancelled"
+            state = .cancelled
         } catch {
-            state = "failed"
+            state = .failed
             failure = "\(error)"
         }
-        await recordRebuildEnded(job, collection: collection, tenants: tenants, state: state)
+        await recordRebuildEnded(job, collection: collection, tenants: tenants, state: state.rawValue)
         cancellations.clear(job)
         let finalState = state, finalFailure = failure, finalFindings = findings
         _ = try? await pool.withConnection { connection in
-            try JobRecords.finish(job, state: finalState, error: finalFailure, on: connection)
+            try JobRecords.finish(job, state: finalState.rawValue, error: finalFailure, on: connection)
             _ = try IncidentRecords.record(incidentID, on: connection) {
-                var payload = finalFindings.merging(["job_id": String(job), "tenants": tenants.joined(separator: ",")]) { $1 }
-                if let finalFailure { payload["error"] = String(finalFailure.prefix(1_000)) }
-                _ = try $0.append(kind: .rebuildEnded(finalState), actor: actor, payload: payload)
+                _ = try $0.append(RebuildEnded(state: finalState, jobID: job, tenants: tenants, validation: finalFindings,
+                                               error: finalFailure.map { String($0.prefix(Self.rebuildErrorCharactersMax)) }), actor: actor)
             }
         }
     }
@@ -178,7 +179,7 @@ extension LiveCollections {
     /// The rebuilt graph must be navigable (self-recall) and, with `validateScan`, clean
     /// (HubScan). Returns what it found, for the incident.
     private func validate(_ graph: HNSWIndex, tenant: String, collection: LiveCollection,
-                          options: RebuildOptions) throws -> [String: String] {
+                          options: RebuildOptions) throws -> [String: PayloadValue] {
         guard graph.liveCount > 0 else { return [:] }
         let labels = (0..<UInt32(graph.count)).filter { !graph.isDeleted(id: $0) }.map { graph.label(ofID: $0) }
         let sample = stride(from: 0, to: labels.count, by: max(1, labels.count / RebuildOptions.selfRecallSample)).map { labels[$0] }
@@ -191,7 +192,7 @@ extension LiveCollections {
         guard recall >= options.selfRecallMin else {
             throw EngineError(.indexFailed, "validation: the rebuilt graph finds \(Int(recall * 100)) % of sampled documents as their own nearest neighbour (needs \(Int(options.selfRecallMin * 100)) %)")
         }
-        var findings = ["self_recall": String(format: "%.3f", recall)]
+        var findings: [String: PayloadValue] = ["self_recall": .rounded(recall, places: 3)]
         guard labels.count > Self.scanDocumentsMin else { return findings }
         let matrix = try Matrix(rows: labels.count, dimension: collection.configuration.dimension,
                                 storage: labels.flatMap { graph.vector(forLabel: $0) ?? [] })
@@ -201,8 +202,8 @@ extension LiveCollections {
         scan.threshold = options.threshold
         let queries = collection.reservoir.queries(tenant: tenant, dimension: collection.configuration.dimension)
         let report = try HubScanner.scan(matrix, metric: collection.configuration.metric, realQueries: queries, options: scan)
-        findings["scan_max_z"] = String(format: "%.2f", report.distribution.maxZ)
-        findings["scan_flagged"] = String(report.flagged.count)
+        findings["scan_max_z"] = .rounded(report.distribution.maxZ, places: 2)
+        findings["scan_flagged"] = .integer(Int64(report.flagged.count))
         guard !options.validateScan || report.distribution.maxZ < options.threshold else {
             throw EngineError(.indexFailed, "validation: a scan of the rebuilt graph found z = \(String(format: "%.1f", report.distribution.maxZ)) ≥ \(options.threshold) (\(report.flagged.count) documents flagged)")
         }

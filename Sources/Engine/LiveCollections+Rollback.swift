@@ -1,5 +1,6 @@
 import Foundation
 import HubScan
+import Incidents
 import Snapshots
 import Store
 import VectorMath
@@ -105,8 +106,8 @@ extension LiveCollections {
             do {
                 retired = try RollbackRecords.commit(
                     collectionID: collection.configuration.id, retiring: retire.sorted(), incidentID: incidentID, actor: actor,
-                    payload: ["snapshot_id": record.id, "root_hash": record.rootHash ?? "", "collection": collection.configuration.name,
-                              "tenants": targets.joined(separator: ",")], on: connection)
+                    event: RolledBack(snapshotID: record.id, rootHash: record.rootHash, collection: collection.configuration.name,
+                                      tenants: targets, documentsRetired: 0), on: connection)
             } catch {
                 throw LiveCollection.mapped(error)
             }

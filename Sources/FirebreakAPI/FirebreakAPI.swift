@@ -40,6 +40,9 @@ public struct ProblemDetails: Codable, Sendable, Equatable {
 
     public static let typeBase = "https://firebreak.dev/problems/"
 
+    /// The code as this build names it; nil for a code from a newer service.
+    public var problemCode: ProblemCode? { ProblemCode(rawValue: code) }
+
     public init(status: Int, title: String, code: String, detail: String) {
         self.type = Self.typeBase + code.replacingOccurrences(of: "_", with: "-")
         self.title = title

@@ -77,20 +77,32 @@ public struct EventBody: Codable, Sendable {
     public var kind: EventKind
     public var actor: String
     public var at: String
-    public var payload: [String: String]
+    /// The fields of the kind's typed payload (`decoded(_:)` reads them as that type).
+    public var payload: PayloadFields
+    /// 1 for an event written as flat text (round 1), 2 for a typed payload.
+    public var payloadVersion: Int
     public var previousHash: String
     public var hash: String
-    enum CodingKeys: String, CodingKey { case sequence, kind, actor, at, payload, hash, previousHash = "previous_hash" }
+    enum CodingKeys: String, CodingKey {
+        case sequence, kind, actor, at, payload, hash, payloadVersion = "payload_version", previousHash = "previous_hash"
+    }
 
-    public init(sequence: Int, kind: EventKind, actor: String, at: String, payload: [String: String], previousHash: String,
-                hash: String) {
+    public init(sequence: Int, kind: EventKind, actor: String, at: String, payload: PayloadFields, payloadVersion: Int,
+                previousHash: String, hash: String) {
         self.sequence = sequence
         self.kind = kind
         self.actor = actor
         self.at = at
         self.payload = payload
+        self.payloadVersion = payloadVersion
         self.previousHash = previousHash
         self.hash = hash
+    }
+
+    /// The payload as its kind's typed value (`RebuildEnded`, `Quarantined`, …), whichever
+    /// version wrote it.
+    public func decoded<P: EventPayload>(_ type: P.Type) throws(IncidentError) -> P {
+        try EventPayloadUpgrade.decode(type, kind: kind, version: payloadVersion, fields: payload)
     }
 }
 

@@ -61,13 +61,9 @@ public struct Incident: Codable, Sendable, Equatable {
                                 collection: collection, traceparent: traceparent, snapshotRootHash: snapshotRootHash,
                                 contained: false, detectedAt: Timeline.format(detectedAt))
         var timeline = Timeline(incidentID: id)
-        var payload = ["title": title, "severity": severity.rawValue, "class": taxonomyClass.rawValue,
-                       "detected_at": incident.detectedAt]
-        if let tenant { payload["tenant"] = tenant }
-        if let collection { payload["collection"] = collection }
-        if let traceparent { payload["traceparent"] = traceparent }
-        if let snapshotRootHash { payload["snapshot_root_hash"] = snapshotRootHash }
-        try timeline.append(kind: .declared, actor: reporter, at: now, payload: payload)
+        try timeline.append(Declared(title: title, severity: severity, taxonomyClass: taxonomyClass, detectedAt: incident.detectedAt,
+                                     tenant: tenant, collection: collection, traceparent: traceparent,
+                                     snapshotRootHash: snapshotRootHash), actor: reporter, at: now)
         return (incident, timeline)
     }
 
@@ -81,8 +77,7 @@ public struct Incident: Codable, Sendable, Equatable {
             throw IncidentError(.transitionNotAllowed, "\(id) is \(status.rawValue); it may move to \(allowed.isEmpty ? "nothing (closed)" : allowed), not \(next.rawValue)")
         }
         guard !reason.isEmpty else { throw IncidentError(.invalidInput, "a transition needs a reason") }
-        try timeline.append(kind: .transitioned, actor: actor, at: now,
-                            payload: ["from": status.rawValue, "to": next.rawValue, "reason": reason])
+        try timeline.append(Transitioned(from: status, to: next, reason: reason), actor: actor, at: now)
         status = next
         if next == .contained { contained = true }
     }
@@ -93,8 +88,7 @@ public struct Incident: Codable, Sendable, Equatable {
         precondition(timeline.incidentID == id, "the timeline belongs to this incident")
         guard !name.isEmpty else { throw IncidentError(.invalidInput, "a commander needs a name") }
         guard status.isOpen else { throw IncidentError(.transitionNotAllowed, "\(id) is closed") }
-        try timeline.append(kind: .commanderAssigned, actor: actor, at: now,
-                            payload: ["commander": name, "previous": commander ?? ""])
+        try timeline.append(CommanderAssigned(commander: name, previous: commander), actor: actor, at: now)
         commander = name
     }
 

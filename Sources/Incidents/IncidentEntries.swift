@@ -64,15 +64,11 @@ public struct Postmortem: Sendable, Equatable {
 }
 
 extension Timeline {
-    static let listSeparator = "\n"
-
     @discardableResult
     public mutating func record(_ decision: Decision) throws(IncidentError) -> IncidentEvent {
         try Self.require(["what": decision.what, "why": decision.why])
-        return try append(kind: .decision, actor: decision.who, payload: [
-            "what": decision.what, "why": decision.why,
-            "options_not_taken": decision.optionsNotTaken.joined(separator: Self.listSeparator),
-        ])
+        return try append(DecisionRecorded(what: decision.what, why: decision.why, optionsNotTaken: decision.optionsNotTaken),
+                          actor: decision.who)
     }
 
     @discardableResult
@@ -81,9 +77,8 @@ extension Timeline {
             throw IncidentError(.invalidInput, "evidence sha256 must be 64 lower-case hex digits")
         }
         try Self.require(["kind": evidence.kind, "location": evidence.location])
-        return try append(kind: .evidence, actor: actor, payload: [
-            "kind": evidence.kind, "sha256": evidence.sha256, "location": evidence.location, "summary": evidence.summary,
-        ])
+        return try append(EvidenceRecorded(evidenceKind: evidence.kind, sha256: evidence.sha256, location: evidence.location,
+                                           summary: evidence.summary), actor: actor)
     }
 
     /// Adds an action item; its number is one more than the last.
@@ -95,9 +90,7 @@ extension Timeline {
             throw IncidentError(.invalidInput, "due must be a date, YYYY-MM-DD")
         }
         let number = actions.count + 1
-        try append(kind: .actionAdded, actor: actor, payload: [
-            "number": String(number), "title": title, "owner": owner, "due": due, "verification": verification,
-        ])
+        try append(ActionAdded(number: number, title: title, owner: owner, due: due, verification: verification), actor: actor)
         return actions[number - 1]
     }
 
@@ -110,46 +103,43 @@ extension Timeline {
         guard !verificationEvidence.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw IncidentError(.actionNotVerified, "action item \(number) needs verification evidence (\(action.verification)) before it may close")
         }
-        try append(kind: .actionClosed, actor: actor,
-                   payload: ["number": String(number), "verification_evidence": verificationEvidence])
+        try append(ActionClosed(number: number, verificationEvidence: verificationEvidence), actor: actor)
     }
 
     @discardableResult
     public mutating func record(_ postmortem: Postmortem, actor: String) throws(IncidentError) -> IncidentEvent {
         try Self.require(["summary": postmortem.summary, "root_cause": postmortem.rootCause,
                           "failing_layer": postmortem.failingLayer, "regression_case": postmortem.regressionCase])
-        return try append(kind: .postmortem, actor: actor, payload: [
-            "summary": postmortem.summary, "failing_layer": postmortem.failingLayer, "root_cause": postmortem.rootCause,
-            "evaluation_gaps": postmortem.evaluationGaps, "regression_case": postmortem.regressionCase,
-        ])
+        return try append(PostmortemRecorded(summary: postmortem.summary, failingLayer: postmortem.failingLayer,
+                                             rootCause: postmortem.rootCause, evaluationGaps: postmortem.evaluationGaps,
+                                             regressionCase: postmortem.regressionCase), actor: actor)
     }
 
-    // MARK: Views folded from the events
+    // MARK: Views folded from the events (an event whose payload does not decode is left out)
 
     public var decisions: [Decision] {
-        events.filter { $0.kind == .decision }.map {
-            Decision(who: $0.actor, what: $0.payload["what"] ?? "", why: $0.payload["why"] ?? "",
-                     optionsNotTaken: ($0.payload["options_not_taken"] ?? "").split(separator: "\n").map(String.init))
+        events.filter { $0.kind == .decision }.compactMap { event in
+            (try? event.decoded(DecisionRecorded.self)).map {
+                Decision(who: event.actor, what: $0.what, why: $0.why, optionsNotTaken: $0.optionsNotTaken)
+            }
         }
     }
 
     public var evidence: [Evidence] {
-        events.filter { $0.kind == .evidence }.map {
-            Evidence(kind: $0.payload["kind"] ?? "", sha256: $0.payload["sha256"] ?? "",
-                     location: $0.payload["location"] ?? "", summary: $0.payload["summary"] ?? "")
+        events.filter { $0.kind == .evidence }.compactMap { try? $0.decoded(EvidenceRecorded.self) }.map {
+            Evidence(kind: $0.evidenceKind, sha256: $0.sha256, location: $0.location, summary: $0.summary)
         }
     }
 
     public var actions: [ActionItem] {
         var items: [ActionItem] = []
         for event in events {
-            if event.kind == .actionAdded {
-                items.append(ActionItem(number: items.count + 1, title: event.payload["title"] ?? "",
-                                        owner: event.payload["owner"] ?? "", due: event.payload["due"] ?? "",
-                                        verification: event.payload["verification"] ?? "", verificationEvidence: nil))
-            } else if event.kind == .actionClosed, let number = Int(event.payload["number"] ?? ""),
-                      number >= 1, number <= items.count {
-                items[number - 1].verificationEvidence = event.payload["verification_evidence"]
+            if event.kind == .actionAdded, let added = try? event.decoded(ActionAdded.self) {
+                items.append(ActionItem(number: items.count + 1, title: added.title, owner: added.owner, due: added.due,
+                                        verification: added.verification, verificationEvidence: nil))
+            } else if event.kind == .actionClosed, let closed = try? event.decoded(ActionClosed.self),
+                      closed.number >= 1, closed.number <= items.count {
+                items[closed.number - 1].verificationEvidence = closed.verificationEvidence
             }
         }
         return items
@@ -157,10 +147,9 @@ extension Timeline {
 
     /// The latest postmortem recorded, if any.
     public var postmortem: Postmortem? {
-        events.last { $0.kind == .postmortem }.map {
-            Postmortem(summary: $0.payload["summary"] ?? "", failingLayer: $0.payload["failing_layer"] ?? "",
-                       rootCause: $0.payload["root_cause"] ?? "", evaluationGaps: $0.payload["evaluation_gaps"] ?? "",
-                       regressionCase: $0.payload["regression_case"] ?? "")
+        events.last { $0.kind == .postmortem }.flatMap { try? $0.decoded(PostmortemRecorded.self) }.map {
+            Postmortem(summary: $0.summary, failingLayer: $0.failingLayer, rootCause: $0.rootCause,
+                       evaluationGaps: $0.evaluationGaps, regressionCase: $0.regressionCase)
         }
     }
 

@@ -18,7 +18,7 @@
 /// The one error type of Incidents.
 public typealias IncidentError = CodedError<IncidentErrorCode>
 
-public enum IncidentErrorCode: String, ErrorCode {
+public enum IncidentErrorCode: String, ErrorCode, CaseIterable {
     case invalidInput = "invalid_input"
     case transitionNotAllowed = "transition_not_allowed"
     case actionNotVerified = "action_not_verified"

@@ -40,8 +40,8 @@ public struct TraceContext: Sendable, Equatable {
     public var traceparent: String { "00-\(traceID)-\(spanID)-01" }
 
     /// `payload` with this trace's ids added (ids already there are kept).
-    public func stamped(_ payload: [String: String]) -> [String: String] {
-        payload.merging([Self.traceIDKey: traceID, Self.spanIDKey: spanID]) { given, _ in given }
+    public func stamped(_ payload: PayloadFields) -> PayloadFields {
+        payload.merging([Self.traceIDKey: .string(traceID), Self.spanIDKey: .string(spanID)]) { given, _ in given }
     }
 
     static func isHex(_ text: String, count: Int) -> Bool {

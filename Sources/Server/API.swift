@@ -46,17 +46,17 @@ struct API: Sendable {
     /// `consistencyWaitMs`), else 503 `replica_behind` with Retry-After.
     func awaitApplied(_ minSeq: Int64?, in collection: LiveCollection?) async throws(Problem) {
         guard let minSeq, minSeq > 0 else {
-            if let minSeq, minSeq < 0 { throw Problem(.badRequest, "invalid_input", "min_seq must be a change-log position (0 or more)") }
+            if let minSeq, minSeq < 0 { throw Problem(.badRequest, .invalidInput, "min_seq must be a change-log position (0 or more)") }
             return
         }
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(consistencyWaitMs) * 1_000_000
         let applied = { collection.map(collections.appliedSeq(of:)) ?? collections.replica.appliedSeq }
         while applied() < minSeq {
             if let problem = collections.replica.problem {
-                throw Problem(.serviceUnavailable, "replica_behind", "replica \(collections.replica.name) stopped applying changes: \(problem)")
+                throw Problem(.serviceUnavailable, .replicaBehind, "replica \(collections.replica.name) stopped applying changes: \(problem)")
             }
             guard DispatchTime.now().uptimeNanoseconds < deadline else {
-                var problem = Problem(.serviceUnavailable, "replica_behind",
+                var problem = Problem(.serviceUnavailable, .replicaBehind,
                                       "replica \(collections.replica.name) has applied change \(applied()), not yet \(minSeq); retry (or another replica)")
                 problem.headers[.retryAfter] = "1"
                 throw problem
@@ -99,21 +99,21 @@ struct API: Sendable {
     }
 
     static func tooLarge(_ limit: Int) -> Problem {
-        Problem(.contentTooLarge, "body_too_large", "the request body is larger than \(limit) bytes (bodyBytesMax)")
+        Problem(.contentTooLarge, .bodyTooLarge, "the request body is larger than \(limit) bytes (bodyBytesMax)")
     }
 
     /// Decodes JSON; every failure is a 400 that names the field and the problem.
     func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws(Problem) -> T {
         let bytes = buffer.readableBytesView
         guard String(validating: bytes, as: UTF8.self) != nil else {
-            throw Problem(.badRequest, "invalid_utf8", "the request body is not valid UTF-8")
+            throw Problem(.badRequest, .invalidUTF8, "the request body is not valid UTF-8")
         }
         do {
             return try JSONDecoder().decode(T.self, from: Data(bytes))
         } catch let error as DecodingError {
-            throw Problem(.badRequest, "malformed_json", Self.describe(error))
+            throw Problem(.badRequest, .malformedJSON, Self.describe(error))
         } catch {
-            throw Problem(.badRequest, "malformed_json", "the request body is not valid JSON")
+            throw Problem(.badRequest, .malformedJSON, "the request body is not valid JSON")
         }
     }
 
@@ -132,10 +132,10 @@ struct API: Sendable {
         let caller = try context.requireCaller()
         try caller.require(permission)
         guard let key = request.headers[Self.idempotencyKeyHeader], !key.isEmpty else {
-            throw Problem(.badRequest, "idempotency_key_required", "mutating requests need an Idempotency-Key header")
+            throw Problem(.badRequest, .idempotencyKeyRequired, "mutating requests need an Idempotency-Key header")
         }
         guard key.utf8.count <= limits.idempotencyKeyBytesMax else {
-            throw Problem(.badRequest, "invalid_idempotency_key", "Idempotency-Key is longer than \(limits.idempotencyKeyBytesMax) bytes")
+            throw Problem(.badRequest, .invalidIdempotencyKey, "Idempotency-Key is longer than \(limits.idempotencyKeyBytesMax) bytes")
         }
         let buffer = try await self.body(of: request)
         let claim = IdempotencyClaim(tokenDigest: caller.tokenDigest, key: key,
@@ -189,11 +189,11 @@ struct IdempotencyClaim: Sendable {
         case .claimed:
             return nil
         case .otherRequest:
-            throw Problem(.unprocessableContent, "idempotency_key_reused", "this Idempotency-Key was used for a different request")
+            throw Problem(.unprocessableContent, .idempotencyKeyReused, "this Idempotency-Key was used for a different request")
         case .running:
-            throw Problem(.conflict, "idempotency_key_in_use", "a request with this Idempotency-Key is still running (on this or another replica)")
+            throw Problem(.conflict, .idempotencyKeyInUse, "a request with this Idempotency-Key is still running (on this or another replica)")
         case .committed(let seq):
-            throw Problem(.conflict, "idempotency_key_committed",
+            throw Problem(.conflict, .idempotencyKeyCommitted,
                           "the request with this Idempotency-Key took effect\(seq.map { " at seq \($0)" } ?? ""), but its response was not stored; read the resource for the outcome, and use a new key for a new request")
         case .completed(let stored):
             var replayed = API.response(API.Reply(status: HTTPResponse.Status(code: stored.statusCode), data: Data(stored.body),

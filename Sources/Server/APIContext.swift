@@ -12,7 +12,7 @@ public struct APIContext: RequestContext {
 
     /// The caller, which the auth middleware guarantees on protected routes.
     func requireCaller() throws(Problem) -> Caller {
-        guard let caller else { throw Problem(.unauthorized, "unauthorized", "a bearer token is required") }
+        guard let caller else { throw Problem(.unauthorized, .unauthorized, "a bearer token is required") }
         return caller
     }
 }

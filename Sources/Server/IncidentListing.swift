@@ -28,19 +28,19 @@ struct IncidentFilter: Sendable, Equatable {
     init(_ value: (String) -> String?) throws(Problem) {
         if let text = value("status"), !text.isEmpty {
             guard let status = IncidentStatus(rawValue: text) else {
-                throw Problem(.badRequest, "invalid_input", "status must be declared, contained, mitigated, resolved or closed")
+                throw Problem(.badRequest, .invalidInput, "status must be declared, contained, mitigated, resolved or closed")
             }
             self.status = status
         }
         if let text = value("severity"), !text.isEmpty {
             guard let severity = Severity(rawValue: text) else {
-                throw Problem(.badRequest, "invalid_input", "severity must be one of SEV-0 … SEV-4")
+                throw Problem(.badRequest, .invalidInput, "severity must be one of SEV-0 … SEV-4")
             }
             self.severity = severity
         }
         if let text = value("limit"), !text.isEmpty {
             guard let limit = Int(text), (1...Self.limitMax).contains(limit) else {
-                throw Problem(.badRequest, "invalid_input", "limit must be 1…\(Self.limitMax)")
+                throw Problem(.badRequest, .invalidInput, "limit must be 1…\(Self.limitMax)")
             }
             self.limit = limit
         }

@@ -17,7 +17,7 @@ struct ProblemMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: APIContext,
                 next: (Request, APIContext) async throws -> Response) async throws -> Response {
         guard inFlight.enter(limit: limits.concurrentRequestsMax) else {
-            var problem = Problem(.serviceUnavailable, "overloaded",
+            var problem = Problem(.serviceUnavailable, .overloaded,
                                   "more than \(limits.concurrentRequestsMax) requests in flight; retry shortly")
             problem.headers[.retryAfter] = "1"
             return try problem.response(from: request, context: context)
@@ -82,12 +82,12 @@ struct AuthMiddleware: RouterMiddleware {
                 next: (Request, APIContext) async throws -> Response) async throws -> Response {
         if Self.isOpen(request.uri.path) { return try await next(request, context) }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7 else {
-            var problem = Problem(.unauthorized, "unauthorized", "send Authorization: Bearer <token>")
+            var problem = Problem(.unauthorized, .unauthorized, "send Authorization: Bearer <token>")
             problem.headers[.wwwAuthenticate] = "Bearer"
             throw problem
         }
         guard let caller = try await tokens.caller(token: String(header.dropFirst(7))) else {
-            var problem = Problem(.unauthorized, "unauthorized", "the token is unknown or revoked")
+            var problem = Problem(.unauthorized, .unauthorized, "the token is unknown or revoked")
             problem.headers[.wwwAuthenticate] = "Bearer error=\"invalid_token\""
             throw problem
         }

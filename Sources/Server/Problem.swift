@@ -10,18 +10,18 @@ import Store
 public struct Problem: Error, HTTPResponseError, Sendable {
     public let status: HTTPResponse.Status
     /// A stable machine-readable code (`dimension_mismatch`); also the last part of `type`.
-    public let code: String
+    public let code: ProblemCode
     public let detail: String
     public var headers: HTTPFields = [:]
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ detail: String) {
+    public init(_ status: HTTPResponse.Status, _ code: ProblemCode, _ detail: String) {
         self.status = status
         self.code = code
         self.detail = detail
     }
 
     var body: ProblemDetails {
-        ProblemDetails(status: status.code, title: status.reasonPhrase, code: code, detail: detail)
+        ProblemDetails(status: status.code, title: status.reasonPhrase, code: code.rawValue, detail: detail)
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -48,19 +48,30 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     }
 
     init(_ error: EngineError) {
-        self.init(Self.status(of: error.code), error.code.rawValue, error.message)
+        self.init(Self.status(of: error.code), Self.code(of: error.code), error.message)
         if error.code == .busy { headers[.retryAfter] = "1" }
     }
 
     init(_ error: StoreError) {
         switch error.code {
         case .poolExhausted:
-            self.init(.serviceUnavailable, "busy", error.message)
+            self.init(.serviceUnavailable, .busy, error.message)
             headers[.retryAfter] = "1"
-        case .invalidInput, .invalidData, .constraintViolation: self.init(.badRequest, error.code.rawValue, error.message)
-        case .unknownReference: self.init(.notFound, "unknown_reference", error.message)
-        default: self.init(.serviceUnavailable, "store_unavailable", "the database failed: \(error.code.rawValue)")
+        case .invalidInput: self.init(.badRequest, .invalidInput, error.message)
+        case .invalidData: self.init(.badRequest, .invalidData, error.message)
+        case .constraintViolation: self.init(.badRequest, .constraintViolation, error.message)
+        case .unknownReference: self.init(.notFound, .unknownReference, error.message)
+        default: self.init(.serviceUnavailable, .storeUnavailable, "the database failed: \(error.code.rawValue)")
         }
+    }
+
+    /// The problem code of an engine or incident error: the same string, named once in
+    /// `ProblemCode` (`ProblemCodeTests` checks that every case of both has one).
+    static func code<Code: ErrorCode>(of code: Code) -> ProblemCode {
+        guard let named = ProblemCode(rawValue: code.rawValue) else {
+            preconditionFailure("error code \(code.rawValue) has no ProblemCode case")
+        }
+        return named
     }
 
     /// Any error, as a problem: typed errors by code; anything else is a 500 that names
@@ -72,12 +83,12 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         case let error as StoreError: return Problem(error)
         case let error as IncidentError:
             return Problem(error.code == .transitionNotAllowed || error.code == .actionNotVerified ? .conflict : .badRequest,
-                           error.code.rawValue, error.message)
+                           Self.code(of: error.code), error.message)
         case let error as HTTPResponseError:
-            return Problem(error.status, error.status == .notFound ? "not_found" : "http_\(error.status.code)",
+            return Problem(error.status, error.status == .notFound ? .notFound : error.status == .contentTooLarge ? .bodyTooLarge : .httpError,
                            error.status == .contentTooLarge ? "the request body is larger than the configured limit"
                                : error.status.reasonPhrase)
-        default: return Problem(.internalServerError, "internal_error", "the service failed; the log has the details")
+        default: return Problem(.internalServerError, .internalError, "the service failed; the log has the details")
         }
     }
 }

@@ -50,14 +50,14 @@ public struct Caller: Sendable, Equatable {
     public func tenant(requested: String?) throws(Problem) -> String? {
         guard let scope = tenant else { return requested }
         if let requested, requested != scope {
-            throw Problem(.forbidden, "tenant_forbidden", "this token is scoped to tenant \(scope); it cannot act for \(requested)")
+            throw Problem(.forbidden, .tenantForbidden, "this token is scoped to tenant \(scope); it cannot act for \(requested)")
         }
         return scope
     }
 
     public func require(_ permission: Permission) throws(Problem) {
         guard role.may(permission) else {
-            throw Problem(.forbidden, "forbidden", "role \(role.rawValue) may not \(permission.rawValue)")
+            throw Problem(.forbidden, .forbidden, "role \(role.rawValue) may not \(permission.rawValue)")
         }
     }
 }

@@ -9,11 +9,11 @@ extension API {
         router.post("/v1/collections") { request, context in
             try await mutation(request, context, permission: .write) { buffer, caller in
                 guard caller.tenant == nil else {
-                    throw Problem(.forbidden, "tenant_forbidden", "a tenant-scoped token cannot create collections")
+                    throw Problem(.forbidden, .tenantForbidden, "a tenant-scoped token cannot create collections")
                 }
                 let body = try decode(CreateCollectionBody.self, from: buffer)
                 guard ["cosine", "ip", "l2"].contains(body.metric), let metric = Metric(name: body.metric) else {
-                    throw Problem(.badRequest, "invalid_input", "metric must be \"cosine\", \"ip\" or \"l2\"")
+                    throw Problem(.badRequest, .invalidInput, "metric must be \"cosine\", \"ip\" or \"l2\"")
                 }
                 let configuration = CollectionConfiguration(
                     name: body.name, dimension: body.dimension, metric: metric, m: body.hnsw?.m ?? 16,

@@ -14,7 +14,7 @@ extension API {
                 let body = try decode(ScanRequestBody.self, from: buffer)
                 let policy = try body.policy.map { name throws(Problem) -> ScanPolicy in
                     guard let policy = ScanPolicy(rawValue: name) else {
-                        throw Problem(.badRequest, "invalid_input", "policy must be alert or auto-contain")
+                        throw Problem(.badRequest, .invalidInput, "policy must be alert or auto-contain")
                     }
                     if policy == .autoContain { try caller.require(.command) }
                     return policy
@@ -44,7 +44,7 @@ extension API {
             let caller = try context.requireCaller()
             try caller.require(.inspect)
             let text = try context.parameters.require("id")
-            let notFound = Problem(.notFound, "unknown_scan", "no scan \(text.prefix(32))")
+            let notFound = Problem(.notFound, .unknownScan, "no scan \(text.prefix(32))")
             guard let id = Int64(text),
                   let stored = try await pool.withConnection({ try ScanReportRecords.load(id, on: $0) }),
                   caller.tenant == nil || caller.tenant == stored.tenant else { throw notFound }
@@ -81,7 +81,7 @@ extension API {
         options.threshold = body.threshold ?? options.threshold
         if let drop = body.goldenMRRDropMax {
             guard (0...1).contains(drop) else {
-                throw Problem(.badRequest, "invalid_input", "golden_mrr_drop_max must be in 0...1")
+                throw Problem(.badRequest, .invalidInput, "golden_mrr_drop_max must be in 0...1")
             }
             options.goldenMRRDropMax = drop
         }
@@ -94,7 +94,7 @@ extension API {
 
     private func visibleJob(_ context: APIContext, caller: Caller) async throws -> JobBody {
         let text = try context.parameters.require("id")
-        guard let id = Int64(text) else { throw Problem(.notFound, "unknown_job", "no job \(text.prefix(32))") }
+        guard let id = Int64(text) else { throw Problem(.notFound, .unknownJob, "no job \(text.prefix(32))") }
         return try await job(id, visibleTo: caller)
     }
 
@@ -102,7 +102,7 @@ extension API {
     func job(_ id: Int64, visibleTo caller: Caller) async throws -> JobBody {
         try caller.require(.inspect)
         let record = try await collections.job(id)
-        guard caller.tenant == nil || caller.tenant == record.tenant else { throw Problem(.notFound, "unknown_job", "no job \(id)") }
+        guard caller.tenant == nil || caller.tenant == record.tenant else { throw Problem(.notFound, .unknownJob, "no job \(id)") }
         let eta = record.state == "running" && record.progress > 0.01
             ? record.runningSeconds.map { $0 * (1 - record.progress) / record.progress } : nil
         return JobBody(id: record.id, kind: record.kind, state: record.state, progress: record.progress, etaSeconds: eta,

@@ -12,16 +12,16 @@ extension API {
                 let collection = try collections.named(name)
                 let body = try decode(IngestBody.self, from: buffer)
                 guard body.documents.count <= limits.ingestBatchMax else {
-                    throw Problem(.badRequest, "invalid_input",
+                    throw Problem(.badRequest, .invalidInput,
                                   "\(body.documents.count) documents in one request; the limit is \(limits.ingestBatchMax)")
                 }
                 let batch = try body.documents.enumerated().map { (index, document) throws(Problem) -> NewDocument in
                     guard let tenant = try caller.tenant(requested: document.tenant) else {
-                        throw Problem(.badRequest, "invalid_input", "documents[\(index)]: \"tenant\" is required")
+                        throw Problem(.badRequest, .invalidInput, "documents[\(index)]: \"tenant\" is required")
                     }
                     let metadata = try JSONEncoder.api.encodeOrProblem(document.metadata ?? .object([:]))
                     guard case .object = document.metadata ?? .object([:]) else {
-                        throw Problem(.badRequest, "invalid_input", "documents[\(index)]: metadata must be a JSON object")
+                        throw Problem(.badRequest, .invalidInput, "documents[\(index)]: metadata must be a JSON object")
                     }
                     return NewDocument(externalID: document.id, tenant: tenant, text: document.text,
                                        embedding: document.embedding, metadataJSON: metadata)
@@ -40,7 +40,7 @@ extension API {
             var minSeq: Int64?
             if let text = request.uri.queryParameters["min_seq"] {
                 guard let value = Int64(text) else {
-                    throw Problem(.badRequest, "invalid_input", "min_seq must be a change-log position (an integer)")
+                    throw Problem(.badRequest, .invalidInput, "min_seq must be a change-log position (an integer)")
                 }
                 minSeq = value
             }
@@ -52,7 +52,7 @@ extension API {
             guard let (rowID, tenant) = collection.locate(externalID: id, scope: scope),
                   let stored = try await pool.withConnection({ try DocumentRecords.fetch(rowID: rowID, tenant: tenant, on: $0) })
             else {
-                throw Problem(.notFound, "unknown_document", "no document \"\(id.prefix(128))\" in \(collection.configuration.name)")
+                throw Problem(.notFound, .unknownDocument, "no document \"\(id.prefix(128))\" in \(collection.configuration.name)")
             }
             let metadata = (try? JSONDecoder().decode(JSONValue.self, from: Data(stored.record.metadataJSON.utf8))) ?? .object([:])
             return Self.response(try reply(DocumentBody(
@@ -78,7 +78,7 @@ extension API {
     static func documentID(_ context: APIContext) throws -> String {
         let raw = try context.parameters.require("id")
         guard let decoded = raw.removingPercentEncoding, !decoded.isEmpty else {
-            throw Problem(.badRequest, "invalid_input", "the document id in the path is not valid percent-encoded UTF-8")
+            throw Problem(.badRequest, .invalidInput, "the document id in the path is not valid percent-encoded UTF-8")
         }
         return decoded
     }
@@ -87,7 +87,7 @@ extension API {
 extension JSONEncoder {
     func encodeOrProblem(_ value: some Encodable) throws(Problem) -> String {
         do { return String(decoding: try encode(value), as: UTF8.self) } catch {
-            throw Problem(.badRequest, "invalid_input", "a value could not be encoded as JSON")
+            throw Problem(.badRequest, .invalidInput, "a value could not be encoded as JSON")
         }
     }
 }

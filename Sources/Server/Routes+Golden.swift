@@ -10,7 +10,7 @@ extension API {
             let name = try context.parameters.require("name")
             return try await mutation(request, context, permission: .write) { buffer, caller in
                 guard caller.tenant == nil else {
-                    throw Problem(.forbidden, "tenant_forbidden", "golden queries cover every tenant of a collection; this token is scoped")
+                    throw Problem(.forbidden, .tenantForbidden, "golden queries cover every tenant of a collection; this token is scoped")
                 }
                 let body = try decode(GoldenQueriesBody.self, from: buffer)
                 let set = try await collections.setGoldenQueries(
@@ -24,7 +24,7 @@ extension API {
             try caller.require(.inspect)
             let name = try context.parameters.require("name")
             guard let set = try await collections.goldenQueries(of: try collections.named(name)) else {
-                throw Problem(.notFound, "no_golden_queries", "collection \(name.prefix(64)) has no golden queries; PUT them first")
+                throw Problem(.notFound, .noGoldenQueries, "collection \(name.prefix(64)) has no golden queries; PUT them first")
             }
             let summary = GoldenSummaryBody(set)
             return Self.response(try reply(caller.tenant.map { scope in

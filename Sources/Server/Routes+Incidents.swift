@@ -11,10 +11,10 @@ extension API {
             try await mutation(request, context, permission: .contain) { buffer, caller in
                 let body = try decode(DeclareIncidentBody.self, from: buffer)
                 guard let severity = Severity(rawValue: body.severity) else {
-                    throw Problem(.badRequest, "invalid_input", "severity must be one of SEV-0 … SEV-4")
+                    throw Problem(.badRequest, .invalidInput, "severity must be one of SEV-0 … SEV-4")
                 }
                 guard let taxonomy = TaxonomyClass(rawValue: body.taxonomyClass ?? "corpus") else {
-                    throw Problem(.badRequest, "invalid_input",
+                    throw Problem(.badRequest, .invalidInput,
                                   "taxonomy_class must be one of \(TaxonomyClass.slugs.joined(separator: ", "))")
                 }
                 if let collection = body.collection { _ = try collections.named(collection) }
@@ -110,7 +110,7 @@ extension API {
                 }
                 guard let title = action.title, let owner = action.owner, let due = action.due,
                       let verification = action.verification else {
-                    throw Problem(.badRequest, "invalid_input",
+                    throw Problem(.badRequest, .invalidInput,
                                   "an action needs title, owner, due and verification (or close and verification_evidence)")
                 }
                 _ = try await pool.withConnection {
@@ -126,7 +126,7 @@ extension API {
     func transition(_ id: String, _ change: TransitionBody, caller: Caller) async throws {
         try caller.require(.command)
         guard let status = IncidentStatus(rawValue: change.status) else {
-            throw Problem(.badRequest, "invalid_input", "status must be declared, contained, mitigated, resolved or closed")
+            throw Problem(.badRequest, .invalidInput, "status must be declared, contained, mitigated, resolved or closed")
         }
         _ = try await self.incident(id, visibleTo: caller)
         _ = try await pool.withConnection {
@@ -154,7 +154,7 @@ extension API {
 
     /// An incident, unless the caller is scoped to a tenant it does not concern (then 404).
     func incident(_ id: String, visibleTo caller: Caller) async throws -> (Incident, Timeline) {
-        let notFound = Problem(.notFound, "unknown_incident", "no incident \(id.prefix(64))")
+        let notFound = Problem(.notFound, .unknownIncident, "no incident \(id.prefix(64))")
         guard id.range(of: "^INC-[0-9]{6,12}$", options: .regularExpression) != nil else { throw notFound }
         do {
             let found = try await pool.withConnection { try IncidentRecords.load(id, on: $0) }

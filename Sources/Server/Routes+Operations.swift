@@ -9,10 +9,10 @@ extension API {
             try await mutation(request, context, permission: .administer) { buffer, _ in
                 let body = try decode(CreateTokenBody.self, from: buffer)
                 guard let role = Role(rawValue: body.role) else {
-                    throw Problem(.badRequest, "invalid_input", "role must be reader, retrieval_owner, incident_commander or admin")
+                    throw Problem(.badRequest, .invalidInput, "role must be reader, retrieval_owner, incident_commander or admin")
                 }
                 if let tenant = body.tenant, tenant.range(of: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", options: .regularExpression) == nil {
-                    throw Problem(.badRequest, "invalid_input", "tenant must be 1-63 letters, digits, '_', '.' or '-'")
+                    throw Problem(.badRequest, .invalidInput, "tenant must be 1-63 letters, digits, '_', '.' or '-'")
                 }
                 let token = TokenRecords.generate()
                 _ = try await pool.withConnection { try TokenRecords.insert(token, role: role.rawValue, tenant: body.tenant, on: $0) }

@@ -47,7 +47,7 @@ extension API {
             return try await mutation(request, context, permission: .contain) { buffer, caller in
                 let collection = try collections.named(name)
                 guard let flag = FeatureFlag(rawValue: flagName) else {
-                    throw Problem(.notFound, "unknown_flag", "no flag \(flagName.prefix(64)); flags are FF_INDEX_FREEZE and FF_TENANT_BLOCK")
+                    throw Problem(.notFound, .unknownFlag, "no flag \(flagName.prefix(64)); flags are FF_INDEX_FREEZE and FF_TENANT_BLOCK")
                 }
                 return try reply(try await setFlag(flag, try decode(SetFlagBody.self, from: buffer), in: collection, caller: caller))
             }
@@ -93,7 +93,7 @@ extension API {
     /// At most `quarantineIDsMax` ids per quarantine or release.
     func requireWithinLimits(_ body: QuarantineBody) throws(Problem) {
         guard body.ids.count <= limits.quarantineIDsMax else {
-            throw Problem(.badRequest, "invalid_input",
+            throw Problem(.badRequest, .invalidInput,
                           "\(body.ids.count) ids in one request; the limit is \(limits.quarantineIDsMax) (quarantineIDsMax)")
         }
     }

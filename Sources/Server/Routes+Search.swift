@@ -32,7 +32,7 @@ extension API {
         let mode: SearchMode
         if let name = body.mode {
             guard let parsed = SearchMode(rawValue: name) else {
-                throw Problem(.badRequest, "invalid_input", "mode must be \"vector\", \"lexical\" or \"hybrid\"")
+                throw Problem(.badRequest, .invalidInput, "mode must be \"vector\", \"lexical\" or \"hybrid\"")
             }
             mode = parsed
         } else {
@@ -50,13 +50,13 @@ extension API {
     /// This service's own limits on a search (`ServerLimits`, at most the engine's).
     private func requireWithinLimits(_ body: SearchBody) throws(Problem) {
         if let k = body.k, !(1...limits.kMax).contains(k) {
-            throw Problem(.badRequest, "invalid_input", "k must be in 1...\(limits.kMax) (kMax), got \(k)")
+            throw Problem(.badRequest, .invalidInput, "k must be in 1...\(limits.kMax) (kMax), got \(k)")
         }
         if let ef = body.ef, !(1...limits.efMax).contains(ef) {
-            throw Problem(.badRequest, "invalid_input", "ef must be in 1...\(limits.efMax) (efMax), got \(ef)")
+            throw Problem(.badRequest, .invalidInput, "ef must be in 1...\(limits.efMax) (efMax), got \(ef)")
         }
         if let query = body.query, query.utf8.count > limits.queryBytesMax {
-            throw Problem(.badRequest, "query_too_long", "query has \(query.utf8.count) bytes; the limit is \(limits.queryBytesMax) (queryBytesMax)")
+            throw Problem(.badRequest, .queryTooLong, "query has \(query.utf8.count) bytes; the limit is \(limits.queryBytesMax) (queryBytesMax)")
         }
     }
 }

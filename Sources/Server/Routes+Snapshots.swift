@@ -9,7 +9,7 @@ extension API {
     /// Snapshots are of a whole collection: a tenant-scoped token may not take, verify or list them.
     private func requireUnscoped(_ caller: Caller) throws(Problem) {
         guard caller.tenant == nil else {
-            throw Problem(.forbidden, "tenant_forbidden", "snapshots cover every tenant of a collection; this token is scoped to \(caller.tenant!)")
+            throw Problem(.forbidden, .tenantForbidden, "snapshots cover every tenant of a collection; this token is scoped to \(caller.tenant!)")
         }
     }
 

@@ -59,7 +59,7 @@ extension FirebreakServer {
         }
         guard let port else {
             task.cancel()
-            throw Problem(.serviceUnavailable, "start_failed", "the server did not start listening within \(Self.startSecondsMax) s")
+            throw Problem(.serviceUnavailable, .startFailed, "the server did not start listening within \(Self.startSecondsMax) s")
         }
         return RunningServer(port: port, host: configuration.host, group: group, task: task,
                              listener: startChangeListener(), scheduler: scheduler, autoSnapshots: autoSnapshots,

@@ -21,7 +21,7 @@ extension IncidentBody {
 extension EventBody {
     init(_ event: IncidentEvent) {
         self.init(sequence: event.sequence, kind: event.kind, actor: event.actor, at: event.at, payload: event.payload,
-                  previousHash: event.previousHash, hash: event.hash)
+                  payloadVersion: event.payloadVersion, previousHash: event.previousHash, hash: event.hash)
     }
 }
 

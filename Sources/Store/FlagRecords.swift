@@ -1,3 +1,5 @@
+import Incidents
+
 /// A feature flag's state for a collection (and optionally one tenant of it).
 public struct FlagRecord: Sendable, Equatable {
     public var name: String
@@ -28,9 +30,8 @@ public enum FlagRecords {
                               set_at = now()
                 RETURNING to_char(set_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS set_at
                 """, [.integer(collectionID), .text(name), .text(tenant), .boolean(enabled), .text(incidentID), .text(actor)])[0]
-            try IncidentRecords.appendEvent(incidentID, kind: .flagChanged, actor: actor, payload: [
-                "collection_id": String(collectionID), "flag": name, "tenant": tenant, "enabled": enabled ? "true" : "false",
-            ], on: c)
+            try IncidentRecords.appendEvent(FlagChanged(collectionID: collectionID, flag: name, tenant: tenant, enabled: enabled),
+                                            to: incidentID, actor: actor, on: c)
             return FlagRecord(name: name, tenant: tenant, enabled: enabled, incidentID: incidentID, setBy: actor,
                               setAt: try row.string("set_at"))
         }

@@ -58,8 +58,8 @@ public enum IncidentRecords {
     /// Appends one event; for other Store records (quarantine) inside their own transaction.
     /// Reads only the incident's status and its last event (a tail timeline), so the cost does
     /// not grow with the timeline: an incident may collect thousands of quarantines.
-    public static func appendEvent(_ id: String, kind: EventKind, actor: String, payload: [String: String],
-                            on connection: Connection) throws {
+    public static func appendEvent(_ payload: some EventPayload, to id: String, actor: String,
+                                   on connection: Connection) throws {
         guard let row = try connection.query("SELECT status FROM incidents WHERE id = $1 FOR UPDATE", [.text(id)]).first else {
             throw StoreError(.unknownReference, "no incident \(id)")
         }
@@ -70,7 +70,7 @@ public enum IncidentRecords {
             SELECT sequence, hash FROM incident_events WHERE incident_id = $1 ORDER BY sequence DESC LIMIT 1
             """, [.text(id)]).first
         var tail = Timeline(incidentID: id, continuing: try last.map { (Int(try $0.integer("sequence")), try $0.string("hash")) })
-        try tail.append(kind: kind, actor: actor, payload: payload)
+        try tail.append(payload, actor: actor)
         try insert(tail.events, on: connection)
     }
 
@@ -131,15 +131,16 @@ public enum IncidentRecords {
     private static func events(of id: String, on connection: Connection) throws -> [IncidentEvent] {
         let decoder = JSONDecoder()  // one for every row: a timeline can hold thousands of events
         return try connection.query("""
-            SELECT incident_id, sequence, kind, actor, at, payload::text AS payload, previous_hash, hash
+            SELECT incident_id, sequence, kind, actor, at, payload::text AS payload, payload_version, previous_hash, hash
             FROM incident_events WHERE incident_id = $1 ORDER BY sequence
             """, [.text(id)]).map { row in
-            guard let payload = try? decoder.decode([String: String].self, from: Data(try row.string("payload").utf8)) else {
-                throw StoreError(.decodingFailed, "an event payload of \(id) is not a flat JSON object of strings")
+            guard let payload = try? decoder.decode(PayloadFields.self, from: Data(try row.string("payload").utf8)) else {
+                throw StoreError(.decodingFailed, "an event payload of \(id) is not a JSON object")
             }
             return IncidentEvent(incidentID: try row.string("incident_id"), sequence: Int(try row.integer("sequence")),
                                  kind: EventKind(slug: try row.string("kind")), actor: try row.string("actor"), at: try row.string("at"),
-                                 payload: payload, previousHash: try row.string("previous_hash"), hash: try row.string("hash"))
+                                 payload: payload, payloadVersion: Int(try row.integer("payload_version")),
+                                 previousHash: try row.string("previous_hash"), hash: try row.string("hash"))
         }
     }
 
@@ -147,10 +148,11 @@ public enum IncidentRecords {
         for event in events {
             let payload = String(decoding: try Self.payloadEncoder.encode(event.payload), as: UTF8.self)
             try connection.query("""
-                INSERT INTO incident_events (incident_id, sequence, kind, actor, at, payload, previous_hash, hash)
-                VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)
+                INSERT INTO incident_events (incident_id, sequence, kind, actor, at, payload, payload_version, previous_hash, hash)
+                VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)
                 """, [.text(event.incidentID), .integer(Int64(event.sequence)), .text(event.kind.slug), .text(event.actor),
-                      .text(event.at), .text(payload), .text(event.previousHash), .text(event.hash)])
+                      .text(event.at), .text(payload), .integer(Int64(event.payloadVersion)), .text(event.previousHash),
+                      .text(event.hash)])
         }
     }
 

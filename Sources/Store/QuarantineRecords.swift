@@ -1,3 +1,5 @@
+import Incidents
+
 /// Quarantine entries: which documents are withheld, under which incident, why, and when
 /// they were released. Each change is one transaction that also appends an event to the
 /// incident's timeline (the caller appends the change-log row that replicas apply in the
@@ -13,15 +15,16 @@ public enum QuarantineRecords {
     /// `unknown_reference` and nothing is written.
     ///
     /// `evidence` holds, per document, a JSON object captured before the mutation (text,
-    /// hashes, scores), stored on its entry; `evidencePayload` adds fields (a digest of that
-    /// evidence) to the incident event, so the timeline's hash chain covers it.
+    /// hashes, scores), stored on its entry; `evidenceDigest` (the SHA-256 over that evidence)
+    /// goes onto the incident event, so the timeline's hash chain covers it. The event names
+    /// the documents by their external ids, with the row ids alongside.
     public static func quarantine(_ documentIDs: [Int64], collectionID: Int64, incidentID: String, reason: String,
                                   scoresJSON: String = "{}", evidence: [Int64: String] = [:],
-                                  evidencePayload: [String: String] = [:], actor: String,
+                                  evidenceDigest: (sha256: String, documents: Int)? = nil, actor: String,
                                   on connection: Connection) throws -> [Int64] {
         let unique = try validated(documentIDs, reason: reason)
         return try connection.transaction { c in
-            try requireDocuments(unique, of: collectionID, on: c)
+            let externalIDs = try requireDocuments(unique, of: collectionID, on: c)
             var added: [Int64] = []
             for document in unique {
                 let rows = try c.query("""
@@ -33,10 +36,10 @@ public enum QuarantineRecords {
                           .text(evidence[document] ?? scoresJSON), .text(actor)])
                 if let row = rows.first { added.append(try row.integer("document_id")) }
             }
-            let payload = ["collection_id": String(collectionID), "documents": added.map(String.init).joined(separator: ","),
-                           "already_quarantined": String(unique.count - added.count), "reason": reason]
-                .merging(evidencePayload) { kept, _ in kept }
-            try IncidentRecords.appendEvent(incidentID, kind: .quarantined, actor: actor, payload: payload, on: c)
+            let event = Quarantined(collectionID: collectionID, documents: added.map { DocumentReference(externalID: externalIDs[$0], rowID: $0) },
+                                    alreadyQuarantined: unique.count - added.count, reason: reason,
+                                    evidenceSHA256: evidenceDigest?.sha256, evidenceDocuments: evidenceDigest?.documents)
+            try IncidentRecords.appendEvent(event, to: incidentID, actor: actor, on: c)
             return added
         }
     }
@@ -55,10 +58,10 @@ public enum QuarantineRecords {
                     """, [.integer(document), .integer(collectionID), .text(actor), .text(reason)])
                 if let row = rows.first { released.append(try row.integer("document_id")) }
             }
-            try IncidentRecords.appendEvent(incidentID, kind: .released, actor: actor, payload: [
-                "collection_id": String(collectionID), "documents": released.map(String.init).joined(separator: ","),
-                "reason": reason,
-            ], on: c)
+            let externalIDs = try self.externalIDs(released, of: collectionID, on: c)
+            try IncidentRecords.appendEvent(Released(collectionID: collectionID, documents: released.map {
+                DocumentReference(externalID: externalIDs[$0], rowID: $0)
+            }, reason: reason), to: incidentID, actor: actor, on: c)
             return released
         }
     }
@@ -80,14 +83,22 @@ public enum QuarantineRecords {
         return Array(Set(documentIDs)).sorted()
     }
 
-    private static func requireDocuments(_ ids: [Int64], of collectionID: Int64, on connection: Connection) throws {
-        let found = Set(try connection.query("""
-            SELECT id FROM documents WHERE collection_id = $1 AND id = ANY($2::bigint[])
-            """, [.integer(collectionID), .text("{" + ids.map(String.init).joined(separator: ",") + "}")])
-            .map { try $0.integer("id") })
-        if let missing = ids.first(where: { !found.contains($0) }) {
+    /// The external id of each document (row id) of the collection; `unknown_reference` for a
+    /// row id that is not one of its documents.
+    private static func requireDocuments(_ ids: [Int64], of collectionID: Int64, on connection: Connection) throws -> [Int64: String] {
+        let found = try externalIDs(ids, of: collectionID, on: connection)
+        if let missing = ids.first(where: { found[$0] == nil }) {
             throw StoreError(.unknownReference, "document \(missing) is not in collection \(collectionID)")
         }
+        return found
+    }
+
+    private static func externalIDs(_ ids: [Int64], of collectionID: Int64, on connection: Connection) throws -> [Int64: String] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try connection.query("""
+            SELECT id, external_id FROM documents WHERE collection_id = $1 AND id = ANY($2::bigint[])
+            """, [.integer(collectionID), .text("{" + ids.map(String.init).joined(separator: ",") + "}")])
+        return Dictionary(uniqueKeysWithValues: try rows.map { (try $0.integer("id"), try $0.string("external_id")) })
     }
 }
 

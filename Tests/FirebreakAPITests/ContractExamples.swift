@@ -69,7 +69,8 @@ enum ContractExamples {
                                        traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
                                        snapshotRootHash: "ab", contained: false, detectedAt: "2026-12-01T00:00:00Z", events: 1)
     static let event = EventBody(sequence: 1, kind: .declared, actor: "alice", at: "2026-12-01T00:00:00Z",
-                                 payload: ["title": "hubs"], previousHash: "00", hash: "ab")
+                                 payload: ["title": .string("hubs"), "documents": .integer(3)], payloadVersion: 2, previousHash: "00",
+                                 hash: "ab")
     static let snapshot = SnapshotBody(id: "snap-1", rootHash: "ab", status: "verified_clean", parent: "snap-0", documents: 10,
                                        tenants: ["acme"], createdAt: "2026-12-01T00:00:00Z", scanReportID: 3, seconds: 0.5)
     static let exposure = ExposureBody(tenant: "acme", requests: 2, first: "2026-12-01T00:00:00Z", last: "2026-12-01T00:01:00Z",

@@ -58,7 +58,7 @@ final class IncidentLifecycleTests: XCTestCase {
 final class TimelineChainTests: XCTestCase {
     private func timeline(events: Int) throws -> Timeline {
         var timeline = Timeline(incidentID: "INC-000007")
-        for i in 0..<events { try timeline.append(kind: .unlisted("note"), actor: "ic", payload: ["n": "\(i)"]) }
+        for i in 0..<events { try timeline.append(kind: .unlisted("note"), actor: "ic", text: ["n": "\(i)"]) }
         return timeline
     }
 
@@ -77,8 +77,8 @@ final class TimelineChainTests: XCTestCase {
         let last = try XCTUnwrap(whole.events.last)
         var tail = Timeline(incidentID: whole.incidentID, continuing: (last.sequence, last.hash))
         let at = Date(timeIntervalSince1970: 1_800_000_000)
-        let appended = try tail.append(kind: .quarantined, actor: "ic", at: at, payload: ["documents": "7"])
-        XCTAssertEqual(appended, try whole.append(kind: .quarantined, actor: "ic", at: at, payload: ["documents": "7"]))
+        let appended = try tail.append(kind: .quarantined, actor: "ic", at: at, text: ["documents": "7"])
+        XCTAssertEqual(appended, try whole.append(kind: .quarantined, actor: "ic", at: at, text: ["documents": "7"]))
         XCTAssertEqual(tail.events, [appended])
         XCTAssertTrue(Timeline(incidentID: whole.incidentID, events: whole.events).verify().intact)
         var first = Timeline(incidentID: "INC-000008", continuing: nil)
@@ -195,10 +195,10 @@ final class TimelineGoldenTests: XCTestCase {
     static func written() throws -> Timeline {
         var timeline = Timeline(incidentID: "INC-000777")
         let at = Date(timeIntervalSince1970: 1_790_000_000)
-        try timeline.append(kind: .declared, actor: "hubscan", at: at, payload: ["title": "hub", "severity": "SEV-1"])
+        try timeline.append(kind: .declared, actor: "hubscan", at: at, text: ["title": "hub", "severity": "SEV-1"])
         try timeline.append(kind: .quarantined, actor: "alice", at: at.addingTimeInterval(1),
-                            payload: ["documents": "3,4", "already_quarantined": "0", "reason": "z ≥ 5"])
-        try timeline.append(kind: .rebuildEnded("succeeded"), actor: "alice", at: at.addingTimeInterval(2), payload: ["job_id": "9"])
+                            text: ["documents": "3,4", "already_quarantined": "0", "reason": "z ≥ 5"])
+        try timeline.append(kind: .rebuildEnded("succeeded"), actor: "alice", at: at.addingTimeInterval(2), text: ["job_id": "9"])
         try timeline.append(kind: .unlisted("note_from_the_future"), actor: "bob", at: at.addingTimeInterval(3))
         return timeline
     }
@@ -214,4 +214,87 @@ final class TimelineGoldenTests: XCTestCase {
 
     static let goldenHead = "ea510aac47065a7b37d7bce4b9bf35c5f3a29719f5337fb48e4109cca991224e"
     static let goldenEvents = #"[{"actor":"hubscan","at":"2026-09-21T14:13:20.000Z","hash":"0689712d938a9c2684fe0d8a32fefeaed4b6b786e2ca01d7ae0acd5d640006ac","incidentID":"INC-000777","kind":"declared","payload":{"severity":"SEV-1","title":"hub"},"previousHash":"0000000000000000000000000000000000000000000000000000000000000000","sequence":1},{"actor":"alice","at":"2026-09-21T14:13:21.000Z","hash":"aa5c1573dcdc19cf890c3478ade94e12f857cb4f36a95548ef88bd3a9997bc56","incidentID":"INC-000777","kind":"quarantined","payload":{"already_quarantined":"0","documents":"3,4","reason":"z ≥ 5"},"previousHash":"0689712d938a9c2684fe0d8a32fefeaed4b6b786e2ca01d7ae0acd5d640006ac","sequence":2},{"actor":"alice","at":"2026-09-21T14:13:22.000Z","hash":"9a8fee5427a257b90d2ed4336c29240ffa4f09f8f9127212d410f19add7b524a","incidentID":"INC-000777","kind":"rebuild_succeeded","payload":{"job_id":"9"},"previousHash":"aa5c1573dcdc19cf890c3478ade94e12f857cb4f36a95548ef88bd3a9997bc56","sequence":3},{"actor":"bob","at":"2026-09-21T14:13:23.000Z","hash":"ea510aac47065a7b37d7bce4b9bf35c5f3a29719f5337fb48e4109cca991224e","incidentID":"INC-000777","kind":"note_from_the_future","payload":{},"previousHash":"9a8fee5427a257b90d2ed4336c29240ffa4f09f8f9127212d410f19add7b524a","sequence":4}]"#
+}
+
+/// Typed payloads (version 2): numbers stay numbers through JSON, version-1 text reads as the
+/// typed value, and events written today by the typed writers keep verifying.
+final class EventPayloadTests: XCTestCase {
+    func testPayloadValuesSurviveTheirJSON() throws {
+        let fields: PayloadFields = ["count": 3, "z": 3.21, "whole": .number(2), "on": true, "ids": ["a", 7], "none": .null,
+                                     "nested": ["k": 1.5]]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let bytes = try encoder.encode(fields)
+        let back = try JSONDecoder().decode(PayloadFields.self, from: bytes)
+        XCTAssertEqual(back, fields, "a whole number written as .number reads back as .integer, and they are equal")
+        XCTAssertEqual(back["whole"], .integer(2))
+        XCTAssertEqual(try encoder.encode(back), bytes, "the bytes a hash covers come back the same")
+        XCTAssertEqual(PayloadValue.rounded(0.98765, places: 3), .number(0.988))
+    }
+
+    func testANonFiniteNumberIsRefusedAndNothingIsAppended() {
+        var timeline = Timeline(incidentID: "INC-000001")
+        let ended = RebuildEnded(state: .succeeded, jobID: 1, tenants: ["acme"], validation: ["acme": ["z": .number(.nan)]], error: nil)
+        XCTAssertThrowsError(try timeline.append(ended, actor: "ic"))
+        XCTAssertTrue(timeline.events.isEmpty)
+    }
+
+    func testVersionOneTextReadsAsTheTypedPayload() throws {
+        var timeline = Timeline(incidentID: "INC-000001")
+        try timeline.append(kind: .quarantined, actor: "ic", text: ["collection_id": "4", "documents": "3,4", "already_quarantined": "1",
+                                                                    "reason": "z ≥ 5", "evidence_sha256": String(repeating: "a", count: 64),
+                                                                    "evidence_documents": "2"])
+        try timeline.append(kind: .blastRadius, actor: "ic", text: ["documents": "2", "requests": "3", "tenants": "1",
+                                                                    "by_tenant": #"[{"first":"f","last":"l","requests":3,"tenant":"acme","trace_ids":["t1"]}]"#])
+        try timeline.append(kind: .rebuildFailed, actor: "ic", text: ["job_id": "9", "tenants": "acme,globex", "acme.self_recall": "0.990",
+                                                                      "acme.scan_flagged": "0", "error": "validation"])
+        try timeline.append(kind: .decision, actor: "ic", text: ["what": "contain", "why": "hub", "options_not_taken": "wait\nrollback"])
+        XCTAssertEqual(timeline.events.map(\.payloadVersion), [1, 1, 1, 1])
+        let quarantined = try timeline.events[0].decoded(Quarantined.self)
+        XCTAssertEqual(quarantined, Quarantined(collectionID: 4, documents: [DocumentReference(externalID: nil, rowID: 3),
+                                                                             DocumentReference(externalID: nil, rowID: 4)],
+                                                alreadyQuarantined: 1, reason: "z ≥ 5", evidenceSHA256: String(repeating: "a", count: 64),
+                                                evidenceDocuments: 2))
+        let radius = try timeline.events[1].decoded(BlastRadiusMeasured.self)
+        XCTAssertEqual(radius.byTenant, [.init(tenant: "acme", requests: 3, first: "f", last: "l", traceIDs: ["t1"])])
+        let ended = try timeline.events[2].decoded(RebuildEnded.self)
+        XCTAssertEqual(ended.state, .failed)
+        XCTAssertEqual(ended.tenants, ["acme", "globex"])
+        XCTAssertEqual(ended.validation, ["acme": ["self_recall": .number(0.99), "scan_flagged": .integer(0)]])
+        XCTAssertEqual(timeline.decisions.first?.optionsNotTaken, ["wait", "rollback"])
+        XCTAssertThrowsError(try timeline.events[0].decoded(Released.self), "a payload is read only as its own kind's")
+        XCTAssertTrue(timeline.verify().intact, "the upgrade is a reading: the stored fields are untouched")
+    }
+
+    /// Written today by the typed writers and kept verbatim (with the version-1 goldens above):
+    /// a later build must still decode these bytes, read them typed, and verify them.
+    static func writtenTyped() throws -> Timeline {
+        let at = Date(timeIntervalSince1970: 1_800_000_000)
+        var (incident, timeline) = try Incident.declare(id: "INC-000778", title: "hub", severity: .sev1, taxonomyClass: .corpus,
+                                                        reporter: "hubscan", detectedAt: at, at: at, collection: "docs")
+        try timeline.append(Quarantined(collectionID: 4, documents: [DocumentReference(externalID: "doc-3", rowID: 3)],
+                                        alreadyQuarantined: 0, reason: "z ≥ 5"), actor: "alice", at: at.addingTimeInterval(1))
+        try timeline.append(RebuildEnded(state: .succeeded, jobID: 9, tenants: ["acme"],
+                                         validation: ["acme": ["self_recall": .rounded(0.99, places: 3), "scan_flagged": 0]], error: nil),
+                            actor: "alice", at: at.addingTimeInterval(2))
+        try incident.transition(to: .contained, reason: "held", actor: "alice", at: at.addingTimeInterval(3), timeline: &timeline)
+        return timeline
+    }
+
+    func testTypedEventsWrittenTodayKeepVerifying() throws {
+        let timeline = try Self.writtenTyped()
+        XCTAssertEqual(timeline.events.map(\.payloadVersion), [2, 2, 2, 2])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let written = String(decoding: try encoder.encode(timeline.events), as: UTF8.self)
+        XCTAssertEqual(timeline.head, Self.goldenHead, "the canonical bytes of a typed event changed; written: \(written)")
+        let stored = try JSONDecoder().decode([IncidentEvent].self, from: Data(Self.goldenEvents.utf8))
+        XCTAssertEqual(stored, timeline.events)
+        XCTAssertTrue(Timeline(incidentID: "INC-000778", events: stored).verify().intact)
+        XCTAssertEqual(try stored[1].decoded(Quarantined.self).documents.first?.externalID, "doc-3")
+        XCTAssertEqual(try stored[2].decoded(RebuildEnded.self).validation["acme"]?["self_recall"], .number(0.99))
+    }
+
+    static let goldenHead = "daace1bd0712227573770b63b0f84f27f96412cabc5181ad6350bb43ca47901a"
+    static let goldenEvents = #"[{"actor":"hubscan","at":"2027-01-15T08:00:00.000Z","hash":"959719066587d5730ce413beeeab0ac75d378562314617d5be15625a367653cd","incidentID":"INC-000778","kind":"declared","payload":{"class":"corpus","collection":"docs","detected_at":"2027-01-15T08:00:00.000Z","severity":"SEV-1","title":"hub"},"payloadVersion":2,"previousHash":"0000000000000000000000000000000000000000000000000000000000000000","sequence":1},{"actor":"alice","at":"2027-01-15T08:00:01.000Z","hash":"3cb5b6634111444518b8d3a8d0962641853a4cc6a48935347edc9f1cc73078ca","incidentID":"INC-000778","kind":"quarantined","payload":{"already_quarantined":0,"collection_id":4,"documents":[{"external_id":"doc-3","row_id":3}],"reason":"z ≥ 5"},"payloadVersion":2,"previousHash":"959719066587d5730ce413beeeab0ac75d378562314617d5be15625a367653cd","sequence":2},{"actor":"alice","at":"2027-01-15T08:00:02.000Z","hash":"404c32d773c14102adf2209607318136dffbc8ac1c3fa0dbb5f28f043fd7e0c5","incidentID":"INC-000778","kind":"rebuild_succeeded","payload":{"job_id":9,"tenants":["acme"],"validation":{"acme":{"scan_flagged":0,"self_recall":0.99}}},"payloadVersion":2,"previousHash":"3cb5b6634111444518b8d3a8d0962641853a4cc6a48935347edc9f1cc73078ca","sequence":3},{"actor":"alice","at":"2027-01-15T08:00:03.000Z","hash":"daace1bd0712227573770b63b0f84f27f96412cabc5181ad6350bb43ca47901a","incidentID":"INC-000778","kind":"transitioned","payload":{"from":"declared","reason":"held","to":"contained"},"payloadVersion":2,"previousHash":"404c32d773c14102adf2209607318136dffbc8ac1c3fa0dbb5f28f043fd7e0c5","sequence":4}]"#
 }

@@ -115,7 +115,7 @@ final class AccessTests: XCTestCase {
         for error in [Problem.from(StoreError(.poolExhausted, "all 8 connections busy")),
                       Problem.from(EngineError(.busy, "all 8 connections busy"))] {
             XCTAssertEqual(error.status.code, 503)
-            XCTAssertEqual(error.code, "busy")
+            XCTAssertEqual(error.code, .busy)
             XCTAssertEqual(error.headers[.retryAfter], "1")
         }
     }

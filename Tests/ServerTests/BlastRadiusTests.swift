@@ -48,13 +48,13 @@ final class BlastRadiusTests: XCTestCase {
                           "readers may not inspect incidents")
 
         // The same answer is recorded on the timeline, off the quarantine's response path.
-        var recorded: [String: Any]?
+        var recorded: BlastRadiusMeasured?
         for _ in 0..<100 where recorded == nil {
-            let events = try await admin.get("/v1/incidents/\(incident)/timeline").object()["events"] as? [[String: Any]] ?? []
-            recorded = events.first { $0["kind"] as? String == "blast_radius" }?["payload"] as? [String: Any]
+            recorded = try await admin.events(incident).first { $0.kind == .blastRadius }?.decoded(BlastRadiusMeasured.self)
             if recorded == nil { try await Task.sleep(for: .milliseconds(50)) }
         }
-        XCTAssertEqual(recorded?["requests"] as? String, "3")
+        XCTAssertEqual(recorded?.requests, 3)
+        XCTAssertEqual(Set(recorded?.byTenant.first?.traceIDs ?? []), Set(traces))
 
         // The answered queries now form a sample of their own, and join the default one.
         let scan = try await admin.post(path + "/scans", ["sample": "queries", "tenant": "globex", "threshold": 1_000])
@@ -98,10 +98,10 @@ final class BlastRadiusTests: XCTestCase {
         let span = String(answered.split(separator: "-")[2])
         XCTAssertTrue(answered.hasPrefix("00-0af7651916cd43dd8448eb211c80319c-"), answered)
         let incident = try XCTUnwrap(try reply.object()["incident_id"] as? String)
-        let events = try await admin.get("/v1/incidents/\(incident)/timeline").object()["events"] as? [[String: Any]] ?? []
-        let quarantined = try XCTUnwrap(events.first { $0["kind"] as? String == "quarantined" }?["payload"] as? [String: String])
+        let events = try await admin.events(incident)
+        let quarantined = try XCTUnwrap(events.first { $0.kind == .quarantined }?.payload)
         XCTAssertEqual(quarantined["trace_id"], "0af7651916cd43dd8448eb211c80319c")
-        XCTAssertEqual(quarantined["span_id"], span)
+        XCTAssertEqual(quarantined["span_id"], .string(span))
         await assertEqual(try await admin.get("/v1/incidents/\(incident)/verify").object()["intact"] as? Bool, true)
         try await harness.stop()
     }

@@ -1,5 +1,6 @@
 import FirebreakAPI
 import FirebreakTestSupport
+import Incidents
 import Foundation
 @testable import Server
 import XCTest
@@ -174,7 +175,7 @@ final class ConsoleTests: XCTestCase {
         let released = try await releases()
         XCTAssertEqual(released.count, 1)
         let last = try XCTUnwrap(released.last)
-        XCTAssertEqual((last["payload"] as? [String: String])?["reason"], "false positive")
+        XCTAssertEqual((last["payload"] as? [String: Any])?["reason"] as? String, "false positive")
         XCTAssertTrue((last["actor"] as? String ?? "").hasSuffix("(incident_commander)"), "\(last)")
 
         let incidentPage = try await commander.get("/console/incidents/\(incident)")
@@ -244,14 +245,22 @@ final class ConsoleTests: XCTestCase {
     }
 
     func testEventsAreWorded() {
-        XCTAssertEqual(EventWording.sentence(kind: .released, payload: ["documents": "3,4", "reason": "false positive"]),
+        // Version 2 (typed): documents by external id.
+        let released = Released(collectionID: 1, documents: [DocumentReference(externalID: "doc-3", rowID: 3),
+                                                             DocumentReference(externalID: "doc-4", rowID: 4)], reason: "false positive")
+        var timeline = Timeline(incidentID: "INC-000001")
+        XCTAssertEqual(EventWording.sentence(try! timeline.append(released, actor: "ic")),
+                       "Served 2 documents (doc-3, doc-4) again: false positive.")
+        // Version 1 (round 1's text, row ids only) reads the same way, upgraded.
+        XCTAssertEqual(EventWording.sentence(kind: .released, version: 1,
+                                             payload: ["collection_id": "1", "documents": "3,4", "reason": "false positive"]),
                        "Served 2 documents again: false positive.")
         XCTAssertEqual(EventWording.sentence(kind: .transitioned, payload: ["from": "declared", "to": "contained", "reason": "held"]),
                        "Moved from declared to contained: held.")
-        XCTAssertEqual(EventWording.sentence(kind: .unlisted("something_new"), payload: ["b_key": "2", "a_key": "1"]), "a key: 1; b key: 2")
-        XCTAssertEqual(EventWording.sentence(kind: .quarantined, payload: [:]), "Withheld 0 documents from every search.")
-        XCTAssertEqual(EventWording.sentence(kind: .rebuildSucceeded, payload: ["job_id": "4", "tenants": "acme"]),
-                       "Rebuild job 4 succeeded; tenants: acme.")
+        XCTAssertEqual(EventWording.sentence(kind: .unlisted("something_new"), payload: ["b_key": 2, "a_key": "1"]), "a key: 1; b key: 2")
+        XCTAssertEqual(EventWording.sentence(kind: .quarantined, payload: [:]), "No details.", "a payload that does not read falls back to its fields")
+        XCTAssertEqual(EventWording.sentence(kind: .rebuildSucceeded, version: 1, payload: ["job_id": "4", "tenants": "acme", "acme.self_recall": "0.990"]),
+                       "Rebuild job 4 succeeded; acme: self recall 0.99.")
     }
 
     // MARK: Helpers

@@ -1,6 +1,7 @@
 @testable import Engine
 import FirebreakAPI
 import FirebreakTestSupport
+import Incidents
 import Foundation
 import Server
 import XCTest
@@ -135,10 +136,11 @@ final class ContainmentTests: XCTestCase {
         let started = try await admin.post(path + "/rebuild", ["tenant": "acme", "incident_id": incident]).object()
         let finished = try await waitForJob(admin, try XCTUnwrap(started["job_id"] as? Int))
         XCTAssertEqual(finished["state"] as? String, "succeeded", "\(finished)")
-        let events = try await admin.get("/v1/incidents/\(incident)/timeline").object()["events"] as? [[String: Any]] ?? []
-        let payload = try XCTUnwrap(events.first { $0["kind"] as? String == "rebuild_succeeded" }?["payload"] as? [String: Any])
-        XCTAssertEqual(payload["acme.golden_queries"] as? String, "19", "the query whose answer is quarantined is left out")
-        XCTAssertGreaterThanOrEqual(Double(payload["acme.golden_mrr"] as? String ?? "") ?? 0, 0.95, "\(payload)")
+        let events = try await admin.events(incident)
+        let ended = try XCTUnwrap(events.first { $0.kind == .rebuildSucceeded }).decoded(RebuildEnded.self)
+        let checks = try XCTUnwrap(ended.validation["acme"], "\(ended)")
+        XCTAssertEqual(checks["golden_queries"], .integer(19), "the query whose answer is quarantined is left out")
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(checks["golden_mrr"]?.double, "a number: \(checks)"), 0.95, "\(checks)")
         try await harness.stop()
     }
 

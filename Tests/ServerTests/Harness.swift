@@ -75,6 +75,11 @@ extension APIClient {
 
     func get(_ path: String) async throws -> Reply { try await send("GET", path) }
 
+    /// An incident's timeline as the typed wire events.
+    func events(_ incident: String) async throws -> [EventBody] {
+        try await get("/v1/incidents/\(incident)/timeline").decoded(TimelineBody.self).events
+    }
+
     /// Ids of a search's results (asserting a 200).
     func searchIDs(_ collection: String, _ body: [String: Any], file: StaticString = #filePath, line: UInt = #line)
         async throws -> [String] {

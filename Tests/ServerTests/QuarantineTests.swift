@@ -1,4 +1,6 @@
+import FirebreakAPI
 import FirebreakTestSupport
+import Incidents
 import Foundation
 import Server
 import Store
@@ -64,22 +66,22 @@ final class QuarantineTests: XCTestCase {
         let reply = try await admin.post("/v1/collections/\(collection)/quarantine",
                                          ["ids": ["hub"], "reason": "z = 9.1", "incident_id": incident, "scores": ["hub": 9.1]])
         XCTAssertEqual(try reply.object()["incident_id"] as? String, incident)
-        let events = try await admin.get("/v1/incidents/\(incident)/timeline").object()["events"] as! [[String: Any]]
-        let quarantined = try XCTUnwrap(events.first { $0["kind"] as? String == "quarantined" })
-        let payload = quarantined["payload"] as! [String: String]
-        XCTAssertEqual(payload["evidence_documents"], "1")
-        XCTAssertEqual(payload["evidence_sha256"]?.count, 64)
+        let events = try await admin.events(incident)
+        let payload = try XCTUnwrap(events.first { $0.kind == .quarantined }).decoded(Quarantined.self)
+        XCTAssertEqual(payload.evidenceDocuments, 1)
+        XCTAssertEqual(payload.evidenceSHA256?.count, 64)
+        XCTAssertEqual(payload.documents.map(\.externalID), ["hub"], "the event names the document by its external id")
         await assertEqual(try await admin.get("/v1/incidents/\(incident)/verify").object()["intact"] as? Bool, true)
         // Snapshot before you mutate: the SEV-1 on a collection was declared holding a snapshot of what
         // was served (the hub included) as its evidence, recorded before the quarantine; it is kept.
-        let kinds = events.compactMap { $0["kind"] as? String }
-        let forensic = try XCTUnwrap(events.first { ($0["payload"] as? [String: String])?["kind"] == "forensic_snapshot" }, "\(kinds)")
-        XCTAssertLessThan(try XCTUnwrap(kinds.firstIndex(of: "evidence")), try XCTUnwrap(kinds.firstIndex(of: "quarantined")))
-        let forensicPayload = try XCTUnwrap(forensic["payload"] as? [String: String])
-        let snapshotID = String(try XCTUnwrap(forensicPayload["location"]).dropFirst("snapshot ".count))
+        let kinds = events.map(\.kind)
+        let forensic = try XCTUnwrap(events.filter { $0.kind == .evidence }.map { try $0.decoded(EvidenceRecorded.self) }
+            .first { $0.evidenceKind == "forensic_snapshot" }, "\(kinds)")
+        XCTAssertLessThan(try XCTUnwrap(kinds.firstIndex(of: .evidence)), try XCTUnwrap(kinds.firstIndex(of: .quarantined)))
+        let snapshotID = String(forensic.location.dropFirst("snapshot ".count))
         let snapshots = try await admin.get("/v1/collections/\(collection)/snapshots").object()["snapshots"] as? [[String: Any]] ?? []
         let held = try XCTUnwrap(snapshots.first { $0["id"] as? String == snapshotID }, "\(snapshots)")
-        XCTAssertEqual(held["root_hash"] as? String, forensicPayload["sha256"])
+        XCTAssertEqual(held["root_hash"] as? String, forensic.sha256)
         XCTAssertEqual(held["documents"] as? Int, 1)
         XCTAssertThrowsError(try SnapshotRecords.retire(snapshotID, on: TestCluster.owner()), "held while the incident is open")
         // The entry holds the evidence itself: the text, its hash, the embedding's hash, the score.

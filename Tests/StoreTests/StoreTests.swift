@@ -365,7 +365,15 @@ final class QuarantineRecordTests: XCTestCase {
         XCTAssertEqual(try QuarantineRecords.active(collectionID: collection, on: owner), [ids[0]])
         let (_, timeline) = try IncidentRecords.load(incident.id, on: owner)
         XCTAssertEqual(timeline.events.map(\.kind), [.declared, .quarantined, .quarantined, .released])
-        XCTAssertEqual(timeline.events[1].payload["documents"], "\(ids[0]),\(ids[1])")
+        // Typed (version 2) and read back from jsonb as written: documents by external id, the
+        // row id alongside, counts as numbers; the chain still verifies over the stored bytes.
+        let quarantined = try timeline.events[1].decoded(Quarantined.self)
+        XCTAssertEqual(timeline.events[1].payloadVersion, EventPayloadVersion.current)
+        XCTAssertEqual(quarantined.documents, [DocumentReference(externalID: "d0", rowID: ids[0]),
+                                               DocumentReference(externalID: "d1", rowID: ids[1])])
+        XCTAssertEqual(quarantined.alreadyQuarantined, 0)
+        XCTAssertEqual(timeline.events[2].payload["already_quarantined"], .integer(1))
+        XCTAssertEqual(try timeline.events[3].decoded(Released.self).documents, [DocumentReference(externalID: "d1", rowID: ids[1])])
         XCTAssertTrue(timeline.verify().intact)
     }
 }

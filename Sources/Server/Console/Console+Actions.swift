@@ -23,8 +23,8 @@ extension Console {
         action(router, "/console/collections/:name/release") { form, context, visit in
             let name = try context.parameters.require("name")
             let collection = try api.collections.named(name)
-            guard let id = form.text("id") else { throw Problem(.badRequest, "invalid_input", "name the document to release") }
-            guard let reason = form.text("reason") else { throw Problem(.badRequest, "invalid_input", "a release needs a reason") }
+            guard let id = form.text("id") else { throw Problem(.badRequest, .invalidInput, "name the document to release") }
+            guard let reason = form.text("reason") else { throw Problem(.badRequest, .invalidInput, "a release needs a reason") }
             let result = try await api.release(QuarantineBody(ids: [id], reason: reason, incidentID: form.text("incident_id")),
                                                in: collection, caller: visit.caller)
             let notice = result.released.isEmpty
@@ -52,10 +52,10 @@ extension Console {
             let name = try context.parameters.require("name")
             let collection = try api.collections.named(name)
             guard form.text("confirm") == name else {
-                throw Problem(.badRequest, "confirmation_required", "type the collection name (\(name)) to confirm the rollback")
+                throw Problem(.badRequest, .confirmationRequired, "type the collection name (\(name)) to confirm the rollback")
             }
             guard let snapshot = form.text("snapshot_id") else {
-                throw Problem(.badRequest, "invalid_input", "choose a snapshot to roll back to")
+                throw Problem(.badRequest, .invalidInput, "choose a snapshot to roll back to")
             }
             let result = try await api.rollback(RollbackBody(snapshotID: snapshot, reason: form.text("reason")), of: collection,
                                                 caller: visit.caller)
@@ -65,7 +65,7 @@ extension Console {
         action(router, "/console/incidents/:id/transition") { form, context, visit in
             let id = try context.parameters.require("id")
             guard let status = form.text("status"), let reason = form.text("reason") else {
-                throw Problem(.badRequest, "invalid_input", "choose a status and give a reason")
+                throw Problem(.badRequest, .invalidInput, "choose a status and give a reason")
             }
             try await api.transition(id, TransitionBody(status: status, reason: reason), caller: visit.caller)
             return (Console.path("incidents", id), "\(id) is now \(status).")

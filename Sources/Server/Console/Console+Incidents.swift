@@ -147,12 +147,12 @@ extension Console {
         let encoder = JSONEncoder.api
         encoder.outputFormatting.insert(.prettyPrinted)
         let json = (try? encoder.encode(EventBody(event))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        let trace: HTML = (event.payload[TraceContext.traceIDKey] ?? event.payload["traceparent"])
+        let trace: HTML = (event.traceID ?? event.payload["traceparent"]?.string)
             .map { "<br><span class=\"muted\">trace <code>\($0)</code></span>" } ?? .empty
         return """
             <li data-kind="\(event.kind.slug)" data-sequence="\(String(event.sequence))">
             <div><span class="what">\(EventWording.title(event.kind))</span> · \(ConsoleTime.html(event.at)) · <span class="muted">\(event.actor)</span></div>
-            <div>\(EventWording.sentence(kind: event.kind, payload: event.payload))\(trace)</div>
+            <div>\(EventWording.sentence(event))\(trace)</div>
             <details><summary>Raw event #\(String(event.sequence))</summary><pre>\(json)</pre></details>
             </li>
             """

@@ -87,6 +87,6 @@ extension Console {
         return ConsoleForm(encoded: text)
     }
 
-    static let csrfRefused = Problem(.forbidden, "csrf_failed",
+    static let csrfRefused = Problem(.forbidden, .csrfFailed,
                                      "this action needs a signed-in session and the form's CSRF token; reload the page and try again")
 }

@@ -99,7 +99,7 @@ struct Console: Sendable {
     func errorPage(_ problem: Problem, _ visit: Visit?) async throws -> Response {
         let body: HTML = """
             <h1>\(problem.status.reasonPhrase)</h1>
-            <p class="error" role="alert">\(problem.detail) <span class="muted">(\(problem.code))</span></p>
+            <p class="error" role="alert">\(problem.detail) <span class="muted">(\(problem.code.rawValue))</span></p>
             <p><a href="/console">Back to the overview</a></p>
             """
         guard let visit else { return Self.html(ConsoleLayout.bare(title: problem.status.reasonPhrase, body), status: problem.status) }

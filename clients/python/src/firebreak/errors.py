@@ -457,6 +457,24 @@ class StartFailed(FirebreakError):
     code_name = "start_failed"
 
 
+class HttpError(FirebreakError):
+    """``http_error``: an HTTP-level refusal other than a missing route (e.g. 405)."""
+
+    code_name = "http_error"
+
+
+class CsrfFailed(FirebreakError):
+    """``csrf_failed`` (403): a console form without its CSRF token."""
+
+    code_name = "csrf_failed"
+
+
+class ConfirmationRequired(FirebreakError):
+    """``confirmation_required`` (400): a console action needs its typed confirmation."""
+
+    code_name = "confirmation_required"
+
+
 #: Problem code → exception class.
 ERROR_CLASSES: dict[str, type[FirebreakError]] = {
     cls.code_name: cls
@@ -517,6 +535,9 @@ __all__ += [
     "NotFound",
     "InternalError",
     "StartFailed",
+    "HttpError",
+    "CsrfFailed",
+    "ConfirmationRequired",
 ]
 
 

@@ -419,7 +419,10 @@ class Event(ResponseModel):
     kind: str
     actor: str
     at: str
-    payload: dict[str, str]
+    #: The kind's fields. Version 2: typed values (numbers, lists, documents as
+    #: ``{"external_id": ..., "row_id": ...}``); version 1 (older events): every value a string.
+    payload: dict[str, Any]
+    payload_version: Literal[1, 2]
     previous_hash: str
     hash: str
 
