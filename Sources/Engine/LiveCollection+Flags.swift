@@ -19,8 +19,8 @@ extension LiveCollection {
     func restrictFirst(_ flag: FeatureFlag, enabled: Bool, scope: String?) -> (@Sendable () -> Void)? {
         guard enabled else { return nil }
         let before = state.reading { flags }
-        state.writing { flags.set(flag, enabled: true, tenant: scope) }
-        return { [self] in state.writing { flags = before } }
+        mutate { flags.set(flag, enabled: true, tenant: scope) }
+        return { [self] in mutate { flags = before } }
     }
 
     /// Records a flag change on an incident and appends it, in the writer's transaction.

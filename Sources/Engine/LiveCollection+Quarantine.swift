@@ -23,7 +23,7 @@ extension LiveCollection {
     func withholdFirst(_ externalIDs: [String], scope: String?, reason: String) throws(EngineError)
         -> (entries: [DocumentEntry], fresh: [DocumentEntry]) {
         let entries = try resolve(externalIDs, scope: scope, reason: reason)
-        let fresh = state.writing {
+        let fresh = mutate {
             entries.filter { quarantined[$0.rowID] == nil }.map { entry in
                 applyQuarantine(rowID: entry.rowID, hold: .recording)
                 return entry
@@ -34,7 +34,7 @@ extension LiveCollection {
 
     /// Undoes `withholdFirst` when the transaction failed: what is still pending is readmitted.
     func readmitPending(_ entries: [DocumentEntry]) {
-        state.writing {
+        mutate {
             for entry in entries where quarantined[entry.rowID] == .recording { applyRelease(rowID: entry.rowID) }
         }
     }

@@ -14,10 +14,11 @@ enum QuarantineHold: Equatable, Sendable {
     case recording
 }
 
-/// The serving state of one collection: its tenant partitions, documents, quarantine and
-/// flags. Searches take the read lock; every writer is serialised by `writers` end to end
-/// (its PostgreSQL transaction and the memory update) and takes the write lock only for the
-/// memory update.
+/// One collection, served: its `ServingState` (partitions, documents, quarantine, flags)
+/// behind one read-write lock. Searches take the read lock; every writer is serialised by
+/// `writers` end to end (its PostgreSQL transaction and the memory update) and changes the
+/// state only inside `mutate` (the change-apply path, and the fail-closed holds a writer
+/// takes before its transaction), after which test builds walk `integrityProblem()`.
 public final class LiveCollection: @unchecked Sendable {
     public let configuration: CollectionConfiguration
     let state = ReadWriteLock()
@@ -37,13 +38,40 @@ public final class LiveCollection: @unchecked Sendable {
     var stash: [Int64: PreparedChange] = [:]
     var appendedSeqs: [Int64] = []
 
-    // Guarded by `state`.
-    var partitions: [String: Partition] = [:]
-    var documents: [Int64: DocumentEntry] = [:]
-    var rowIDs: [String: Int64] = [:]
-    /// Quarantined row id → why it is withheld.
-    var quarantined: [Int64: QuarantineHold] = [:]
-    var flags = FlagSet()
+    /// Guarded by `state`; changed only inside `mutate` (and while loading, before it serves).
+    var serving = ServingState()
+
+    // The parts of `serving`, by name (in place: no copy of the maps on a change).
+    var partitions: [String: Partition] {
+        _read { yield serving.partitions }
+        _modify { yield &serving.partitions }
+    }
+    var documents: [Int64: DocumentEntry] {
+        _read { yield serving.documents }
+        _modify { yield &serving.documents }
+    }
+    var rowIDs: [String: Int64] {
+        _read { yield serving.rowIDs }
+        _modify { yield &serving.rowIDs }
+    }
+    var quarantined: [Int64: QuarantineHold] {
+        _read { yield serving.quarantined }
+        _modify { yield &serving.quarantined }
+    }
+    var flags: FlagSet {
+        _read { yield serving.flags }
+        _modify { yield &serving.flags }
+    }
+
+    /// The one way to change the serving state once the collection serves: under the write
+    /// lock, then (FIREBREAK_INVARIANTS builds) the integrity walk over the result.
+    func mutate<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        let result = try state.writing(body)
+        #if FIREBREAK_INVARIANTS
+        if let problem = integrityProblem() { preconditionFailure("collection \(configuration.name) after a change: \(problem)") }
+        #endif
+        return result
+    }
 
     init(configuration: CollectionConfiguration, retrievalLog: RetrievalLog? = nil, origin: String = "local") {
         precondition(configuration.id > 0, "a live collection is backed by a stored row")
@@ -142,18 +170,7 @@ public final class LiveCollection: @unchecked Sendable {
 
     /// Checks the module invariants (tests and FIREBREAK_INVARIANTS builds).
     public func integrityProblem() -> String? {
-        state.reading {
-            for (rowID, entry) in documents {
-                guard let partition = partitions[entry.tenant] else { return "document \(rowID) has no partition" }
-                let withheld = !partition.admits(rowID: rowID)
-                if withheld != (quarantined[rowID] != nil) {
-                    return "document \(rowID): withheld \(withheld) but quarantined \(quarantined[rowID] != nil)"
-                }
-                if rowIDs[entry.externalID] != rowID { return "document \(rowID): external id map disagrees" }
-            }
-            let live = partitions.values.reduce(0) { $0 + $1.liveCount }
-            return live == documents.count ? nil : "partitions hold \(live) live documents, the map \(documents.count)"
-        }
+        state.reading { serving.integrityProblem() }
     }
 }
 

@@ -30,7 +30,7 @@ extension LiveCollection {
     /// serving. Only for state read from the record at start-up or a fallback when a
     /// `rebuild_ended` change cannot be written; otherwise the change rows do it.
     func setRebuilding(_ rebuilding: Bool, tenants: [String]) {
-        state.writing { for tenant in tenants { partitions[tenant]?.rebuilding = rebuilding } }
+        mutate { for tenant in tenants { partitions[tenant]?.rebuilding = rebuilding } }
     }
 
     /// The partitions a rebuild of `tenant` (all when nil) covers; refuses one already rebuilding.

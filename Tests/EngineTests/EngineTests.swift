@@ -257,3 +257,46 @@ final class AutoSnapshotTests: XCTestCase {
         await assertEqual(try await snapshots(), 2, "counted from the newest snapshot, whoever took it: not due again")
     }
 }
+
+/// The serving state's integrity walk finds each broken invariant by name (it is what test
+/// builds run after every change, so it must be able to fail).
+final class ServingStateTests: XCTestCase {
+    private func consistent() throws -> ServingState {
+        let partition = try Partition(tenant: "acme", parameters: HNSWParameters(dimension: 2, metric: .l2, m: 8, efConstruction: 32, efSearch: 16))
+        try partition.add([(rowID: 1, text: "one", embedding: [1, 0]), (rowID: 2, text: "two", embedding: [0, 1])])
+        var state = ServingState()
+        state.partitions["acme"] = partition
+        for (rowID, id) in [(Int64(1), "a"), (2, "b")] {
+            state.documents[rowID] = DocumentEntry(rowID: rowID, externalID: id, tenant: "acme", text: id)
+            state.rowIDs[id] = rowID
+        }
+        return state
+    }
+
+    func testAConsistentStatePassesAndEachBrokenInvariantIsNamed() throws {
+        XCTAssertNil(try consistent().integrityProblem())
+
+        var held = try consistent()
+        held.quarantined[1] = .recorded(incidentID: "INC-000001")
+        XCTAssertEqual(held.integrityProblem(), "document 1: withheld false but quarantined true", "quarantined but still served")
+        held.partitions["acme"]?.setWithheld(true, rowID: 1)
+        XCTAssertNil(held.integrityProblem())
+
+        var stray = try consistent()
+        stray.quarantined[99] = .recording
+        XCTAssertEqual(stray.integrityProblem(), "row 99 is quarantined but is not a document")
+
+        var orphanID = try consistent()
+        orphanID.rowIDs["ghost"] = 7
+        XCTAssertEqual(orphanID.integrityProblem(), "3 external ids map to 2 documents")
+
+        var missing = try consistent()
+        missing.documents[3] = DocumentEntry(rowID: 3, externalID: "c", tenant: "acme", text: "c")
+        missing.rowIDs["c"] = 3
+        XCTAssertEqual(missing.integrityProblem(), "document 3: withheld true but quarantined false", "a document its partition lacks")
+
+        var misfiled = try consistent()
+        misfiled.partitions["globex"] = misfiled.partitions["acme"]
+        XCTAssertEqual(misfiled.integrityProblem(), "partition acme is filed under tenant globex")
+    }
+}
