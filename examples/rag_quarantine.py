@@ -207,7 +207,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\ntimeline of {incident.id} ({len(timeline.events)} events, hash chain "
               f"{'intact' if verified.intact else 'BROKEN'}):")
         for event in timeline.events:
-            payload = ", ".join(f"{k}={v}" for k, v in sorted(event.payload.items()) if len(v) < 80)
+            # Values are typed (numbers, lists, documents as {"external_id", "row_id"}): shown as
+            # compact JSON, long ones left out.
+            fields = ((k, v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))) for k, v in sorted(event.payload.items()))
+            payload = ", ".join(f"{k}={v}" for k, v in fields if len(v) < 80)
             print(f"   {event.sequence:>3} {event.at}  {event.kind:<22} {event.actor}  {payload[:110]}")
         checks["timeline intact"] = verified.intact and len(timeline.events) >= 5
 
