@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 //
 // Firebreak: a retrieval-index quarantine and rollback service.
 // One target per concept; see docs/ARCHITECTURE.md for the data flow.
@@ -34,6 +34,7 @@ let package = Package(
         .library(name: "FirebreakAPI", targets: ["FirebreakAPI"]),
         .library(name: "Server", targets: ["Server"]),
         .library(name: "Drills", targets: ["Drills"]),
+        .library(name: "ServiceBench", targets: ["ServiceBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -44,6 +45,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.1.0"),
+        // OTLP export of traces over HTTP only: the gRPC exporter (and its build) stays out.
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         // System libraries: headers from libblas-dev / libpq-dev. At run time libblas.so.3
@@ -77,7 +81,9 @@ let package = Package(
                 resources: [.copy("Migrations")]),
         // Each collection's live state: tenant partitions of HNSW + BM25 with quarantine filters.
         .target(name: "Engine", dependencies: ["VectorMath", "HNSW", "Lexical", "HubScan", "Snapshots", "Store", "Incidents", "Hex",
-                                               .product(name: "Crypto", package: "swift-crypto")]),
+                                               .product(name: "Crypto", package: "swift-crypto"),
+                                               .product(name: "Tracing", package: "swift-distributed-tracing"),
+                                               .product(name: "Instrumentation", package: "swift-distributed-tracing")]),
         // The JSON contract: every route's request and response bodies (what clients link).
         .target(name: "FirebreakAPI", dependencies: ["HubScan", "Incidents", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                      .product(name: "NIOCore", package: "swift-nio"),
@@ -89,14 +95,21 @@ let package = Package(
                                                .product(name: "Prometheus", package: "swift-prometheus"),
                                                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                               .product(name: "Tracing", package: "swift-distributed-tracing"),
+                                               .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                                                .product(name: "Crypto", package: "swift-crypto")],
                 resources: [.copy("openapi.json")]),
         // The corpus-poisoning game day against a running service, over FirebreakAPI only.
         .target(name: "Drills", dependencies: ["Diagnostics", "FirebreakAPI", "Incidents", "VectorMath"]),
+        // `bench service`: the HTTP service measured against the engine in-process.
+        .target(name: "ServiceBench", dependencies: ["Engine", "FirebreakAPI", "Server", "VectorMath"]),
         .executableTarget(name: "firebreak",
-                          dependencies: ["FirebreakAPI", "Drills", "VectorMath", "HNSW", "Lexical", "HubScan", "Store", "Snapshots", "ObjectStore", "Incidents",
+                          dependencies: ["FirebreakAPI", "Drills", "ServiceBench", "VectorMath", "HNSW", "Lexical", "HubScan", "Store", "Snapshots", "ObjectStore", "Incidents",
                                          "Engine", "Server", "Hex", .product(name: "Crypto", package: "swift-crypto"),
-                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                         .product(name: "OTel", package: "swift-otel"),
+                                         .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                                         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
                           swiftSettings: fastMath),
 
         .testTarget(name: "VectorMathTests", dependencies: ["VectorMath"]),
@@ -114,8 +127,10 @@ let package = Package(
         // The throwaway PostgreSQL cluster every storage-touching test target shares.
         .target(name: "FirebreakTestSupport", dependencies: ["Store"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "HNSW", "Store", "FirebreakTestSupport"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "FirebreakAPI", "Drills", "Engine", "Incidents", "Store", "Snapshots", "ObjectStore", "FirebreakTestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "FirebreakAPI", "Drills", "ServiceBench", "Engine", "Incidents", "Store", "Snapshots", "ObjectStore", "FirebreakTestSupport"]),
         // Runs the built executable; depending on it makes SwiftPM build it first.
-        .testTarget(name: "FirebreakCLITests", dependencies: ["firebreak", "FirebreakAPI", "ObjectStore", "FirebreakTestSupport"]),
+        .testTarget(name: "FirebreakCLITests", dependencies: ["firebreak", "FirebreakAPI", "Incidents", "ObjectStore", "FirebreakTestSupport",
+                                                             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                                                             .product(name: "Hummingbird", package: "hummingbird")]),
     ]
 )

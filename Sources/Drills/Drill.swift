@@ -135,23 +135,23 @@ extension Drill {
 
     // MARK: HTTP
 
-    /// Sends a request and decodes its reply; an error reply is a `DrillError` naming the step.
+    /// Sends a request and decodes its reply (`APIClient.call`); a refusal or a reply that does
+    /// not match is a `DrillError` naming the step.
     func call<Reply: Decodable>(_ method: String, _ path: String, _ body: (any Encodable)? = nil,
                                 as type: Reply.Type) async throws -> Reply {
-        let reply = try await send(method, path, body)
-        do {
-            return try reply.decoded(type)
-        } catch let error as DecodingError {
-            throw DrillError(.unexpectedReply, "\(method) \(path): \(error.fieldDescription)")
-        }
+        do { return try await client.call(method, path, body: body, as: type) } catch let error as CallError { throw Self.drillError(error) }
     }
 
+    @discardableResult
     func send(_ method: String, _ path: String, _ body: (any Encodable)? = nil) async throws -> APIClient.Reply {
-        let reply = try await client.send(method, path, json: try body.map { try JSONEncoder.api.encode($0) })
-        guard reply.isSuccess else {
-            throw DrillError(.refused, "\(method) \(path): \(reply.status) \(reply.problem?.code ?? "") \(reply.problem?.detail ?? "")")
+        do { return try await client.succeeded(method, path, body: body) } catch let error as CallError { throw Self.drillError(error) }
+    }
+
+    static func drillError(_ error: CallError) -> DrillError {
+        switch error {
+        case .refused: DrillError(.refused, error.description)
+        case .unexpectedReply: DrillError(.unexpectedReply, error.description)
         }
-        return reply
     }
 
     func timeline(_ incident: String) async throws -> [EventBody] {

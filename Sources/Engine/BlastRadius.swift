@@ -1,5 +1,6 @@
 import Foundation
 import Incidents
+import Instrumentation
 import Store
 
 /// Who was served the documents an incident quarantined: per tenant, how many logged
@@ -39,9 +40,13 @@ extension LiveCollections {
     /// quarantine's response path. Best effort: a failure is recorded nowhere else, and the
     /// route `GET /v1/incidents/{id}/blast-radius` recomputes it on demand.
     func recordBlastRadius(incidentID: String, actor: String) {
-        let trace = TraceContext.current  // the event carries the trace of the quarantine that caused it
+        // A span of the quarantine's trace; the event carries that trace.
+        let parent = InstrumentationContext.current
+        let trace = TraceContext.current
         Task.detached { [self] in
-            await TraceContext.$current.withValue(trace) { await appendBlastRadius(incidentID: incidentID, actor: actor) }
+            await Spans.run("firebreak.blast_radius", parent: parent, fallback: trace) {
+                await appendBlastRadius(incidentID: incidentID, actor: actor)
+            }
         }
     }
 

@@ -84,18 +84,21 @@ extension LiveCollections {
     /// domain, scanned on its own as well (a hub aimed at one domain stands out there).
     public func scan(_ collection: LiveCollection, tenant: String?, options: HubScanner.Options,
                      domainField: String? = nil) async throws(EngineError) -> CollectionScan {
-        let domains = try await domainLabels(domainField, of: collection, tenant: tenant)
-        let (report, entries, screen): (ScanReport, [DocumentEntry], IngestScreen)
-        do {
-            (report, entries, screen) = try await Task.detached {
-                try collection.scan(tenant: tenant, options: options, domains: domains)
-            }.value
-        } catch {
-            throw LiveCollection.mapped(error)
+        try await Spans.run("firebreak.scan", attributes: ["firebreak.collection": collection.configuration.name]) {
+            () async throws(EngineError) -> CollectionScan in
+            let domains = try await domainLabels(domainField, of: collection, tenant: tenant)
+            let (report, entries, screen): (ScanReport, [DocumentEntry], IngestScreen)
+            do {
+                (report, entries, screen) = try await Task.detached {
+                    try collection.scan(tenant: tenant, options: options, domains: domains)
+                }.value
+            } catch {
+                throw LiveCollection.mapped(error)
+            }
+            let stored = try await store(report, entries: entries, of: collection, tenant: tenant)
+            collection.screens.update(scope: tenant, screen: screen, threshold: options.threshold, scanID: stored.id)
+            return stored
         }
-        let stored = try await store(report, entries: entries, of: collection, tenant: tenant)
-        collection.screens.update(scope: tenant, screen: screen, threshold: options.threshold, scanID: stored.id)
-        return stored
     }
 
     /// Each live document's value of the metadata field `field` (nil without a field).

@@ -2,6 +2,7 @@ import Foundation
 import HNSW
 import HubScan
 import Incidents
+import Instrumentation
 import Store
 import VectorMath
 
@@ -60,32 +61,37 @@ extension LiveCollections {
     /// vector search. Returns the job id and the incident it runs under; `job(_:)` reports progress.
     public func rebuild(_ collection: LiveCollection, tenant: String?, incident: IncidentReference, actor: String,
                         options: RebuildOptions = RebuildOptions()) async throws(EngineError) -> (job: Int64, incidentID: String) {
-        let started: (job: Int64, incident: String, tenants: [String]) = try await write(collection) { connection throws(EngineError) in
-            let tenants = try collection.rebuildTargets(tenant: tenant)
-            let incidentID = try incident.resolve(collection: collection.configuration.name, tenant: tenant, actor: actor,
-                                                  on: connection)
-            do {
-                let job = try JobRecords.create(kind: "rebuild", collectionID: collection.configuration.id, tenant: tenant,
-                                                incidentID: incidentID, owner: self.replica.name, on: connection)
-                _ = try IncidentRecords.record(incidentID, on: connection) {
-                    _ = try $0.append(RebuildStarted(jobID: job, collection: collection.configuration.name, tenants: tenants),
-                                      actor: actor)
+        try await Spans.run("firebreak.rebuild", attributes: ["firebreak.collection": collection.configuration.name]) {
+            () async throws(EngineError) -> (job: Int64, incidentID: String) in
+            let started: (job: Int64, incident: String, tenants: [String]) = try await write(collection) { connection throws(EngineError) in
+                let tenants = try collection.rebuildTargets(tenant: tenant)
+                let incidentID = try incident.resolve(collection: collection.configuration.name, tenant: tenant, actor: actor,
+                                                      on: connection)
+                do {
+                    let job = try JobRecords.create(kind: "rebuild", collectionID: collection.configuration.id, tenant: tenant,
+                                                    incidentID: incidentID, owner: self.replica.name, on: connection)
+                    _ = try IncidentRecords.record(incidentID, on: connection) {
+                        _ = try $0.append(RebuildStarted(jobID: job, collection: collection.configuration.name, tenants: tenants),
+                                          actor: actor)
+                    }
+                    try collection.append(.rebuildStarted(tenants: tenants, jobID: job), on: connection)
+                    return (job, incidentID, tenants)
+                } catch {
+                    throw LiveCollection.mapped(error)
                 }
-                try collection.append(.rebuildStarted(tenants: tenants, jobID: job), on: connection)
-                return (job, incidentID, tenants)
-            } catch {
-                throw LiveCollection.mapped(error)
             }
-        }
-        // The job's events carry the trace of the request that started it.
-        let trace = TraceContext.current
-        Task.detached { [self] in
-            await TraceContext.$current.withValue(trace) {
-                await runRebuild(started.job, collection: collection, tenants: started.tenants, incidentID: started.incident,
-                                 actor: actor, options: options)
+            // The job is a span of the request's trace, and its events carry that trace.
+            let parent = InstrumentationContext.current
+            let trace = TraceContext.current
+            Task.detached { [self] in
+                await Spans.run("firebreak.rebuild.job", parent: parent, attributes: ["firebreak.collection": collection.configuration.name],
+                                fallback: trace) {
+                    await runRebuild(started.job, collection: collection, tenants: started.tenants, incidentID: started.incident,
+                                     actor: actor, options: options)
+                }
             }
+            return (started.job, started.incident)
         }
-        return (started.job, started.incident)
     }
 
     /// Asks a running job to stop; it finishes as cancelled and the previous graph keeps serving.

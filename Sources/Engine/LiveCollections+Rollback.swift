@@ -74,57 +74,60 @@ extension LiveCollections {
     /// search fails; a snapshot never brings back a quarantined or deleted document.
     public func rollback(_ collection: LiveCollection, to id: String, tenant: String?, incident: IncidentReference,
                          actor: String) async throws(EngineError) -> RollbackOutcome {
-        let started = Date()
-        let record = try await servableSnapshot(id, of: collection)
-        let restored: [SnapshotLayout.Captured]
-        do {
-            restored = try await BlockingWork.run { [self] in
-                try loadSnapshot(record, of: collection, tenants: tenant.map { [$0] })
-            }
-        } catch {
-            throw LiveCollection.mapped(error)
-        }
-        let loaded = Date()
-        let held = Dictionary(uniqueKeysWithValues: restored.map { ($0.tenant, $0.liveRowIDs) })
-        let outcome = try await write(collection) { connection throws(EngineError) in
-            let current = collection.status().tenants
-            if let tenant, !current.contains(tenant), !restored.contains(where: { $0.tenant == tenant }) {
-                throw EngineError(.invalidInput, "neither the collection nor snapshot \(record.id) has a tenant \(tenant)")
-            }
-            let targets = tenant.map { [$0] } ?? Set(current).union(restored.map(\.tenant)).sorted()
-            guard !collection.isRebuilding(anyOf: targets) else {
-                throw EngineError(.rebuildRunning, "a partition of \(collection.configuration.name) is rebuilding; cancel it or wait before rolling back")
-            }
-            let live = collection.liveRowIDs(tenants: targets)
-            var retire: [Int64] = []
-            for target in targets {
-                retire += live[target, default: []].subtracting(held[target] ?? [])
-            }
-            let incidentID = try incident.resolve(collection: collection.configuration.name, tenant: tenant, actor: actor,
-                                                  on: connection)
-            let retired: Int
+        try await Spans.run("firebreak.rollback", attributes: ["firebreak.collection": collection.configuration.name, "firebreak.snapshot": id]) {
+            () async throws(EngineError) -> RollbackOutcome in
+            let started = Date()
+            let record = try await servableSnapshot(id, of: collection)
+            let restored: [SnapshotLayout.Captured]
             do {
-                retired = try RollbackRecords.commit(
-                    collectionID: collection.configuration.id, retiring: retire.sorted(), incidentID: incidentID, actor: actor,
-                    event: RolledBack(snapshotID: record.id, rootHash: record.rootHash, collection: collection.configuration.name,
-                                      tenants: targets, documentsRetired: 0), on: connection)
+                restored = try await BlockingWork.run { [self] in
+                    try loadSnapshot(record, of: collection, tenants: tenant.map { [$0] })
+                }
             } catch {
                 throw LiveCollection.mapped(error)
             }
-            // Applied after the commit: the restored partitions, tombstoned to what is live then.
-            try collection.append(.rolledBack(snapshotID: record.id, tenants: targets, retired: retire.sorted()),
-                                  prepared: .restored(restored), on: connection)
-            let served = restored.reduce(0) { total, partition in
-                total + (held[partition.tenant] ?? []).intersection(live[partition.tenant, default: []]).count
+            let loaded = Date()
+            let held = Dictionary(uniqueKeysWithValues: restored.map { ($0.tenant, $0.liveRowIDs) })
+            let outcome = try await write(collection) { connection throws(EngineError) in
+                let current = collection.status().tenants
+                if let tenant, !current.contains(tenant), !restored.contains(where: { $0.tenant == tenant }) {
+                    throw EngineError(.invalidInput, "neither the collection nor snapshot \(record.id) has a tenant \(tenant)")
+                }
+                let targets = tenant.map { [$0] } ?? Set(current).union(restored.map(\.tenant)).sorted()
+                guard !collection.isRebuilding(anyOf: targets) else {
+                    throw EngineError(.rebuildRunning, "a partition of \(collection.configuration.name) is rebuilding; cancel it or wait before rolling back")
+                }
+                let live = collection.liveRowIDs(tenants: targets)
+                var retire: [Int64] = []
+                for target in targets {
+                    retire += live[target, default: []].subtracting(held[target] ?? [])
+                }
+                let incidentID = try incident.resolve(collection: collection.configuration.name, tenant: tenant, actor: actor,
+                                                      on: connection)
+                let retired: Int
+                do {
+                    retired = try RollbackRecords.commit(
+                        collectionID: collection.configuration.id, retiring: retire.sorted(), incidentID: incidentID, actor: actor,
+                        event: RolledBack(snapshotID: record.id, rootHash: record.rootHash, collection: collection.configuration.name,
+                                          tenants: targets, documentsRetired: 0), on: connection)
+                } catch {
+                    throw LiveCollection.mapped(error)
+                }
+                // Applied after the commit: the restored partitions, tombstoned to what is live then.
+                try collection.append(.rolledBack(snapshotID: record.id, tenants: targets, retired: retire.sorted()),
+                                      prepared: .restored(restored), on: connection)
+                let served = restored.reduce(0) { total, partition in
+                    total + (held[partition.tenant] ?? []).intersection(live[partition.tenant, default: []]).count
+                }
+                return RollbackOutcome(snapshotID: record.id, rootHash: record.rootHash ?? "", incidentID: incidentID,
+                                       tenants: targets, documents: served, retired: retired, seconds: 0, phases: [:])
             }
-            return RollbackOutcome(snapshotID: record.id, rootHash: record.rootHash ?? "", incidentID: incidentID,
-                                   tenants: targets, documents: served, retired: retired, seconds: 0, phases: [:])
+            let swapped = Date()
+            return RollbackOutcome(snapshotID: outcome.snapshotID, rootHash: outcome.rootHash, incidentID: outcome.incidentID,
+                                   tenants: outcome.tenants, documents: outcome.documents, retired: outcome.retired,
+                                   seconds: swapped.timeIntervalSince(started),
+                                   phases: ["load": loaded.timeIntervalSince(started),
+                                            "commit_and_swap": swapped.timeIntervalSince(loaded)])
         }
-        let swapped = Date()
-        return RollbackOutcome(snapshotID: outcome.snapshotID, rootHash: outcome.rootHash, incidentID: outcome.incidentID,
-                               tenants: outcome.tenants, documents: outcome.documents, retired: outcome.retired,
-                               seconds: swapped.timeIntervalSince(started),
-                               phases: ["load": loaded.timeIntervalSince(started),
-                                        "commit_and_swap": swapped.timeIntervalSince(loaded)])
     }
 }

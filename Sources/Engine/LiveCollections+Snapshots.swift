@@ -80,24 +80,27 @@ extension LiveCollections {
     /// Writers to this collection wait only while its indexes are copied in memory (caught up
     /// to one change-log position); the files are written after they resume. Searches never wait.
     public func snapshot(_ collection: LiveCollection, actor: String) async throws(EngineError) -> SnapshotSummary {
-        let started = Date()
-        let configuration = collection.configuration
-        let frozen = try await write(collection) { connection throws(EngineError) in
-            let id = Self.newSnapshotID(collection: configuration.id)
-            do {
-                let parent = try SnapshotRecords.latestPublishedID(collectionID: configuration.id, on: connection)
-                try SnapshotRecords.create(id: id, collectionID: configuration.id, parentID: parent, on: connection)
-                return FrozenSnapshot(id: id, parent: parent, captured: collection.capturePartitions().map(\.frozenCopy),
-                                      changeSeq: collection.position.value)
-            } catch {
-                throw LiveCollection.mapped(error)
+        try await Spans.run("firebreak.snapshot", attributes: ["firebreak.collection": collection.configuration.name]) {
+            () async throws(EngineError) -> SnapshotSummary in
+            let started = Date()
+            let configuration = collection.configuration
+            let frozen = try await write(collection) { connection throws(EngineError) in
+                let id = Self.newSnapshotID(collection: configuration.id)
+                do {
+                    let parent = try SnapshotRecords.latestPublishedID(collectionID: configuration.id, on: connection)
+                    try SnapshotRecords.create(id: id, collectionID: configuration.id, parentID: parent, on: connection)
+                    return FrozenSnapshot(id: id, parent: parent, captured: collection.capturePartitions().map(\.frozenCopy),
+                                          changeSeq: collection.position.value)
+                } catch {
+                    throw LiveCollection.mapped(error)
+                }
             }
-        }
-        do {
-            return try await publish(frozen, of: configuration, started: started)
-        } catch {
-            _ = try? await pool.withConnection { try SnapshotRecords.retire(frozen.id, on: $0) }
-            throw EngineError(.indexFailed, "snapshot \(frozen.id) was not published: \(error)")
+            do {
+                return try await publish(frozen, of: configuration, started: started)
+            } catch {
+                _ = try? await pool.withConnection { try SnapshotRecords.retire(frozen.id, on: $0) }
+                throw EngineError(.indexFailed, "snapshot \(frozen.id) was not published: \(error)")
+            }
         }
     }
 

@@ -139,34 +139,43 @@ public final class LiveCollections: @unchecked Sendable {
     public func quarantine(_ externalIDs: [String], in collection: LiveCollection, scope: String?, reason: String,
                            incident: IncidentReference, scores: [String: Double] = [:], actor: String,
                            activated: @escaping @Sendable () -> Void = {}) async throws(EngineError) -> QuarantineOutcome {
-        let named = NamedDocuments()
-        let outcome = try await write(collection, before: { () throws(EngineError) in
-            let (entries, fresh) = try collection.withholdFirst(externalIDs, scope: scope, reason: reason)
-            named.set(entries)
-            activated()
-            return { collection.readmitPending(fresh) }
-        }) { connection throws(EngineError) in
-            try collection.recordQuarantine(named.entries, scope: scope, reason: reason, incident: incident, scores: scores,
-                                            actor: actor, on: connection)
+        try await Spans.run("firebreak.quarantine", attributes: ["firebreak.collection": collection.configuration.name]) {
+            () async throws(EngineError) -> QuarantineOutcome in
+            let named = NamedDocuments()
+            let outcome = try await write(collection, before: { () throws(EngineError) in
+                let (entries, fresh) = try collection.withholdFirst(externalIDs, scope: scope, reason: reason)
+                named.set(entries)
+                activated()
+                return { collection.readmitPending(fresh) }
+            }) { connection throws(EngineError) in
+                try collection.recordQuarantine(named.entries, scope: scope, reason: reason, incident: incident, scores: scores,
+                                                actor: actor, on: connection)
+            }
+            if !outcome.changed.isEmpty { recordBlastRadius(incidentID: outcome.incidentID, actor: actor) }
+            return outcome
         }
-        if !outcome.changed.isEmpty { recordBlastRadius(incidentID: outcome.incidentID, actor: actor) }
-        return outcome
     }
 
     public func release(_ externalIDs: [String], in collection: LiveCollection, scope: String?, reason: String,
                         incident: IncidentReference, actor: String) async throws(EngineError) -> QuarantineOutcome {
-        try await write(collection) { connection throws(EngineError) in
-            try collection.release(externalIDs: externalIDs, scope: scope, reason: reason, incident: incident,
-                                   actor: actor, on: connection)
+        try await Spans.run("firebreak.release", attributes: ["firebreak.collection": collection.configuration.name]) {
+            () async throws(EngineError) -> QuarantineOutcome in
+            try await write(collection) { connection throws(EngineError) in
+                try collection.release(externalIDs: externalIDs, scope: scope, reason: reason, incident: incident,
+                                       actor: actor, on: connection)
+            }
         }
     }
 
     public func setFlag(_ flag: FeatureFlag, enabled: Bool, tenant: String?, in collection: LiveCollection,
                         incident: IncidentReference, actor: String) async throws(EngineError) -> String {
-        let scope = try collection.validateFlag(flag, tenant: tenant)
-        return try await write(collection, before: { collection.restrictFirst(flag, enabled: enabled, scope: scope) }) {
-            connection throws(EngineError) in
-            try collection.recordFlag(flag, enabled: enabled, scope: scope, incident: incident, actor: actor, on: connection)
+        try await Spans.run("firebreak.flag", attributes: ["firebreak.collection": collection.configuration.name, "firebreak.flag": flag.rawValue]) {
+            () async throws(EngineError) -> String in
+            let scope = try collection.validateFlag(flag, tenant: tenant)
+            return try await write(collection, before: { collection.restrictFirst(flag, enabled: enabled, scope: scope) }) {
+                connection throws(EngineError) in
+                try collection.recordFlag(flag, enabled: enabled, scope: scope, incident: incident, actor: actor, on: connection)
+            }
         }
     }
 

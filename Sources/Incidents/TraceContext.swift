@@ -36,6 +36,14 @@ public struct TraceContext: Sendable, Equatable {
         self.init(traceID: trace, spanID: Self.randomHex(bytes: 8))!
     }
 
+    /// The span a `traceparent` names, exactly (its own span id, not a child): for a span a
+    /// tracer started, as the tracer propagates it. Nil for a malformed value.
+    public init?(traceparent: String) {
+        let parts = traceparent.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "00" else { return nil }
+        self.init(traceID: String(parts[1]), spanID: String(parts[2]))
+    }
+
     /// This span as a `traceparent` header value (sampled).
     public var traceparent: String { "00-\(traceID)-\(spanID)-01" }
 

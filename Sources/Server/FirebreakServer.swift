@@ -28,6 +28,9 @@ public struct FirebreakServer: Sendable {
         /// seconds with at least one change.
         public var snapshotEveryChanges = AutoSnapshots.everyChangesDefault
         public var snapshotEverySeconds = AutoSnapshots.everySecondsDefault
+        /// The process bootstrapped a tracer that exports (`firebreak serve` with
+        /// OTEL_EXPORTER_OTLP_ENDPOINT): every request then runs under a server span.
+        public var exportsSpans = false
 
         public init(conninfo: String, snapshotDirectory: String) {
             self.init(conninfo: conninfo, snapshotStore: FolderSnapshotStore(root: snapshotDirectory))
@@ -100,6 +103,7 @@ public struct FirebreakServer: Sendable {
                       consistencyWaitMs: configuration.consistencyWaitMs)
         let router = Router(context: APIContext.self)
         router.add(middleware: ReplicaHeadersMiddleware(replica: collections.replica))
+        if configuration.exportsSpans { router.add(middleware: TracingMiddleware()) }
         router.add(middleware: TraceMiddleware())
         // Metrics outside the problem middleware: they record the status the client got (a
         // refused search is its 400, not the 500 an untyped error would count as).

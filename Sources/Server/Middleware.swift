@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Incidents
+import Instrumentation
 import Logging
 import Store
 
@@ -132,7 +133,9 @@ struct TraceMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: APIContext,
                 next: (Request, APIContext) async throws -> Response) async throws -> Response {
-        let trace = TraceContext(continuing: request.headers[Self.header])
+        // The server span Hummingbird's TracingMiddleware started (when a tracer exports), or a
+        // span of our own under the caller's traceparent.
+        let trace = InstrumentationContext.current.flatMap(Spans.trace(of:)) ?? TraceContext(continuing: request.headers[Self.header])
         var response = try await TraceContext.$current.withValue(trace) { try await next(request, context) }
         response.headers[Self.header] = trace.traceparent
         return response

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import FirebreakAPI
 import Foundation
+import ServiceBench
 import Store
 
 /// `firebreak bench replicas`: several `firebreak serve` processes over one PostgreSQL and
@@ -90,7 +91,7 @@ struct BenchReplicasCommand: AsyncParsableCommand {
         let leader = fleet[0], followers = Array(fleet.dropFirst())
         try leader.start()
         _ = try await leader.waitReady(since: DispatchTime.now().uptimeNanoseconds)
-        let corpus = Corpus(documents: documents, dimension: dimension, tenants: tenants, seed: seed)
+        let corpus = BenchCorpus(documents: documents, dimension: dimension, tenants: tenants, seed: seed)
         let workload = ReplicaWorkload(corpus: corpus, documents: documents)
         try await workload.create(on: leader.client)
         let ingestRate = try await workload.ingestAll(on: leader.client)

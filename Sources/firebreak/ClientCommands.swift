@@ -18,7 +18,7 @@ struct ClientOptions: ParsableArguments {
     /// Sends a request (the body encoded as the contract encodes it) and returns the reply's
     /// bytes, printing them as received with --json.
     func call(_ method: String, _ path: String, body: (any Encodable)? = nil) async throws -> Data {
-        let data = try await client.succeeded(method, path, body: body)
+        let data = try await client.succeeded(method, path, body: body).body
         if json { print(String(decoding: data, as: UTF8.self)) }
         return data
     }
@@ -55,26 +55,6 @@ func decodeReply<Reply: Decodable>(_ type: Reply.Type, from data: Data) throws -
     }
 }
 
-extension APIClient {
-    /// Sends `body` as JSON and returns the response body; a problem response becomes a
-    /// `ClientError` naming the status, code and detail.
-    func succeeded(_ method: String, _ path: String, body: (any Encodable)? = nil) async throws -> Data {
-        let data = try body.map { try JSONEncoder.api.encode($0) }
-        let reply = try await send(method, path, json: data)
-        guard reply.isSuccess else {
-            throw ClientError(status: reply.status, code: reply.problem?.code ?? "http_\(reply.status)",
-                              detail: reply.problem?.detail ?? String(decoding: reply.body, as: UTF8.self))
-        }
-        return reply.body
-    }
-}
-
-struct ClientError: Error, CustomStringConvertible {
-    let status: Int
-    let code: String
-    let detail: String
-    var description: String { "the service answered \(status) \(code): \(detail)" }
-}
 
 /// Percent-encodes one path segment.
 func segment(_ value: String) -> String {
@@ -323,7 +303,7 @@ struct ReplicaWait {
     func run() async throws -> Outcome {
         let deadline = Date().addingTimeInterval(seconds)
         while true {
-            let replicas = try decodeReply(ReplicasBody.self, from: try await client.succeeded("GET", "/v1/replicas")).replicas
+            let replicas = try await client.call("GET", "/v1/replicas", as: ReplicasBody.self).replicas
             let live = replicas.filter(\.live)
             let behind = live.filter { $0.appliedSeq < seq }
             if behind.isEmpty {

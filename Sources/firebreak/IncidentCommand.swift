@@ -331,9 +331,9 @@ struct IncidentTarget: ParsableArguments {
 struct RemoteIncidents {
     let client: APIClient
 
-    /// Sends a request; a problem becomes a `ClientError`.
+    /// Sends a request; a refusal is `CallError.refused` (status, code and detail).
     func call(_ method: String, _ path: String, _ body: (any Encodable)? = nil) async throws -> Data {
-        try await client.succeeded(method, path, body: body)
+        try await client.succeeded(method, path, body: body).body
     }
 
     /// Prints the JSON as received.

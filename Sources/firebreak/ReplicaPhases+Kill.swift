@@ -1,6 +1,7 @@
 import Dispatch
 import FirebreakAPI
 import Foundation
+import ServiceBench
 
 extension ReplicaPhases {
     /// Streams `changes` quarantines and ingests on `leader` while `victim` is searched with

@@ -1,6 +1,7 @@
 import Dispatch
 import FirebreakAPI
 import Foundation
+import ServiceBench
 
 struct PropagationReport: Encodable {
     let quarantines, followers: Int
@@ -48,7 +49,7 @@ enum ReplicaPhases {
     /// clients; per target and follower, polls until the document is gone.
     static func propagation(targets: [Int], workload: ReplicaWorkload, leader: ReplicaProcess, followers: [ReplicaProcess],
                             concurrency: Int) async throws -> PropagationReport {
-        let stop = AcknowledgedQuarantines()
+        let stop = TimeMarks()
         async let load = searchLoad(workload: workload, followers: followers, concurrency: concurrency, until: stop)
         var delays: [Double] = []
         var leaks = 0
@@ -91,7 +92,7 @@ enum ReplicaPhases {
 
     /// `concurrency` vector-search clients per follower until `stop` holds "stop".
     private static func searchLoad(workload: ReplicaWorkload, followers: [ReplicaProcess], concurrency: Int,
-                                   until stop: AcknowledgedQuarantines) async throws -> (Int, Int) {
+                                   until stop: TimeMarks) async throws -> (Int, Int) {
         try await withThrowingTaskGroup(of: (Int, Int).self) { group in
             for (f, follower) in followers.enumerated() {
                 for worker in 0..<concurrency {

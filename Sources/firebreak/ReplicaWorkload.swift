@@ -1,6 +1,7 @@
 import Dispatch
 import FirebreakAPI
 import Foundation
+import ServiceBench
 
 /// The requests `bench replicas` makes, over HTTP, on one collection of seeded documents.
 /// Every quarantine goes on one incident; each write returns the `seq` it was applied at.
@@ -9,13 +10,13 @@ final class ReplicaWorkload: @unchecked Sendable {
     static let batchDocuments = 500
     static let ingestClients = 2
 
-    let corpus: Corpus
+    let corpus: BenchCorpus
     let documents: Int
     private let lock = NSLock()
     private var incidentID = ""
     private var lateRows = 0
 
-    init(corpus: Corpus, documents: Int) {
+    init(corpus: BenchCorpus, documents: Int) {
         self.corpus = corpus
         self.documents = documents
     }

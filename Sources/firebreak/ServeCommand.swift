@@ -2,7 +2,9 @@ import ArgumentParser
 import FirebreakAPI
 import Foundation
 import Hummingbird
+import Logging
 import Server
+import ServiceLifecycle
 import Store
 
 /// `firebreak serve`: the HTTP API on the embedded (or an external) PostgreSQL.
@@ -81,6 +83,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.consistencyWaitMs = consistencyWaitMs
         configuration.snapshotEveryChanges = snapshotEveryChanges
         configuration.snapshotEverySeconds = snapshotEverySeconds
+        let spanExport = try TraceExport.bootstrap()
+        configuration.exportsSpans = spanExport != nil
         let server = try await FirebreakServer.prepare(configuration) { Console.progress($0) }
         if let token = try await server.bootstrapAdminToken() {
             Console.progress("""
@@ -94,7 +98,14 @@ struct ServeCommand: AsyncParsableCommand {
         defer { listener.stop(); server.scheduler.stop(); server.autoSnapshots.stop() }
         let host = self.host
         let app = server.application { port in Console.progress("firebreak is serving on http://\(host):\(port)") }
-        try await app.runService()
+        if let spanExport {
+            // The exporter stops after the server (services stop in reverse order), flushing the last spans.
+            let group = ServiceGroup(configuration: .init(services: [spanExport, app], gracefulShutdownSignals: [.sigterm, .sigint],
+                                                          logger: Logger(label: "firebreak")))
+            try await group.run()
+        } else {
+            try await app.runService()
+        }
         await server.collections.retrievalLog.stop()
     }
 }

@@ -1,5 +1,7 @@
+import FirebreakAPI
 import FirebreakTestSupport
 import Foundation
+import Incidents
 import ObjectStore
 import XCTest
 
@@ -177,8 +179,9 @@ final class FirebreakCLITests: XCTestCase {
         let server = try spawn(["serve", "--data-dir", data, "--port", "0"] + arguments,
                                environment: environment.merging(["FIREBREAK_ADMIN_TOKEN": token]) { $1 })
         for _ in 0..<240 {
-            if let range = server.read(".err").range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
-                return (server, String(server.read(".err")[range]))
+            let err = server.read(".err")
+            if let line = err.range(of: #"serving on http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
+                return (server, String(err[line].dropFirst("serving on ".count)))
             }
             usleep(250_000)
         }
@@ -471,5 +474,75 @@ private extension String {
     var vectorArgument: String {
         guard let start = range(of: "["), let end = range(of: "]", options: .backwards) else { return "" }
         return String(self[start.upperBound..<end.lowerBound])
+    }
+}
+
+/// `firebreak serve` with `OTEL_EXPORTER_OTLP_ENDPOINT` set exports its spans over OTLP/HTTP
+/// to a receiver the test runs: the request's server span continues the caller's
+/// `traceparent`, the quarantine is a child span of it, and the timeline event the quarantine
+/// appended names that span. (Without the variable nothing is exported, as in the tests above.)
+extension FirebreakCLITests {
+    func testSpansAreExportedOverOTLPAndTheTimelineNamesThem() async throws {
+        let receiver = try await OTLPReceiver.start()
+        let data = "/tmp/firebreak-cli-otel-\(getpid())"
+        let token = "fbk_cli_test_admin"
+        let (server, base) = try serve(data: data, token: token, environment: [
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(receiver.port)",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json",
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
+        ])
+        defer {
+            kill(server.pid, SIGKILL)
+            _ = server.wait()
+            _ = try? firebreak(["db", "stop", "--data-dir", data])
+            try? FileManager.default.removeItem(atPath: data)
+        }
+        XCTAssertTrue(server.read(".err").contains("exporting traces over OTLP"), server.read(".err"))
+        let client = APIClient(baseURL: base, token: token)
+        try succeeded(await client.send("POST", "/v1/collections", json: Data(#"{"name":"docs","dimension":3,"metric":"cosine"}"#.utf8)))
+        try succeeded(await client.send("POST", "/v1/collections/docs/documents", json: Data(#"""
+            {"documents":[{"id":"a","tenant":"acme","text":"red","embedding":[1,0,0]},
+                          {"id":"b","tenant":"acme","text":"blue","embedding":[0,1,0]}]}
+            """#.utf8)))
+        let callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736", callerSpan = "00f067aa0ba902b7"
+        let quarantined = try succeeded(await client.send("POST", "/v1/collections/docs/quarantine",
+                                                          json: Data(#"{"ids":["a"],"reason":"hub"}"#.utf8),
+                                                          headers: ["traceparent": "00-\(callerTrace)-\(callerSpan)-01"]))
+        let answered = try XCTUnwrap(quarantined.header("traceparent"))
+        XCTAssertTrue(answered.hasPrefix("00-\(callerTrace)-"), answered)
+        let requestSpan = String(answered.split(separator: "-")[2])
+        let incident = try quarantined.decoded(QuarantineReply.self).incidentID
+        let events = try succeeded(await client.send("GET", "/v1/incidents/\(incident)/timeline")).decoded(TimelineBody.self).events
+        let event = try XCTUnwrap(events.first { $0.kind == .quarantined })
+        XCTAssertEqual(event.payload[TraceContext.traceIDKey], .string(callerTrace))
+        let stepSpan = try XCTUnwrap(event.payload[TraceContext.spanIDKey]?.string)
+
+        // The exporter sends a batch every 100 ms: wait for both spans.
+        var spans: [OTLPReceiver.Span] = []
+        for _ in 0..<100 {
+            spans = receiver.spans()
+            if spans.contains(where: { $0.spanID == stepSpan }) && spans.contains(where: { $0.spanID == requestSpan }) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let request = try XCTUnwrap(spans.first { $0.spanID == requestSpan }, "the request's span was exported: \(spans)")
+        XCTAssertEqual(request.traceID, callerTrace)
+        XCTAssertEqual(request.parentSpanID, callerSpan, "the server span continues the caller's")
+        let step = try XCTUnwrap(spans.first { $0.spanID == stepSpan }, "the quarantine's span was exported: \(spans)")
+        XCTAssertEqual(step.name, "firebreak.quarantine")
+        XCTAssertEqual(step.traceID, callerTrace)
+        XCTAssertEqual(step.parentSpanID, requestSpan, "the quarantine is a step of the request")
+        XCTAssertNotEqual(stepSpan, requestSpan)
+        await receiver.stop()
+    }
+
+    private struct QuarantineReply: Decodable {
+        let incidentID: String
+        enum CodingKeys: String, CodingKey { case incidentID = "incident_id" }
+    }
+
+    @discardableResult
+    private func succeeded(_ reply: APIClient.Reply, file: StaticString = #filePath, line: UInt = #line) throws -> APIClient.Reply {
+        XCTAssertLessThan(reply.status, 300, String(decoding: reply.body, as: UTF8.self), file: file, line: line)
+        return reply
     }
 }

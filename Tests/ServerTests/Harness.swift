@@ -13,6 +13,8 @@ struct Harness {
     static let adminToken = "fbk_test_admin_token"
     let running: RunningServer
     let admin: APIClient
+    /// The server itself, for measurements that bypass HTTP.
+    let server: FirebreakServer
     static let snapshotDirectory = NSTemporaryDirectory() + "firebreak-test-snapshots-\(getpid())"
 
     static func start(limits: ServerLimits = ServerLimits(), replica: String = "replica-1", consistencyWaitMs: Int = 1_000,
@@ -28,7 +30,7 @@ struct Harness {
         let server = try await FirebreakServer.prepare(configuration, progress: progress)
         _ = try await server.bootstrapAdminToken(from: ["FIREBREAK_ADMIN_TOKEN": adminToken])
         let running = try await server.start()
-        return Harness(running: running, admin: APIClient(baseURL: running.baseURL, token: adminToken))
+        return Harness(running: running, admin: APIClient(baseURL: running.baseURL, token: adminToken), server: server)
     }
 
     func stop() async throws { try await running.stop() }
