@@ -57,6 +57,8 @@ public enum EngineErrorCode: String, ErrorCode, CaseIterable {
     case incidentNotResolvable = "incident_not_resolvable"
     /// A SEV-0/1 incident on a collection declared where no forensic snapshot can be taken.
     case forensicSnapshotRequired = "forensic_snapshot_required"
+    /// A stored scan report this build cannot read (written before its fields were fixed): run a new scan.
+    case scanReportUnreadable = "scan_report_unreadable"
     case storeFailed = "store_failed"
     /// Every database connection stayed busy past the pool's wait: retry shortly.
     case busy = "busy"

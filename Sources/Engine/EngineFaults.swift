@@ -7,6 +7,8 @@ enum EngineFault: Hashable, Sendable {
     case ingestIndex
     /// A rebuild waits before swapping its graph in, while armed (to observe the fallback).
     case rebuildBeforeSwap
+    /// A rebuilt graph answers every golden query wrong (its reciprocal ranks read 0).
+    case goldenRegression
 }
 
 enum EngineFaults {
@@ -17,6 +19,8 @@ enum EngineFaults {
     static func arm(_ fault: EngineFault) { lock.locked { _ = armed.insert(fault) } }
     static func disarm(_ fault: EngineFault) { lock.locked { _ = armed.remove(fault) } }
 
+    static func isArmed(_ fault: EngineFault) -> Bool { lock.locked { armed.contains(fault) } }
+
     static func check(_ fault: EngineFault) throws(EngineError) {
         if lock.locked({ armed.contains(fault) }) { throw EngineError(.storeFailed, "injected fault \(fault)") }
     }
@@ -26,6 +30,7 @@ enum EngineFaults {
         while lock.locked({ armed.contains(fault) }) && !until() { try await Task.sleep(for: .milliseconds(10)) }
     }
     #else
+    @inline(__always) static func isArmed(_ fault: EngineFault) -> Bool { false }
     @inline(__always) static func check(_ fault: EngineFault) throws(EngineError) {}
     @inline(__always) static func hold(_ fault: EngineFault, until: () -> Bool) async throws {}
     #endif

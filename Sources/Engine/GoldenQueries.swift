@@ -135,14 +135,26 @@ extension LiveCollections {
     func checkGolden(_ set: GoldenSet?, graph: HNSWIndex, tenant: String, collection: LiveCollection,
                      dropMax: Double) throws -> [String: PayloadValue] {
         let queries = (set?.queries ?? []).filter { $0.tenant == tenant && collection.isAnswerable($0) }
-        let after = try queries.map { GoldenCheck.reciprocalRank(try collection.ranked($0, on: graph), relevant: Set($0.relevant)) }
+        var after = try queries.map { GoldenCheck.reciprocalRank(try collection.ranked($0, on: graph), relevant: Set($0.relevant)) }
+        if EngineFaults.isArmed(.goldenRegression) { after = after.map { _ in 0 } }
         let verdict = GoldenCheck.verdict(baseline: queries.map { $0.baselineRR ?? 0 }, after: after, dropMax: dropMax)
         let findings: [String: PayloadValue] = ["golden_queries": .integer(Int64(verdict.queries)),
                                                 "golden_mrr_baseline": .rounded(verdict.baselineMRR, places: 3),
                                                 "golden_mrr": .rounded(verdict.mrr, places: 3)]
-        guard verdict.passed else {
-            throw EngineError(.indexFailed, "validation: golden-query MRR@10 \(String(format: "%.3f", verdict.mrr)) is more than \(dropMax) below its baseline \(String(format: "%.3f", verdict.baselineMRR)) (\(verdict.queries) queries)")
-        }
+        guard verdict.passed else { throw GoldenRegression(tenant: tenant, verdict: verdict, dropMax: dropMax) }
         return findings
+    }
+}
+
+/// A rebuilt graph that answers the golden queries worse than their baseline allows: the
+/// rebuild fails (the previous graph keeps serving) and, being a retrieval failure of its own,
+/// it is declared as a `retrieval` incident (`LiveCollections.declareRetrievalRegression`).
+struct GoldenRegression: Error, CustomStringConvertible {
+    let tenant: String
+    let verdict: GoldenCheck.Verdict
+    let dropMax: Double
+
+    var description: String {
+        "validation: golden-query MRR@10 \(String(format: "%.3f", verdict.mrr)) is more than \(dropMax) below its baseline \(String(format: "%.3f", verdict.baselineMRR)) (\(verdict.queries) queries)"
     }
 }

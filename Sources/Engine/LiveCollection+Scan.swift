@@ -155,7 +155,14 @@ extension ScanReportRecords.Stored {
         do {
             return try JSONDecoder().decode(LabelledScanReport.self, from: Data(reportJSON.utf8))
         } catch {
-            throw EngineError(.storeFailed, "scan report \(id) does not decode: \(error)")
+            let field: String
+            switch error as? DecodingError {
+            case .keyNotFound(let key, let context)?: field = "missing " + (context.codingPath + [key]).map(\.stringValue).joined(separator: ".")
+            case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?, .dataCorrupted(let context)?:
+                field = context.codingPath.map(\.stringValue).joined(separator: ".") + ": " + context.debugDescription
+            default: field = "\(error)"
+            }
+            throw EngineError(.scanReportUnreadable, "scan report \(id) was stored in a shape this build does not read (\(field)); run a new scan of the collection")
         }
     }
 }

@@ -120,6 +120,7 @@ extension LiveCollections {
         var state = RebuildEnded.State.succeeded
         var failure: String?
         var findings: [String: [String: PayloadValue]] = [:]
+        var regression: GoldenRegression?
         do {
             try await pool.withConnection { try JobRecords.start(job, on: $0) }
             let rows = try await pool.withConnection { try DocumentRecords.loadLive(collectionID: collection.configuration.id, on: $0) }
@@ -150,6 +151,10 @@ extension LiveCollections {
             }
         } catch is RebuildCancelled {
             state = .cancelled
+        } catch let error as GoldenRegression {
+            state = .failed
+            failure = error.description
+            regression = error
         } catch {
             state = .failed
             failure = "\(error)"
@@ -164,7 +169,33 @@ extension LiveCollections {
                                                error: finalFailure.map { String($0.prefix(Self.rebuildErrorCharactersMax)) }), actor: actor)
             }
         }
+        if let regression { await declareRetrievalRegression(regression, collection: collection, job: job, rebuildIncident: incidentID) }
     }
+
+    /// A golden-query regression is a retrieval failure (the runbooks' `retrieval` class: MRR
+    /// below its baseline), not the corpus incident the rebuild ran under: a SEV-3 of its own
+    /// on the collection and tenant, named by a decision on the rebuild's incident. Best effort:
+    /// the rebuild's end is recorded either way.
+    private func declareRetrievalRegression(_ regression: GoldenRegression, collection: LiveCollection, job: Int64,
+                                            rebuildIncident: String) async {
+        let mrr = { (value: Double) in String(format: "%.3f", value) }
+        let title = "Golden-query MRR@10 fell from \(mrr(regression.verdict.baselineMRR)) to \(mrr(regression.verdict.mrr))"
+            + " in a rebuilt graph of \(regression.tenant) (job \(job))"
+        do {
+            try await pool.withConnection { connection in
+                let (declared, _) = try IncidentService.declare(
+                    title: title, severity: .sev3, taxonomyClass: .retrieval, reporter: Self.rebuildValidator,
+                    tenant: regression.tenant, collection: collection.configuration.name, on: connection)
+                _ = try IncidentService.decide(rebuildIncident, Decision(
+                    who: Self.rebuildValidator, what: "kept the previous graph of \(regression.tenant) serving; declared \(declared.id) (retrieval)",
+                    why: regression.description, optionsNotTaken: ["swap in the rebuilt graph"]), on: connection)
+            }
+        } catch {
+            report("rebuild job \(job): the retrieval incident for its golden-query regression could not be declared (\(error))")
+        }
+    }
+
+    static let rebuildValidator = "rebuild-validation"
 
     /// A new graph over `rows`, built in chunks so that a cancel takes effect between them.
     private func build(_ rows: [(rowID: Int64, record: DocumentRecord)], collection: LiveCollection, job: Int64,

@@ -55,6 +55,7 @@ public enum ProblemCode: String, Codable, Sendable, CaseIterable {
     case incidentClosed = "incident_closed"
     case incidentNotResolvable = "incident_not_resolvable"
     case forensicSnapshotRequired = "forensic_snapshot_required"
+    case scanReportUnreadable = "scan_report_unreadable"
     case transitionNotAllowed = "transition_not_allowed"
     case actionNotVerified = "action_not_verified"
     case signatureInvalid = "signature_invalid"

@@ -38,7 +38,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         switch code {
         case .invalidInput, .dimensionMismatch, .invalidVector, .queryTooLong, .invalidUTF8: return .badRequest
         case .unknownCollection, .unknownDocument, .unknownIncident, .unknownJob, .unknownSnapshot: return .notFound
-        case .duplicateDocument, .duplicateCollection, .incidentClosed, .incidentNotResolvable, .forensicSnapshotRequired, .documentQuarantined, .scanRequired, .jobFinished,
+        case .duplicateDocument, .duplicateCollection, .incidentClosed, .incidentNotResolvable, .forensicSnapshotRequired, .scanReportUnreadable, .documentQuarantined, .scanRequired, .jobFinished,
              .rebuildRunning, .snapshotInvalid, .noCleanSnapshot: return .conflict
         case .collectionFrozen: return HTTPResponse.Status(code: 423, reasonPhrase: "Locked")
         case .tenantBlocked: return .forbidden

@@ -1,9 +1,10 @@
 @testable import Engine
 import FirebreakAPI
 import FirebreakTestSupport
-import Incidents
 import Foundation
+import Incidents
 import Server
+import Store
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -367,6 +368,73 @@ final class ContainmentTests: XCTestCase {
         await assertEqual(try await waitForJob(admin, job)["state"] as? String, "succeeded")
         let resolved = try await admin.post(transition, ["status": "resolved", "reason": "hub quarantined, graph rebuilt"])
         XCTAssertEqual(resolved.status, 200, String(decoding: resolved.body, as: UTF8.self))
+        try await harness.stop()
+    }
+}
+
+/// A scan report stored in a shape this build cannot read (written before round 1 fixed its
+/// fields) is named as such, not as a retryable store failure; the resolution gate refuses on
+/// it with the same reason (fail closed: "run a new scan").
+final class UnreadableScanReportTests: XCTestCase {
+    func testAnOldReportIsNamedAndBlocksResolutionUntilANewScan() async throws {
+        let harness = try await Harness.start()
+        let admin = harness.admin
+        let name = try await harness.collection()
+        let collectionID = try harness.server.collections.named(name).configuration.id
+        let old = try ScanReportRecords.insert(collectionID: collectionID, tenant: nil,
+                                               reportJSON: #"{"flagged":[],"distribution":{"max_z":1.0}}"#, maxZ: 1.0,
+                                               on: TestCluster.owner())
+        let read = try await admin.get("/v1/scans/\(old)")
+        XCTAssertEqual(read.status, 409)
+        XCTAssertEqual(read.code, "scan_report_unreadable")
+        XCTAssertTrue(read.problem?.detail.contains("run a new scan") == true, read.problem?.detail ?? "")
+
+        let declared = try await admin.post("/v1/incidents", ["title": "old report", "severity": "SEV-2", "collection": name])
+        let incident = try XCTUnwrap(try declared.object()["id"] as? String)
+        await assertEqual(try await admin.post("/v1/incidents/\(incident)/transition",
+                                               ["status": "mitigated", "reason": "held"]).status, 200)
+        let resolved = try await admin.post("/v1/incidents/\(incident)/transition", ["status": "resolved", "reason": "done?"])
+        XCTAssertEqual(resolved.code, "scan_report_unreadable", String(decoding: resolved.body, as: UTF8.self))
+        try await harness.stop()
+    }
+}
+
+/// A rebuild that fails the golden-query gate keeps the previous graph and declares the
+/// regression as what it is: a SEV-3 `retrieval` incident on the collection and tenant, named
+/// by a decision on the rebuild's own (corpus) incident.
+extension ContainmentTests {
+    func testAGoldenQueryRegressionIsARetrievalIncident() async throws {
+        let harness = try await Harness.start()
+        let admin = harness.admin
+        let collection = try await harness.collection(dimension: 16)
+        let path = "/v1/collections/\(collection)"
+        let acme = documents(tenant: "acme", count: 120, dimension: 16, seed: 43)
+        await assertEqual(try await admin.post(path + "/documents", ["documents": acme]).status, 201)
+        let golden = (0..<10).map { ["tenant": "acme", "vector": acme[$0]["embedding"]!, "relevant": ["acme-\($0)"]] as [String: Any] }
+        await assertEqual(try await admin.put(path + "/golden-queries", ["queries": golden]).status, 200)
+        let quarantined = try await admin.post(path + "/quarantine", ["ids": ["acme-50"], "reason": "hub"]).object()
+        let incident = try XCTUnwrap(quarantined["incident_id"] as? String)
+
+        EngineFaults.arm(.goldenRegression)
+        defer { EngineFaults.disarm(.goldenRegression) }
+        let started = try await admin.post(path + "/rebuild", ["tenant": "acme", "incident_id": incident]).object()
+        let finished = try await waitForJob(admin, try XCTUnwrap(started["job_id"] as? Int))
+        XCTAssertEqual(finished["state"] as? String, "failed", "\(finished)")
+
+        var decided: DecisionRecorded?
+        for _ in 0..<100 where decided == nil {
+            decided = try await admin.events(incident).filter { $0.kind == .decision }.compactMap { try? $0.decoded(DecisionRecorded.self) }
+                .first { $0.what.contains("(retrieval)") }
+            if decided == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let decision = try XCTUnwrap(decided, "the rebuild's incident names the retrieval incident")
+        let retrievalID = try XCTUnwrap(decision.what.range(of: "INC-[0-9]+", options: .regularExpression).map { String(decision.what[$0]) })
+        let retrieval = try await admin.get("/v1/incidents/\(retrievalID)").object()
+        XCTAssertEqual(retrieval["taxonomy_class"] as? String, "retrieval")
+        XCTAssertEqual(retrieval["severity"] as? String, "SEV-3")
+        XCTAssertEqual(retrieval["collection"] as? String, collection)
+        XCTAssertEqual(retrieval["tenant"] as? String, "acme")
+        XCTAssertTrue((retrieval["title"] as? String ?? "").contains("Golden-query MRR@10 fell from 1.000 to 0.000"), "\(retrieval)")
         try await harness.stop()
     }
 }

@@ -457,6 +457,12 @@ class StartFailed(FirebreakError):
     code_name = "start_failed"
 
 
+class ScanReportUnreadable(FirebreakError):
+    """``scan_report_unreadable`` (409): a stored scan report from an older build; run a new scan."""
+
+    code_name = "scan_report_unreadable"
+
+
 class HttpError(FirebreakError):
     """``http_error``: an HTTP-level refusal other than a missing route (e.g. 405)."""
 
@@ -535,6 +541,7 @@ __all__ += [
     "NotFound",
     "InternalError",
     "StartFailed",
+    "ScanReportUnreadable",
     "HttpError",
     "CsrfFailed",
     "ConfirmationRequired",
