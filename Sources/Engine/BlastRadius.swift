@@ -46,6 +46,7 @@ extension LiveCollections {
         Task.detached { [self] in
             await Spans.run("firebreak.blast_radius", parent: parent, fallback: trace) {
                 await appendBlastRadius(incidentID: incidentID, actor: actor)
+                await declareCrossTenantExposure(of: incidentID)
             }
         }
     }
@@ -69,4 +70,37 @@ extension LiveCollections {
             }
         }
     }
+
+    /// A tenant served another tenant's quarantined document is a privacy failure (the
+    /// runbooks' `privacy` class: cross-tenant hits), whatever the incident it was found under:
+    /// declared SEV-0 on that collection (with its forensic snapshot), once per source incident,
+    /// named by a decision on it. Partition isolation should make this impossible; this is
+    /// the check that it held.
+    func declareCrossTenantExposure(of incidentID: String) async {
+        guard let servings = try? await pool.withConnection({ try RetrievalLogRecords.crossTenantServings(incidentID: incidentID, on: $0) }),
+              let first = servings.first else { return }
+        let marker = Self.privacyDecisionMarker
+        let already = (try? await pool.withConnection { try IncidentRecords.load(incidentID, on: $0) })?
+            .1.decisions.contains { $0.what.contains(marker) } ?? false
+        guard !already else { return }
+        let requests = servings.reduce(0) { $0 + $1.requests }
+        let pairs = servings.prefix(Self.crossTenantPairsNamedMax).map { "\($0.requester) served \($0.owner)'s" }.joined(separator: ", ")
+        do {
+            let (declared, _) = try await declareIncident(
+                title: "Cross-tenant exposure in \(first.collection): \(pairs) quarantined documents (\(requests) requests, found under \(incidentID))",
+                severity: .sev0, taxonomyClass: .privacy, reporter: Self.blastRadiusReporter, tenant: nil,
+                collection: first.collection, traceparent: TraceContext.current?.traceparent)
+            _ = try await pool.withConnection {
+                try IncidentService.decide(incidentID, Decision(
+                    who: Self.blastRadiusReporter, what: "declared \(declared.id) \(marker)",
+                    why: "the blast radius found \(requests) requests of one tenant served another tenant's quarantined documents"), on: $0)
+            }
+        } catch {
+            report("incident \(incidentID): a cross-tenant exposure was found but its privacy incident could not be declared (\(error))")
+        }
+    }
+
+    static let blastRadiusReporter = "blast-radius"
+    static let privacyDecisionMarker = "(privacy: cross-tenant exposure)"
+    static let crossTenantPairsNamedMax = 5
 }

@@ -93,6 +93,33 @@ public enum RetrievalLogRecords {
         return (Int(documents), exposures)
     }
 
+    /// A tenant that was served documents of another tenant (the requester named a tenant, and
+    /// it is not the document's): what partition isolation should make impossible.
+    public struct CrossTenantServing: Sendable, Equatable {
+        public let collection: String
+        public let requester: String
+        public let owner: String
+        public let requests: Int
+    }
+
+    /// Cross-tenant servings of the documents quarantined under an incident (unscoped,
+    /// admin requests, logged with tenant "", are not cross-tenant).
+    public static func crossTenantServings(incidentID: String, on connection: Connection) throws -> [CrossTenantServing] {
+        try connection.query("""
+            WITH held AS (
+                SELECT q.collection_id, q.document_id, d.tenant FROM quarantine_entries q
+                JOIN documents d ON d.id = q.document_id WHERE q.incident_id = $1)
+            SELECT c.name AS collection, l.tenant AS requester, h.tenant AS owner, count(DISTINCT l.id) AS requests
+            FROM retrieval_log l JOIN held h ON h.collection_id = l.collection_id AND h.document_id = ANY (l.documents)
+            JOIN collections c ON c.id = l.collection_id
+            WHERE l.tenant <> '' AND l.tenant <> h.tenant
+            GROUP BY c.name, l.tenant, h.tenant ORDER BY c.name, l.tenant, h.tenant
+            """, [.text(incidentID)]).map {
+            CrossTenantServing(collection: try $0.string("collection"), requester: try $0.string("requester"),
+                               owner: try $0.string("owner"), requests: Int(try $0.integer("requests")))
+        }
+    }
+
     private static func exposure(row: Row) throws -> Exposure {
         Exposure(tenant: try row.string("tenant"), requests: Int(try row.integer("requests")),
                  first: try row.string("first"), last: try row.string("last"),

@@ -1,6 +1,7 @@
 import FirebreakTestSupport
 import Foundation
 import Incidents
+import Store
 @testable import Server
 import XCTest
 
@@ -103,6 +104,53 @@ final class BlastRadiusTests: XCTestCase {
         XCTAssertEqual(quarantined["trace_id"], "0af7651916cd43dd8448eb211c80319c")
         XCTAssertEqual(quarantined["span_id"], .string(span))
         await assertEqual(try await admin.get("/v1/incidents/\(incident)/verify").object()["intact"] as? Bool, true)
+        try await harness.stop()
+    }
+}
+
+/// A tenant served another tenant's quarantined document is a privacy incident of its own:
+/// SEV-0, class `privacy`, declared holding a forensic snapshot, once per source incident.
+/// (Partition isolation makes this impossible through the API, so the test logs such a serving
+/// directly, as a broken isolation would have.)
+final class CrossTenantExposureTests: XCTestCase {
+    func testACrossTenantServingIsDeclaredAsAPrivacyIncident() async throws {
+        let harness = try await Harness.start()
+        let admin = harness.admin
+        let collection = try await harness.collection(dimension: 16)
+        let path = "/v1/collections/\(collection)"
+        let acme = documents(tenant: "acme", count: 40, dimension: 16, seed: 95)
+        let globex = documents(tenant: "globex", count: 40, dimension: 16, seed: 96)
+        await assertEqual(try await admin.post(path + "/documents", ["documents": acme + globex]).status, 201)
+        let owner = try TestCluster.owner()
+        let collectionID = try harness.server.collections.named(collection).configuration.id
+        let row = try owner.query("SELECT id FROM documents WHERE collection_id = $1 AND external_id = 'acme-3'",
+                                  [.integer(collectionID)])[0].integer("id")
+        try owner.query("""
+            INSERT INTO retrieval_log (collection_id, tenant, trace_id, served_at, documents) VALUES ($1, 'globex', 't1', now(), $2::bigint[])
+            """, [.integer(collectionID), .text("{\(row)}")])
+
+        let quarantined = try await admin.post(path + "/quarantine", ["ids": ["acme-3"], "reason": "hub"]).object()
+        let incident = try XCTUnwrap(quarantined["incident_id"] as? String)
+        var decision: DecisionRecorded?
+        for _ in 0..<200 where decision == nil {
+            decision = try await admin.events(incident).filter { $0.kind == .decision }.compactMap { try? $0.decoded(DecisionRecorded.self) }
+                .first { $0.what.contains("privacy") }
+            if decision == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let what = try XCTUnwrap(decision?.what, "the quarantine's incident names the privacy incident")
+        let privacyID = try XCTUnwrap(what.range(of: "INC-[0-9]+", options: .regularExpression).map { String(what[$0]) })
+        let privacy = try await admin.get("/v1/incidents/\(privacyID)").object()
+        XCTAssertEqual(privacy["taxonomy_class"] as? String, "privacy")
+        XCTAssertEqual(privacy["severity"] as? String, "SEV-0")
+        XCTAssertTrue((privacy["title"] as? String ?? "").contains("globex served acme's"), "\(privacy)")
+        let evidence = try await admin.events(privacyID).filter { $0.kind == .evidence }.compactMap { try? $0.decoded(EvidenceRecorded.self) }
+        XCTAssertEqual(evidence.first?.evidenceKind, "forensic_snapshot", "a SEV-0 on a collection holds its snapshot")
+
+        // A second quarantine under the same incident finds the same serving: no second incident.
+        await assertEqual(try await admin.post(path + "/quarantine", ["ids": ["acme-4"], "reason": "hub", "incident_id": incident]).status, 200)
+        try await Task.sleep(for: .milliseconds(500))
+        let decisions = try await admin.events(incident).filter { $0.kind == .decision }.compactMap { try? $0.decoded(DecisionRecorded.self) }
+        XCTAssertEqual(decisions.filter { $0.what.contains("privacy") }.count, 1)
         try await harness.stop()
     }
 }
