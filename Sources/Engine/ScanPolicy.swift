@@ -69,6 +69,12 @@ extension LiveCollections {
         let flagged = zip(scan.report.flagged, zip(scan.flaggedIDs, scan.flaggedTenants)).filter { $0.0.z >= threshold }
         guard !flagged.isEmpty else { return nil }
         let name = collection.configuration.name
+        // An alert that finds hubs again while its earlier incident is still open adds the scan
+        // to that incident (no second incident, no second snapshot held).
+        if policy == .alert, let open = try await openAlert(on: collection, tenant: scan.tenant, actor: actor) {
+            try await addScanEvidence(scan, flagged: flagged.map { ($0.1.0, $0.0.z) }, to: open, in: collection, actor: actor)
+            return ContainmentOutcome(incidentID: open, quarantined: [], frozenTenants: [], rebuildJobs: [])
+        }
         // Snapshot before you mutate: the served state, hubs included, is the incident's evidence.
         // Containment does not wait on a failing snapshot store; the timeline records that it did not.
         var forensic: IncidentService.ForensicSnapshot?
@@ -102,6 +108,31 @@ extension LiveCollections {
         }
         return try await contain(flagged.map { ($0.1.0, $0.1.1, $0.0.z) }, scan: scan, in: collection, incidentID: incidentID,
                                  actor: actor)
+    }
+
+    private func openAlert(on collection: LiveCollection, tenant: String?, actor: String) async throws(EngineError) -> String? {
+        do {
+            return try await pool.withConnection {
+                try IncidentRecords.newestOpen(collection: collection.configuration.name, tenant: tenant, reporter: actor,
+                                               taxonomyClass: .corpus, on: $0)
+            }
+        } catch {
+            throw LiveCollection.mapped(error)
+        }
+    }
+
+    private func addScanEvidence(_ scan: CollectionScan, flagged: [(id: String, z: Double)], to incidentID: String,
+                                 in collection: LiveCollection, actor: String) async throws(EngineError) {
+        let summary = "again: " + flagged.prefix(20).map { "\($0.id) z=\(String(format: "%.1f", $0.z))" }.joined(separator: ", ")
+        do {
+            _ = try await pool.withConnection { connection in
+                try IncidentService.addEvidence(incidentID, Evidence(kind: "scan_report", sha256: Self.digest(scan),
+                                                                     location: "scan_reports/\(scan.id)", summary: summary),
+                                                actor: actor, on: connection)
+            }
+        } catch {
+            throw LiveCollection.mapped(error)
+        }
     }
 
     private func contain(_ flagged: [(id: String, tenant: String, z: Double)], scan: CollectionScan, in collection: LiveCollection,

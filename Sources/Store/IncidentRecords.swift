@@ -74,6 +74,19 @@ public enum IncidentRecords {
         try insert(tail.events, on: connection)
     }
 
+    /// The newest incident still open (not resolved or closed) on `collection` and `tenant` (nil:
+    /// the whole collection) that `reporter` declared with `taxonomyClass`: where a repeated
+    /// finding of the same reporter belongs, instead of a new incident.
+    public static func newestOpen(collection: String, tenant: String?, reporter: String, taxonomyClass: TaxonomyClass,
+                                  on connection: Connection) throws -> String? {
+        try connection.query("""
+            SELECT id FROM incidents
+            WHERE collection = $1 AND tenant IS NOT DISTINCT FROM $2 AND reporter = $3 AND taxonomy_class = $4
+              AND status IN ('declared', 'contained', 'mitigated')
+            ORDER BY declared_at DESC, id DESC LIMIT 1
+            """, [.text(collection), optional(tenant), .text(reporter), .text(taxonomyClass.rawValue)]).first?.string("id")
+    }
+
     /// Locks the incident's row until the caller's transaction ends (`unknown_reference` if
     /// there is none): what `change` takes first, for a check that must hold until the change.
     public static func lock(_ id: String, on connection: Connection) throws {

@@ -438,3 +438,25 @@ extension ContainmentTests {
         try await harness.stop()
     }
 }
+
+extension ContainmentTests {
+    /// An alert that finds the same hub again while its incident is open adds the scan to that
+    /// incident as evidence: no second incident, and no second forensic snapshot held.
+    func testARepeatedAlertJoinsTheOpenIncident() async throws {
+        let harness = try await Harness.start()
+        let admin = harness.admin
+        let (_, path, _) = try await collectionWithHub(harness, count: 300, seed: 67)
+        let scan: [String: Any] = ["sample": "documents", "sample_size": 301, "k": 10, "threshold": 4.0, "tenant": "acme", "policy": "alert"]
+        let first = try await admin.post(path + "/scans", scan).object()
+        let incident = try XCTUnwrap((first["containment"] as? [String: Any])?["incident_id"] as? String)
+        let snapshotsAfterFirst = (try await admin.get(path + "/snapshots").object()["snapshots"] as? [[String: Any]] ?? []).count
+        let second = try await admin.post(path + "/scans", scan).object()
+        XCTAssertEqual((second["containment"] as? [String: Any])?["incident_id"] as? String, incident)
+        let snapshots = (try await admin.get(path + "/snapshots").object()["snapshots"] as? [[String: Any]] ?? []).count
+        XCTAssertEqual(snapshots, snapshotsAfterFirst, "no second forensic snapshot")
+        let scans = try await admin.events(incident).filter { $0.kind == .evidence }.compactMap { try? $0.decoded(EvidenceRecorded.self) }
+            .filter { $0.evidenceKind == "scan_report" }
+        XCTAssertEqual(scans.count, 2, "both scans are evidence of the one incident")
+        try await harness.stop()
+    }
+}
