@@ -7,6 +7,8 @@ enum EngineFault: Hashable, Sendable {
     case ingestIndex
     /// A rebuild waits before swapping its graph in, while armed (to observe the fallback).
     case rebuildBeforeSwap
+    /// The ingest screen cannot score a batch.
+    case ingestScreen
     /// A rebuilt graph answers every golden query wrong (its reciprocal ranks read 0).
     case goldenRegression
 }

@@ -54,15 +54,30 @@ final class ScreenBook: @unchecked Sendable {
 
 extension LiveCollection {
     /// Scores a validated batch against each tenant's screen; returns the documents at or
-    /// above the threshold, by batch index.
-    func screen(_ batch: [NewDocument]) -> [Int: ScreenedDocument] {
+    /// above the threshold, by batch index. A tenant whose documents cannot be scored fails
+    /// closed while screened documents are held on arrival (an auto-contain schedule): the
+    /// batch is refused (`index_failed`, retry), never stored unscreened; without holds the
+    /// screen only reports, and such a tenant's documents are reported as not screened.
+    func screen(_ batch: [NewDocument]) throws(EngineError) -> [Int: ScreenedDocument] {
         var found: [Int: ScreenedDocument] = [:]
         for (tenant, members) in Dictionary(grouping: batch.indices, by: { batch[$0].tenant }) {
             guard let entry = screens.entry(tenant: tenant) else { continue }
-            guard var matrix = try? Matrix(rows: members.count, dimension: configuration.dimension,
-                                           storage: members.flatMap { batch[$0].embedding }) else { continue }
-            if configuration.metric == .cosine { try? matrix.normalizeRows() }
-            guard let verdicts = try? entry.screen.screen(matrix) else { continue }
+            let verdicts: [IngestScreen.Verdict]
+            do {
+                try EngineFaults.check(.ingestScreen)
+                var matrix = try Matrix(rows: members.count, dimension: configuration.dimension,
+                                        storage: members.flatMap { batch[$0].embedding })
+                if configuration.metric == .cosine { try matrix.normalizeRows() }
+                verdicts = try entry.screen.screen(matrix)
+            } catch {
+                guard !screens.holdOnArrival else {
+                    throw EngineError(.indexFailed, """
+                        the ingest screen could not score tenant \(tenant)'s documents (\(error)); with auto-contain on, \
+                        the batch is refused rather than stored unscreened: nothing was written, retry it
+                        """)
+                }
+                continue
+            }
             for verdict in verdicts where verdict.z >= entry.threshold {
                 let index = members[verdict.row]
                 found[index] = ScreenedDocument(externalID: batch[index].externalID, tenant: tenant,

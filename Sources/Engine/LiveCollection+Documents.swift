@@ -31,7 +31,7 @@ extension LiveCollection {
     /// transaction back, so there is nothing to take back. Caller holds `writers`.
     func ingest(_ batch: [NewDocument], on connection: Connection) throws(EngineError) -> IngestOutcome {
         try validate(batch)
-        let screened = screen(batch)
+        let screened = try screen(batch)
         let holding = screens.holdOnArrival ? screened.keys.sorted() : []
         let rowIDs = try store(batch, on: connection)
         try EngineFaults.check(.ingestIndex)

@@ -460,3 +460,36 @@ extension ContainmentTests {
         try await harness.stop()
     }
 }
+
+extension ContainmentTests {
+    /// With auto-contain on, a batch the ingest screen cannot score is refused, not stored
+    /// unscreened (fail closed); without it the screen only reports, and the batch goes in.
+    func testAnIngestTheScreenCannotScoreIsRefusedUnderAutoContain() async throws {
+        let harness = try await Harness.start()
+        let admin = harness.admin
+        let collection = try await harness.collection(dimension: 32)
+        let path = "/v1/collections/\(collection)"
+        let (docs, _) = capWithHub(tenant: "acme", count: 300, dimension: 32, seed: 63)
+        await assertEqual(try await admin.post(path + "/documents", ["documents": docs]).status, 201)
+        await assertEqual(try await admin.post(path + "/scans", ["sample": "documents", "sample_size": 300, "k": 10, "threshold": 4.0,
+                                                                  "tenant": "acme"]).status, 200)
+        EngineFaults.arm(.ingestScreen)
+        defer { EngineFaults.disarm(.ingestScreen) }
+        let advisory = try await admin.post(path + "/documents", ["documents": [["id": "late-1", "tenant": "acme", "text": "t",
+                                                                                 "embedding": docs[7]["embedding"]!]]])
+        XCTAssertEqual(advisory.status, 201, "no holds: the screen only reports")
+        await assertEqual(try await admin.put(path + "/scan-schedule", ["every_seconds": 3_600, "policy": "auto-contain",
+                                                                        "threshold": 4.0]).status, 200)
+        let refused = try await admin.post(path + "/documents", ["documents": [["id": "late-2", "tenant": "acme", "text": "t",
+                                                                                "embedding": docs[8]["embedding"]!]]])
+        XCTAssertEqual(refused.status, 500)
+        XCTAssertEqual(refused.code, "index_failed")
+        XCTAssertTrue(refused.problem?.detail.contains("refused rather than stored unscreened") == true, refused.problem?.detail ?? "")
+        await assertEqual(try await admin.get(path + "/documents/late-2").status, 404, "nothing was written")
+        EngineFaults.disarm(.ingestScreen)
+        await assertEqual(try await admin.post(path + "/documents", ["documents": [["id": "late-2", "tenant": "acme", "text": "t",
+                                                                                    "embedding": docs[8]["embedding"]!]]]).status, 201,
+                          "the retry goes through")
+        try await harness.stop()
+    }
+}
