@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import Store
 
 /// A server started in this process (tests and the in-process benchmark): it listens on
 /// the configured port (0 picks a free one) until `stop()`, which shuts down gracefully.
@@ -15,9 +16,11 @@ public final class RunningServer: Sendable {
     private let scheduler: ScanScheduler
     private let autoSnapshots: AutoSnapshots
     private let retrievalLog: RetrievalLog
+    private let pool: ConnectionPool
 
     init(port: Int, host: String, group: ServiceGroup, task: Task<Void, any Error>, listener: ChangeListener,
-         scheduler: ScanScheduler, autoSnapshots: AutoSnapshots, retrievalLog: RetrievalLog) {
+         scheduler: ScanScheduler, autoSnapshots: AutoSnapshots, retrievalLog: RetrievalLog, pool: ConnectionPool) {
+        self.pool = pool
         self.scheduler = scheduler
         self.autoSnapshots = autoSnapshots
         self.retrievalLog = retrievalLog
@@ -35,6 +38,7 @@ public final class RunningServer: Sendable {
         await group.triggerGracefulShutdown()
         try await task.value
         await retrievalLog.stop()
+        pool.close()  // its connections end with it (the database's max_connections is shared)
     }
 }
 
@@ -63,6 +67,6 @@ extension FirebreakServer {
         }
         return RunningServer(port: port, host: configuration.host, group: group, task: task,
                              listener: startChangeListener(), scheduler: scheduler, autoSnapshots: autoSnapshots,
-                             retrievalLog: collections.retrievalLog)
+                             retrievalLog: collections.retrievalLog, pool: pool)
     }
 }

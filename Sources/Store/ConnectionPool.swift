@@ -35,6 +35,8 @@ public final class ConnectionPool: Sendable {
         var open = 0
         var waiters: [(ticket: UInt64, continuation: CheckedContinuation<Handover, Never>)] = []
         var tickets: UInt64 = 0
+        /// `close()` was called: nothing is pooled or opened any more.
+        var closed = false
     }
 
     public let conninfo: String
@@ -69,14 +71,31 @@ public final class ConnectionPool: Sendable {
         try await withConnection { connection in try connection.transaction(settings: settings, body) }
     }
 
+    /// Closes the idle connections now and each borrowed one as it is handed back; a borrower
+    /// from now on gets `connection_failed` (the pool is closed). For a server that stopped:
+    /// its connections must not outlive it (PostgreSQL's `max_connections` is shared).
+    public func close() {
+        let idle: [Pooled] = state.withLock { state in
+            state.closed = true
+            defer { state.idle.removeAll() }
+            return state.idle
+        }
+        for pooled in idle { pooled.queue.async { _ = pooled.connection } }  // the last reference goes on its own thread
+    }
+
+    public var isClosed: Bool { state.withLock { $0.closed } }
+
     private func acquire() async throws -> Pooled {
-        enum Next { case reuse(Pooled), open, wait }
+        enum Next { case reuse(Pooled), open, wait, closed }
         let next: Next = state.withLock { state in
+            if state.closed { return .closed }
             if let pooled = state.idle.popLast() { return .reuse(pooled) }
             if state.open < size { state.open += 1; return .open }
             return .wait
         }
         switch next {
+        case .closed:
+            throw StoreError(.connectionFailed, "the connection pool is closed (its server stopped)")
         case .reuse(let pooled):
             return pooled
         case .open:
@@ -113,6 +132,10 @@ public final class ConnectionPool: Sendable {
     }
 
     private func open() async throws -> Pooled {
+        guard !isClosed else {
+            drop()
+            throw StoreError(.connectionFailed, "the connection pool is closed (its server stopped)")
+        }
         let queue = DispatchQueue(label: "firebreak.store.connection")
         let conninfo = self.conninfo
         let result: Result<Pooled, Error> = await withCheckedContinuation { continuation in
@@ -125,7 +148,7 @@ public final class ConnectionPool: Sendable {
     }
 
     private func release(_ pooled: Pooled) {
-        guard pooled.connection.isHealthy else { return drop() }
+        guard pooled.connection.isHealthy, !isClosed else { return drop() }
         let waiter: CheckedContinuation<Handover, Never>? = state.withLock { state in
             if state.waiters.isEmpty {
                 state.idle.append(pooled)

@@ -166,6 +166,32 @@ final class ConnectionTests: XCTestCase {
         let pid = try await pool.withConnection { c in try c.query("SELECT pg_backend_pid() AS p")[0].integer("p") }
         XCTAssertGreaterThan(pid, 0)
     }
+
+    /// A closed pool ends its connections (a stopped server's must not hold the database's
+    /// shared max_connections) and refuses borrowers by name.
+    func testAClosedPoolEndsItsConnectionsAndRefusesBorrowers() async throws {
+        let pool = ConnectionPool(conninfo: try TestCluster.shared().conninfo(), size: 2)
+        let pid = try await pool.withConnection { c in try c.query("SELECT pg_backend_pid() AS p")[0].integer("p") }
+        let owner = try TestCluster.owner()
+        func alive() throws -> Bool {
+            try owner.query("SELECT count(*) AS n FROM pg_stat_activity WHERE pid = $1", [.integer(pid)])[0].integer("n") == 1
+        }
+        XCTAssertTrue(try alive(), "the idle connection is pooled")
+        pool.close()
+        var gone = false
+        for _ in 0..<100 where !gone {
+            gone = try !alive()
+            if !gone { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        XCTAssertTrue(gone, "closing the pool ended backend \(pid)")
+        do {
+            _ = try await pool.withConnection { _ in 1 }
+            XCTFail("a closed pool lends nothing")
+        } catch let error as StoreError {
+            XCTAssertEqual(error.code, .connectionFailed)
+            XCTAssertTrue(error.message.contains("closed"), error.message)
+        }
+    }
 }
 
 final class EmbeddedPostgresTests: XCTestCase {
