@@ -181,7 +181,7 @@ final class ConsoleTests: XCTestCase {
         let incidentPage = try await commander.get("/console/incidents/\(incident)")
         XCTAssertEqual(incidentPage.status, 200)
         XCTAssertTrue(incidentPage.text.contains("data-intact=\"true\">chain verified"), incidentPage.text)
-        XCTAssertTrue(incidentPage.text.contains("Served 1 document again: false positive."))
+        XCTAssertTrue(incidentPage.text.contains("Served 1 document (acme-1) again: false positive."))
         XCTAssertTrue(incidentPage.text.contains("<details><summary>Raw event"))
         await assertEqual(try await commander.get("/console/incidents/INC-999999999").status, 404)
     }
