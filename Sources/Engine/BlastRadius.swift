@@ -73,26 +73,34 @@ extension LiveCollections {
 
     /// A tenant served another tenant's quarantined document is a privacy failure (the
     /// runbooks' `privacy` class: cross-tenant hits), whatever the incident it was found under:
-    /// declared SEV-0 on that collection (with its forensic snapshot), once per source incident,
-    /// named by a decision on it. Partition isolation should make this impossible; this is
-    /// the check that it held.
+    /// declared SEV-0 on that collection (with its forensic snapshot), unless this check's own
+    /// privacy incident on the collection is still open, and named by a decision on the
+    /// incident it was found under. Partition isolation should make this impossible; this is
+    /// the check that it held. A check that cannot run is reported, never passed silently.
     func declareCrossTenantExposure(of incidentID: String) async {
-        guard let servings = try? await pool.withConnection({ try RetrievalLogRecords.crossTenantServings(incidentID: incidentID, on: $0) }),
-              let first = servings.first else { return }
-        let marker = Self.privacyDecisionMarker
-        let already = (try? await pool.withConnection { try IncidentRecords.load(incidentID, on: $0) })?
-            .1.decisions.contains { $0.what.contains(marker) } ?? false
-        guard !already else { return }
+        let servings: [RetrievalLogRecords.CrossTenantServing]
+        do {
+            servings = try await pool.withConnection { try RetrievalLogRecords.crossTenantServings(incidentID: incidentID, on: $0) }
+        } catch {
+            return report("incident \(incidentID): the cross-tenant check of its blast radius could not run (\(error))")
+        }
+        guard let first = servings.first else { return }
         let requests = servings.reduce(0) { $0 + $1.requests }
         let pairs = servings.prefix(Self.crossTenantPairsNamedMax).map { "\($0.requester) served \($0.owner)'s" }.joined(separator: ", ")
+        let title = "Cross-tenant exposure in \(first.collection): \(pairs) quarantined documents (\(requests) requests, found under \(incidentID))"
         do {
+            let open = try await pool.withConnection {
+                try IncidentRecords.newestOpen(collection: first.collection, tenant: nil, reporter: Self.blastRadiusReporter,
+                                               taxonomyClass: .privacy, on: $0)
+            }
+            guard open == nil else { return }  // the exposure is already an open incident
             let (declared, _) = try await declareIncident(
-                title: "Cross-tenant exposure in \(first.collection): \(pairs) quarantined documents (\(requests) requests, found under \(incidentID))",
-                severity: .sev0, taxonomyClass: .privacy, reporter: Self.blastRadiusReporter, tenant: nil,
-                collection: first.collection, traceparent: TraceContext.current?.traceparent)
+                title: String(title.prefix(Incident.titleCharactersMax)), severity: .sev0, taxonomyClass: .privacy,
+                reporter: Self.blastRadiusReporter, tenant: nil, collection: first.collection,
+                traceparent: TraceContext.current?.traceparent)
             _ = try await pool.withConnection {
                 try IncidentService.decide(incidentID, Decision(
-                    who: Self.blastRadiusReporter, what: "declared \(declared.id) \(marker)",
+                    who: Self.blastRadiusReporter, what: "declared \(declared.id) (privacy: cross-tenant exposure)",
                     why: "the blast radius found \(requests) requests of one tenant served another tenant's quarantined documents"), on: $0)
             }
         } catch {
@@ -101,6 +109,5 @@ extension LiveCollections {
     }
 
     static let blastRadiusReporter = "blast-radius"
-    static let privacyDecisionMarker = "(privacy: cross-tenant exposure)"
     static let crossTenantPairsNamedMax = 5
 }

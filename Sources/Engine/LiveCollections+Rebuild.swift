@@ -184,7 +184,7 @@ extension LiveCollections {
         do {
             try await pool.withConnection { connection in
                 let (declared, _) = try IncidentService.declare(
-                    title: title, severity: .sev3, taxonomyClass: .retrieval, reporter: Self.rebuildValidator,
+                    title: String(title.prefix(Incident.titleCharactersMax)), severity: .sev3, taxonomyClass: .retrieval, reporter: Self.rebuildValidator,
                     tenant: regression.tenant, collection: collection.configuration.name, on: connection)
                 _ = try IncidentService.decide(rebuildIncident, Decision(
                     who: Self.rebuildValidator, what: "kept the previous graph of \(regression.tenant) serving; declared \(declared.id) (retrieval)",

@@ -89,9 +89,9 @@ extension Timeline {
         guard due.range(of: "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", options: .regularExpression) != nil else {
             throw IncidentError(.invalidInput, "due must be a date, YYYY-MM-DD")
         }
-        let number = actions.count + 1
+        let number = (actions.map(\.number).max() ?? 0) + 1
         try append(ActionAdded(number: number, title: title, owner: owner, due: due, verification: verification), actor: actor)
-        return actions[number - 1]
+        return actions.last!
     }
 
     /// Closes an action item; refused without the evidence that it was verified.
@@ -134,12 +134,13 @@ extension Timeline {
     public var actions: [ActionItem] {
         var items: [ActionItem] = []
         for event in events {
+            // By the number each event records, so an item that does not read cannot shift the others.
             if event.kind == .actionAdded, let added = try? event.decoded(ActionAdded.self) {
-                items.append(ActionItem(number: items.count + 1, title: added.title, owner: added.owner, due: added.due,
+                items.append(ActionItem(number: added.number, title: added.title, owner: added.owner, due: added.due,
                                         verification: added.verification, verificationEvidence: nil))
             } else if event.kind == .actionClosed, let closed = try? event.decoded(ActionClosed.self),
-                      closed.number >= 1, closed.number <= items.count {
-                items[closed.number - 1].verificationEvidence = closed.verificationEvidence
+                      let index = items.firstIndex(where: { $0.number == closed.number }) {
+                items[index].verificationEvidence = closed.verificationEvidence
             }
         }
         return items

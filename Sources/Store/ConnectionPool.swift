@@ -75,12 +75,13 @@ public final class ConnectionPool: Sendable {
     /// from now on gets `connection_failed` (the pool is closed). For a server that stopped:
     /// its connections must not outlive it (PostgreSQL's `max_connections` is shared).
     public func close() {
-        let idle: [Pooled] = state.withLock { state in
+        // Taken out under the lock, ended (PQfinish, as the last reference goes) outside it.
+        var idle: [Pooled] = state.withLock { state in
             state.closed = true
             defer { state.idle.removeAll() }
             return state.idle
         }
-        for pooled in idle { pooled.queue.async { _ = pooled.connection } }  // the last reference goes on its own thread
+        idle.removeAll()
     }
 
     public var isClosed: Bool { state.withLock { $0.closed } }
