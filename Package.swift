@@ -126,7 +126,7 @@ let package = Package(
         .testTarget(name: "FirebreakAPITests", dependencies: ["FirebreakAPI", "HubScan", "Incidents", "VectorMath"]),
         // The throwaway PostgreSQL cluster every storage-touching test target shares.
         .target(name: "FirebreakTestSupport", dependencies: ["Store"], path: "Tests/TestSupport"),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "HNSW", "Store", "FirebreakTestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "HNSW", "Store", "VectorMath", "FirebreakTestSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "FirebreakAPI", "Drills", "ServiceBench", "Engine", "Incidents", "Store", "Snapshots", "ObjectStore", "FirebreakTestSupport"]),
         // Runs the built executable; depending on it makes SwiftPM build it first.
         .testTarget(name: "FirebreakCLITests", dependencies: ["firebreak", "FirebreakAPI", "Incidents", "ObjectStore", "FirebreakTestSupport",

@@ -54,6 +54,7 @@ public final class ChangeListener: @unchecked Sendable {
         while !shouldStop {
             do {
                 let connection = try Connection(conninfo)
+                try connection.query("SELECT set_config('role', $1, false)", [.text(DatabaseRoles.service)])
                 try connection.listen("firebreak_changes")
                 var lastBeat = Date.distantPast
                 while !shouldStop {

@@ -22,6 +22,9 @@ public struct NewDocument: Sendable {
 
 extension LiveCollection {
     public static let ingestBatchMax = 1_000
+    /// Tenants one collection may hold. Each has a partition (graph, BM25 index, query
+    /// sample); past this, a batch that would add a tenant is refused.
+    public static let tenantsMax = 1_000
 
     /// Ingests a batch, all or nothing, in the writer's transaction: validated, screened,
     /// stored, and (with hold-on-arrival) the documents the screen flags quarantined in the
@@ -112,6 +115,10 @@ extension LiveCollection {
             }
         }
         try state.reading { () throws(EngineError) in
+            let newTenants = Set(batch.map(\.tenant)).subtracting(partitions.keys)
+            guard partitions.count + newTenants.count <= Self.tenantsMax else {
+                throw EngineError(.invalidInput, "\(configuration.name) holds \(partitions.count) tenants; this batch would add \(newTenants.count) more, past its maximum of \(Self.tenantsMax)")
+            }
             for document in batch {
                 if flags.isBlocked(tenant: document.tenant) {
                     throw EngineError(.tenantBlocked, "tenant \(document.tenant) is blocked (FF_TENANT_BLOCK)")

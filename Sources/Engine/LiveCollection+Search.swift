@@ -12,22 +12,23 @@ extension LiveCollection {
     /// result still holds `min(k, admitted documents)` hits.
     public func search(_ request: SearchRequest) throws(EngineError) -> SearchResponse {
         try validate(request)
-        let response = try state.reading { () throws(EngineError) -> SearchResponse in
+        let (response, tenantExists) = try state.reading { () throws(EngineError) -> (SearchResponse, Bool) in
             if let tenant = request.tenant, flags.isBlocked(tenant: tenant) {
                 throw EngineError(.tenantBlocked, "tenant \(tenant) is blocked (FF_TENANT_BLOCK) in collection \(configuration.name)")
             }
             let targets = request.tenant.map { partitions[$0].map { [$0] } ?? [] }
                 ?? partitions.keys.sorted().compactMap { partitions[$0] }
-            return try answer(request, from: targets)
+            return (try answer(request, from: targets), request.tenant.map { partitions[$0] != nil } ?? true)
         }
-        record(request, response)
+        record(request, response, sampled: tenantExists)
         return response
     }
 
-    /// Off the read lock: the query joins the reservoir, and what was served goes to the
-    /// retrieval log (memory now, PostgreSQL in the next batch).
-    private func record(_ request: SearchRequest, _ response: SearchResponse) {
-        if let vector = request.vector, request.mode != .lexical {
+    /// Off the read lock: the query joins the reservoir (only for a tenant the collection has,
+    /// so made-up tenant names cannot grow it), and what was served goes to the retrieval log
+    /// (memory now, PostgreSQL in the next batch).
+    private func record(_ request: SearchRequest, _ response: SearchResponse, sampled: Bool) {
+        if sampled, let vector = request.vector, request.mode != .lexical {
             // Validated already (finite, non-zero for cosine), so preparing cannot fail.
             if let prepared = try? configuration.metric.prepared(vector) { reservoir.offer(prepared, tenant: request.tenant ?? "") }
         }

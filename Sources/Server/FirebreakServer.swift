@@ -52,9 +52,13 @@ public struct FirebreakServer: Sendable {
     /// Migrates the database and loads every collection.
     public static func prepare(_ configuration: Configuration,
                                progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> FirebreakServer {
+        // Migrations run as the login (the schema owner); the service's own connections
+        // then run as firebreak_service, which cannot edit the timeline or the schema.
+        let owner = ConnectionPool(conninfo: configuration.conninfo, size: 1)
+        defer { owner.close() }
+        let applied = try await owner.withConnection { try Migrator.migrate($0) }
         let pool = ConnectionPool(conninfo: configuration.conninfo, size: configuration.poolSize,
-                                  waitSeconds: configuration.poolWaitSeconds)
-        let applied = try await pool.withConnection { try Migrator.migrate($0) }
+                                  waitSeconds: configuration.poolWaitSeconds, sessionRole: DatabaseRoles.service)
         if !applied.isEmpty { progress("applied migrations: \(applied.map { "\($0.version)_\($0.name)" }.joined(separator: ", "))") }
         if let folder = configuration.snapshotStore as? FolderSnapshotStore {
             do {

@@ -6,7 +6,9 @@ import Synchronization
 /// and a caller's block runs there: libpq's blocking calls occupy those threads, never the
 /// cooperative pool that async code (and the HTTP server's handlers) run on. A borrower waits
 /// for a free connection at most `waitSeconds`; then it gets `StoreError.poolExhausted`
-/// (the API's 503 `busy` with Retry-After), never a hang.
+/// (the API's 503 `busy` with Retry-After), never a hang. With a `sessionRole` every
+/// connection switches to that role as it opens (the service runs as `firebreak_service`,
+/// never as the schema owner its login may be).
 public final class ConnectionPool: Sendable {
     public static let connectionsMax = 64
     public static let waitSecondsDefault = 5.0
@@ -42,14 +44,17 @@ public final class ConnectionPool: Sendable {
     public let conninfo: String
     public let size: Int
     public let waitSeconds: Double
+    /// The role each connection becomes as it opens (`SET ROLE`); nil keeps the login's own.
+    public let sessionRole: String?
     private let state = Mutex(State())
 
-    public init(conninfo: String, size: Int = 4, waitSeconds: Double = waitSecondsDefault) {
+    public init(conninfo: String, size: Int = 4, waitSeconds: Double = waitSecondsDefault, sessionRole: String? = nil) {
         precondition(size >= 1 && size <= Self.connectionsMax, "pool size is validated by the caller")
         precondition(waitSeconds > 0, "the wait is validated by the caller")
         self.conninfo = conninfo
         self.size = size
         self.waitSeconds = waitSeconds
+        self.sessionRole = sessionRole
     }
 
     /// Borrows a connection for `body`, run on that connection's own thread.
@@ -139,9 +144,14 @@ public final class ConnectionPool: Sendable {
         }
         let queue = DispatchQueue(label: "firebreak.store.connection")
         let conninfo = self.conninfo
+        let role = sessionRole
         let result: Result<Pooled, Error> = await withCheckedContinuation { continuation in
             queue.async {
-                continuation.resume(returning: Result { Pooled(connection: try Connection(conninfo), queue: queue) })
+                continuation.resume(returning: Result {
+                    let connection = try Connection(conninfo)
+                    if let role { try connection.query("SELECT set_config('role', $1, false)", [.text(role)]) }
+                    return Pooled(connection: connection, queue: queue)
+                })
             }
         }
         if case .failure = result { drop() }

@@ -98,7 +98,7 @@ extension DocumentRecords {
     /// tenant: a document of another tenant, a deleted one or a quarantined one is nil,
     /// whatever the caller believed.
     public static func fetch(rowID: Int64, tenant: String, on connection: Connection) throws -> StoredDocument? {
-        try connection.transaction(settings: ["role": "firebreak_reader", "firebreak.tenant": tenant]) { c in
+        try connection.transaction(settings: ["role": DatabaseRoles.reader, "firebreak.tenant": tenant]) { c in
             guard let row = try c.query("""
                 SELECT id, tenant, external_id, text, embedding::text AS embedding, metadata::text AS metadata, source,
                        encode(content_sha256, 'hex') AS sha,

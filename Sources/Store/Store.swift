@@ -70,3 +70,14 @@ public struct StoreError: Error, Equatable, CustomStringConvertible, Sendable {
         "\(code.rawValue)\(sqlstate.map { " [\($0)]" } ?? ""): \(message)"
     }
 }
+
+/// The database roles the migrations create (see `0002`, `0013` and `0016`).
+public enum DatabaseRoles {
+    /// The role the service runs as: it may read and write its tables, and only append to
+    /// the incident timeline. It owns nothing.
+    public static let service = "firebreak_service"
+    /// The role row-level security filters: reads of documents on behalf of one tenant.
+    public static let reader = "firebreak_reader"
+    /// The only role that may edit incident events (a documented repair outside the API).
+    public static let maintenance = "firebreak_maintenance"
+}

@@ -3,6 +3,7 @@ import FirebreakTestSupport
 import Foundation
 import HNSW
 import Store
+import VectorMath
 import XCTest
 
 /// The pure parts: collection mode routing, flags, allow-filters.
@@ -57,19 +58,44 @@ final class CollectionModeTests: XCTestCase {
 }
 
 /// A live collection against a real PostgreSQL: a random sequence of writes checked against
-/// a model after every step (the withheld set, the served set, the invariants).
+/// a model after every step (the withheld set, the served set, the invariants). Each run
+/// takes a seed and every failure names it; `FIREBREAK_MODEL_SEED=N` replays one seed, and
+/// `FIREBREAK_MODEL_SEEDS=K` runs K seeds (default `modelSeedsDefault`, sized for CI).
 final class LiveCollectionTests: XCTestCase {
+    static let modelSeedsDefault = 6
+    static let modelStepsPerSeed = 80
+
     func testRandomOperationsKeepMemoryAndInvariantsInStep() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let seeds: [UInt64]
+        if let one = environment["FIREBREAK_MODEL_SEED"].flatMap(UInt64.init) {
+            seeds = [one]
+        } else {
+            let count = environment["FIREBREAK_MODEL_SEEDS"].flatMap(Int.init) ?? Self.modelSeedsDefault
+            seeds = (0..<UInt64(count)).map { 0x5EED_0000 + $0 }
+        }
         let pool = ConnectionPool(conninfo: try TestCluster.shared().conninfo(), size: 2)
+        for seed in seeds {
+            let failuresBefore = testRun?.failureCount ?? 0
+            try await runModel(seed: seed, pool: pool)
+            if (testRun?.failureCount ?? 0) > failuresBefore {
+                print("model test failed with seed \(seed): replay with FIREBREAK_MODEL_SEED=\(seed)")
+                return
+            }
+        }
+    }
+
+    private func runModel(seed: UInt64, pool: ConnectionPool) async throws {
         let collections = try await LiveCollections.open(pool: pool, snapshotRoot: snapshotRoot)
-        let name = "engine-\(getpid())-\(Int.random(in: 0..<1_000_000))"
+        let name = "engine-\(getpid())-\(seed)-\(Int.random(in: 0..<1_000_000))"
         let collection = try await collections.create(CollectionConfiguration(name: name, dimension: 6, metric: .l2))
-        var rng = SystemRandomNumberGenerator()
+        var rng = SplitMix64(seed: seed)
         var live: [String: (tenant: String, vector: [Float])] = [:]
         var quarantined = Set<String>()
         var next = 0
         let tenants = ["t1", "t2", "t3"]
-        for step in 0..<120 {
+        for step in 0..<Self.modelStepsPerSeed {
+            let at = "seed \(seed) step \(step)"
             switch Int.random(in: 0..<10, using: &rng) {
             case 0..<4:
                 let batch = (0..<Int.random(in: 1...20, using: &rng)).map { _ -> NewDocument in
@@ -81,17 +107,17 @@ final class LiveCollectionTests: XCTestCase {
                 _ = try await collections.ingest(batch, into: collection)
                 for document in batch { live[document.externalID] = (document.tenant, document.embedding) }
             case 4..<6 where !live.isEmpty:
-                let ids = Array(live.keys.shuffled(using: &rng).prefix(3))
-                _ = try await collections.quarantine(ids, in: collection, scope: nil, reason: "step \(step)",
+                let ids = Array(live.keys.sorted().shuffled(using: &rng).prefix(3))
+                _ = try await collections.quarantine(ids, in: collection, scope: nil, reason: at,
                                                      incident: .declare(title: "engine test", severity: .sev3), actor: "test")
                 quarantined.formUnion(ids)
             case 6..<8 where !quarantined.isEmpty:
-                let ids = Array(quarantined.shuffled(using: &rng).prefix(2))
-                _ = try await collections.release(ids, in: collection, scope: nil, reason: "step \(step)",
+                let ids = Array(quarantined.sorted().shuffled(using: &rng).prefix(2))
+                _ = try await collections.release(ids, in: collection, scope: nil, reason: at,
                                                   incident: .declare(title: "engine test", severity: .sev3), actor: "test")
                 quarantined.subtract(ids)
             case 8 where !live.isEmpty:
-                let id = live.keys.filter { !quarantined.contains($0) }.randomElement(using: &rng)
+                let id = live.keys.filter { !quarantined.contains($0) }.sorted().randomElement(using: &rng)
                 if let id {
                     try await collections.delete(externalID: id, scope: nil, from: collection)
                     live[id] = nil
@@ -99,22 +125,62 @@ final class LiveCollectionTests: XCTestCase {
             default:
                 break
             }
-            XCTAssertNil(collection.integrityProblem(), "step \(step)")
+            XCTAssertNil(collection.integrityProblem(), at)
             // Every tenant's exhaustive search returns exactly its served documents.
             for tenant in tenants {
                 let expected = Set(live.filter { $0.value.tenant == tenant && !quarantined.contains($0.key) }.keys)
                 guard let probe = live.values.first(where: { $0.tenant == tenant })?.vector else { continue }
                 let hits = try collection.search(SearchRequest(mode: .vector, vector: probe, k: 1_000, tenant: tenant, ef: 1_000))
-                XCTAssertEqual(Set(hits.hits.map(\.externalID)), expected, "step \(step) tenant \(tenant)")
+                XCTAssertEqual(Set(hits.hits.map(\.externalID)), expected, "\(at) tenant \(tenant)")
                 let lexical = try collection.search(SearchRequest(mode: .lexical, query: "common", k: 1_000, tenant: tenant))
-                XCTAssertEqual(Set(lexical.hits.map(\.externalID)), expected, "step \(step) tenant \(tenant) lexical")
+                XCTAssertEqual(Set(lexical.hits.map(\.externalID)), expected, "\(at) tenant \(tenant) lexical")
             }
         }
         // A fresh load from PostgreSQL gives the same served state.
         let reloaded = try await LiveCollections.open(pool: pool, snapshotRoot: snapshotRoot).named(name)
-        XCTAssertNil(reloaded.integrityProblem())
-        XCTAssertEqual(reloaded.status().documents, live.count)
-        XCTAssertEqual(reloaded.status().quarantined, quarantined.count)
+        XCTAssertNil(reloaded.integrityProblem(), "seed \(seed) reloaded")
+        XCTAssertEqual(reloaded.status().documents, live.count, "seed \(seed) reloaded")
+        XCTAssertEqual(reloaded.status().quarantined, quarantined.count, "seed \(seed) reloaded")
+    }
+
+    /// The reservoir samples queries only for tenants the collection has: made-up tenant
+    /// names in searches cannot grow it.
+    func testTheQuerySampleKeepsOnlyTenantsThatExist() async throws {
+        let pool = ConnectionPool(conninfo: try TestCluster.shared().conninfo(), size: 1)
+        let collections = try await LiveCollections.open(pool: pool, snapshotRoot: snapshotRoot)
+        let collection = try await collections.create(CollectionConfiguration(name: "reservoir-\(getpid())-\(Int.random(in: 0..<1_000_000))",
+                                                                              dimension: 2, metric: .l2))
+        _ = try await collections.ingest([NewDocument(externalID: "a", tenant: "acme", text: "a", embedding: [1, 0])], into: collection)
+        for i in 0..<50 {
+            _ = try collection.search(SearchRequest(mode: .vector, vector: [Float(i), 1], k: 1, tenant: "made-up-\(i)"))
+        }
+        _ = try collection.search(SearchRequest(mode: .vector, vector: [0, 1], k: 1, tenant: "acme"))
+        XCTAssertEqual(Set(collection.reservoir.counts().keys), ["acme"])
+    }
+
+    /// A collection holds at most `tenantsMax` tenants: a batch that would add one more is
+    /// refused whole, and the tenants it has keep taking documents.
+    func testACollectionHoldsAtMostItsTenantMaximum() async throws {
+        let pool = ConnectionPool(conninfo: try TestCluster.shared().conninfo(), size: 1)
+        let collections = try await LiveCollections.open(pool: pool, snapshotRoot: snapshotRoot)
+        let collection = try await collections.create(CollectionConfiguration(name: "tenants-\(getpid())-\(Int.random(in: 0..<1_000_000))",
+                                                                              dimension: 2, metric: .l2))
+        let full = (0..<LiveCollection.tenantsMax).map {
+            NewDocument(externalID: "d\($0)", tenant: "t\($0)", text: "x", embedding: [Float($0), 1])
+        }
+        _ = try await collections.ingest(full, into: collection)
+        do throws(EngineError) {
+            _ = try await collections.ingest([NewDocument(externalID: "late", tenant: "t0", text: "x", embedding: [0, 2]),
+                                              NewDocument(externalID: "over", tenant: "one-too-many", text: "x", embedding: [1, 2])],
+                                             into: collection)
+            XCTFail("a tenant past the maximum was admitted")
+        } catch {
+            XCTAssertEqual(error.code, .invalidInput)
+            XCTAssertTrue(error.message.contains("\(LiveCollection.tenantsMax)"), error.message)
+        }
+        XCTAssertEqual(collection.status().documents, LiveCollection.tenantsMax, "the refused batch wrote nothing")
+        _ = try await collections.ingest([NewDocument(externalID: "late", tenant: "t0", text: "x", embedding: [0, 2])], into: collection)
+        XCTAssertEqual(collection.status().documents, LiveCollection.tenantsMax + 1)
     }
 
     /// A quarantine whose transaction fails leaves nothing withheld and nothing recorded.

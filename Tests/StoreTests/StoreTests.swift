@@ -312,6 +312,36 @@ final class IncidentRecordTests: XCTestCase {
     }
 }
 
+/// The service's own connections run as `firebreak_service` (issue 17): they do the service's
+/// work, but cannot edit the timeline, change the schema or rewrite migration history.
+final class ServiceRoleTests: XCTestCase {
+    func testTheServiceRoleMayAppendToTheTimelineButNeverEditIt() async throws {
+        let pool = ConnectionPool(conninfo: try TestCluster.shared().conninfo(), size: 1, sessionRole: DatabaseRoles.service)
+        defer { pool.close() }
+        let who = try await pool.withConnection { try $0.query("SELECT current_user AS who")[0].string("who") }
+        XCTAssertEqual(who, DatabaseRoles.service)
+        let id = try await pool.withConnection { c in
+            let (incident, _) = try IncidentRecords.declare(title: "role check", severity: .sev3, taxonomyClass: .retrieval,
+                                                            reporter: "test", detectedAt: Date(), on: c)
+            _ = try IncidentRecords.transition(incident.id, to: .contained, reason: "held", actor: "ic", on: c)
+            return incident.id
+        }
+        try await pool.withConnection { c in
+            for statement: StaticString in ["UPDATE incident_events SET actor = 'mallory' WHERE incident_id = $1",
+                                             "DELETE FROM incident_events WHERE incident_id = $1"] {
+                XCTAssertStoreError(.insufficientPrivilege) { _ = try c.query(statement, [.text(id)]) }
+            }
+            XCTAssertStoreError(.insufficientPrivilege) { _ = try c.query("TRUNCATE incident_events CASCADE") }
+            XCTAssertStoreError(.insufficientPrivilege) { _ = try c.query("ALTER TABLE incident_events DISABLE TRIGGER USER") }
+            XCTAssertStoreError(.insufficientPrivilege) { _ = try c.query("DELETE FROM firebreak_migrations") }
+            XCTAssertStoreError(.insufficientPrivilege) { _ = try c.query("DROP TABLE documents") }
+            let (_, timeline) = try IncidentRecords.load(id, on: c)
+            XCTAssertEqual(timeline.events.map(\.kind), [.declared, .transitioned])
+            XCTAssertTrue(timeline.verify().intact)
+        }
+    }
+}
+
 final class SnapshotRecordTests: XCTestCase {
     /// Retention keeps the newest snapshot, retires older ones, but never the verified-clean
     /// snapshot an open incident refers to, until that incident is closed.
