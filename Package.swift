@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "HNSW", "Store", "VectorMath", "FirebreakTestSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Server", "FirebreakAPI", "Drills", "ServiceBench", "Engine", "Incidents", "Store", "Snapshots", "ObjectStore", "FirebreakTestSupport"]),
         // Runs the built executable; depending on it makes SwiftPM build it first.
-        .testTarget(name: "FirebreakCLITests", dependencies: ["firebreak", "FirebreakAPI", "Incidents", "ObjectStore", "FirebreakTestSupport",
+        .testTarget(name: "FirebreakCLITests", dependencies: ["firebreak", "FirebreakAPI", "Incidents", "ObjectStore", "VectorMath", "FirebreakTestSupport",
                                                              .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                                                              .product(name: "Hummingbird", package: "hummingbird")]),
     ]

@@ -1,3 +1,5 @@
+import Store
+
 /// Failpoints for tests: an armed point makes the step it guards fail as PostgreSQL would.
 /// Compiled in only for debug and FIREBREAK_INVARIANTS builds; release service builds have none.
 enum EngineFault: Hashable, Sendable {
@@ -11,6 +13,12 @@ enum EngineFault: Hashable, Sendable {
     case ingestScreen
     /// A rebuilt graph answers every golden query wrong (its reciprocal ranks read 0).
     case goldenRegression
+    /// The next write transaction's COMMIT is refused (rolled back, and said so).
+    case commitRefused
+    /// The next write transaction commits, but its answer is lost (`commit_unknown`).
+    case commitAnswerLost
+    /// Asking the record whether a lost COMMIT took effect fails too.
+    case commitCheck
 }
 
 enum EngineFaults {
@@ -27,6 +35,15 @@ enum EngineFaults {
         if lock.locked({ armed.contains(fault) }) { throw EngineError(.storeFailed, "injected fault \(fault)") }
     }
 
+    /// Arms the Store's COMMIT failpoint on `connection` when a commit fault is armed here
+    /// (each is one shot: it is disarmed as it is handed on).
+    static func armCommit(on connection: Connection) {
+        lock.locked {
+            if armed.remove(.commitRefused) != nil { connection.armCommitFault(.refused) }
+            if armed.remove(.commitAnswerLost) != nil { connection.armCommitFault(.answerLost) }
+        }
+    }
+
     /// Waits while `fault` is armed (or until `until` says stop).
     static func hold(_ fault: EngineFault, until: () -> Bool) async throws {
         while lock.locked({ armed.contains(fault) }) && !until() { try await Task.sleep(for: .milliseconds(10)) }
@@ -34,6 +51,7 @@ enum EngineFaults {
     #else
     @inline(__always) static func isArmed(_ fault: EngineFault) -> Bool { false }
     @inline(__always) static func check(_ fault: EngineFault) throws(EngineError) {}
+    @inline(__always) static func armCommit(on connection: Connection) {}
     @inline(__always) static func hold(_ fault: EngineFault, until: () -> Bool) async throws {}
     #endif
 }

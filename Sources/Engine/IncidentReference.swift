@@ -11,6 +11,9 @@ public enum IncidentReference: Sendable, Equatable {
     case declare(title: String, severity: Severity, taxonomyClass: TaxonomyClass = .corpus)
     /// The collection's newest open incident, or a new one declared with this title.
     case openOrDeclare(title: String, severity: Severity, taxonomyClass: TaxonomyClass = .corpus)
+    /// For a tenant-scoped caller, who may name only its own tenant's incidents: the newest
+    /// open incident of the collection and that tenant, or a new one declared for it.
+    case openOfTenantOrDeclare(tenant: String, title: String, severity: Severity)
 
     /// The open incident's id; declares it when asked to. Runs inside the writer's section.
     func resolve(collection: String, tenant: String?, actor: String, on connection: Connection) throws(EngineError) -> String {
@@ -38,6 +41,19 @@ public enum IncidentReference: Sendable, Equatable {
             if let open { return open }
             return try IncidentReference.declare(title: title, severity: severity, taxonomyClass: taxonomyClass)
                 .resolve(collection: collection, tenant: tenant, actor: actor, on: connection)
+        case .openOfTenantOrDeclare(let scope, let title, let severity):
+            let open: String?
+            do {
+                open = try connection.query("""
+                    SELECT id FROM incidents WHERE collection = $1 AND tenant = $2 AND status <> 'closed'
+                    ORDER BY declared_at DESC, id DESC LIMIT 1
+                    """, [.text(collection), .text(scope)]).first?.string("id")
+            } catch {
+                throw EngineError(.storeFailed, "\(error)")
+            }
+            if let open { return open }
+            return try IncidentReference.declare(title: title, severity: severity)
+                .resolve(collection: collection, tenant: scope, actor: actor, on: connection)
         case .declare(let title, let severity, let taxonomyClass):
             do {
                 // Declared inside a write section (the ingest screen's hold on arrival), where no

@@ -22,8 +22,13 @@ extension LiveCollection {
 
     /// Forgets what an aborted transaction appended. Caller holds `writers`.
     func discardAppended() {
-        for seq in appendedSeqs { stash.removeValue(forKey: seq) }
+        discardPrepared(appendedSeqs)
         appendedSeqs.removeAll()
+    }
+
+    /// Forgets what was prepared for `seqs`, which never committed. Caller holds `writers`.
+    func discardPrepared(_ seqs: [Int64]) {
+        for seq in seqs { stash.removeValue(forKey: seq) }
     }
 
     /// Applies rows of this collection, oldest first, all under one write-lock section: a

@@ -38,6 +38,11 @@ public final class LiveCollection: @unchecked Sendable {
     var stash: [Int64: PreparedChange] = [:]
     var appendedSeqs: [Int64] = []
 
+    /// Why this collection refuses writes, once a write's outcome could not be learned from
+    /// the record (fail closed: only a restart, which loads from PostgreSQL, clears it).
+    private let refusalLock = Mutex()
+    private var refusal: String?
+
     /// Guarded by `state`; changed only inside `mutate` (and while loading, before it serves).
     var serving = ServingState()
 
@@ -136,6 +141,17 @@ public final class LiveCollection: @unchecked Sendable {
                           tenants: visible.map(\.tenant).sorted(),
                           flags: flags.enabled.filter { inScope($0.tenant) })
         }
+    }
+
+    /// Why the collection refuses writes (nil while it takes them).
+    public var writeRefusal: String? { refusalLock.locked { refusal } }
+
+    /// From now on every write is refused with `reason` (the first reason is kept).
+    func refuseWrites(because reason: String) { refusalLock.locked { refusal = refusal ?? reason } }
+
+    func requireWritable() throws(EngineError) {
+        guard let reason = writeRefusal else { return }
+        throw EngineError(.storeFailed, "\(configuration.name) refuses writes until a restart repairs it from PostgreSQL: \(reason)")
     }
 
     /// The mode one tenant's partition is in.

@@ -16,23 +16,33 @@ extension LiveCollections {
     func write<T: Sendable>(_ collection: LiveCollection,
                             before: @escaping @Sendable () throws(EngineError) -> (@Sendable () -> Void)? = { nil },
                             _ body: @escaping @Sendable (Connection) throws(EngineError) -> T) async throws(EngineError) -> T {
-        let (value, seqs): (T, [Int64])
+        let attempt: WriteAttempt<T>
         let receipt = WriteReceipt.current
         do {
-            (value, seqs) = try await pool.withConnection { connection in
-                try collection.writers.locked { () throws -> (T, [Int64]) in
+            attempt = try await pool.withConnection { connection in
+                try collection.writers.locked { () throws -> WriteAttempt<T> in
                     try self.requireApplying()
+                    try collection.requireWritable()
                     let undo = try before()
                     let value: T
+                    var computed: T?  // what the body returned, in case COMMIT's answer is lost
                     do {
+                        EngineFaults.armCommit(on: connection)
                         value = try connection.transaction { c in
                             try ChangeLog.lockCollection(collection.configuration.id, on: c)
                             try self.catchUp(collection, on: c)
                             let value = try body(c)
                             try receipt?.willCommit(on: c, seq: collection.appendedSeqs.max())
+                            computed = value
                             return value
                         }
                         receipt?.markCommitted()
+                    } catch let error as StoreError where error.code == .commitUnknown && !collection.appendedSeqs.isEmpty {
+                        // Maybe committed: keep the holds (fail closed) and what was prepared,
+                        // and find out from the record on another connection.
+                        let seqs = collection.appendedSeqs
+                        collection.appendedSeqs.removeAll()
+                        return .unknown(value: computed, seqs: seqs, undo: undo, error: error)
                     } catch {
                         collection.discardAppended()
                         undo?()
@@ -41,14 +51,61 @@ extension LiveCollections {
                     let seqs = collection.appendedSeqs
                     collection.appendedSeqs.removeAll()
                     if !seqs.isEmpty { try self.catchUp(collection, on: connection) }
-                    return (value, seqs)
+                    return .committed(value, seqs)
                 }
             }
         } catch {
             throw LiveCollection.mapped(error)
         }
-        if let last = seqs.max() { WriteReceipt.current?.record(last) }
-        return value
+        switch attempt {
+        case let .committed(value, seqs):
+            if let last = seqs.max() { WriteReceipt.current?.record(last) }
+            return value
+        case let .unknown(value, seqs, undo, error):
+            try await resolveUnknownCommit(collection, seqs: seqs, undo: undo, error: error)
+            guard let value else {
+                throw EngineError(.storeFailed, "the write committed (seq \(seqs.max()!)) but its answer was lost: read the resource for its outcome")
+            }
+            return value  // it committed, and is applied: the write succeeded after all
+        }
+    }
+
+    /// What one attempt at a write came to: committed, or a COMMIT whose answer was lost.
+    private enum WriteAttempt<T: Sendable>: Sendable {
+        case committed(T, [Int64])
+        case unknown(value: T?, seqs: [Int64], undo: (@Sendable () -> Void)?, error: StoreError)
+    }
+
+    /// After a COMMIT whose answer was lost: asks the record (on another connection) whether
+    /// the change is there. Committed: the collection catches up, so it is applied. Not
+    /// committed: the holds are undone, and the original error is thrown. When the record
+    /// cannot be asked, the holds stay (fail closed) and the collection refuses writes until a
+    /// restart repairs it from PostgreSQL.
+    private func resolveUnknownCommit(_ collection: LiveCollection, seqs: [Int64], undo: (@Sendable () -> Void)?,
+                                      error: StoreError) async throws(EngineError) {
+        let committed: Bool
+        do {
+            committed = try await pool.withConnection { connection in
+                try collection.writers.locked { () throws -> Bool in
+                    try EngineFaults.check(.commitCheck)
+                    let committed = try ChangeLog.contains(seq: seqs.max()!, on: connection)
+                    if committed {
+                        try self.catchUp(collection, on: connection)
+                    } else {
+                        collection.discardPrepared(seqs)
+                        undo?()
+                    }
+                    return committed
+                }
+            }
+        } catch let failure {
+            let reason = "a write's COMMIT got no answer (\(error.message)) and the record could not be asked whether it took effect (\(failure)); what it withheld stays withheld"
+            collection.refuseWrites(because: reason)
+            throw EngineError(.storeFailed, "\(collection.configuration.name) refuses writes until a restart repairs it from PostgreSQL: \(reason)")
+        }
+        if !committed { throw LiveCollection.mapped(error) }
+        WriteReceipt.current?.markCommitted()
+        WriteReceipt.current?.record(seqs.max()!)
     }
 
     /// The position up to which `collection`'s served state reflects every change: its own

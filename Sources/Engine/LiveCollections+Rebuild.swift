@@ -162,12 +162,18 @@ extension LiveCollections {
         await recordRebuildEnded(job, collection: collection, tenants: tenants, state: state.rawValue)
         cancellations.clear(job)
         let finalState = state, finalFailure = failure, finalFindings = findings
-        _ = try? await pool.withConnection { connection in
-            try JobRecords.finish(job, state: finalState.rawValue, error: finalFailure, on: connection)
-            _ = try IncidentRecords.record(incidentID, on: connection) {
-                _ = try $0.append(RebuildEnded(state: finalState, jobID: job, tenants: tenants, validation: finalFindings,
-                                               error: finalFailure.map { String($0.prefix(Self.rebuildErrorCharactersMax)) }), actor: actor)
+        do {
+            try await pool.withConnection { connection in
+                try JobRecords.finish(job, state: finalState.rawValue, error: finalFailure, on: connection)
+                _ = try IncidentRecords.record(incidentID, on: connection) {
+                    _ = try $0.append(RebuildEnded(state: finalState, jobID: job, tenants: tenants, validation: finalFindings,
+                                                   error: finalFailure.map { String($0.prefix(Self.rebuildErrorCharactersMax)) }), actor: actor)
+                }
             }
+        } catch {
+            // Not silent, and not left running: the job's heartbeat has stopped, so the next
+            // orphan check (any replica, within seconds) fails it with a reason.
+            report("rebuild job \(job) ended \(finalState.rawValue) but that could not be recorded (\(error)); the orphan check will fail the job, and incident \(incidentID) lacks its rebuild_ended event")
         }
         if let regression { await declareRetrievalRegression(regression, collection: collection, job: job, rebuildIncident: incidentID) }
     }

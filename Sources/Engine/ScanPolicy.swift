@@ -38,7 +38,26 @@ public struct ScanSettings: Codable, Sendable, Equatable {
         options.threshold = threshold ?? options.threshold
         options.budget = budget
         options.seed = seed ?? options.seed
+        try Self.validate(options)
         return options
+    }
+
+    /// The ranges that do not depend on the collection, checked when settings arrive (a
+    /// schedule is refused when it is put, not every time it runs); the scanner checks k
+    /// against the collection's size when it runs.
+    static func validate(_ options: HubScanner.Options) throws(EngineError) {
+        guard (1...HubScanner.kMax).contains(options.k) else {
+            throw EngineError(.invalidInput, "k must be in 1...\(HubScanner.kMax)")
+        }
+        guard (1...HubScanner.sampleSizeMax).contains(options.sampleSize) else {
+            throw EngineError(.invalidInput, "sample_size must be in 1...\(HubScanner.sampleSizeMax)")
+        }
+        guard options.threshold.isFinite, options.threshold > 0 else {
+            throw EngineError(.invalidInput, "threshold must be a positive number")
+        }
+        if let budget = options.budget, !(budget > 0 && budget < 1) {
+            throw EngineError(.invalidInput, "budget is a fraction in (0, 1), e.g. 0.002 for 0.2 %")
+        }
     }
 }
 

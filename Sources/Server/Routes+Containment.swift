@@ -86,7 +86,7 @@ extension API {
             options.goldenMRRDropMax = drop
         }
         let reason = body.reason ?? "rebuild of \(collection.configuration.name)"
-        let incident = body.incidentID.map(IncidentReference.existing) ?? .openOrDeclare(title: reason, severity: .sev2)
+        let incident = try await incidentReference(body.incidentID, otherwise: .openOrDeclare(title: reason, severity: .sev2), caller: caller)
         let started = try await collections.rebuild(collection, tenant: try caller.tenant(requested: body.tenant),
                                                     incident: incident, actor: caller.actor, options: options)
         return JobStartedBody(jobID: started.job, incidentID: started.incidentID)

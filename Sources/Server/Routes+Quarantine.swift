@@ -18,7 +18,7 @@ extension API {
                 let metrics = self.metrics
                 let outcome = try await collections.quarantine(
                     body.ids, in: collection, scope: scope, reason: body.reason,
-                    incident: Self.incident(body.incidentID, title: "Quarantine in \(name): \(body.reason)"),
+                    incident: try await incidentReference(body.incidentID, otherwise: .declare(title: "Quarantine in \(name): \(body.reason)", severity: .sev2), caller: caller),
                     scores: body.scores ?? [:], actor: caller.actor,
                     activated: { metrics.quarantineActivated(nanoseconds: DispatchTime.now().uptimeNanoseconds - arrived) })
                 return try reply(QuarantineResultBody(incidentID: outcome.incidentID, quarantined: outcome.changed,
@@ -72,7 +72,8 @@ extension API {
         let name = collection.configuration.name
         let outcome = try await collections.release(
             body.ids, in: collection, scope: scope, reason: body.reason,
-            incident: Self.incident(body.incidentID, title: "Release in \(name): \(body.reason)"), actor: caller.actor)
+            incident: try await incidentReference(body.incidentID, otherwise: .declare(title: "Release in \(name): \(body.reason)", severity: .sev2), caller: caller),
+            actor: caller.actor)
         return ReleaseResultBody(incidentID: outcome.incidentID, released: outcome.changed, notQuarantined: outcome.unchanged)
     }
 
@@ -85,7 +86,7 @@ extension API {
         let reason = body.reason ?? "\(flag.rawValue) \(body.enabled ? "on" : "off")"
         let incidentID = try await collections.setFlag(
             flag, enabled: body.enabled, tenant: scope, in: collection,
-            incident: Self.incident(body.incidentID, title: "\(flag.rawValue) in \(collection.configuration.name): \(reason)"),
+            incident: try await incidentReference(body.incidentID, otherwise: .declare(title: "\(flag.rawValue) in \(collection.configuration.name): \(reason)", severity: .sev2), caller: caller),
             actor: caller.actor)
         return FlagResultBody(flag: flag.rawValue, enabled: body.enabled, tenant: scope, incidentID: incidentID)
     }
@@ -98,8 +99,16 @@ extension API {
         }
     }
 
-    /// The incident a containment action goes on: the one named, or a new SEV-2 one.
-    static func incident(_ id: String?, title: String) -> IncidentReference {
-        id.map(IncidentReference.existing) ?? .declare(title: title, severity: .sev2)
+    /// The incident a containment action goes on: the one named, or `otherwise`. A
+    /// tenant-scoped caller may name only its own tenant's incidents (another's is 404
+    /// `unknown_incident`, exactly as if it did not exist), and "the collection's open
+    /// incident" means its own tenant's.
+    func incidentReference(_ id: String?, otherwise: IncidentReference, caller: Caller) async throws -> IncidentReference {
+        if let id {
+            if caller.tenant != nil { _ = try await incident(id, visibleTo: caller) }
+            return .existing(id)
+        }
+        guard let scope = caller.tenant, case let .openOrDeclare(title, severity, _) = otherwise else { return otherwise }
+        return .openOfTenantOrDeclare(tenant: scope, title: title, severity: severity)
     }
 }

@@ -58,7 +58,7 @@ extension API {
     func rollback(_ body: RollbackBody, of collection: LiveCollection, caller: Caller) async throws -> RollbackResultBody {
         try caller.require(.command)
         let reason = body.reason ?? "rollback of \(collection.configuration.name) to \(body.snapshotID.prefix(128))"
-        let incident = body.incidentID.map(IncidentReference.existing) ?? .openOrDeclare(title: reason, severity: .sev2)
+        let incident = try await incidentReference(body.incidentID, otherwise: .openOrDeclare(title: reason, severity: .sev2), caller: caller)
         let outcome = try await collections.rollback(collection, to: body.snapshotID, tenant: try caller.tenant(requested: body.tenant),
                                                      incident: incident, actor: caller.actor)
         return RollbackResultBody(snapshotID: outcome.snapshotID, rootHash: outcome.rootHash, incidentID: outcome.incidentID,

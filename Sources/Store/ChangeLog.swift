@@ -190,6 +190,12 @@ public enum ChangeLog {
         return seq
     }
 
+    /// Whether the change `seq` is in the log (committed), as this connection sees it. How a
+    /// writer whose COMMIT got no answer learns whether it took effect.
+    public static func contains(seq: Int64, on connection: Connection) throws -> Bool {
+        !(try connection.query("SELECT 1 FROM changes WHERE seq = $1", [.integer(seq)]).isEmpty)
+    }
+
     /// The largest committed seq (0 for an empty log). With the prefix property every row at
     /// or below it that will ever be visible already is.
     public static func head(on connection: Connection) throws -> Int64 {

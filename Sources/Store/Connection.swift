@@ -99,6 +99,10 @@ public final class Connection {
 
     /// Transactions open on this connection (nested calls join the outermost one).
     private var transactionDepth = 0
+    #if DEBUG || FIREBREAK_INVARIANTS
+    /// A test's failpoint for the next outermost COMMIT (`armCommitFault`).
+    var commitFault: CommitFault?
+    #endif
 
     /// Whether a transaction is open on this connection.
     public var inTransaction: Bool { transactionDepth > 0 }
@@ -126,11 +130,32 @@ public final class Connection {
                 try query("SELECT set_config($1, $2, true)", [.text(name), .text(value)])
             }
             let value = try body(self)
-            if outermost { try query("COMMIT") }
+            if outermost { try commit() }
             return value
         } catch {
             if outermost { _ = try? query("ROLLBACK") }
             throw error
+        }
+    }
+
+    /// COMMIT. A failure that leaves the connection broken (or has no SQLSTATE) is
+    /// `commitUnknown`: the server may have committed before the answer was lost.
+    private func commit() throws(StoreError) {
+        switch takeCommitFault() {
+        case .refused?:
+            _ = try? query("ROLLBACK")
+            throw StoreError(.connectionFailed, "injected fault: the commit was refused")
+        case .answerLost?:
+            try query("COMMIT")
+            throw StoreError(.commitUnknown, "injected fault: the commit's answer was lost")
+        case nil:
+            break
+        }
+        do {
+            try query("COMMIT")
+        } catch where !isHealthy || error.sqlstate == nil || error.sqlstate?.hasPrefix("08") == true {
+            throw StoreError(.commitUnknown, "COMMIT got no answer (\(error.message)): the transaction may have committed",
+                             sqlstate: error.sqlstate)
         }
     }
 

@@ -32,6 +32,9 @@ public struct StoreError: Error, Equatable, CustomStringConvertible, Sendable {
         case migrationFailed = "migration_failed"
         case launcherFailed = "launcher_failed"
         case timeout = "timeout"
+        /// COMMIT was sent but no answer came back (the connection broke): the transaction may
+        /// or may not have committed. The caller finds out from the record, never assumes.
+        case commitUnknown = "commit_unknown"
         /// Every pooled connection stayed busy past the pool's wait (the API answers 503 busy).
         case poolExhausted = "busy"
         /// The caller's input was refused before anything was written.

@@ -106,6 +106,24 @@ final class AccessTests: XCTestCase {
         let status = try await acme.get(path).object()
         XCTAssertEqual(status["tenants"] as? [String], ["acme"])
         XCTAssertEqual(status["documents"] as? Int, 200)
+
+        // Nor name another tenant's incident, nor an unscoped one: 404, as if it did not exist,
+        // and nothing is quarantined. Its own open incident is the default it joins.
+        let globexIncident = try await harness.admin.post("/v1/incidents", ["title": "globex's", "severity": "SEV-3", "tenant": "globex"])
+        let unscoped = try await harness.admin.post("/v1/incidents", ["title": "everyone's", "severity": "SEV-3"])
+        for other in [globexIncident, unscoped] {
+            let id = try XCTUnwrap(try other.object()["id"] as? String)
+            let named = try await acmeOwner.post(path + "/quarantine", ["ids": ["acme-1"], "reason": "r", "incident_id": id])
+            XCTAssertEqual(named.status, 404, String(decoding: named.body, as: UTF8.self))
+            XCTAssertEqual(named.code, "unknown_incident")
+            let flagged = try await acmeOwner.put(path + "/flags/FF_INDEX_FREEZE", ["enabled": true, "tenant": "acme", "incident_id": id])
+            XCTAssertEqual(flagged.status, 404)
+        }
+        await assertEqual(try await acme.get(path).object()["quarantined"] as? Int, 0)
+        let own = try await acmeOwner.post(path + "/quarantine", ["ids": ["acme-1"], "reason": "r"])
+        XCTAssertEqual(own.status, 200, String(decoding: own.body, as: UTF8.self))
+        let ownIncident = try XCTUnwrap(try own.object()["incident_id"] as? String)
+        await assertEqual(try await acme.get("/v1/incidents/\(ownIncident)").status, 200, "the incident it went on is its own")
         try await harness.stop()
     }
 

@@ -325,6 +325,11 @@ final class ContainmentTests: XCTestCase {
         XCTAssertEqual(ok.status, 200, String(decoding: ok.body, as: UTF8.self))
         await assertEqual(try await harness.admin.put(path, ["every_seconds": 1, "policy": "alert"]).code, "invalid_input")
         await assertEqual(try await harness.admin.put(path, ["every_seconds": 60, "policy": "panic"]).code, "invalid_input")
+        // Settings out of range are refused when the schedule is put, not every time it runs.
+        for bad: [String: Any] in [["budget": 1], ["budget": 7], ["threshold": -1], ["k": 0], ["sample_size": 0]] {
+            let refused = try await harness.admin.put(path, bad.merging(["every_seconds": 60, "policy": "alert"]) { a, _ in a })
+            XCTAssertEqual(refused.code, "invalid_input", "\(bad): \(String(decoding: refused.body, as: UTF8.self))")
+        }
         let owner = try await harness.token("retrieval_owner")
         await assertEqual(try await owner.put(path, ["every_seconds": 60, "policy": "auto-contain"]).status, 403)
         try await harness.stop()

@@ -176,10 +176,11 @@ final class ReplicationTests: XCTestCase {
         let harness = try await Harness.start(replica: "repl-behind", consistencyWaitMs: 50)
         let collection = try await harness.collection()
         let path = "/v1/collections/\(collection)"
+        // A position no write has had (beyond the log's head) cannot be waited for: 400 at once.
         let reply = try await harness.admin.post(path + "/search", ["query": "alpha", "tenant": "acme", "min_seq": Int64.max / 2])
-        XCTAssertEqual(reply.status, 503)
-        XCTAssertEqual(reply.code, "replica_behind")
-        XCTAssertEqual(reply.header("Retry-After"), "1")
+        XCTAssertEqual(reply.status, 400, String(decoding: reply.body, as: UTF8.self))
+        XCTAssertEqual(reply.code, "invalid_input")
+        await assertEqual(try await harness.admin.get(path + "/documents/x?min_seq=\(Int64.max / 2)").status, 400)
         await assertEqual(try await harness.admin.get(path + "/documents/x?min_seq=oops").status, 400)
         await assertEqual(try await harness.admin.post(path + "/search", ["query": "alpha", "min_seq": -1]).status, 400)
         try await harness.stop()
@@ -201,6 +202,11 @@ final class ReplicationTests: XCTestCase {
         }
         let problem = try await stoppedProblem(of: harness)
         XCTAssertTrue(problem?.contains("change \(bad)") ?? false, "readyz: \(problem ?? "still ready")")
+        // A read that needs the row it could not apply: 503 replica_behind, with Retry-After.
+        let behind = try await harness.admin.post(path + "/search", ["query": "alpha", "tenant": "acme", "min_seq": bad])
+        XCTAssertEqual(behind.status, 503)
+        XCTAssertEqual(behind.code, "replica_behind")
+        XCTAssertEqual(behind.header("Retry-After"), "1")
         let write = try await harness.admin.post(path + "/documents",
                                                  ["documents": documents(tenant: "acme", count: 1, dimension: 8, seed: 5)])
         XCTAssertEqual(write.status, 503, "a stopped replica refuses writes")
