@@ -88,7 +88,8 @@ extension LiveCollections {
                 let id = Self.newSnapshotID(collection: configuration.id)
                 do {
                     let parent = try SnapshotRecords.latestPublishedID(collectionID: configuration.id, on: connection)
-                    try SnapshotRecords.create(id: id, collectionID: configuration.id, parentID: parent, on: connection)
+                    try SnapshotRecords.create(id: id, collectionID: configuration.id, parentID: parent, builder: self.replica.name,
+                                              on: connection)
                     return FrozenSnapshot(id: id, parent: parent, captured: collection.capturePartitions().map(\.frozenCopy),
                                           changeSeq: collection.position.value)
                 } catch {
@@ -98,7 +99,13 @@ extension LiveCollections {
             do {
                 return try await publish(frozen, of: configuration, started: started)
             } catch {
-                _ = try? await pool.withConnection { try SnapshotRecords.retire(frozen.id, on: $0) }
+                do {
+                    try await pool.withConnection { try SnapshotRecords.retire(frozen.id, on: $0) }
+                } catch let retireError {
+                    // Not silent: the row stays `building` (never served) until this replica's
+                    // next start retires it.
+                    report("snapshot \(frozen.id) failed and could not be retired now (\(retireError)); the next start retires it")
+                }
                 throw EngineError(.indexFailed, "snapshot \(frozen.id) was not published: \(error)")
             }
         }

@@ -46,6 +46,8 @@ public final class LiveCollections: @unchecked Sendable {
         let registry = LiveCollections(pool: pool, snapshots: snapshots, replica: replica, report: progress)
         let interrupted = try await pool.withConnection { try JobRecords.failInterrupted(owner: replica, on: $0) }
         if !interrupted.isEmpty { progress("jobs interrupted by the last stop, marked failed: \(interrupted.map(String.init).joined(separator: ", "))") }
+        let unfinished = try await pool.withConnection { try SnapshotRecords.retireInterrupted(builder: replica, on: $0) }
+        if !unfinished.isEmpty { progress("snapshots interrupted by the last stop, retired: \(unfinished.joined(separator: ", "))") }
         let (records, head) = try await pool.withConnection { (try CollectionRecords.all(on: $0), try ChangeLog.head(on: $0)) }
         // Rows after `head` are read by the change listener; a collection loaded later skips
         // the ones its load already reflects (its own position).

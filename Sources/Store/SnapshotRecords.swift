@@ -13,10 +13,27 @@ public enum SnapshotRecords {
         public let scanReportID: Int64?
     }
 
-    public static func create(id: String, collectionID: Int64, parentID: String?, on connection: Connection) throws {
+    /// A snapshot row in `building`, by `builder` (the replica writing it).
+    public static func create(id: String, collectionID: Int64, parentID: String?, builder: String? = nil,
+                              on connection: Connection) throws {
         guard SnapshotFolder.isValidID(id) else { throw StoreError(.invalidInput, "snapshot id \"\(id)\" is not valid") }
-        try connection.query("INSERT INTO snapshots (id, collection_id, parent_id, status) VALUES ($1, $2, $3, 'building')",
-                             [.text(id), .integer(collectionID), parentID.map(SQLValue.text) ?? .null])
+        try connection.query("INSERT INTO snapshots (id, collection_id, parent_id, status, builder) VALUES ($1, $2, $3, 'building', $4)",
+                             [.text(id), .integer(collectionID), parentID.map(SQLValue.text) ?? .null, builder.map(SQLValue.text) ?? .null])
+    }
+
+    /// A row older than this still `building` with no builder recorded (made before migration
+    /// 0017) is abandoned.
+    public static let unnamedBuildSecondsMax = 3_600
+
+    /// At a replica's start: the snapshots its previous process was building when it stopped
+    /// (killed mid-publish) are retired, never left `building`; their ids are returned.
+    public static func retireInterrupted(builder: String, on connection: Connection) throws -> [String] {
+        try connection.query("""
+            UPDATE snapshots SET status = 'retired'
+            WHERE status = 'building'
+              AND (builder = $1 OR (builder IS NULL AND created_at < now() - make_interval(secs => $2)))
+            RETURNING id
+            """, [.text(builder), .integer(Int64(unnamedBuildSecondsMax))]).map { try $0.string("id") }.sorted()
     }
 
     /// building → published, with the manifest's root hash and JSON.

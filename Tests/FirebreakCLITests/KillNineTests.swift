@@ -244,6 +244,7 @@ final class KillNineTests: XCTestCase {
         for snapshot in await ledger.ackedSnapshots {
             XCTAssertTrue(snapshots.contains { $0.id == snapshot }, "\(at): acknowledged snapshot \(snapshot) is not listed")
         }
+        XCTAssertFalse(snapshots.contains { $0.status == "building" }, "\(at): a snapshot the kill interrupted is still building")
         for snapshot in snapshots where snapshot.status != "retired" {
             let reply = try await client.send("POST", path + "/snapshots/\(snapshot.id)/verify", body: ScanSettingsBody())
             XCTAssertEqual(reply.status, 200, "\(at): snapshot \(snapshot.id) (\(snapshot.status)) does not verify: \(String(decoding: reply.body, as: UTF8.self))")

@@ -123,7 +123,7 @@ final class AccessTests: XCTestCase {
         let own = try await acmeOwner.post(path + "/quarantine", ["ids": ["acme-1"], "reason": "r"])
         XCTAssertEqual(own.status, 200, String(decoding: own.body, as: UTF8.self))
         let ownIncident = try XCTUnwrap(try own.object()["incident_id"] as? String)
-        await assertEqual(try await acme.get("/v1/incidents/\(ownIncident)").status, 200, "the incident it went on is its own")
+        await assertEqual(try await acmeOwner.get("/v1/incidents/\(ownIncident)").status, 200, "the incident it went on is its own")
         try await harness.stop()
     }
 
