@@ -59,7 +59,9 @@ extension LiveCollection {
     /// query has no right answer left and is left out of the comparison.
     func isAnswerable(_ query: GoldenQuery) -> Bool {
         state.reading {
-            query.relevant.contains { id in rowIDs[id].map { quarantined[$0] == nil } ?? false }
+            query.relevant.contains { id in
+                rowIDs[DocumentKey(tenant: query.tenant, externalID: id)].map { quarantined[$0] == nil } ?? false
+            }
         }
     }
 

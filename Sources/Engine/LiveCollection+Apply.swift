@@ -105,7 +105,7 @@ extension LiveCollection {
     /// Removes a document from memory and both indexes (it stays in PostgreSQL as evidence).
     private func forget(rowID: Int64) {
         guard let entry = documents.removeValue(forKey: rowID) else { return }
-        rowIDs.removeValue(forKey: entry.externalID)
+        rowIDs.removeValue(forKey: entry.key)
         quarantined.removeValue(forKey: rowID)
         partitions[entry.tenant]?.delete(rowID: rowID)
     }

@@ -59,7 +59,7 @@ extension LiveCollection {
                                            metadataJSON: $0.metadataJSON) },
                 collectionID: configuration.id, dimension: configuration.dimension, createTenants: true, on: connection)
         } catch let error as StoreError where error.code == .constraintViolation {
-            throw EngineError(.duplicateDocument, "a document id of this batch already exists in \(configuration.name)")
+            throw EngineError(.duplicateDocument, "a document id of this batch already exists for its tenant in \(configuration.name)")
         } catch let error as StoreError where error.code == .invalidInput || error.code == .invalidData {
             throw EngineError(.invalidInput, error.message)
         } catch {
@@ -87,7 +87,7 @@ extension LiveCollection {
         for (rowID, document) in zip(rowIDs, batch) {
             documents[rowID] = DocumentEntry(rowID: rowID, externalID: document.externalID, tenant: document.tenant,
                                              text: document.text)
-            self.rowIDs[document.externalID] = rowID
+            self.rowIDs[DocumentKey(tenant: document.tenant, externalID: document.externalID)] = rowID
         }
     }
 
@@ -95,14 +95,14 @@ extension LiveCollection {
         guard (1...Self.ingestBatchMax).contains(batch.count) else {
             throw EngineError(.invalidInput, "give 1...\(Self.ingestBatchMax) documents per request, got \(batch.count)")
         }
-        var seen = Set<String>()
+        var seen = Set<DocumentKey>()
         for (index, document) in batch.enumerated() {
             let name = "documents[\(index)] (\"\(document.externalID.prefix(64))\")"
             guard CollectionConfiguration.isValidName(document.tenant) else {
                 throw EngineError(.invalidInput, "\(name): tenant must be 1-63 letters, digits, '_', '.' or '-'")
             }
-            guard seen.insert(document.externalID).inserted else {
-                throw EngineError(.duplicateDocument, "\(name): the id appears twice in this batch")
+            guard seen.insert(DocumentKey(tenant: document.tenant, externalID: document.externalID)).inserted else {
+                throw EngineError(.duplicateDocument, "\(name): the id appears twice for tenant \(document.tenant) in this batch")
             }
             try validate(vector: document.embedding, name: "\(name) embedding")
             do {
@@ -128,8 +128,8 @@ extension LiveCollection {
                 guard mode.acceptsIngest else {
                     throw EngineError(.collectionFrozen, "ingestion into \(configuration.name) for tenant \(document.tenant) is refused: the partition is \(mode.rawValue)")
                 }
-                if rowIDs[document.externalID] != nil {
-                    throw EngineError(.duplicateDocument, "document \"\(document.externalID)\" already exists in \(configuration.name)")
+                if rowIDs[DocumentKey(tenant: document.tenant, externalID: document.externalID)] != nil {
+                    throw EngineError(.duplicateDocument, "document \"\(document.externalID)\" already exists for tenant \(document.tenant) in \(configuration.name)")
                 }
             }
         }
@@ -137,7 +137,7 @@ extension LiveCollection {
 
     /// Deletes a live document (kept in PostgreSQL as evidence, marked deleted).
     func delete(externalID: String, scope: String?, on connection: Connection) throws(EngineError) {
-        guard let entry = entry(externalID: externalID, scope: scope) else {
+        guard let entry = try entry(externalID: externalID, scope: scope) else {
             throw EngineError(.unknownDocument, "no document \"\(externalID)\" in \(configuration.name)")
         }
         if state.reading({ flags.isBlocked(tenant: entry.tenant) }) {

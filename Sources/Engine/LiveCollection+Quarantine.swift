@@ -92,7 +92,7 @@ extension LiveCollection {
         var seen = Set<String>()
         var entries: [DocumentEntry] = []
         for id in externalIDs where seen.insert(id).inserted {
-            guard let entry = entry(externalID: id, scope: scope) else {
+            guard let entry = try entry(externalID: id, scope: scope) else {
                 throw EngineError(.unknownDocument, "no document \"\(id.prefix(128))\" in \(configuration.name)")
             }
             entries.append(entry)

@@ -55,7 +55,7 @@ public final class LiveCollection: @unchecked Sendable {
         _read { yield serving.documents }
         _modify { yield &serving.documents }
     }
-    var rowIDs: [String: Int64] {
+    var rowIDs: [DocumentKey: Int64] {
         _read { yield serving.rowIDs }
         _modify { yield &serving.rowIDs }
     }
@@ -100,7 +100,7 @@ public final class LiveCollection: @unchecked Sendable {
         for row in rows {
             collection.documents[row.rowID] = DocumentEntry(rowID: row.rowID, externalID: row.record.externalID,
                                                             tenant: row.record.tenant, text: row.record.text)
-            collection.rowIDs[row.record.externalID] = row.rowID
+            collection.rowIDs[DocumentKey(tenant: row.record.tenant, externalID: row.record.externalID)] = row.rowID
         }
         try collection.loadContainment(on: connection)
         return collection
@@ -163,11 +163,10 @@ public final class LiveCollection: @unchecked Sendable {
 
     /// Looks up a live document by its external id, as seen from `scope` (a tenant-scoped
     /// caller never learns that another tenant's document exists).
-    func entry(externalID: String, scope: String?) -> DocumentEntry? {
-        state.reading {
-            guard let rowID = rowIDs[externalID], let entry = documents[rowID] else { return nil }
-            if let scope, scope != entry.tenant { return nil }
-            return entry
+    func entry(externalID: String, scope: String?) throws(EngineError) -> DocumentEntry? {
+        try state.reading { () throws(EngineError) -> DocumentEntry? in
+            guard let rowID = try serving.rowID(externalID: externalID, scope: scope, collection: configuration.name) else { return nil }
+            return documents[rowID]
         }
     }
 
@@ -193,10 +192,10 @@ public final class LiveCollection: @unchecked Sendable {
 extension LiveCollection {
     /// The row id and tenant of a live document, if `scope` may see it. Quarantined documents
     /// are not located: no fetch path returns them.
-    public func locate(externalID: String, scope: String?) -> (rowID: Int64, tenant: String)? {
-        state.reading {
-            guard let rowID = rowIDs[externalID], let entry = documents[rowID], quarantined[rowID] == nil,
-                  scope == nil || scope == entry.tenant else { return nil }
+    public func locate(externalID: String, scope: String?) throws(EngineError) -> (rowID: Int64, tenant: String)? {
+        try state.reading { () throws(EngineError) -> (rowID: Int64, tenant: String)? in
+            guard let rowID = try serving.rowID(externalID: externalID, scope: scope, collection: configuration.name),
+                  let entry = documents[rowID], quarantined[rowID] == nil else { return nil }
             return (rowID, entry.tenant)
         }
     }

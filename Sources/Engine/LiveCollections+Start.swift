@@ -91,7 +91,7 @@ extension LiveCollection {
         for entry in entries {
             collection.documents[entry.rowID] = DocumentEntry(rowID: entry.rowID, externalID: entry.externalID,
                                                               tenant: entry.tenant, text: entry.text)
-            collection.rowIDs[entry.externalID] = entry.rowID
+            collection.rowIDs[DocumentKey(tenant: entry.tenant, externalID: entry.externalID)] = entry.rowID
         }
         try collection.loadContainment(on: connection)
         return collection

@@ -157,10 +157,14 @@ extension LiveCollections {
     private func contain(_ flagged: [(id: String, tenant: String, z: Double)], scan: CollectionScan, in collection: LiveCollection,
                          incidentID: String, actor: String) async throws(EngineError) -> ContainmentOutcome {
         let incident = IncidentReference.existing(incidentID)
-        let outcome = try await quarantine(flagged.map(\.id), in: collection, scope: nil,
-                                           reason: "HubScan scan \(scan.id): z ≥ \(scan.report.parameters.threshold)",
-                                           incident: incident, scores: Dictionary(flagged.map { ($0.id, $0.z) }) { a, _ in a },
-                                           actor: actor)
+        // Per tenant: document ids are unique per tenant, so each is named within its own.
+        var quarantined: [String] = []
+        for (tenant, members) in Dictionary(grouping: flagged, by: \.tenant).sorted(by: { $0.key < $1.key }) {
+            quarantined += try await quarantine(members.map(\.id), in: collection, scope: tenant,
+                                                reason: "HubScan scan \(scan.id): z ≥ \(scan.report.parameters.threshold)",
+                                                incident: incident, scores: Dictionary(members.map { ($0.id, $0.z) }) { a, _ in a },
+                                                actor: actor).changed
+        }
         let tenants = Array(Set(flagged.map(\.tenant))).sorted()
         var jobs: [Int64] = []
         for tenant in tenants {
@@ -178,7 +182,7 @@ extension LiveCollections {
                 throw LiveCollection.mapped(error)
             }
         }
-        return ContainmentOutcome(incidentID: incidentID, quarantined: outcome.changed, frozenTenants: tenants, rebuildJobs: jobs)
+        return ContainmentOutcome(incidentID: incidentID, quarantined: quarantined, frozenTenants: tenants, rebuildJobs: jobs)
     }
 
     /// The SHA-256 of the report's JSON as the engine wrote it (PostgreSQL keeps it as jsonb, so

@@ -55,4 +55,13 @@ struct DocumentEntry: Sendable {
     let externalID: String
     let tenant: String
     let text: String
+
+    var key: DocumentKey { DocumentKey(tenant: tenant, externalID: externalID) }
+}
+
+/// A document's name: its external id within its tenant. Ids are unique per tenant, so two
+/// tenants may use one id and neither learns of the other's (issue 17).
+struct DocumentKey: Hashable, Sendable {
+    let tenant: String
+    let externalID: String
 }

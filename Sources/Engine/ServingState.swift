@@ -11,7 +11,8 @@
 struct ServingState {
     var partitions: [String: Partition] = [:]
     var documents: [Int64: DocumentEntry] = [:]
-    var rowIDs: [String: Int64] = [:]
+    /// (tenant, external id) → row id: ids are unique per tenant.
+    var rowIDs: [DocumentKey: Int64] = [:]
     /// Quarantined row id → why it is withheld.
     var quarantined: [Int64: QuarantineHold] = [:]
     var flags = FlagSet()
@@ -28,7 +29,7 @@ struct ServingState {
             if withheld != (quarantined[rowID] != nil) {
                 return "document \(rowID): withheld \(withheld) but quarantined \(quarantined[rowID] != nil)"
             }
-            if rowIDs[entry.externalID] != rowID { return "document \(rowID): external id map disagrees" }
+            if rowIDs[entry.key] != rowID { return "document \(rowID): external id map disagrees" }
         }
         if rowIDs.count != documents.count {
             return "\(rowIDs.count) external ids map to \(documents.count) documents"
@@ -38,5 +39,19 @@ struct ServingState {
         }
         let live = partitions.values.reduce(0) { $0 + $1.liveCount }
         return live == documents.count ? nil : "partitions hold \(live) live documents, the map \(documents.count)"
+    }
+
+    /// The row id of `externalID` as `scope` sees it. A tenant-scoped caller finds only its own
+    /// tenant's; an unscoped one, the only tenant that uses the id (an id used by several
+    /// tenants must be named with its tenant: `invalidInput` lists them).
+    func rowID(externalID: String, scope: String?, collection: String) throws(EngineError) -> Int64? {
+        if let scope { return rowIDs[DocumentKey(tenant: scope, externalID: externalID)] }
+        let found = partitions.keys.sorted().compactMap { tenant in
+            rowIDs[DocumentKey(tenant: tenant, externalID: externalID)].map { (tenant, $0) }
+        }
+        guard found.count <= 1 else {
+            throw EngineError(.invalidInput, "document \"\(externalID.prefix(128))\" exists in tenants \(found.map(\.0).joined(separator: ", ")) of \(collection): name the tenant")
+        }
+        return found.first?.1
     }
 }

@@ -49,7 +49,7 @@ extension API {
             let scope = try caller.tenant(requested: request.uri.queryParameters["tenant"].map(String.init))
             // The engine says which tenant holds the id; PostgreSQL, reading as the reader role
             // under that tenant, has the last word (quarantined, deleted or foreign rows: none).
-            guard let (rowID, tenant) = collection.locate(externalID: id, scope: scope),
+            guard let (rowID, tenant) = try collection.locate(externalID: id, scope: scope),
                   let stored = try await pool.withConnection({ try DocumentRecords.fetch(rowID: rowID, tenant: tenant, on: $0) })
             else {
                 throw Problem(.notFound, .unknownDocument, "no document \"\(id.prefix(128))\" in \(collection.configuration.name)")
@@ -63,9 +63,10 @@ extension API {
         router.delete("/v1/collections/:name/documents/:id") { request, context in
             let name = try context.parameters.require("name")
             let id = try Self.documentID(context)
+            let requested = request.uri.queryParameters["tenant"].map(String.init)
             return try await mutation(request, context, permission: .write) { _, caller in
                 let collection = try collections.named(name)
-                try await collections.delete(externalID: id, scope: caller.tenant, from: collection)
+                try await collections.delete(externalID: id, scope: try caller.tenant(requested: requested), from: collection)
                 return try reply(DeletedBody(id: id, deleted: true))
             }
         }

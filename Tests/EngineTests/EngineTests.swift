@@ -158,6 +158,32 @@ final class LiveCollectionTests: XCTestCase {
         XCTAssertEqual(Set(collection.reservoir.counts().keys), ["acme"])
     }
 
+    /// Ids are unique per tenant: two tenants may use one id; a scoped action touches only its
+    /// own tenant's document; an unscoped one must name the tenant.
+    func testTwoTenantsMayUseOneIdAndNeitherTouchesTheOther() async throws {
+        let pool = ConnectionPool(conninfo: try TestCluster.shared().conninfo(), size: 1)
+        let collections = try await LiveCollections.open(pool: pool, snapshotRoot: snapshotRoot)
+        let name = "ids-\(getpid())-\(Int.random(in: 0..<1_000_000))"
+        let collection = try await collections.create(CollectionConfiguration(name: name, dimension: 2, metric: .l2))
+        _ = try await collections.ingest([NewDocument(externalID: "x", tenant: "a", text: "a's x", embedding: [1, 0]),
+                                          NewDocument(externalID: "x", tenant: "b", text: "b's x", embedding: [1, 0])], into: collection)
+        let ambiguous = await XCTAssertThrowsAsync {
+            _ = try await collections.quarantine(["x"], in: collection, scope: nil, reason: "r",
+                                                 incident: .declare(title: "t", severity: .sev3), actor: "t")
+        }
+        XCTAssertEqual((ambiguous as? EngineError)?.code, .invalidInput)
+        XCTAssertTrue((ambiguous as? EngineError)?.message.contains("tenants a, b") ?? false)
+        _ = try await collections.quarantine(["x"], in: collection, scope: "a", reason: "r",
+                                             incident: .declare(title: "t", severity: .sev3), actor: "t")
+        XCTAssertTrue(try collection.search(SearchRequest(mode: .vector, vector: [1, 0], k: 5, tenant: "a")).hits.isEmpty)
+        XCTAssertEqual(try collection.search(SearchRequest(mode: .vector, vector: [1, 0], k: 5, tenant: "b")).hits.map(\.text), ["b's x"])
+        XCTAssertNil(collection.integrityProblem())
+        let reloaded = try await LiveCollections.open(pool: pool, snapshotRoot: snapshotRoot).named(name)
+        XCTAssertEqual(reloaded.status().documents, 2)
+        XCTAssertEqual(reloaded.status().quarantined, 1)
+        XCTAssertNil(reloaded.integrityProblem())
+    }
+
     /// A collection holds at most `tenantsMax` tenants: a batch that would add one more is
     /// refused whole, and the tenants it has keep taking documents.
     func testACollectionHoldsAtMostItsTenantMaximum() async throws {
@@ -252,6 +278,23 @@ final class QueryReservoirTests: XCTestCase {
         XCTAssertEqual(Double(late) / Double(kept.rows), 1.0 / 3.0, accuracy: 0.05)
         XCTAssertEqual(reservoir.queries(tenant: nil, dimension: 2)?.rows, QueryReservoir.queriesMax + 1)
     }
+
+    /// The same queries give the same sample, in whatever order they arrive (a scan of the
+    /// reservoir is deterministic for its seed).
+    func testTheSampleDependsOnTheQueriesNotOnTheirOrder() throws {
+        let queries = (0..<(QueryReservoir.queriesMax + 3_000)).map { [Float($0), Float($0 % 7), 1] }
+        let forward = QueryReservoir(), backward = QueryReservoir()
+        for query in queries { forward.offer(query, tenant: "acme") }
+        for query in queries.reversed() { backward.offer(query, tenant: "acme") }
+        let a = try XCTUnwrap(forward.queries(tenant: "acme", dimension: 3))
+        let b = try XCTUnwrap(backward.queries(tenant: "acme", dimension: 3))
+        XCTAssertEqual(a.rows, QueryReservoir.queriesMax)
+        XCTAssertEqual(a.storage, b.storage)
+        XCTAssertNotEqual(QueryReservoir.hash([1, 0]), QueryReservoir.hash([0, 1]))
+        // Pinned: the hash is part of what makes a sample reproducible across builds (computed
+        // independently with the same chain in Python).
+        XCTAssertEqual(QueryReservoir.hash([0.5, 0.25]), 0xFE78_0AA8_5A81_B4C5)
+    }
 }
 
 /// The golden-query gate, pure.
@@ -334,7 +377,7 @@ final class ServingStateTests: XCTestCase {
         state.partitions["acme"] = partition
         for (rowID, id) in [(Int64(1), "a"), (2, "b")] {
             state.documents[rowID] = DocumentEntry(rowID: rowID, externalID: id, tenant: "acme", text: id)
-            state.rowIDs[id] = rowID
+            state.rowIDs[DocumentKey(tenant: "acme", externalID: id)] = rowID
         }
         return state
     }
@@ -353,12 +396,12 @@ final class ServingStateTests: XCTestCase {
         XCTAssertEqual(stray.integrityProblem(), "row 99 is quarantined but is not a document")
 
         var orphanID = try consistent()
-        orphanID.rowIDs["ghost"] = 7
+        orphanID.rowIDs[DocumentKey(tenant: "acme", externalID: "ghost")] = 7
         XCTAssertEqual(orphanID.integrityProblem(), "3 external ids map to 2 documents")
 
         var missing = try consistent()
         missing.documents[3] = DocumentEntry(rowID: 3, externalID: "c", tenant: "acme", text: "c")
-        missing.rowIDs["c"] = 3
+        missing.rowIDs[DocumentKey(tenant: "acme", externalID: "c")] = 3
         XCTAssertEqual(missing.integrityProblem(), "document 3: withheld true but quarantined false", "a document its partition lacks")
 
         var misfiled = try consistent()

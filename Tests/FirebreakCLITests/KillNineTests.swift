@@ -231,6 +231,14 @@ final class KillNineTests: XCTestCase {
                                                as: SearchResultBody.self)
             XCTAssertFalse(answer.results.contains { $0.id == id }, "\(at): quarantined \(id) was served")
         }
+        // The quarantine in flight at the kill is all or nothing too: listed and withheld, or
+        // neither (a document withheld without its record would be a phantom hold).
+        if let pending = await ledger.inFlightQuarantine, !withheld.contains(pending), !retired.contains(pending),
+           let vector = vectors[pending] {
+            let answer = try await client.call("POST", path + "/search", body: SearchBody(vector: vector, k: 10, tenant: Self.tenant, ef: 200),
+                                               as: SearchResultBody.self)
+            XCTAssertTrue(answer.results.contains { $0.id == pending }, "\(at): \(pending) is withheld but has no quarantine entry")
+        }
         // The check can fail: a served document is found by its own vector.
         if let open = vectors.keys.sorted().first(where: { !withheld.contains($0) && !retired.contains($0) }),
            try await present(open) {

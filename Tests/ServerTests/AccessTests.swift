@@ -107,6 +107,23 @@ final class AccessTests: XCTestCase {
         XCTAssertEqual(status["tenants"] as? [String], ["acme"])
         XCTAssertEqual(status["documents"] as? Int, 200)
 
+        // Ids are unique per tenant: an id globex uses is free for acme (no "already exists" to
+        // learn from), and each tenant reads its own document under it.
+        let reused = try await acmeOwner.post(path + "/documents", ["documents": [["id": "globex-1", "tenant": "acme", "text": "acme's own",
+                                                                                  "embedding": [1, 0, 0, 0, 0, 0, 0, 0]]]])
+        XCTAssertEqual(reused.status, 201, String(decoding: reused.body, as: UTF8.self))
+        await assertEqual(try await acme.get(path + "/documents/globex-1").object()["text"] as? String, "acme's own")
+        let globex = try await harness.token("reader", tenant: "globex")
+        await assertEqual(try await globex.get(path + "/documents/globex-1").object()["tenant"] as? String, "globex")
+        // An unscoped caller names such a document with its tenant.
+        let ambiguous = try await harness.admin.get(path + "/documents/globex-1")
+        XCTAssertEqual(ambiguous.status, 400)
+        XCTAssertTrue(ambiguous.problem?.detail.contains("acme, globex") ?? false, String(decoding: ambiguous.body, as: UTF8.self))
+        await assertEqual(try await harness.admin.get(path + "/documents/globex-1?tenant=acme").object()["text"] as? String, "acme's own")
+        await assertEqual(try await acmeOwner.send("DELETE", path + "/documents/globex-1").status, 200)
+        await assertEqual(try await globex.get(path + "/documents/globex-1").status, 200, "acme's delete touched only its own")
+        await assertEqual(try await acme.get(path + "/documents/globex-1").status, 404)
+
         // Nor name another tenant's incident, nor an unscoped one: 404, as if it did not exist,
         // and nothing is quarantined. Its own open incident is the default it joins.
         let globexIncident = try await harness.admin.post("/v1/incidents", ["title": "globex's", "severity": "SEV-3", "tenant": "globex"])
