@@ -129,9 +129,9 @@ public enum IncidentService {
             return "collection \(name) still serves degraded answers: rebuild job(s) \(rebuilding.map { String($0.id) }.joined(separator: ", ")) open (\(tenants))"
         }
         guard let stored = try ScanReportRecords.latest(collectionID: collection.id, on: connection) else { return nil }
-        let flagged = try stored.labelled().idsAtThreshold
+        let flagged = try stored.labelled().documentsAtThreshold
         guard !flagged.isEmpty else { return nil }
-        let served = try DocumentRecords.served(externalIDs: flagged, collectionID: collection.id, on: connection)
+        let served = try DocumentRecords.served(documents: flagged, collectionID: collection.id, on: connection)
         guard served.isEmpty else {
             return "scan \(stored.id) flagged \(served.count) document(s) of \(name) that are still served: \(served.prefix(10).joined(separator: ", "))"
         }

@@ -165,7 +165,12 @@ public struct LabelledScanReport: Sendable, Codable, Equatable {
     }
 
     /// The flagged documents at or above the report's threshold, by id.
-    public var idsAtThreshold: [String] {
-        zip(report.flagged, documentIDs).filter { $0.0.z >= report.parameters.threshold }.map(\.1)
+    public var idsAtThreshold: [String] { documentsAtThreshold.map(\.id) }
+
+    /// The flagged documents at or above the report's threshold, by tenant and id (ids are
+    /// unique per tenant).
+    public var documentsAtThreshold: [(tenant: String, id: String)] {
+        report.flagged.indices.filter { report.flagged[$0].z >= report.parameters.threshold }
+            .map { (documentTenants[$0], documentIDs[$0]) }
     }
 }

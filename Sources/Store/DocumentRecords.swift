@@ -239,14 +239,19 @@ private struct JSONObjectShape: Decodable {
 }
 
 extension DocumentRecords {
-    /// Of `externalIDs`, those a search of the collection can return: live (neither deleted
-    /// nor retired by a rollback) and under no active quarantine. Sorted.
-    public static func served(externalIDs: [String], collectionID: Int64, on connection: Connection) throws -> [String] {
+    /// Of `documents` (tenant and external id: ids are unique per tenant), the external ids a
+    /// search of the collection can return: live (neither deleted nor retired by a rollback)
+    /// and under no active quarantine. Sorted.
+    public static func served(documents: [(tenant: String, id: String)], collectionID: Int64,
+                              on connection: Connection) throws -> [String] {
         try connection.query("""
             SELECT d.external_id FROM documents d
-            WHERE d.collection_id = $1 AND d.deleted_at IS NULL AND d.external_id = ANY($2::text[])
+            JOIN unnest($2::text[], $3::text[]) AS named (tenant, external_id)
+              ON named.tenant = d.tenant AND named.external_id = d.external_id
+            WHERE d.collection_id = $1 AND d.deleted_at IS NULL
               AND NOT EXISTS (SELECT 1 FROM quarantine_entries q WHERE q.document_id = d.id AND q.released_at IS NULL)
             ORDER BY d.external_id
-            """, [.integer(collectionID), .text(SQLArray.literal(externalIDs))]).map { try $0.string("external_id") }
+            """, [.integer(collectionID), .text(SQLArray.literal(documents.map(\.tenant))),
+                  .text(SQLArray.literal(documents.map(\.id)))]).map { try $0.string("external_id") }
     }
 }
