@@ -51,11 +51,6 @@ struct API: Sendable {
         }
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(consistencyWaitMs) * 1_000_000
         let applied = { collection.map(collections.appliedSeq(of:)) ?? collections.replica.appliedSeq }
-        if applied() < minSeq, let head = try? await pool.withConnection({ try ChangeLog.head(on: $0) }), minSeq > head {
-            // A position no write has had: waiting cannot help (a client holds only seqs it was
-            // answered, and every answered seq is at or below the head).
-            throw Problem(.badRequest, .invalidInput, "min_seq \(minSeq) is beyond the change log's head (\(head)): no write has had that position")
-        }
         while applied() < minSeq {
             if let problem = collections.replica.problem {
                 throw Problem(.serviceUnavailable, .replicaBehind, "replica \(collections.replica.name) stopped applying changes: \(problem)")

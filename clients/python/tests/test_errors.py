@@ -145,6 +145,19 @@ def test_duplicates(client: firebreak.Client, setup: dict[str, Any]) -> None:
     assert isinstance(caught.value, FirebreakError) and caught.value.result.ingested == 0
 
 
+def test_ids_are_unique_per_tenant(client: firebreak.Client) -> None:
+    name = unique("ids")
+    client.create_collection(name, 4)
+    client.upsert(name, [{"id": "shared", "text": "one's", "embedding": VEC}], tenant="one", progress=False)
+    client.upsert(name, [{"id": "shared", "text": "two's", "embedding": VEC}], tenant="two", progress=False)
+    error = expect(firebreak.InvalidInput, 400, lambda: client.get(name, "shared"))
+    assert "one, two" in error.detail
+    assert client.get(name, "shared", tenant="two").text == "two's"
+    client.delete(name, "shared", tenant="one")
+    expect(firebreak.UnknownDocument, 404, lambda: client.get(name, "shared", tenant="one"))
+    assert client.get(name, "shared").text == "two's"
+
+
 def test_document_quarantined(client: firebreak.Client, setup: dict[str, Any]) -> None:
     q = client.quarantine(setup["name"], "d2", reason="test: quarantined documents cannot be deleted")
     expect(firebreak.DocumentQuarantined, 409, lambda: client.delete(setup["name"], "d2"))

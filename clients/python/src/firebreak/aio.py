@@ -239,9 +239,13 @@ class AsyncClient(_Settings):
         return await self._run(build("get", path_params={"name": collection, "id": id},
                                params={"tenant": tenant, "min_seq": min_seq}))
 
-    async def delete(self, collection: str, id: str, *, idempotency_key: str | None = None) -> m.Deleted:
+    async def delete(
+        self, collection: str, id: str, *, tenant: str | None = None, idempotency_key: str | None = None
+    ) -> m.Deleted:
         """``DELETE …/documents/{id}``: hidden everywhere, kept as evidence."""
-        return await self._run(build("delete", path_params={"name": collection, "id": id}, idempotency_key=idempotency_key))
+        return await self._run(build(
+            "delete", path_params={"name": collection, "id": id}, params={"tenant": tenant}, idempotency_key=idempotency_key
+        ))
 
     # -- search ------------------------------------------------------------------------
 

@@ -311,9 +311,13 @@ class Client(_Settings):
         return self._run(build("get", path_params={"name": collection, "id": id},
                                params={"tenant": tenant, "min_seq": min_seq}))
 
-    def delete(self, collection: str, id: str, *, idempotency_key: str | None = None) -> m.Deleted:
+    def delete(
+        self, collection: str, id: str, *, tenant: str | None = None, idempotency_key: str | None = None
+    ) -> m.Deleted:
         """``DELETE …/documents/{id}``: hidden everywhere, kept as evidence."""
-        return self._run(build("delete", path_params={"name": collection, "id": id}, idempotency_key=idempotency_key))
+        return self._run(build(
+            "delete", path_params={"name": collection, "id": id}, params={"tenant": tenant}, idempotency_key=idempotency_key
+        ))
 
     # -- search ------------------------------------------------------------------------
 
