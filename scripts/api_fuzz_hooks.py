@@ -25,8 +25,8 @@ def _fresh_key(headers):
 
 
 def _applied(value):
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return 0
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return 0  # JSON numbers: the service reads 12809.0 as the position 12809
     if isinstance(value, str) and value.isdigit():
         return "0"
     return value
