@@ -30,28 +30,11 @@ public enum IncidentReference: Sendable, Equatable {
             }
             return id
         case .openOrDeclare(let title, let severity, let taxonomyClass):
-            let open: String?
-            do {
-                open = try connection.query("""
-                    SELECT id FROM incidents WHERE collection = $1 AND status <> 'closed' ORDER BY declared_at DESC, id DESC LIMIT 1
-                    """, [.text(collection)]).first?.string("id")
-            } catch {
-                throw EngineError(.storeFailed, "\(error)")
-            }
-            if let open { return open }
+            if let open = try Self.newestOpen(collection: collection, tenant: nil, on: connection) { return open }
             return try IncidentReference.declare(title: title, severity: severity, taxonomyClass: taxonomyClass)
                 .resolve(collection: collection, tenant: tenant, actor: actor, on: connection)
         case .openOfTenantOrDeclare(let scope, let title, let severity):
-            let open: String?
-            do {
-                open = try connection.query("""
-                    SELECT id FROM incidents WHERE collection = $1 AND tenant = $2 AND status <> 'closed'
-                    ORDER BY declared_at DESC, id DESC LIMIT 1
-                    """, [.text(collection), .text(scope)]).first?.string("id")
-            } catch {
-                throw EngineError(.storeFailed, "\(error)")
-            }
-            if let open { return open }
+            if let open = try Self.newestOpen(collection: collection, tenant: scope, on: connection) { return open }
             return try IncidentReference.declare(title: title, severity: severity)
                 .resolve(collection: collection, tenant: scope, actor: actor, on: connection)
         case .declare(let title, let severity, let taxonomyClass):
@@ -66,6 +49,18 @@ public enum IncidentReference: Sendable, Equatable {
             } catch {
                 throw EngineError(.storeFailed, "declaring an incident failed: \(error)")
             }
+        }
+    }
+
+    /// The collection's newest open incident (only `tenant`'s, when given).
+    private static func newestOpen(collection: String, tenant: String?, on connection: Connection) throws(EngineError) -> String? {
+        do {
+            return try connection.query("""
+                SELECT id FROM incidents WHERE collection = $1 AND ($2::text IS NULL OR tenant = $2) AND status <> 'closed'
+                ORDER BY declared_at DESC, id DESC LIMIT 1
+                """, [.text(collection), tenant.map(SQLValue.text) ?? .null]).first?.string("id")
+        } catch {
+            throw EngineError(.storeFailed, "\(error)")
         }
     }
 }

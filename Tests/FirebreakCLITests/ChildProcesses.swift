@@ -71,3 +71,12 @@ func serve(data: String, token: String, arguments: [String] = [], environment: [
     throw XCTSkip("serve did not start: \(server.read(".err"))")
 }
 
+
+/// Ends a `serve` started on `data` and what it left: the process (SIGKILL), its embedded
+/// PostgreSQL, the folder.
+func stopServing(_ server: Child, data: String) {
+    kill(server.pid, SIGKILL)
+    _ = server.wait()
+    _ = try? firebreak(["db", "stop", "--data-dir", data])
+    try? FileManager.default.removeItem(atPath: data)
+}

@@ -13,12 +13,7 @@ final class FirebreakCLITests: XCTestCase {
         let data = "/tmp/firebreak-cli-serve-\(getpid())"
         let token = "fbk_cli_test_admin"
         let (server, base) = try serve(data: data, token: token)
-        defer {
-            kill(server.pid, SIGKILL)
-            _ = server.wait()
-            _ = try? firebreak(["db", "stop", "--data-dir", data])
-            try? FileManager.default.removeItem(atPath: data)
-        }
+        defer { stopServing(server, data: data) }
         let env = ["FIREBREAK_URL": base, "FIREBREAK_TOKEN": token]
         XCTAssertEqual(try firebreak(["collections", "create", "docs", "--dimension", "3"], environment: env).status, 0)
         // For people, a reply is laid out one member per line, every value as the service sent it.
@@ -96,12 +91,7 @@ final class FirebreakCLITests: XCTestCase {
         let data = "/tmp/firebreak-cli-s3-\(getpid())"
         let token = "fbk_cli_test_admin"
         let (server, base) = try serve(data: data, token: token, arguments: store, environment: aws)
-        defer {
-            kill(server.pid, SIGKILL)
-            _ = server.wait()
-            _ = try? firebreak(["db", "stop", "--data-dir", data])
-            try? FileManager.default.removeItem(atPath: data)
-        }
+        defer { stopServing(server, data: data) }
         XCTAssertTrue(server.read(".err").contains("snapshots are kept in s3://\(moto.bucket)/\(prefix)"), server.read(".err"))
         let env = ["FIREBREAK_URL": base, "FIREBREAK_TOKEN": token]
         XCTAssertEqual(try firebreak(["collections", "create", "docs", "--dimension", "3"], environment: env).status, 0)
@@ -129,12 +119,7 @@ final class FirebreakCLITests: XCTestCase {
         let data = "/tmp/firebreak-cli-kill-\(getpid())"
         let token = "fbk_cli_test_admin"
         var (server, base) = try serve(data: data, token: token)
-        defer {
-            kill(server.pid, SIGKILL)
-            _ = server.wait()
-            _ = try? firebreak(["db", "stop", "--data-dir", data])
-            try? FileManager.default.removeItem(atPath: data)
-        }
+        defer { stopServing(server, data: data) }
         var env = ["FIREBREAK_URL": base, "FIREBREAK_TOKEN": token]
         XCTAssertEqual(try firebreak(["collections", "create", "docs", "--dimension", "32"], environment: env).status, 0)
         let file = NSTemporaryDirectory() + "firebreak-cli-kill-\(getpid()).jsonl"
@@ -424,12 +409,7 @@ extension FirebreakCLITests {
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json",
             "OTEL_BSP_SCHEDULE_DELAY": "100",
         ])
-        defer {
-            kill(server.pid, SIGKILL)
-            _ = server.wait()
-            _ = try? firebreak(["db", "stop", "--data-dir", data])
-            try? FileManager.default.removeItem(atPath: data)
-        }
+        defer { stopServing(server, data: data) }
         XCTAssertTrue(server.read(".err").contains("exporting traces over OTLP"), server.read(".err"))
         let client = APIClient(baseURL: base, token: token)
         try succeeded(await client.send("POST", "/v1/collections", json: Data(#"{"name":"docs","dimension":3,"metric":"cosine"}"#.utf8)))

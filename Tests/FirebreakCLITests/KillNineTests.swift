@@ -48,12 +48,7 @@ final class KillNineTests: XCTestCase {
         let data = "/tmp/firebreak-kill9-\(getpid())"
         let token = "fbk_kill9_admin"
         var (server, base) = try serve(data: data, token: token)
-        defer {
-            kill(server.pid, SIGKILL)
-            _ = server.wait()
-            _ = try? firebreak(["db", "stop", "--data-dir", data])
-            try? FileManager.default.removeItem(atPath: data)
-        }
+        defer { stopServing(server, data: data) }
         let ledger = Ledger()
         var client = APIClient(baseURL: base, token: token)
         try await client.succeeded("POST", "/v1/collections",
