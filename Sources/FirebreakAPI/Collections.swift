@@ -62,13 +62,17 @@ public struct CollectionBody: Codable, Sendable {
     public var tenants: [String]
     public var flags: [FlagBody]
     public var lastScan: LastScanBody?
+    /// Why the collection refuses writes until a restart repairs it from PostgreSQL (a
+    /// compensation failed, or a commit's outcome could not be learnt); absent while it takes them.
+    public var writeRefusal: String?
     enum CodingKeys: String, CodingKey {
         case name, dimension, metric, hnsw, mode, documents, quarantined, tenants, flags
-        case activeSnapshot = "active_snapshot", lastScan = "last_scan"
+        case activeSnapshot = "active_snapshot", lastScan = "last_scan", writeRefusal = "write_refusal"
     }
 
     public init(name: String, dimension: Int, metric: String, hnsw: HNSWBody, mode: String, activeSnapshot: String? = nil,
-                documents: Int, quarantined: Int, tenants: [String], flags: [FlagBody], lastScan: LastScanBody? = nil) {
+                documents: Int, quarantined: Int, tenants: [String], flags: [FlagBody], lastScan: LastScanBody? = nil,
+                writeRefusal: String? = nil) {
         self.name = name
         self.dimension = dimension
         self.metric = metric
@@ -80,6 +84,7 @@ public struct CollectionBody: Codable, Sendable {
         self.tenants = tenants
         self.flags = flags
         self.lastScan = lastScan
+        self.writeRefusal = writeRefusal
     }
 }
 

@@ -10,14 +10,17 @@ public struct ReadinessBody: Codable, Sendable {
     public var database: Bool
     public var collectionsLoaded: Bool
     public var problem: String?
+    /// Collections on this replica that refuse writes until it is restarted (searches are still
+    /// served, so `ready` does not depend on them).
+    public var writeRefusals: [WriteRefusalBody]
 
     enum CodingKeys: String, CodingKey {
         case ready, appliedSeq = "applied_seq", headSeq = "head_seq", replica, database
-        case collectionsLoaded = "collections_loaded", problem
+        case collectionsLoaded = "collections_loaded", problem, writeRefusals = "write_refusals"
     }
 
     public init(ready: Bool, appliedSeq: Int64, headSeq: Int64, replica: String, database: Bool, collectionsLoaded: Bool,
-                problem: String? = nil) {
+                problem: String? = nil, writeRefusals: [WriteRefusalBody] = []) {
         self.ready = ready
         self.appliedSeq = appliedSeq
         self.headSeq = headSeq
@@ -25,6 +28,17 @@ public struct ReadinessBody: Codable, Sendable {
         self.database = database
         self.collectionsLoaded = collectionsLoaded
         self.problem = problem
+        self.writeRefusals = writeRefusals
+    }
+}
+
+public struct WriteRefusalBody: Codable, Sendable, Equatable {
+    public var collection: String
+    public var reason: String
+
+    public init(collection: String, reason: String) {
+        self.collection = collection
+        self.reason = reason
     }
 }
 

@@ -47,6 +47,6 @@ extension API {
             hnsw: HNSWBody(m: configuration.m, efConstruction: configuration.efConstruction, efSearch: configuration.efSearch),
             mode: status.mode.rawValue, activeSnapshot: nil, documents: status.documents, quarantined: status.quarantined,
             tenants: status.tenants, flags: status.flags.map { FlagBody(flag: $0.flag.rawValue, tenant: $0.tenant) },
-            lastScan: lastScan.map { LastScanBody(at: $0.at, maxZ: $0.maxZ) })
+            lastScan: lastScan.map { LastScanBody(at: $0.at, maxZ: $0.maxZ) }, writeRefusal: collection.writeRefusal)
     }
 }

@@ -26,9 +26,13 @@ extension API {
             let database = (try? await pool.withConnection { try $0.query("SELECT 1") }) != nil
             let replica = collections.replica
             let ready = database && readiness.loaded && replica.isReady
+            let refusals = collections.all.compactMap { collection in
+                collection.writeRefusal.map { WriteRefusalBody(collection: collection.configuration.name, reason: $0) }
+            }
             return Self.response(try reply(ReadinessBody(
                 ready: ready, appliedSeq: replica.appliedSeq, headSeq: replica.startHead ?? 0, replica: replica.name,
-                database: database, collectionsLoaded: readiness.loaded, problem: replica.problem),
+                database: database, collectionsLoaded: readiness.loaded, problem: replica.problem,
+                writeRefusals: refusals.sorted { $0.collection < $1.collection }),
                 status: ready ? .ok : .serviceUnavailable))
         }
         router.get("/v1/replicas") { _, context in

@@ -14,6 +14,8 @@ import Prometheus
 /// - `firebreak_retrieval_log_dropped_total`: log entries dropped because the buffer was full
 ///   (the searches were served; their blast-radius record is missing).
 /// - `firebreak_replica_applied_seq`: this replica's applied change-log position.
+/// - `firebreak_collections_refusing_writes`: collections that refuse writes until a restart
+///   (alert on > 0).
 public final class ServiceMetrics: @unchecked Sendable {
     public static let shared = ServiceMetrics()
 
@@ -22,6 +24,7 @@ public final class ServiceMetrics: @unchecked Sendable {
     private let inFlightGauge: Metrics.Gauge
     private let retrievalLogDropped: Metrics.Counter
     private let appliedSeq: Metrics.Gauge
+    private let refusingWrites: Metrics.Gauge
     private let lock = NSLock()
     /// The drops already counted (the log keeps a running total; the counter gets the rest).
     private var droppedCounted = 0
@@ -39,6 +42,7 @@ public final class ServiceMetrics: @unchecked Sendable {
         inFlightGauge = Metrics.Gauge(label: "firebreak_requests_in_flight")
         retrievalLogDropped = Metrics.Counter(label: "firebreak_retrieval_log_dropped_total")
         appliedSeq = Metrics.Gauge(label: "firebreak_replica_applied_seq")
+        refusingWrites = Metrics.Gauge(label: "firebreak_collections_refusing_writes")
     }
 
     func searched(mode: SearchMode, degraded: Bool, nanoseconds: UInt64) {
@@ -62,6 +66,7 @@ public final class ServiceMetrics: @unchecked Sendable {
             droppedCounted = max(droppedCounted, dropped)
         }
         appliedSeq.record(collections.replica.appliedSeq)
+        refusingWrites.record(collections.all.filter { $0.writeRefusal != nil }.count)
         return registry.emitToString()
     }
 }
