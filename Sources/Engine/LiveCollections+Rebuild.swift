@@ -140,6 +140,7 @@ extension LiveCollections {
                 // The swap is a change like any other: appended, then applied (here, from memory;
                 // on the other replicas, from the file it names).
                 let file = await publishRebuilt(graph, job: job, tenant: tenant, of: collection)
+                try await EngineFaults.hold(.rebuildMidSwap) { cancellations.isRequested(job) }
                 try await write(collection) { connection throws(EngineError) in
                     // Failed meanwhile (orphaned, by another replica): the old graph stays.
                     guard (try? JobRecords.isOpen(job, on: connection)) == true else {

@@ -23,8 +23,9 @@ extension HNSWIndex {
             for i in 0..<n { placeNode(id: first + i, vector: rows + i * parameters.dimension, label: labels[i]) }
         }
         count = first + n
+        let entryBefore = loadTop()?.entry
         let suspects = insertNodes(first..<(first + n), threads: max(1, threads), progress: progress)
-        repairOrphans(batchSize: n, suspects: suspects)
+        repairOrphans(batchSize: n, suspects: suspects, entryMoved: loadTop()?.entry != entryBefore)
         debugCheckIntegrity()
     }
 

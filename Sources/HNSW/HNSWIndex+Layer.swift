@@ -151,9 +151,12 @@ extension HNSWIndex {
         }
     }
 
+    /// Vectors this close (l2 or cosine) are copies of each other: a neighbour list keeps one.
+    static let copyDistanceMax: Float = 1e-6
+
     /// The neighbour-selection heuristic (Algorithm 4): walking candidates closest first, keep
-    /// one only if it is closer to the base than to every neighbour already kept. This spreads
-    /// links across directions and keeps clustered data navigable.
+    /// one only if it is closer to the base than to every neighbour already kept, and no copy
+    /// of one. This spreads links across directions and keeps clustered data navigable.
     /// `candidates` must be sorted by distance to the base, ascending.
     func selectNeighbors(from candidates: [(distance: Float, id: UInt32)], max maxCount: Int,
                          into selected: inout [(distance: Float, id: UInt32)], view: GraphView) {
@@ -164,14 +167,20 @@ extension HNSWIndex {
         }
         let metric = parameters.metric
         let dimension = view.dimension
+        // Inner-product "distances" are not 0 between copies (nor only between them).
+        let copyDistanceMax = metric == .innerProduct ? -Float.infinity : Self.copyDistanceMax
         for candidate in candidates {
             if selected.count >= maxCount { break }
             let vector = UnsafePointer(view.vector(candidate.id))
             var keep = true
-            for chosen in selected
-            where metric.distance(vector, view.vector(chosen.id), dimension: dimension) < candidate.distance {
-                keep = false
-                break
+            for chosen in selected {
+                let between = metric.distance(vector, view.vector(chosen.id), dimension: dimension)
+                // Closer to a chosen neighbour than to the node, or a copy of one: a list of
+                // copies would trap every search that enters it.
+                if between < candidate.distance || between <= copyDistanceMax {
+                    keep = false
+                    break
+                }
             }
             if keep { selected.append(candidate) }
         }

@@ -76,7 +76,7 @@ extension HNSWIndex {
         // A sound graph may still hold nodes no search can reach (written by an older build,
         // or an island the incremental repair missed): reconnect them before serving.
         if index.integrityProblem() != nil {
-            index.repairOrphans(batchSize: index.count, suspects: [])
+            index.repairOrphans(batchSize: index.count, suspects: [], entryMoved: true)
             if let problem = index.integrityProblem() {
                 throw HNSWError(.fileCorrupted, "\(path): graph structure is invalid after repair: \(problem)")
             }

@@ -29,6 +29,8 @@ public final class HNSWIndex: @unchecked Sendable {
     public internal(set) var count = 0
     /// Tombstoned nodes (deleted, still in the graph until compaction).
     public internal(set) var deletedCount = 0
+    /// Nodes inserted since the last full reachability walk (see `repairOrphans`).
+    var insertedSinceFullWalk = 0
 
     /// The highest level any node may get; 2^-16 odds per level for M = 2 already.
     static let levelMax = 16

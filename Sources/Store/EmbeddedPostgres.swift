@@ -85,6 +85,17 @@ public struct EmbeddedPostgres: Sendable {
                                        "-t", String(Self.startSecondsMax), "stop"])
     }
 
+    /// `pg_ctl restart -m fast`: stops the server (rolling back running transactions, dropping
+    /// every connection) and starts it again. Starts it if it was not running. Returns the
+    /// superuser's connection string.
+    @discardableResult
+    public func restart() throws(StoreError) -> String {
+        guard try isRunning() else { return try start() }
+        try run(binaries + "/pg_ctl", ["-D", clusterDirectory, "-l", logFile, "-m", "fast", "-w",
+                                       "-t", String(Self.startSecondsMax), "restart"])
+        return conninfo()
+    }
+
     public func isRunning() throws(StoreError) -> Bool {
         guard FileManager.default.fileExists(atPath: clusterDirectory + "/PG_VERSION") else { return false }
         return (try? run(binaries + "/pg_ctl", ["-D", clusterDirectory, "status"])) != nil

@@ -37,7 +37,7 @@ struct DatabaseCommand: ParsableCommand {
         the installed server binaries in --data-dir, listening on a Unix socket only. As root it \
         runs the server as the postgres system user.
         """,
-        subcommands: [Migrate.self, Status.self, Start.self, Stop.self]
+        subcommands: [Migrate.self, Status.self, Start.self, Stop.self, Restart.self]
     )
 
     struct Migrate: ParsableCommand {
@@ -92,6 +92,20 @@ struct DatabaseCommand: ParsableCommand {
         func run() throws {
             guard database.externalURL == nil else { throw ValidationError("stop manages the embedded server only") }
             try database.embedded().stop()
+        }
+    }
+
+    struct Restart: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Restart the embedded PostgreSQL (fast shutdown, then start), for example after a configuration change.",
+            discussion: """
+            Running transactions are rolled back and every connection is dropped. A running             `firebreak serve` answers writes 503 until the server is back, keeps serving searches             from memory, and reconnects by itself (its change listener resynchronises).
+            """)
+        @OptionGroup var database: DatabaseOptions
+
+        func run() throws {
+            guard database.externalURL == nil else { throw ValidationError("restart manages the embedded server only") }
+            print(try database.embedded().restart())
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FirebreakAPI
 import Foundation
+import Engine
 import Hummingbird
 import Logging
 import Server
@@ -57,6 +58,8 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let faults = try FaultInjection.armFromEnvironment(ProcessInfo.processInfo.environment)
+        if !faults.isEmpty { Console.progress("failpoints armed (a test build): \(faults.joined(separator: ", "))") }
         var embedded: EmbeddedPostgres?
         let conninfo: String
         if let url = database.externalURL {

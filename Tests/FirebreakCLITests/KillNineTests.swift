@@ -28,6 +28,7 @@ final class KillNineTests: XCTestCase {
         var ackedSnapshots = Set<String>()
         var ackedRollback = false
         var searches = 0
+        var rebuildJobs: [Int] = []
 
         func remember(_ documents: [NewDocumentBody]) { for document in documents { vectors[document.id] = document.embedding } }
         func sending(_ ids: [String]) { inFlightBatch = ids }
@@ -37,10 +38,18 @@ final class KillNineTests: XCTestCase {
         func snapshotAcked(_ id: String) { ackedSnapshots.insert(id) }
         func rollbackAcked() { ackedRollback = true }
         func searched() { searches += 1 }
+        func rebuilding(_ job: Int) { rebuildJobs.append(job) }
         func forgetInFlight() { inFlightBatch = nil; inFlightQuarantine = nil }
     }
 
-    enum Phase: String, CaseIterable { case ingest, quarantine, snapshot, rollback, rebuild }
+    /// `rebuildSwap` is killed where the rebuild has published its graph file and not yet
+    /// appended the swap: the service before it runs with the `rebuildMidSwap` failpoint, and the
+    /// kill waits for it to be reached.
+    enum Phase: String, CaseIterable { case ingest, quarantine, snapshot, rollback, rebuild, rebuildSwap }
+
+    static func environment(before phase: Phase) -> [String: String] {
+        phase == .rebuildSwap ? ["FIREBREAK_FAULTS": "rebuildMidSwap"] : [:]
+    }
 
     func testKillNineDuringEveryWriteLosesNothingAcknowledgedAndServesNothingQuarantined() async throws {
         let seed = ProcessInfo.processInfo.environment["FIREBREAK_KILL_SEED"].flatMap(UInt64.init) ?? 0x4B11_1009
@@ -73,9 +82,14 @@ final class KillNineTests: XCTestCase {
             let searchers = (0..<2).map { _ in Task { [client, ledger] in await Self.searchUntilCancelled(client, ledger) } }
             let writer = Self.startWriting(phase, client: client, ledger: ledger, firstID: next, seed: seed &+ UInt64(index),
                                            snapshot: snapshot.id, incident: quarantined.incidentID)
-            // Long enough for the operation to be under way, short enough to land inside it.
-            let delayMs = phase == .rebuild ? Int.random(in: 150...600, using: &rng) : Int.random(in: 40...400, using: &rng)
-            try await Task.sleep(for: .milliseconds(delayMs))
+            if phase == .rebuildSwap {
+                let reached = await Self.waitFor("holding at rebuildMidSwap", in: server, seconds: 60)
+                XCTAssertTrue(reached, "\(at): the rebuild never reached its swap")
+            } else {
+                // Long enough for the operation to be under way, short enough to land inside it.
+                let delayMs = phase == .rebuild ? Int.random(in: 150...600, using: &rng) : Int.random(in: 40...400, using: &rng)
+                try await Task.sleep(for: .milliseconds(delayMs))
+            }
             kill(server.pid, SIGKILL)
             _ = server.wait()
             writer.cancel()
@@ -84,8 +98,9 @@ final class KillNineTests: XCTestCase {
             for searcher in searchers { _ = await searcher.value }
             next += 10_000  // ids of the killed phase's writes are never reused
 
+            let upcoming = Phase.allCases.dropFirst(index + 1).first
             do {
-                (server, base) = try serve(data: data, token: token)
+                (server, base) = try serve(data: data, token: token, environment: upcoming.map(Self.environment(before:)) ?? [:])
             } catch {
                 XCTFail("\(at): the service did not restart: \(error)")
                 return
@@ -93,6 +108,12 @@ final class KillNineTests: XCTestCase {
             client = APIClient(baseURL: base, token: token)
             try await checkAfterRestart(client, ledger, at: at,
                                         rollbackTarget: phase == .rollback ? snapshotDocuments : nil)
+            if phase == .rebuildSwap, let job = await ledger.rebuildJobs.last {
+                // The restart fails the job its previous process left open; the old graph serves.
+                let state = try await client.call("GET", "/v1/jobs/\(job)", as: JobStateBody.self)
+                XCTAssertEqual(state.state, "failed", "\(at): job \(job) is \(state.state)")
+                XCTAssertTrue(state.error?.contains("interrupted") ?? false, "\(at): \(state.error ?? "no error")")
+            }
             await ledger.forgetInFlight()
         }
         let searches = await ledger.searches
@@ -151,9 +172,10 @@ final class KillNineTests: XCTestCase {
             try await client.succeeded("POST", path + "/rollback",
                                        body: RollbackBody(snapshotID: snapshot, incidentID: incident, reason: "kill-9 suite"))
             await ledger.rollbackAcked()
-        case .rebuild:
+        case .rebuild, .rebuildSwap:
             while !Task.isCancelled {
                 let job = try await client.call("POST", path + "/rebuild", body: ["tenant": tenant], as: JobStartedBody.self)
+                await ledger.rebuilding(job.jobID)
                 while !Task.isCancelled {
                     let state = try await client.call("GET", "/v1/jobs/\(job.jobID)", as: JobStateBody.self).state
                     if state != "running" && state != "queued" { break }
@@ -164,7 +186,17 @@ final class KillNineTests: XCTestCase {
     }
 
     struct JobStartedBody: Decodable { let jobID: Int; enum CodingKeys: String, CodingKey { case jobID = "job_id" } }
-    struct JobStateBody: Decodable { let state: String }
+    struct JobStateBody: Decodable { let state: String; let error: String? }
+
+    /// Waits until `child`'s stderr holds `text`.
+    static func waitFor(_ text: String, in child: Child, seconds: Double) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if child.read(".err").contains(text) { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
 
     static func searchUntilCancelled(_ client: APIClient, _ ledger: Ledger) async {
         var generator = SplitMix64(seed: UInt64.random(in: 0...UInt64.max))

@@ -46,4 +46,27 @@ final class HNSWReachabilityTests: XCTestCase {
         try fixture.index.add(batch, labels: (0..<UInt64(batch.rows)).map { 1_000_000 + $0 })
         XCTAssertNil(fixture.index.integrityProblem(), "a batch far smaller than the index still walks it")
     }
+
+    /// Found by the PostgreSQL-restart suite: one vector ingested again and again, a document
+    /// at a time. Once there are more copies than a node has links, a copy links only to
+    /// copies; when one of them becomes the entry point, everything else was an island that
+    /// the suspects-only repair could not see. Every node must stay reachable (the insert
+    /// checks it in this build) and be found by its own vector.
+    func testSingleInsertsOfOneRepeatedVectorLeaveNothingUnreachable() throws {
+        for metric in [Metric.cosine, .l2] {
+            let index = try HNSWIndex(parameters: HNSWParameters(dimension: 8, metric: metric, m: 4, efConstruction: 32, efSearch: 32))
+            let base = SyntheticData.gaussianClusters(rows: 40, dimension: 8, clusters: 4, seed: 5, normalized: metric == .cosine)
+            for row in 0..<base.rows { try index.add(base.row(row), label: UInt64(row)) }
+            let copy = base.row(1)
+            for n in 0..<200 {
+                try index.add(copy, label: 1_000 + UInt64(n))
+                XCTAssertNil(index.integrityProblem(), "\(metric), after \(n + 1) copies")
+            }
+            for row in 0..<base.rows {
+                let hits = try index.search(base.row(row), k: 1, ef: 64)
+                let expected = row == 1 ? nil : UInt64(row)
+                if let expected { XCTAssertEqual(hits.first?.label, expected, "\(metric): row \(row) is not found by its own vector") }
+            }
+        }
+    }
 }

@@ -1,5 +1,6 @@
-import Engine
+@testable import Engine
 import FirebreakAPI
+import FirebreakTestSupport
 import Foundation
 import XCTest
 
@@ -15,7 +16,8 @@ final class WriteRefusalTests: XCTestCase {
         await assertEqual(try await admin.post(path + "/documents", ["documents": acme]).status, 200)
         let before = try await admin.get("/readyz").decoded(ReadinessBody.self)
         XCTAssertFalse(before.writeRefusals.contains { $0.collection == collection })
-        XCTAssertNil(try await admin.get(path).decoded(CollectionBody.self).writeRefusal)
+        let fresh = try await admin.get(path).decoded(CollectionBody.self)
+        XCTAssertNil(fresh.writeRefusal)
 
         // The COMMIT's answer is lost and the record cannot be asked: the write fails closed.
         EngineFaults.arm(.commitAnswerLost)
@@ -38,13 +40,15 @@ final class WriteRefusalTests: XCTestCase {
         let refused = try await admin.post(path + "/documents", ["documents": documents(tenant: "acme", count: 1, dimension: 8, seed: 42, prefix: "late")])
         XCTAssertEqual(refused.status, 503)
         XCTAssertTrue(refused.problem?.detail.contains("until a restart") ?? false, String(decoding: refused.body, as: UTF8.self))
-        await assertEqual(try await harness.searchIDs(collection, ["vector": acme[2]["embedding"]!, "tenant": "acme", "k": 3]).count, 3)
+        await assertEqual(try await admin.searchIDs(collection, ["vector": acme[2]["embedding"]!, "tenant": "acme", "k": 3]).count, 3)
         try await harness.stop()
 
         // A restart loads the collection from PostgreSQL and takes writes again.
         let restarted = try await Harness.start()
-        XCTAssertNil(try await restarted.admin.get(path).decoded(CollectionBody.self).writeRefusal)
-        XCTAssertFalse(try await restarted.admin.get("/readyz").decoded(ReadinessBody.self).writeRefusals.contains { $0.collection == collection })
+        let repaired = try await restarted.admin.get(path).decoded(CollectionBody.self)
+        XCTAssertNil(repaired.writeRefusal)
+        let ready = try await restarted.admin.get("/readyz").decoded(ReadinessBody.self)
+        XCTAssertFalse(ready.writeRefusals.contains { $0.collection == collection })
         await assertEqual(try await restarted.admin.post(path + "/documents", ["documents": documents(tenant: "acme", count: 1, dimension: 8, seed: 43, prefix: "later")]).status, 200)
         try await restarted.stop()
     }
