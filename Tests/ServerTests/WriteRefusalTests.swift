@@ -13,7 +13,7 @@ final class WriteRefusalTests: XCTestCase {
         let path = "/v1/collections/\(collection)"
         let admin = harness.admin
         let acme = documents(tenant: "acme", count: 20, dimension: 8, seed: 41)
-        await assertEqual(try await admin.post(path + "/documents", ["documents": acme]).status, 200)
+        await assertEqual(try await admin.post(path + "/documents", ["documents": acme]).status, 201)
         let before = try await admin.get("/readyz").decoded(ReadinessBody.self)
         XCTAssertFalse(before.writeRefusals.contains { $0.collection == collection })
         let fresh = try await admin.get(path).decoded(CollectionBody.self)
@@ -49,7 +49,7 @@ final class WriteRefusalTests: XCTestCase {
         XCTAssertNil(repaired.writeRefusal)
         let ready = try await restarted.admin.get("/readyz").decoded(ReadinessBody.self)
         XCTAssertFalse(ready.writeRefusals.contains { $0.collection == collection })
-        await assertEqual(try await restarted.admin.post(path + "/documents", ["documents": documents(tenant: "acme", count: 1, dimension: 8, seed: 43, prefix: "later")]).status, 200)
+        await assertEqual(try await restarted.admin.post(path + "/documents", ["documents": documents(tenant: "acme", count: 1, dimension: 8, seed: 43, prefix: "later")]).status, 201)
         try await restarted.stop()
     }
 }
