@@ -149,7 +149,7 @@ final class ConsoleTests: XCTestCase {
 
         let page = try await commander.get("/console/collections/\(collection)")
         XCTAssertEqual(page.status, 200)
-        XCTAssertTrue(page.text.contains("<tr data-document=\"acme-1\">"), page.text)
+        XCTAssertTrue(page.text.contains("<tr data-document=\"acme-1\" data-tenant=\"acme\">"), page.text)
         XCTAssertTrue(page.text.contains("score (z) <strong>9.2</strong>"), "the evidence is on the row")
         XCTAssertTrue(page.text.contains("&lt;script&gt;alert(1)&lt;/script&gt; hub"), "values are escaped")
         XCTAssertFalse(page.text.contains("<script>alert(1)"))
@@ -164,7 +164,7 @@ final class ConsoleTests: XCTestCase {
         XCTAssertEqual(posted.header("Location"), "/console/collections/\(collection)")
         let after = try await commander.get("/console/collections/\(collection)")
         XCTAssertTrue(after.text.contains("Released acme-1 under \(incident)"), after.text)
-        XCTAssertFalse(after.text.contains("<tr data-document=\"acme-1\">"))
+        XCTAssertFalse(after.text.contains("<tr data-document=\"acme-1\" data-tenant=\"acme\">"))
         await assertEqual(try await quarantined(harness, collection), [])
 
         // The same event the API's release appends, with the commander's token as the actor.
@@ -264,6 +264,29 @@ final class ConsoleTests: XCTestCase {
     /// Ten documents of tenant acme; acme-1 quarantined by the admin with a HubScan z of 9.2.
     /// Returns the incident.
     @discardableResult
+    /// Ids are unique per tenant: the release button of one tenant's `shared` releases that one.
+    func testAReleaseNamesItsDocumentsTenantWhenTwoTenantsShareTheId() async throws {
+        let harness = try await Self.server()
+        let collection = try await harness.collection(dimension: 4)
+        let path = "/v1/collections/\(collection)"
+        let shared = ["acme", "globex"].map { tenant in
+            ["id": "shared", "tenant": tenant, "text": "same id in \(tenant)", "embedding": tenant == "acme" ? [1, 0, 0, 0] : [0, 1, 0, 0]] as [String: Any]
+        }
+        await assertEqual(try await harness.admin.post(path + "/documents", ["documents": shared]).status, 201)
+        for tenant in ["acme", "globex"] {
+            await assertEqual(try await harness.admin.post(path + "/quarantine", ["ids": ["shared"], "tenant": tenant, "reason": "hub"]).status, 200)
+        }
+        let commander = try await ConsoleVisitor.signIn(harness, token: Harness.adminToken)
+        let page = try await commander.get("/console/collections/\(collection)")
+        XCTAssertTrue(page.text.contains("<tr data-document=\"shared\" data-tenant=\"globex\">"), page.text)
+        let posted = try await commander.post("/console/collections/\(collection)/release", [
+            ("csrf", try commander.csrf(from: page)), ("id", "shared"), ("tenant", "acme"), ("reason", "false positive"),
+        ])
+        XCTAssertEqual(posted.status, 303, posted.text)
+        let entries = try await harness.admin.get(path + "/quarantine").object()["entries"] as? [[String: Any]] ?? []
+        XCTAssertEqual(entries.compactMap { $0["tenant"] as? String }, ["globex"], "only acme's shared was released")
+    }
+
     private func ingestAndQuarantine(_ harness: Harness, _ collection: String, reason: String) async throws -> String {
         let ingest = try await harness.admin.post("/v1/collections/\(collection)/documents",
                                                   ["documents": documents(tenant: "acme", count: 10, dimension: 4, seed: 3)])

@@ -25,7 +25,9 @@ extension Console {
             let collection = try api.collections.named(name)
             guard let id = form.text("id") else { throw Problem(.badRequest, .invalidInput, "name the document to release") }
             guard let reason = form.text("reason") else { throw Problem(.badRequest, .invalidInput, "a release needs a reason") }
-            let result = try await api.release(QuarantineBody(ids: [id], reason: reason, incidentID: form.text("incident_id")),
+            // Ids are unique per tenant: the row names its document's tenant.
+            let result = try await api.release(QuarantineBody(ids: [id], reason: reason, incidentID: form.text("incident_id"),
+                                                              tenant: form.text("tenant")),
                                                in: collection, caller: visit.caller)
             let notice = result.released.isEmpty
                 ? "\(id) was not quarantined; nothing changed."

@@ -186,13 +186,14 @@ extension Console {
                 """
                 <td><form method="post" action="\(Console.path("collections", name, "release"))" class="inline">
                 \(csrfField(visit))<input type="hidden" name="id" value="\(entry.externalID)">
+                <input type="hidden" name="tenant" value="\(entry.tenant)">
                 <input type="hidden" name="incident_id" value="\(entry.incidentID)">
                 <label>Reason<input type="text" name="reason" required placeholder="false positive"></label>
                 <button type="submit" name="action" value="release">Release</button></form></td>
                 """
             }
             return """
-                <tr data-document="\(entry.externalID)">
+                <tr data-document="\(entry.externalID)" data-tenant="\(entry.tenant)">
                 <td><code>\(entry.externalID)</code></td><td>\(entry.tenant)</td>
                 <td><a href="\(Console.path("incidents", entry.incidentID))">\(entry.incidentID)</a></td>
                 <td>\(entry.quarantinedBy)</td><td>\(ConsoleTime.html(entry.quarantinedAt))</td><td>\(entry.reason)</td>
