@@ -2,19 +2,93 @@ import Foundation
 
 // `/v1/collections/{name}/documents`: ingest, fetch, delete.
 
+/// A document to ingest. Its embedding comes as a JSON array of numbers (`embedding`), or as
+/// `embedding_b64`: standard base64 of the little-endian IEEE-754 float32 components, 4 bytes
+/// each (about a third of the bytes, and no decimal parsing: the fast form for bulk ingest).
+/// Exactly one of the two.
 public struct NewDocumentBody: Codable, Sendable {
     public var id: String
     public var tenant: String?
     public var text: String
     public var embedding: [Float]
     public var metadata: JSONValue?
+    /// How `embedding` is written when this body is encoded (decoding accepts either).
+    public var embeddingEncoding: EmbeddingEncoding
 
-    public init(id: String, tenant: String? = nil, text: String, embedding: [Float], metadata: JSONValue? = nil) {
+    public enum EmbeddingEncoding: Sendable { case array, base64 }
+
+    enum CodingKeys: String, CodingKey { case id, tenant, text, embedding, metadata, embeddingBase64 = "embedding_b64" }
+
+    public init(id: String, tenant: String? = nil, text: String, embedding: [Float], metadata: JSONValue? = nil,
+                embeddingEncoding: EmbeddingEncoding = .array) {
         self.id = id
         self.tenant = tenant
         self.text = text
         self.embedding = embedding
         self.metadata = metadata
+        self.embeddingEncoding = embeddingEncoding
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        tenant = try container.decodeIfPresent(String.self, forKey: .tenant)
+        text = try container.decode(String.self, forKey: .text)
+        metadata = try container.decodeIfPresent(JSONValue.self, forKey: .metadata)
+        let array = try container.decodeIfPresent([Float].self, forKey: .embedding)
+        let encoded = try container.decodeIfPresent(String.self, forKey: .embeddingBase64)
+        switch (array, encoded) {
+        case (let array?, nil):
+            embedding = array
+            embeddingEncoding = .array
+        case (nil, let encoded?):
+            guard let floats = EmbeddingBase64.decode(encoded) else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .embeddingBase64, in: container,
+                    debugDescription: "not base64 of little-endian float32 values (standard alphabet, a multiple of 4 bytes once decoded)")
+            }
+            embedding = floats
+            embeddingEncoding = .base64
+        case (.some, .some):
+            throw DecodingError.dataCorruptedError(forKey: .embeddingBase64, in: container,
+                                                   debugDescription: "give embedding or embedding_b64, not both")
+        case (nil, nil):
+            throw DecodingError.keyNotFound(CodingKeys.embedding, DecodingError.Context(
+                codingPath: container.codingPath, debugDescription: "a document needs embedding or embedding_b64"))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encodeIfPresent(tenant, forKey: .tenant)
+        try container.encode(text, forKey: .text)
+        switch embeddingEncoding {
+        case .array: try container.encode(embedding, forKey: .embedding)
+        case .base64: try container.encode(EmbeddingBase64.encode(embedding), forKey: .embeddingBase64)
+        }
+        try container.encodeIfPresent(metadata, forKey: .metadata)
+    }
+}
+
+/// `embedding_b64`: float32 components, little-endian, in standard base64.
+public enum EmbeddingBase64 {
+    public static func encode(_ embedding: [Float]) -> String {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(embedding.count * 4)
+        for value in embedding {
+            let bits = value.bitPattern.littleEndian
+            withUnsafeBytes(of: bits) { bytes.append(contentsOf: $0) }
+        }
+        return Data(bytes).base64EncodedString()
+    }
+
+    /// The components, or nil when `text` is not base64 or its bytes are not whole float32s.
+    public static func decode(_ text: String) -> [Float]? {
+        guard let data = Data(base64Encoded: text), data.count % 4 == 0 else { return nil }
+        return data.withUnsafeBytes { raw in
+            (0..<(raw.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+        }
     }
 }
 

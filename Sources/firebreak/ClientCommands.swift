@@ -131,7 +131,7 @@ struct IngestCommand: AsyncParsableCommand {
             let slice = Array(documents[start..<min(start + batch, documents.count)])
             do {
                 let reply = try await ClientOptions.quiet(client).call("POST", "/v1/collections/\(segment(collection))/documents",
-                                                                       body: IngestBody(documents: slice),
+                                                                       body: IngestBody(documents: slice.map(Self.base64)),
                                                                        as: Sequenced<IngestResultBody>.self)
                 lastSeq = reply.seq ?? lastSeq
             } catch {
@@ -151,6 +151,13 @@ struct IngestCommand: AsyncParsableCommand {
         if client.json { print(#"{"ingested":\#(done),"seq":\#(seq)}"#) } else {
             print("ingested \(done) documents into \(collection) (visible from seq \(seq))")
         }
+    }
+
+    /// Sent as `embedding_b64`: a third of the bytes, and nothing to format or parse.
+    static func base64(_ document: NewDocumentBody) -> NewDocumentBody {
+        var document = document
+        document.embeddingEncoding = .base64
+        return document
     }
 
     private func load() throws -> [NewDocumentBody] {

@@ -59,7 +59,8 @@ enum ContractExamples {
     static let collection = CollectionBody(name: "kb", dimension: 4, metric: "cosine", hnsw: hnsw, mode: "serving",
                                            activeSnapshot: "snap-1", documents: 10, quarantined: 1, tenants: ["acme"],
                                            flags: [FlagBody(flag: "FF_INDEX_FREEZE", tenant: "acme")],
-                                           lastScan: LastScanBody(at: "2026-12-01T00:00:00Z", maxZ: 3.5))
+                                           lastScan: LastScanBody(at: "2026-12-01T00:00:00Z", maxZ: 3.5),
+                                           writeRefusal: "a compensation failed")
     static let document = NewDocumentBody(id: "a", tenant: "acme", text: "text", embedding: [1, 0, 0, 0],
                                           metadata: .object(["source": .string("man")]))
     static let screened = ScreenedBody(id: "a", tenant: "acme", wouldEnterTopK: 40, z: 9.5, threshold: 5, scanID: 3)
@@ -103,6 +104,9 @@ enum ContractExamples {
                                                                    documents: 0, quarantined: 0, tenants: [], flags: [])),
             Case("CollectionList", CollectionListBody(collections: [collection])),
             Case("NewDocument", document, minimal: NewDocumentBody(id: "a", text: "text", embedding: [1, 0, 0, 0])),
+            Case("NewDocument", NewDocumentBody(id: "a", tenant: "acme", text: "text", embedding: [1, 0, 0, 0],
+                                                metadata: .object(["source": .string("man")]), embeddingEncoding: .base64),
+                 minimal: NewDocumentBody(id: "a", text: "text", embedding: [1, 0, 0, 0], embeddingEncoding: .base64)),
             Case("IngestRequest", IngestBody(documents: [document])),
             Case("IngestResult", IngestResultBody(ingested: 1, ids: ["a"], screened: [screened], held: ["a"], incidentID: "INC-000001"),
                  minimal: IngestResultBody(ingested: 1, ids: ["a"], screened: [], held: [])),

@@ -31,8 +31,10 @@ final class OpenAPIContractTests: XCTestCase {
             var problems: [String] = []
             SchemaCheck.compare(example.full, with: schema, at: example.schema, schemas: Self.schemas, problems: &problems)
             XCTAssertEqual(problems, [], "\(example.schema) (\(example.type)), full example")
-            let required = Set(schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? [])
             let present = Set((example.minimal.objectValue ?? [:]).filter { $0.value != .null }.keys)
+            // With a oneOf, the required fields plus the alternative the minimal value chose.
+            let chosen = SchemaCheck.exclusiveGroups(schema).first { !Set($0).isDisjoint(with: present) } ?? []
+            let required = Set(schema["required"]?.arrayValue?.compactMap(\.stringValue) ?? []).union(chosen)
             XCTAssertEqual(present, required, "\(example.schema) (\(example.type)): the fields a minimal value sends are the required ones")
         }
     }
@@ -117,7 +119,12 @@ enum SchemaCheck {
         switch value {
         case .object(let fields):
             guard let properties = schema["properties"]?.objectValue else { return }  // a free-form object (metadata, a report)
-            let documented = Set(properties.keys).subtracting(stampFields)
+            // Fields of a `oneOf` required group another group's field stands in for are not expected.
+            let alternatives = exclusiveGroups(schema)
+            let sent = alternatives.filter { !Set($0).isDisjoint(with: fields.keys) }
+            if sent.count > 1 { problems.append("\(path): sends fields of more than one oneOf alternative") }
+            let unsent = sent.isEmpty ? [] : Set(alternatives.filter { !sent.contains($0) }.joined())
+            let documented = Set(properties.keys).subtracting(stampFields).subtracting(unsent)
             for missing in documented.subtracting(fields.keys).sorted() { problems.append("\(path).\(missing): documented, not sent") }
             for extra in Set(fields.keys).subtracting(properties.keys).sorted() { problems.append("\(path).\(extra): sent, not documented") }
             for (key, field) in fields {
@@ -130,6 +137,11 @@ enum SchemaCheck {
         default:
             break
         }
+    }
+
+    /// The required-field groups of a schema's `oneOf` (exactly one of them is sent).
+    static func exclusiveGroups(_ schema: JSONValue) -> [[String]] {
+        (schema["oneOf"]?.arrayValue ?? []).map { $0["required"]?.arrayValue?.compactMap(\.stringValue) ?? [] }
     }
 
     static func typeMatches(_ value: JSONValue, _ schema: JSONValue) -> Bool {
