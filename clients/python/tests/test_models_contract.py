@@ -32,6 +32,7 @@ INLINE = {
     ("Scan", "containment"): models.Containment,
     ("Scan", "flagged"): models.FlaggedDocument,
     ("GoldenQueries", "queries"): models.GoldenQuery,
+    ("Readiness", "write_refusals"): models.WriteRefusal,
 }
 
 
@@ -132,7 +133,11 @@ def sample(schema: dict[str, Any], full: bool, depth: int = 0) -> Any:
         kind = next(k for k in kind if k != "null")
     if kind == "object":
         properties = schema.get("properties", {})
-        names = properties if full else schema.get("required", [])
+        # A oneOf of required groups: the first alternative only.
+        groups = [g.get("required", []) for g in schema.get("oneOf", [])]
+        others = {n for g in groups[1:] for n in g}
+        names = ([n for n in properties if n not in others] if full
+                 else list(schema.get("required", [])) + (groups[0] if groups else []))
         value = {n: sample(properties[n], full, depth + 1) for n in names}
         if not properties and "additionalProperties" in schema and full:
             value = {"key": sample(schema["additionalProperties"], full, depth + 1)}

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator, model_validator
 
 __all__ = [
     "RequestModel",
@@ -33,6 +33,7 @@ __all__ = [
     "CollectionList",
     "NewDocument",
     "IngestRequest",
+    "WriteRefusal",
     "Screened",
     "IngestResult",
     "Document",
@@ -214,6 +215,8 @@ class Collection(ResponseModel):
     tenants: list[str]
     flags: list[Flag]
     last_scan: LastScan | None = None
+    write_refusal: str | None = None
+    """Why the collection refuses writes until its replica is restarted; None while it takes them."""
     seq: int | None = None
 
 
@@ -231,13 +234,21 @@ class NewDocument(RequestModel):
     id: str
     tenant: str | None = None
     text: str
-    embedding: list[float]
+    embedding: list[float] | None = None
+    embedding_b64: str | None = None
+    """The embedding as base64 of little-endian float32 values (the server accepts either form)."""
     metadata: dict[str, Any] | None = None
 
     @field_validator("embedding", mode="before")
     @classmethod
-    def _vector(cls, value: Any) -> list[float]:
-        return as_vector(value)
+    def _vector(cls, value: Any) -> list[float] | None:
+        return None if value is None else as_vector(value)
+
+    @model_validator(mode="after")
+    def _one_embedding(self) -> "NewDocument":
+        if (self.embedding is None) == (self.embedding_b64 is None):
+            raise ValueError("give embedding or embedding_b64 (exactly one)")
+        return self
 
 
 class IngestRequest(RequestModel):
@@ -704,6 +715,11 @@ class GoldenSummary(ResponseModel):
 # -- Operations --------------------------------------------------------------------------
 
 
+class WriteRefusal(ResponseModel):
+    collection: str
+    reason: str
+
+
 class Readiness(ResponseModel):
     ready: bool
     applied_seq: int
@@ -712,6 +728,8 @@ class Readiness(ResponseModel):
     database: bool
     collections_loaded: bool
     problem: str | None = None
+    write_refusals: list[WriteRefusal]
+    """Collections on this replica that refuse writes until it is restarted."""
 
 
 class Replica(ResponseModel):
