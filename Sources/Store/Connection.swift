@@ -61,6 +61,42 @@ public final class Connection {
         }
     }
 
+    /// Bytes handed to libpq per `PQputCopyData` call.
+    static let copyChunkBytesMax = 1 << 20
+
+    /// Runs a `COPY … FROM STDIN` statement with `data` as its input, blocking until the
+    /// server has taken all of it. A refused row (a constraint, a bad value) fails the whole
+    /// statement with the server's error; inside a transaction nothing of it remains.
+    public func copyIn(_ sql: StaticString, data: [UInt8]) throws(StoreError) {
+        guard let started = PQexec(handle, sql.description) else { throw connectionLost() }
+        guard PQresultStatus(started) == PGRES_COPY_IN else {
+            defer { PQclear(started) }
+            throw serverError(started)
+        }
+        PQclear(started)
+        var sent = true
+        data.withUnsafeBufferPointer { buffer in
+            var offset = 0
+            while sent && offset < buffer.count {
+                let count = min(Self.copyChunkBytesMax, buffer.count - offset)
+                let chunk = UnsafeRawPointer(buffer.baseAddress! + offset).assumingMemoryBound(to: CChar.self)
+                sent = PQputCopyData(handle, chunk, Int32(count)) == 1
+                offset += count
+            }
+        }
+        // Ending with an error message makes the server abort the COPY, so a half-sent
+        // input is never taken as a whole one.
+        let ended = sent ? PQputCopyEnd(handle, nil) : PQputCopyEnd(handle, "the client could not send the whole input")
+        guard ended == 1 else { throw connectionLost() }
+        var failure: StoreError?
+        while let result = PQgetResult(handle) {
+            if PQresultStatus(result) != PGRES_COMMAND_OK, failure == nil { failure = serverError(result) }
+            PQclear(result)
+        }
+        if let failure { throw failure }
+        if !sent { throw connectionLost() }
+    }
+
     private func rows(of result: OpaquePointer) throws(StoreError) -> [Row] {
         let rowCount = Int(PQntuples(result)), columnCount = Int(PQnfields(result))
         guard rowCount <= Self.rowsMax else {

@@ -251,6 +251,38 @@ final class DocumentRecordTests: XCTestCase {
     }
 }
 
+extension DocumentRecordTests {
+    /// The binary COPY carries every field exactly: awkward ids and text, extreme floats, a
+    /// null and a present source; the ids come back in the batch's order.
+    func testBinaryCopyRoundTripsEveryFieldExactly() throws {
+        let owner = try TestCluster.owner()
+        let suffix = "\(getpid())-\(Int.random(in: 0..<1_000_000))"
+        let id = try collection(owner, suffix: suffix)
+        let tenant = "t-\(suffix)"
+        let awkward = [#"quote " and \ backslash"#, "comma,{brace}", "ünïcödé ✓ 日本", "tab\tnewline\n"]
+        let floats: [Float] = [-0.0, .leastNonzeroMagnitude, .greatestFiniteMagnitude, -1.5e-38, 0.1, -3, 123_456.79]
+        let records = (0..<50).map { i in
+            DocumentRecord(tenant: tenant, externalID: "\(awkward[i % awkward.count]) #\(i)", text: awkward[(i + 1) % awkward.count],
+                           embedding: [floats[i % floats.count], floats[(i + 3) % floats.count], Float(i)],
+                           metadataJSON: #"{"i":\#(i),"s":"é\"x"}"#, source: i.isMultiple(of: 2) ? nil : "src-\(i)")
+        }
+        let ids = try DocumentRecords.insert(records.reversed(), collectionID: id, dimension: 3, on: owner).reversed() as [Int64]
+        XCTAssertEqual(Set(ids).count, records.count)
+        for (rowID, record) in zip(ids, records) {
+            let stored = try XCTUnwrap(DocumentRecords.fetch(rowID: rowID, tenant: tenant, on: TestCluster.reader()))
+            XCTAssertEqual(stored.record.externalID, record.externalID)
+            XCTAssertEqual(stored.record.text, record.text)
+            XCTAssertEqual(stored.record.source, record.source)
+            XCTAssertEqual(stored.record.embedding.map(\.bitPattern), record.embedding.map(\.bitPattern), record.externalID)
+            let metadata = try JSONSerialization.jsonObject(with: Data(stored.record.metadataJSON.utf8)) as? [String: Any]
+            XCTAssertEqual(metadata?["s"] as? String, "é\"x")
+        }
+        var nul = records[0]
+        nul.externalID = "nul"; nul.text = "before\u{0}after"
+        XCTAssertStoreError(.invalidInput) { _ = try DocumentRecords.insert([nul], collectionID: id, dimension: 3, on: owner) }
+    }
+}
+
 final class IncidentRecordTests: XCTestCase {
     /// The timeline survives the round trip through PostgreSQL intact; the service cannot edit
     /// it in place; and an edit made in SQL by the maintenance role, to any column of any
