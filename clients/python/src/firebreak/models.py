@@ -13,7 +13,10 @@ stable code.
 
 from __future__ import annotations
 
+import array
+import base64
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -125,6 +128,21 @@ def as_vector(value: Any) -> list[float]:
         if not math.isfinite(x):
             raise ValueError(f"vector component {index} is {x}; only finite numbers can be sent")
     return floats
+
+
+def embedding_b64(floats: Sequence[float]) -> str:
+    """``floats`` as the ingest body's ``embedding_b64``: base64 of little-endian float32.
+
+    About 2.7x smaller than the JSON array and parsed without a float parser on either side.
+    A value beyond float32's range is refused here, not sent as infinity.
+    """
+    packed = array.array("f", floats)
+    for index, x in enumerate(packed):
+        if not math.isfinite(x):
+            raise ValueError(f"vector component {index} is {floats[index]}, beyond float32's range")
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return base64.b64encode(packed.tobytes()).decode("ascii")
 
 
 class RequestModel(BaseModel):
@@ -249,6 +267,14 @@ class NewDocument(RequestModel):
         if (self.embedding is None) == (self.embedding_b64 is None):
             raise ValueError("give embedding or embedding_b64 (exactly one)")
         return self
+
+    def wire(self) -> dict[str, Any]:
+        """The ingest body's form: the embedding travels as ``embedding_b64``."""
+        body = super().wire()
+        if self.embedding is not None:
+            del body["embedding"]
+            body["embedding_b64"] = embedding_b64(self.embedding)
+        return body
 
 
 class IngestRequest(RequestModel):
