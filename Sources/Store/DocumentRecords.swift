@@ -68,25 +68,39 @@ public enum DocumentRecords {
     /// `constraint_violation`. With `createTenants`, tenants not yet known are created in the
     /// same transaction.
     ///
-    /// The rows travel as one binary `COPY` (no float is formatted as text, one round trip
-    /// for the batch); the ids come back from one lookup by `(collection_id, external_id)`,
-    /// which is unique, so each record finds exactly its own row.
+    /// The rows travel as one binary `COPY` (no float is formatted as text) into a
+    /// transaction-local staging table, then one `INSERT … SELECT` moves them into
+    /// `documents`. PostgreSQL refuses `COPY` into a table under row-level security, and the
+    /// staging step keeps every policy and constraint of `documents` in force for the insert.
+    /// The staging table is the connection's own (temporary) and empty at every commit; a
+    /// rolled-back batch leaves nothing in it either.
     public static func insert(_ records: [DocumentRecord], collectionID: Int64, dimension: Int,
                               createTenants: Bool = false, on connection: Connection) throws -> [Int64] {
         try validate(records, dimension: dimension)
         guard !records.isEmpty else { return [] }
         return try connection.transaction { c in
             if createTenants { try CollectionRecords.ensureTenants(records.map(\.tenant), on: c) }
+            try c.query("""
+                CREATE TEMPORARY TABLE IF NOT EXISTS document_copy (
+                    tenant text, collection_id bigint, external_id text, text text, embedding real[],
+                    metadata jsonb, content_sha256 bytea, source text) ON COMMIT DELETE ROWS
+                """)
+            try c.copyIn("""
+                COPY document_copy (tenant, collection_id, external_id, text, embedding, metadata, content_sha256, source)
+                FROM STDIN (FORMAT binary)
+                """, data: copyBody(records, collectionID: collectionID, dimension: dimension))
+            let inserted: [Row]
             do {
-                try c.copyIn("""
-                    COPY documents (tenant, collection_id, external_id, text, embedding, metadata, content_sha256, source)
-                    FROM STDIN (FORMAT binary)
-                    """, data: copyBody(records, collectionID: collectionID, dimension: dimension))
+                inserted = try c.query("""
+                    INSERT INTO documents (tenant, collection_id, external_id, text, embedding, metadata, content_sha256, source)
+                    SELECT tenant, collection_id, external_id, text, embedding, metadata, content_sha256, source FROM document_copy
+                    RETURNING id, external_id
+                    """)
             } catch let error as StoreError where error.code == .unknownReference {
                 throw StoreError(.unknownReference, "a document of this batch names an unknown tenant or collection \(collectionID): \(error.message)",
                                  sqlstate: error.sqlstate)
             }
-            return try rowIDs(of: records, collectionID: collectionID, on: c)
+            return try rowIDs(of: records, from: inserted)
         }
     }
 
@@ -107,19 +121,14 @@ public enum DocumentRecords {
         return buffer.finish()
     }
 
-    /// The row ids of just-inserted `records`, in their order.
-    private static func rowIDs(of records: [DocumentRecord], collectionID: Int64, on connection: Connection) throws -> [Int64] {
-        let externalIDs = String(decoding: try JSONEncoder().encode(records.map(\.externalID)), as: UTF8.self)
+    /// The row ids of just-inserted `records`, in their order (`RETURNING` has no order of
+    /// its own; external ids are unique in a collection, so each record finds its own row).
+    private static func rowIDs(of records: [DocumentRecord], from inserted: [Row]) throws -> [Int64] {
         var byExternalID: [String: Int64] = [:]
-        for row in try connection.query("""
-            SELECT d.id, d.external_id FROM documents d
-            WHERE d.collection_id = $1 AND d.external_id IN (SELECT jsonb_array_elements_text($2::jsonb))
-            """, [.integer(collectionID), .text(externalIDs)]) {
-            byExternalID[try row.string("external_id")] = try row.integer("id")
-        }
+        for row in inserted { byExternalID[try row.string("external_id")] = try row.integer("id") }
         return try records.map { record in
             guard let id = byExternalID[record.externalID] else {
-                throw StoreError(.invalidData, "document \"\(record.externalID)\" was copied but its row was not found")
+                throw StoreError(.invalidData, "document \"\(record.externalID)\" was inserted but not returned")
             }
             return id
         }

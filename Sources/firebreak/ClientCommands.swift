@@ -108,8 +108,9 @@ struct IngestCommand: AsyncParsableCommand {
         discussion: """
         FILE.jsonl: one {"id","tenant","text","embedding":[…],"metadata":{}} per line.
         FILE.npy: one embedding per row; ids are row numbers, texts come from --texts (JSONL of \
-        {"text"} or plain lines) when given. Each batch is all or nothing; a failed batch stops \
-        the run and says which rows were already ingested.
+        {"text"} or plain lines) when given. Each batch is all or nothing; two are in flight at \
+        once; a failed batch stops the run and says which rows were already ingested. The \
+        file is read whole before the first batch is sent.
         """)
     @Argument var file: String
     @Option(help: "Collection to ingest into.") var collection: String
@@ -122,34 +123,50 @@ struct IngestCommand: AsyncParsableCommand {
         guard (1...1_000).contains(batch) else { throw ValidationError("--batch must be in 1...1000") }
     }
 
+    /// Batches sent before the first answers: the server parses one while it indexes another.
+    static let batchesInFlightMax = 2
+
     func run() async throws {
         let documents = try load()
-        var done = 0
+        let batches = stride(from: 0, to: documents.count, by: batch).map { $0..<min($0 + batch, documents.count) }
+        let api = client.client, path = "/v1/collections/\(segment(collection))/documents"
+        var progress = IngestProgress(total: documents.count)
         var lastSeq: Int64?
-        let started = Date()
-        for start in stride(from: 0, to: documents.count, by: batch) {
-            let slice = Array(documents[start..<min(start + batch, documents.count)])
-            do {
-                let reply = try await ClientOptions.quiet(client).call("POST", "/v1/collections/\(segment(collection))/documents",
-                                                                       body: IngestBody(documents: slice.map(Self.base64)),
-                                                                       as: Sequenced<IngestResultBody>.self)
-                lastSeq = reply.seq ?? lastSeq
-            } catch {
-                throw ValidationError("rows \(start)..<\(start + slice.count) failed (rows before \(start) are ingested): \(error)")
+        var failure: (rows: Range<Int>, error: any Error)?
+        await withTaskGroup(of: (Range<Int>, Result<Int64?, any Error>).self) { group in
+            var next = 0
+            func send(_ rows: Range<Int>) {
+                let body = IngestBody(documents: documents[rows].map(Self.base64))
+                group.addTask {
+                    do {
+                        let data = try await api.succeeded("POST", path, body: body).body
+                        return (rows, .success(try decodeReply(Sequenced<IngestResultBody>.self, from: data).seq))
+                    } catch {
+                        return (rows, .failure(error))
+                    }
+                }
             }
-            done += slice.count
-            let rate = Double(done) / max(Date().timeIntervalSince(started), 1e-6)
-            let width = 30
-            let filled = width * done / max(documents.count, 1)
-            FileHandle.standardError.write(Data(String(format: "\r[%@%@] %d/%d documents, %.0f/s",
-                                                       String(repeating: "#", count: filled),
-                                                       String(repeating: ".", count: width - filled),
-                                                       done, documents.count, rate).utf8))
+            while next < min(batches.count, Self.batchesInFlightMax) { send(batches[next]); next += 1 }
+            for await (rows, result) in group {
+                switch result {
+                case .success(let seq):
+                    progress.record(rows)
+                    lastSeq = [lastSeq, seq].compactMap { $0 }.max()
+                case .failure(let error):
+                    if failure == nil { failure = (rows, error) }
+                }
+                FileHandle.standardError.write(Data(progress.line().utf8))
+                if failure == nil, next < batches.count { send(batches[next]); next += 1 }
+            }
         }
         FileHandle.standardError.write(Data("\n".utf8))
+        if let failure {
+            throw ValidationError("rows \(failure.rows.lowerBound)..<\(failure.rows.upperBound) failed "
+                                  + "(rows ingested: \(progress.ingestedRows)): \(failure.error)")
+        }
         let seq = lastSeq.map(String.init) ?? "null"
-        if client.json { print(#"{"ingested":\#(done),"seq":\#(seq)}"#) } else {
-            print("ingested \(done) documents into \(collection) (visible from seq \(seq))")
+        if client.json { print(#"{"ingested":\#(progress.done),"seq":\#(seq)}"#) } else {
+            print("ingested \(progress.done) documents into \(collection) (visible from seq \(seq))")
         }
     }
 

@@ -57,6 +57,18 @@ final class FirebreakCLITests: XCTestCase {
                       verified.stdout)
         let postmortem = try firebreak(["incident", "export", incident, "--format", "markdown"], environment: env)
         XCTAssertTrue(postmortem.stdout.contains("keep a quarantined"), postmortem.stdout)
+        // Two batches are in flight; a refused batch stops the run and names the rows that are in.
+        let partial = NSTemporaryDirectory() + "firebreak-cli-partial-\(getpid()).jsonl"
+        defer { unlink(partial) }
+        try (0..<6).map { #"{"id":"p\#($0)","text":"blue \#($0)","embedding":\#($0 == 2 ? "[1,0]" : "[0,0,1]")}"# }
+            .joined(separator: "\n").write(toFile: partial, atomically: true, encoding: .utf8)
+        let failed = try firebreak(["ingest", partial, "--collection", "docs", "--tenant", "acme", "--batch", "1"], environment: env)
+        XCTAssertNotEqual(failed.status, 0)
+        XCTAssertTrue(failed.stderr.contains("rows 2..<3 failed (rows ingested: 0..<2"), failed.stderr)
+        XCTAssertTrue(failed.stderr.contains(" left"), "progress shows the time left: \(failed.stderr)")
+        let fetched = try firebreak(["api", "GET", "/v1/collections/docs/documents/p1?tenant=acme"], environment: env)
+        XCTAssertEqual(fetched.status, 0, fetched.stdout + fetched.stderr)
+        XCTAssertTrue(fetched.stdout.contains(#""text":"blue 1""#), fetched.stdout)
         let refused = try firebreak(["search", "--collection", "docs", "--query", "red", "--token", "fbk_nobody"], environment: env)
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("401 unauthorized"), refused.stderr)
