@@ -94,7 +94,7 @@ public enum DocumentRecords {
                 inserted = try c.query("""
                     INSERT INTO documents (tenant, collection_id, external_id, text, embedding, metadata, content_sha256, source)
                     SELECT tenant, collection_id, external_id, text, embedding, metadata, content_sha256, source FROM document_copy
-                    RETURNING id, external_id
+                    RETURNING id, tenant, external_id
                     """)
             } catch let error as StoreError where error.code == .unknownReference {
                 throw StoreError(.unknownReference, "a document of this batch names an unknown tenant or collection \(collectionID): \(error.message)",
@@ -122,13 +122,14 @@ public enum DocumentRecords {
     }
 
     /// The row ids of just-inserted `records`, in their order (`RETURNING` has no order of
-    /// its own; external ids are unique in a collection, so each record finds its own row).
+    /// its own; an id is unique per tenant in a collection, so each record finds its own row).
     private static func rowIDs(of records: [DocumentRecord], from inserted: [Row]) throws -> [Int64] {
-        var byExternalID: [String: Int64] = [:]
-        for row in inserted { byExternalID[try row.string("external_id")] = try row.integer("id") }
+        struct Key: Hashable { var tenant, externalID: String }
+        var byKey: [Key: Int64] = [:]
+        for row in inserted { byKey[Key(tenant: try row.string("tenant"), externalID: try row.string("external_id"))] = try row.integer("id") }
         return try records.map { record in
-            guard let id = byExternalID[record.externalID] else {
-                throw StoreError(.invalidData, "document \"\(record.externalID)\" was inserted but not returned")
+            guard let id = byKey[Key(tenant: record.tenant, externalID: record.externalID)] else {
+                throw StoreError(.invalidData, "document \"\(record.externalID)\" of tenant \"\(record.tenant)\" was inserted but not returned")
             }
             return id
         }

@@ -5,7 +5,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Firebreak's indexes on your data; prints one JSON object.",
-        subcommands: [BenchHNSWCommand.self, BenchExactCommand.self, BenchBM25Command.self, BenchServiceCommand.self,
+        subcommands: [BenchHNSWCommand.self, BenchExactCommand.self, BenchBM25Command.self, BenchServiceCommand.self, BenchIngestCommand.self,
                       BenchScanCommand.self, BenchReplicasCommand.self, BenchSnapshotStoreCommand.self]
     )
 }

@@ -202,7 +202,7 @@ struct IngestCommand: AsyncParsableCommand {
     }
 
     /// A --texts line: `{"text": …}` or the plain text itself.
-    private static func text(of line: String) -> String {
+    static func text(of line: String) -> String {
         struct TextLine: Decodable { var text: String }
         guard line.hasPrefix("{"), let parsed = try? JSONDecoder.api.decode(TextLine.self, from: Data(line.utf8)) else { return line }
         return parsed.text

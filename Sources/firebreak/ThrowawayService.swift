@@ -4,7 +4,7 @@ import Server
 import Store
 
 /// A Firebreak service in this process on a free loopback port, over a throwaway embedded
-/// PostgreSQL (or `databaseURL`), with a fresh admin token: what `bench service` and `drill`
+/// PostgreSQL (or `databaseURL`; commits are durable only with `durable`), with a fresh admin token: what `bench service` and `drill`
 /// run against when no `--url` is given. `stop()` removes everything it created.
 struct ThrowawayService {
     let client: APIClient
@@ -14,12 +14,12 @@ struct ThrowawayService {
     private let embedded: EmbeddedPostgres?
     private let folder: String
 
-    static func start(databaseURL: String?, label: String) async throws -> ThrowawayService {
+    static func start(databaseURL: String?, label: String, durable: Bool = false) async throws -> ThrowawayService {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("firebreak-\(label)-\(getpid())").path
         var embedded: EmbeddedPostgres?
         let conninfo: String
         if let databaseURL { conninfo = databaseURL } else {
-            let cluster = try EmbeddedPostgres(dataDirectory: folder, durable: false)
+            let cluster = try EmbeddedPostgres(dataDirectory: folder, durable: durable)
             Console.progress("starting a throwaway PostgreSQL in \(folder)")
             conninfo = try cluster.start()
             embedded = cluster

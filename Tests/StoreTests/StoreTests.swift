@@ -277,6 +277,14 @@ extension DocumentRecordTests {
             let metadata = try JSONSerialization.jsonObject(with: Data(stored.record.metadataJSON.utf8)) as? [String: Any]
             XCTAssertEqual(metadata?["s"] as? String, "é\"x")
         }
+        // One id in two tenants, in one batch: each record gets its own row.
+        let other = "u-\(suffix)"
+        try owner.query("INSERT INTO tenants (name) VALUES ($1)", [.text(other)])
+        let shared = [DocumentRecord(tenant: tenant, externalID: "shared", text: "mine", embedding: [1, 0, 0]),
+                      DocumentRecord(tenant: other, externalID: "shared", text: "theirs", embedding: [0, 1, 0])]
+        let sharedIDs = try DocumentRecords.insert(shared, collectionID: id, dimension: 3, on: owner)
+        XCTAssertNotEqual(sharedIDs[0], sharedIDs[1])
+        XCTAssertEqual(try DocumentRecords.fetch(rowID: sharedIDs[1], tenant: other, on: TestCluster.reader())?.record.text, "theirs")
         var nul = records[0]
         nul.externalID = "nul"; nul.text = "before\u{0}after"
         XCTAssertStoreError(.invalidInput) { _ = try DocumentRecords.insert([nul], collectionID: id, dimension: 3, on: owner) }
