@@ -29,6 +29,10 @@ public final class Connection {
 
     public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
 
+    /// Whether the connection can be handed to the next borrower: healthy, and idle (no
+    /// transaction left open, no statement or COPY still in progress).
+    var isReusable: Bool { isHealthy && PQtransactionStatus(handle) == PQTRANS_IDLE }
+
     /// Runs one parameterised statement and returns its rows. The SQL is a literal; values
     /// travel separately as `$1, $2, …` (text format) and can never change the statement.
     @discardableResult
@@ -63,6 +67,8 @@ public final class Connection {
 
     /// Bytes handed to libpq per `PQputCopyData` call.
     static let copyChunkBytesMax = 1 << 20
+    /// Results read after a COPY before giving up on the connection (one is normal).
+    static let copyResultsMax = 16
 
     /// Runs a `COPY … FROM STDIN` statement with `data` as its input, blocking until the
     /// server has taken all of it. A refused row (a constraint, a bad value) fails the whole
@@ -87,14 +93,15 @@ public final class Connection {
         // Ending with an error message makes the server abort the COPY, so a half-sent
         // input is never taken as a whole one.
         let ended = sent ? PQputCopyEnd(handle, nil) : PQputCopyEnd(handle, "the client could not send the whole input")
-        guard ended == 1 else { throw connectionLost() }
+        // Every result is read, whatever failed, so the connection is never left mid-COPY.
         var failure: StoreError?
-        while let result = PQgetResult(handle) {
+        for _ in 0..<Self.copyResultsMax {
+            guard let result = PQgetResult(handle) else { break }
             if PQresultStatus(result) != PGRES_COMMAND_OK, failure == nil { failure = serverError(result) }
             PQclear(result)
         }
+        if !sent || ended != 1 { throw connectionLost() }
         if let failure { throw failure }
-        if !sent { throw connectionLost() }
     }
 
     private func rows(of result: OpaquePointer) throws(StoreError) -> [Row] {

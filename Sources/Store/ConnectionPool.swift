@@ -159,7 +159,7 @@ public final class ConnectionPool: Sendable {
     }
 
     private func release(_ pooled: Pooled) {
-        guard pooled.connection.isHealthy, !isClosed else { return drop() }
+        guard pooled.connection.isReusable, !isClosed else { return drop() }
         let waiter: CheckedContinuation<Handover, Never>? = state.withLock { state in
             if state.waiters.isEmpty {
                 state.idle.append(pooled)
