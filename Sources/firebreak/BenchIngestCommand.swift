@@ -125,10 +125,6 @@ struct BenchIngestCommand: AsyncParsableCommand {
         } while !state.isFinished
         return RebuildRun(collection: collection, state: state.state, seconds: secondsSince(started), error: state.error)
     }
-
-    private func secondsSince(_ start: UInt64) -> Double {
-        Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    }
 }
 
 struct IngestRun: Encodable {
