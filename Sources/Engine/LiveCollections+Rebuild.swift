@@ -228,13 +228,10 @@ extension LiveCollections {
         let labels = (0..<UInt32(graph.count)).filter { !graph.isDeleted(id: $0) }.map { graph.label(ofID: $0) }
         let sample = stride(from: 0, to: labels.count, by: max(1, labels.count / RebuildOptions.selfRecallSample)).map { labels[$0] }
         var found = 0
-        for label in sample {
-            guard let vector = graph.vector(forLabel: label) else { continue }
-            if try graph.search(vector, k: 1).first?.label == label { found += 1 }
-        }
+        for label in sample where try graph.findsItself(label: label) { found += 1 }
         let recall = Double(found) / Double(max(sample.count, 1))
         guard recall >= options.selfRecallMin else {
-            throw EngineError(.indexFailed, "validation: the rebuilt graph finds \(Int(recall * 100)) % of sampled documents as their own nearest neighbour (needs \(Int(options.selfRecallMin * 100)) %)")
+            throw EngineError(.indexFailed, "validation: the rebuilt graph finds \(Int(recall * 100)) % of sampled documents (or an exact copy) as their own nearest neighbour (needs \(Int(options.selfRecallMin * 100)) %)")
         }
         var findings: [String: PayloadValue] = ["self_recall": .rounded(recall, places: 3)]
         guard labels.count > Self.scanDocumentsMin else { return findings }

@@ -93,3 +93,19 @@ extension HNSWIndex {
         return nil
     }
 }
+
+extension HNSWIndex {
+    /// Whether a search for the stored vector of `label` finds it, or a copy of it: a hit at
+    /// least as close as the vector is to itself (within `copyDistanceMax`). Exact duplicates
+    /// are common in real collections (mirrored pages), and a search may rightly answer any
+    /// one of them, so a navigability check must not count that as a miss.
+    public func findsItself(label: UInt64) throws(HNSWError) -> Bool {
+        guard let vector = vector(forLabel: label) else { return false }
+        guard let hit = try search(vector, k: 1).first else { return false }
+        if hit.label == label { return true }
+        let selfDistance = vector.withUnsafeBufferPointer {
+            parameters.metric.distance($0.baseAddress!, $0.baseAddress!, dimension: $0.count)
+        }
+        return hit.distance <= selfDistance + Self.copyDistanceMax
+    }
+}

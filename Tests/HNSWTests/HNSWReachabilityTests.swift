@@ -69,4 +69,19 @@ final class HNSWReachabilityTests: XCTestCase {
             }
         }
     }
+
+    /// A collection with mirrored pages: every copy of a vector counts as finding itself,
+    /// whichever copy the search returns; a vector that is absent does not.
+    func testFindsItselfCountsACopyAsAHitAndNothingElse() throws {
+        for metric in [Metric.cosine, .l2, .innerProduct] {
+            let index = try HNSWIndex(parameters: HNSWParameters(dimension: 8, metric: metric, m: 4, efConstruction: 32))
+            let base = SyntheticData.gaussianClusters(rows: 60, dimension: 8, clusters: 4, seed: 9, normalized: metric != .l2)
+            for row in 0..<base.rows { try index.add(base.row(row), label: UInt64(row)) }
+            for n in 0..<20 { try index.add(base.row(3), label: 1_000 + UInt64(n)) }
+            for label in Array(0..<UInt64(base.rows)) + Array(1_000..<1_020) {
+                XCTAssertTrue(try index.findsItself(label: label), "\(metric): label \(label)")
+            }
+            XCTAssertFalse(try index.findsItself(label: 99_999), "an unknown label is never found")
+        }
+    }
 }
