@@ -172,6 +172,25 @@ final class ContainmentTests: XCTestCase {
         try await harness.stop()
     }
 
+    /// Mirrored pages: most documents are exact copies of a few. The rebuild's navigability
+    /// check counts a copy found for a document as finding it (it failed at 40 % before).
+    func testRebuildOfACollectionOfExactCopiesPassesValidation() async throws {
+        let harness = try await Harness.start()
+        let collection = try await harness.collection(dimension: 8)
+        let path = "/v1/collections/\(collection)"
+        let originals = documents(tenant: "acme", count: 40, dimension: 8, seed: 43)
+        let copies: [[String: Any]] = (0..<160).map { i in
+            var copy = originals[i % 8]
+            copy["id"] = "acme-copy-\(i)"
+            return copy
+        }
+        await assertEqual(try await harness.admin.post(path + "/documents", ["documents": originals + copies]).status, 201)
+        let started = try await harness.admin.post(path + "/rebuild", ["tenant": "acme", "reason": "mirrors"]).object()
+        let finished = try await waitForJob(harness.admin, try XCTUnwrap(started["job_id"] as? Int))
+        XCTAssertEqual(finished["state"] as? String, "succeeded", "\(finished)")
+        try await harness.stop()
+    }
+
     /// Documents spread around a direction on the sphere, and a planted hub at its centre:
     /// closer to most documents than they are to each other, so it sits in most top-k lists.
     private func capWithHub(tenant: String, count: Int, dimension: Int, seed: UInt64) -> (docs: [[String: Any]], hub: [String: Any]) {
