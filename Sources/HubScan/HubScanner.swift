@@ -170,7 +170,7 @@ public enum HubScanner {
                           timings: ScanReport.Timings(sampleSeconds: 0, searchSeconds: 0, stabilitySeconds: 0,
                                                       domainSeconds: 0, scoringSeconds: 0, totalSeconds: 0,
                                                       searchFlops: 0, gflopsEndToEnd: 0),
-                          distribution: distribution, flagged: flagged,
+                          distribution: distribution, flagged: flagged, zHistogram: ZHistogram(rows.map(detectors.z)),
                           scores: options.includeAllScores ? combined : nil,
                           detectorScores: options.includeAllScores ? detectors : nil)
     }

@@ -108,6 +108,8 @@ public struct ScanReport: Sendable, Codable, Equatable {
     public var timings: Timings
     public var distribution: Distribution
     public var flagged: [Flagged]
+    /// Every scored document's thresholded z, binned (nil in reports stored before it existed).
+    public var zHistogram: ZHistogram?
     /// The combined score of every row, when asked for (`--all-scores`).
     public var scores: [Double]?
     /// Every detector's z for every row, when asked for (`--all-scores`).
@@ -117,7 +119,7 @@ public struct ScanReport: Sendable, Codable, Equatable {
     /// encoder's key strategy is needed and a renamed property cannot rename a stored field.
     enum CodingKeys: String, CodingKey {
         case parameters, documents, queries, timings, distribution, flagged, scores
-        case realQueries = "real_queries", detectorScores = "detector_scores"
+        case realQueries = "real_queries", detectorScores = "detector_scores", zHistogram = "z_histogram"
     }
 }
 
