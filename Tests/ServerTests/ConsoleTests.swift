@@ -287,6 +287,43 @@ final class ConsoleTests: XCTestCase {
         XCTAssertEqual(entries.compactMap { $0["tenant"] as? String }, ["globex"], "only acme's shared was released")
     }
 
+    /// The latest scan on the collection page: the z histogram as SVG with the threshold and
+    /// the flagged bin marked, the flagged document listed with its detectors; a caller scoped
+    /// to another tenant does not see a scan of the whole collection.
+    func testTheCollectionPageDrawsTheLatestScanWithItsFlaggedDocuments() async throws {
+        let harness = try await Self.server()
+        let collection = try await harness.collection(dimension: 16)
+        let path = "/v1/collections/\(collection)"
+        // A cap of documents around one direction, and a hub at its centre.
+        var rng = SplitMix(23)
+        func gaussian() -> Double { (-2 * log(max(rng.unit(), 1e-12))).squareRoot() * cos(2 * .pi * rng.unit()) }
+        var docs: [[String: Any]] = (0..<300).map { i in
+            ["id": "acme-\(i)", "tenant": "acme", "text": "passage \(i)",
+             "embedding": (0..<16).map { j in (j == 0 ? 1.0 : 0.0) + 0.35 * gaussian() }]
+        }
+        docs.append(["id": "acme-hub", "tenant": "acme", "text": "the answer to everything", "embedding": (0..<16).map { $0 == 0 ? 1.0 : 0.0 }])
+        await assertEqual(try await harness.admin.post(path + "/documents", ["documents": docs]).status, 201)
+        let admin = try await ConsoleVisitor.signIn(harness, token: Harness.adminToken)
+        let before = try await admin.get("/console/collections/\(collection)")
+        XCTAssertTrue(before.text.contains("No scan of what this collection serves is visible to you yet."), before.text)
+
+        let scan = try await harness.admin.post(path + "/scans", ["sample": "documents", "sample_size": 301, "k": 10, "threshold": 3.0]).object()
+        let flagged = (scan["flagged"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        XCTAssertTrue(flagged.contains("acme-hub"), "\(flagged)")
+        let page = try await admin.get("/console/collections/\(collection)")
+        XCTAssertTrue(page.text.contains("<svg viewBox=\"0 0 640.0 160.0\" role=\"img\" aria-labelledby=\"histogram-caption\" id=\"z-histogram\">"), page.text)
+        XCTAssertTrue(page.text.contains("<rect class=\"bar flagged\""), "the hub's bin is marked")
+        XCTAssertTrue(page.text.contains("<line class=\"threshold\""), "the threshold is drawn")
+        XCTAssertTrue(page.text.contains("The z of all 301 scored documents"), "every document is in the histogram")
+        XCTAssertTrue(page.text.contains("<tr data-flagged=\"acme-hub\"><td><code>acme-hub</code></td>"), page.text)
+
+        let globex = try await ConsoleVisitor.signIn(harness, token: try await harness.token("incident_commander", tenant: "globex").token!)
+        let scoped = try await globex.get("/console/collections/\(collection)")
+        XCTAssertEqual(scoped.status, 200)
+        XCTAssertFalse(scoped.text.contains("acme-hub"), "another tenant's flagged document is not shown")
+        XCTAssertTrue(scoped.text.contains("No scan of what this collection serves is visible to you yet."))
+    }
+
     private func ingestAndQuarantine(_ harness: Harness, _ collection: String, reason: String) async throws -> String {
         let ingest = try await harness.admin.post("/v1/collections/\(collection)/documents",
                                                   ["documents": documents(tenant: "acme", count: 10, dimension: 4, seed: 3)])

@@ -24,6 +24,7 @@ extension Console {
         if caller.role.may(.inspect) {
             sections.append(try await jobsSection(collection, requested: requested, visit))
             sections.append(try await quarantineSection(collection, visit))
+            sections.append(try await scanSection(collection, visit))
             if caller.tenant == nil { sections.append(try await snapshotSection(collection, body, visit)) }
         } else {
             sections.append("<p class=\"muted\">Your role (reader) sees this collection’s status only.</p>")

@@ -89,6 +89,15 @@ enum ConsoleAssets {
     .card { border: 1px solid var(--line); border-radius: 6px; padding: .8rem; }
     .card h2 { border: 0; margin: 0 0 .4rem; padding: 0; }
     .signin { max-width: 26rem; margin: 3rem auto; }
+    figure.histogram { margin: .6rem 0 1rem; max-width: 44rem; }
+    figure.histogram svg { width: 100%; height: auto; background: var(--panel); border: 1px solid var(--line); border-radius: 6px; }
+    figure.histogram figcaption { font-size: .85rem; color: var(--muted); }
+    svg .bar { fill: #8c959f; }
+    svg .bar.flagged, .swatch.flagged { fill: var(--bad); background: var(--bad); }
+    svg .threshold { stroke: var(--warn); stroke-width: 2; stroke-dasharray: 4 3; }
+    svg .axis { font-size: 11px; fill: var(--muted); }
+    .swatch { display: inline-block; width: .8em; height: .8em; margin: 0 .25em; vertical-align: middle; }
+    ul.changes { max-height: 16rem; overflow-y: auto; border: 1px solid var(--line); padding: .4rem 1.6rem; margin: .3rem 0; }
     .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
     @media (max-width: 640px) {
       main { padding: .6rem; }

@@ -1,0 +1,121 @@
+// Console+Scan — the collection page's latest scan: the histogram of every scored document's
+// z as an inline SVG, the threshold drawn on it, the flagged documents marked, and the flagged
+// documents listed with their z per detector.
+//
+// Owns: turning a stored `LabelledScanReport` into that section.
+// Never: shows a tenant-scoped caller a scan of the whole collection or of another tenant (the
+// rule of `GET /v1/scans/{id}`); draws anything from a value without escaping it.
+// Invariant: the bars' heights are on a log scale (1 + count), so a single hub next to ten
+// thousand clean documents is still a visible bar; the text beside the chart says the counts.
+
+import Engine
+import FirebreakAPI
+import Foundation
+import HubScan
+import Store
+
+extension Console {
+    static let chartWidth = 640.0, chartHeight = 160.0, chartMargin = 24.0
+    static let flaggedListedMax = 25
+
+    func scanSection(_ collection: LiveCollection, _ visit: Visit) async throws -> HTML {
+        let id = collection.configuration.id
+        let stored = try await api.pool.withConnection { try ScanReportRecords.latest(collectionID: id, on: $0) }
+        guard let stored, visit.caller.tenant == nil || visit.caller.tenant == stored.tenant else {
+            return """
+                <section aria-labelledby="scan-heading"><h2 id="scan-heading">Latest scan</h2>
+                <p>No scan of what this collection serves is visible to you yet.</p></section>
+                """
+        }
+        let labelled = try stored.labelled()
+        let report = labelled.report
+        let threshold = report.parameters.threshold
+        let scope = stored.tenant.map { "tenant " + $0 } ?? "the whole collection"
+        let chart: HTML = report.zHistogram.map { Self.histogram($0, threshold: threshold, flagged: report.flagged.map(\.z)) }
+            ?? "<p class=\"muted\">This report was stored before scans kept their score distribution.</p>"
+        let atThreshold = report.flagged.filter { $0.z > threshold }.count
+        return """
+            <section aria-labelledby="scan-heading" id="latest-scan" data-scan="\(String(stored.id))">
+            <h2 id="scan-heading">Latest scan</h2>
+            <p>Scan \(String(stored.id)) of \(scope), \(ConsoleTime.html(stored.createdAt)): highest z
+            <strong>\(Self.decimal(stored.maxZ))</strong> against a threshold of \(Self.decimal(threshold));
+            \(atThreshold) documents above it, \(report.flagged.count) listed
+            (\(report.parameters.sampleSize) sampled queries, top-\(report.parameters.k)).</p>
+            \(chart)
+            \(Self.flaggedTable(labelled, threshold: threshold))
+            </section>
+            """
+    }
+
+    /// Bars of the z histogram; bins holding a flagged document in the `flagged` colour, a line
+    /// at the threshold. Labelled for screen readers by the sentence under it.
+    static func histogram(_ histogram: ZHistogram, threshold: Double, flagged: [Double]) -> HTML {
+        let width = chartWidth - 2 * chartMargin, height = chartHeight - 2 * chartMargin
+        let flaggedBins = Set(flagged.map(histogram.bin))
+        let peak = log10(1 + Double(histogram.counts.max() ?? 0))
+        let barWidth = width / Double(histogram.counts.count)
+        func x(_ z: Double) -> Double { chartMargin + (z - histogram.lower) / (histogram.upper - histogram.lower) * width }
+        let bars = histogram.counts.enumerated().map { index, count -> HTML in
+            let barHeight = peak > 0 ? log10(1 + Double(count)) / peak * height : 0
+            let low = histogram.lower + Double(index) * histogram.binWidth
+            let kind = flaggedBins.contains(index) ? "bar flagged" : "bar"
+            return """
+                <rect class="\(kind)" x="\(Self.coordinate(chartMargin + Double(index) * barWidth))" y="\(Self.coordinate(chartMargin + height - barHeight))" width="\(Self.coordinate(max(barWidth - 1, 1)))" height="\(Self.coordinate(barHeight))"><title>z \(Self.decimal(low)) to \(Self.decimal(low + histogram.binWidth)): \(count) documents</title></rect>
+                """
+        }
+        let line: HTML = HTML.when(threshold >= histogram.lower && threshold <= histogram.upper) {
+            let at = Self.coordinate(x(threshold))
+            return """
+                <line class="threshold" x1="\(at)" x2="\(at)" y1="\(Self.coordinate(chartMargin - 8))" y2="\(Self.coordinate(chartMargin + height))"></line>
+                <text class="axis" x="\(at)" y="\(Self.coordinate(chartMargin - 10))" text-anchor="middle">threshold \(Self.decimal(threshold))</text>
+                """
+        }
+        let total = histogram.counts.reduce(0, +)
+        let base = Self.coordinate(chartMargin + height + 14)
+        return """
+            <figure class="histogram">
+            <svg viewBox="0 0 \(Self.coordinate(chartWidth)) \(Self.coordinate(chartHeight))" role="img" aria-labelledby="histogram-caption" id="z-histogram">
+            \(bars)
+            \(line)
+            <text class="axis" x="\(Self.coordinate(chartMargin))" y="\(base)">z \(Self.decimal(histogram.lower))</text>
+            <text class="axis" x="\(Self.coordinate(chartWidth - chartMargin))" y="\(base)" text-anchor="end">z \(Self.decimal(histogram.upper))</text>
+            </svg>
+            <figcaption id="histogram-caption">The z of all \(total) scored documents (bar heights on a log scale);
+            bins holding a flagged document are marked<span class="swatch flagged" aria-hidden="true"></span>,
+            the line is the threshold the alert and auto-contain policies act on.</figcaption>
+            </figure>
+            """
+    }
+
+    private static func flaggedTable(_ labelled: LabelledScanReport, threshold: Double) -> HTML {
+        let flagged = labelled.report.flagged
+        guard !flagged.isEmpty else { return "<p>No document was flagged.</p>" }
+        let rows = flagged.indices.prefix(flaggedListedMax).map { index -> HTML in
+            let entry = flagged[index], detectors = entry.detectors
+            let state: HTML = entry.z > threshold ? "<span class=\"badge state-failed\">above threshold</span>"
+                                                  : "<span class=\"badge\">within budget</span>"
+            let optional: (Double?) -> String = { $0.map(decimal) ?? "—" }
+            return """
+                <tr data-flagged="\(labelled.documentIDs[index])"><td><code>\(labelled.documentIDs[index])</code></td>
+                <td>\(labelled.documentTenants[index])</td><td class="num">\(decimal(entry.z))</td><td>\(state)</td>
+                <td class="num">\(decimal(detectors.hubnessZ))</td><td class="num">\(decimal(detectors.stabilityZ))</td>
+                <td class="num">\(decimal(detectors.spreadZ))</td><td class="num">\(optional(detectors.domainZ))</td>
+                <td class="num">\(optional(detectors.realZ))</td><td>\(entry.explanation.reason)</td></tr>
+                """
+        }
+        let more: HTML = HTML.when(flagged.count > flaggedListedMax) {
+            "<p class=\"muted\">\(flagged.count - flaggedListedMax) more in the full report (GET /v1/scans/{id}).</p>"
+        }
+        return """
+            <div class="table-wrap"><table id="flagged">
+            <caption class="visually-hidden">Documents the latest scan flagged</caption>
+            <thead><tr><th>Document</th><th>Tenant</th><th class="num">z</th><th>Rule</th><th class="num">Hubness z</th>
+            <th class="num">Stability z</th><th class="num">Spread z</th><th class="num">Domain z</th><th class="num">Real-query z</th><th>Why</th></tr></thead>
+            <tbody>\(rows)</tbody></table></div>
+            \(more)
+            """
+    }
+
+    /// An SVG coordinate: one decimal, never NaN.
+    static func coordinate(_ value: Double) -> String { value.isFinite ? String(format: "%.1f", value) : "0" }
+}
