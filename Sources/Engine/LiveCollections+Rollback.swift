@@ -89,19 +89,8 @@ extension LiveCollections {
             let loaded = Date()
             let held = Dictionary(uniqueKeysWithValues: restored.map { ($0.tenant, $0.liveRowIDs) })
             let outcome = try await write(collection) { connection throws(EngineError) in
-                let current = collection.status().tenants
-                if let tenant, !current.contains(tenant), !restored.contains(where: { $0.tenant == tenant }) {
-                    throw EngineError(.invalidInput, "neither the collection nor snapshot \(record.id) has a tenant \(tenant)")
-                }
-                let targets = tenant.map { [$0] } ?? Set(current).union(restored.map(\.tenant)).sorted()
-                guard !collection.isRebuilding(anyOf: targets) else {
-                    throw EngineError(.rebuildRunning, "a partition of \(collection.configuration.name) is rebuilding; cancel it or wait before rolling back")
-                }
-                let live = collection.liveRowIDs(tenants: targets)
-                var retire: [Int64] = []
-                for target in targets {
-                    retire += live[target, default: []].subtracting(held[target] ?? [])
-                }
+                let (targets, live, retire) = try Self.retiring(collection, restored: restored, held: held, tenant: tenant,
+                                                                snapshotID: record.id)
                 let incidentID = try incident.resolve(collection: collection.configuration.name, tenant: tenant, actor: actor,
                                                       on: connection)
                 let retired: Int
@@ -130,4 +119,62 @@ extension LiveCollections {
                                             "commit_and_swap": swapped.timeIntervalSince(loaded)])
         }
     }
+
+    /// The partitions a rollback restores, what is live in them now, and the rows it retires
+    /// (live now, not held by the snapshot): one rule for the rollback and its preview.
+    private static func retiring(_ collection: LiveCollection, restored: [SnapshotLayout.Captured],
+                                 held: [String: Set<Int64>], tenant: String?, snapshotID: String)
+        throws(EngineError) -> (targets: [String], live: [String: Set<Int64>], retire: [Int64]) {
+        let current = collection.status().tenants
+        if let tenant, !current.contains(tenant), !restored.contains(where: { $0.tenant == tenant }) {
+            throw EngineError(.invalidInput, "neither the collection nor snapshot \(snapshotID) has a tenant \(tenant)")
+        }
+        let targets = tenant.map { [$0] } ?? Set(current).union(restored.map(\.tenant)).sorted()
+        guard !collection.isRebuilding(anyOf: targets) else {
+            throw EngineError(.rebuildRunning, "a partition of \(collection.configuration.name) is rebuilding; cancel it or wait before rolling back")
+        }
+        let live = collection.liveRowIDs(tenants: targets)
+        var retire: [Int64] = []
+        for target in targets { retire += live[target, default: []].subtracting(held[target] ?? []) }
+        return (targets, live, retire)
+    }
+
+    /// What a rollback to `id` would change, without changing anything: the documents that
+    /// would stop being served (ingested after the snapshot), by tenant and id, and how many
+    /// stay. The snapshot's files are verified and read as the rollback would; nothing is locked
+    /// for writing, so the rollback itself may find a little more to retire if writes follow.
+    public func previewRollback(_ collection: LiveCollection, to id: String, tenant: String?)
+        async throws(EngineError) -> RollbackPreview {
+        let record = try await servableSnapshot(id, of: collection)
+        let restored: [SnapshotLayout.Captured]
+        do {
+            restored = try await BlockingWork.run { [self] in try loadSnapshot(record, of: collection, tenants: tenant.map { [$0] }) }
+        } catch {
+            throw LiveCollection.mapped(error)
+        }
+        let held = Dictionary(uniqueKeysWithValues: restored.map { ($0.tenant, $0.liveRowIDs) })
+        let (targets, live, retire) = try Self.retiring(collection, restored: restored, held: held, tenant: tenant, snapshotID: record.id)
+        let named = collection.state.reading { retire.compactMap { collection.documents[$0] } }
+        let stopping = named.map { RollbackPreview.Document(id: $0.externalID, tenant: $0.tenant) }
+            .sorted { ($0.tenant, $0.id) < ($1.tenant, $1.id) }
+        let kept = targets.reduce(0) { $0 + (held[$1] ?? []).intersection(live[$1, default: []]).count }
+        return RollbackPreview(snapshotID: record.id, rootHash: record.rootHash ?? "", tenants: targets,
+                               stopServing: stopping, keptServing: kept)
+    }
+}
+
+/// What a rollback would do (`LiveCollections.previewRollback`): nothing is changed by it.
+public struct RollbackPreview: Sendable, Equatable {
+    public struct Document: Sendable, Equatable {
+        public let id: String
+        public let tenant: String
+    }
+
+    public let snapshotID: String
+    public let rootHash: String
+    public let tenants: [String]
+    /// Served now, not held by the snapshot: ingested after it. They stay in the record.
+    public let stopServing: [Document]
+    /// Held by the snapshot and live now: still served after the rollback.
+    public let keptServing: Int
 }

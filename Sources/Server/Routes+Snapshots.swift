@@ -36,12 +36,8 @@ extension API {
         router.post("/v1/collections/:name/snapshots/:id/verify") { request, context in
             let name = try context.parameters.require("name"), id = try context.parameters.require("id")
             return try await mutation(request, context, permission: .contain) { buffer, caller in
-                try requireUnscoped(caller)
-                let settings = ScanSettings(buffer.readableBytes == 0 ? ScanSettingsBody() : try decode(ScanSettingsBody.self, from: buffer))
-                let result = try await collections.verify(snapshot: id, of: try collections.named(name), options: try settings.options())
-                return try reply(VerificationBody(id: result.id, rootHash: result.rootHash, status: result.status.rawValue,
-                                                  clean: result.maxZ < result.threshold, scanID: result.scanID, maxZ: result.maxZ,
-                                                  threshold: result.threshold, flagged: result.flagged))
+                let settings = buffer.readableBytes == 0 ? ScanSettingsBody() : try decode(ScanSettingsBody.self, from: buffer)
+                return try reply(try await verifySnapshot(id, settings, of: try collections.named(name), caller: caller))
             }
         }
         router.post("/v1/collections/:name/rollback") { request, context in
@@ -64,6 +60,26 @@ extension API {
         return RollbackResultBody(snapshotID: outcome.snapshotID, rootHash: outcome.rootHash, incidentID: outcome.incidentID,
                                   tenants: outcome.tenants, documents: outcome.documents, retired: outcome.retired,
                                   seconds: outcome.seconds, phases: outcome.phases)
+    }
+
+    /// Verifies a snapshot's files and scans what it would serve (the route's rule and the
+    /// console's): unscoped callers who may contain.
+    func verifySnapshot(_ id: String, _ settings: ScanSettingsBody, of collection: LiveCollection,
+                        caller: Caller) async throws -> VerificationBody {
+        try caller.require(.contain)
+        try requireUnscoped(caller)
+        let result = try await collections.verify(snapshot: id, of: collection, options: try ScanSettings(settings).options())
+        return VerificationBody(id: result.id, rootHash: result.rootHash, status: result.status.rawValue,
+                                clean: result.maxZ < result.threshold, scanID: result.scanID, maxZ: result.maxZ,
+                                threshold: result.threshold, flagged: result.flagged)
+    }
+
+    /// What a rollback would change, changing nothing (the console's confirmation page; the
+    /// same permission as the rollback itself).
+    func rollbackPreview(_ snapshotID: String, tenant: String?, of collection: LiveCollection,
+                         caller: Caller) async throws -> RollbackPreview {
+        try caller.require(.command)
+        return try await collections.previewRollback(collection, to: snapshotID, tenant: try caller.tenant(requested: tenant))
     }
 
     /// A collection's snapshots, newest first (unscoped inspectors only).

@@ -324,6 +324,49 @@ final class ConsoleTests: XCTestCase {
         XCTAssertTrue(scoped.text.contains("No scan of what this collection serves is visible to you yet."))
     }
 
+    /// A rollback goes through a page that names the documents it would stop serving and
+    /// changes nothing; the confirmation rolls back to the snapshot that page showed.
+    /// Verify checks a snapshot from the same table.
+    func testARollbackPreviewNamesTheDocumentsThatStopBeingServedAndChangesNothing() async throws {
+        let harness = try await Self.server()
+        let collection = try await harness.collection(dimension: 4)
+        let path = "/v1/collections/\(collection)"
+        await assertEqual(try await harness.admin.post(path + "/documents", ["documents": documents(tenant: "acme", count: 30, dimension: 4, seed: 5)]).status, 201)
+        let taken = try await harness.admin.post(path + "/snapshots", [:]).object()
+        let snapshot = try XCTUnwrap(taken["id"] as? String)
+        let late = documents(tenant: "acme", count: 2, dimension: 4, seed: 6, prefix: "late")
+        await assertEqual(try await harness.admin.post(path + "/documents", ["documents": late]).status, 201)
+        let lateIDs = late.compactMap { $0["id"] as? String }.sorted()
+        let admin = try await ConsoleVisitor.signIn(harness, token: Harness.adminToken)
+
+        let page = try await admin.get("/console/collections/\(collection)")
+        XCTAssertTrue(page.text.contains("<form method=\"get\" action=\"/console/collections/\(collection)/rollback\""), page.text)
+        let preview = try await admin.get("/console/collections/\(collection)/rollback?snapshot_id=\(snapshot)")
+        XCTAssertEqual(preview.status, 200, preview.text)
+        XCTAssertTrue(preview.text.contains("<strong>2 documents stop being served</strong>"), preview.text)
+        for id in lateIDs { XCTAssertTrue(preview.text.contains("<li data-stops=\"\(id)\" data-tenant=\"acme\">"), id) }
+        XCTAssertTrue(preview.text.contains("<dt>Still served</dt><dd>30 documents</dd>"), preview.text)
+        XCTAssertTrue(preview.text.contains("<input type=\"hidden\" name=\"snapshot_id\" value=\"\(snapshot)\">"))
+        await assertEqual(try await harness.admin.get(path).object()["documents"] as? Int, 32, "the preview changed nothing")
+        await assertEqual(try await admin.get("/console/collections/\(collection)/rollback?snapshot_id=snap-unknown").status, 404)
+
+        let verified = try await admin.post("/console/collections/\(collection)/snapshots/\(snapshot)/verify",
+                                            [("csrf", try admin.csrf(from: page))])
+        XCTAssertEqual(verified.status, 303, verified.text)
+        let afterVerify = try await admin.get("/console/collections/\(collection)")
+        XCTAssertTrue(afterVerify.text.contains("Snapshot \(snapshot) verified against its root hash"), afterVerify.text)
+
+        let confirmed = try await admin.post("/console/collections/\(collection)/rollback", [
+            ("csrf", try admin.csrf(from: preview)), ("snapshot_id", snapshot), ("reason", "back before the late ones"),
+            ("confirm", collection),
+        ])
+        XCTAssertEqual(confirmed.status, 303, confirmed.text)
+        let after = try await admin.get("/console/collections/\(collection)")
+        XCTAssertTrue(after.text.contains("Rolled back to \(snapshot)"), after.text)
+        XCTAssertTrue(after.text.contains("2 documents stopped being served"), after.text)
+        await assertEqual(try await harness.admin.get(path).object()["documents"] as? Int, 30)
+    }
+
     private func ingestAndQuarantine(_ harness: Harness, _ collection: String, reason: String) async throws -> String {
         let ingest = try await harness.admin.post("/v1/collections/\(collection)/documents",
                                                   ["documents": documents(tenant: "acme", count: 10, dimension: 4, seed: 3)])

@@ -59,10 +59,17 @@ extension Console {
             guard let snapshot = form.text("snapshot_id") else {
                 throw Problem(.badRequest, .invalidInput, "choose a snapshot to roll back to")
             }
-            let result = try await api.rollback(RollbackBody(snapshotID: snapshot, reason: form.text("reason")), of: collection,
-                                                caller: visit.caller)
+            let result = try await api.rollback(RollbackBody(snapshotID: snapshot, tenant: form.text("tenant"), reason: form.text("reason")),
+                                                of: collection, caller: visit.caller)
             return (Console.path("collections", name),
                     "Rolled back to \(result.snapshotID) under \(result.incidentID): \(result.retired) documents stopped being served.")
+        }
+        action(router, "/console/collections/:name/snapshots/:id/verify") { _, context, visit in
+            let name = try context.parameters.require("name"), id = try context.parameters.require("id")
+            let result = try await api.verifySnapshot(id, ScanSettingsBody(), of: try api.collections.named(name), caller: visit.caller)
+            let verdict = result.clean ? "clean: it is now \(result.status)" : "not clean: \(result.flagged) documents flagged"
+            return (Console.path("collections", name),
+                    "Snapshot \(result.id) verified against its root hash; its scan (z max \(Console.decimal(result.maxZ)), threshold \(Console.decimal(result.threshold))) is \(verdict).")
         }
         action(router, "/console/incidents/:id/transition") { form, context, visit in
             let id = try context.parameters.require("id")

@@ -233,25 +233,34 @@ extension Console {
     private func snapshotSection(_ collection: LiveCollection, _ body: CollectionBody, _ visit: Visit) async throws -> HTML {
         let name = collection.configuration.name
         let snapshots = try await api.snapshotList(of: collection, caller: visit.caller)
+        let canVerify = visit.caller.role.may(.contain)
         let rows = snapshots.map { listed -> HTML in
             let hash = listed.record.rootHash ?? ""
             let short: String = hash.isEmpty ? "—" : String(hash.prefix(16)) + "…"
             let documents: String = listed.documents.map { HTML.Interpolation.grouped($0) } ?? "—"
+            let servable = listed.record.status == .published || listed.record.status == .verifiedClean
+            let verify: HTML = HTML.when(canVerify && servable) {
+                """
+                <form method="post" action="\(Console.path("collections", name, "snapshots", listed.record.id, "verify"))" class="inline">
+                \(csrfField(visit))<button type="submit" name="action" value="verify">Verify</button></form>
+                """
+            }
             return """
-                <tr><td><code>\(listed.record.id)</code></td><td><span class="badge">\(listed.record.status.rawValue)</span></td>
+                <tr data-snapshot="\(listed.record.id)"><td><code>\(listed.record.id)</code></td><td><span class="badge">\(listed.record.status.rawValue)</span></td>
                 <td><code title="\(hash)">\(short)</code></td>
-                <td class="num">\(documents)</td><td>\(ConsoleTime.html(listed.createdAt))</td></tr>
+                <td class="num">\(documents)</td><td>\(ConsoleTime.html(listed.createdAt))</td>\(HTML.when(canVerify) { "<td>\(verify)</td>" })</tr>
                 """
         }
         let table: HTML = snapshots.isEmpty ? "<p>No snapshots yet.</p>" : """
-            <div class="table-wrap"><table>
+            <div class="table-wrap"><table id="snapshots">
             <caption class="visually-hidden">Snapshots of \(name)</caption>
-            <thead><tr><th>Snapshot</th><th>Status</th><th>Root hash</th><th class="num">Documents</th><th>Created</th></tr></thead>
+            <thead><tr><th>Snapshot</th><th>Status</th><th>Root hash</th><th class="num">Documents</th><th>Created</th>\(HTML.when(canVerify) { "<th>Check</th>" })</tr></thead>
             <tbody>\(rows)</tbody></table></div>
+            \(HTML.when(canVerify) { "<p class=\"muted\">Verify checks the snapshot’s files against its root hash and scans what it would serve; a clean one becomes <code>verified_clean</code>, the target of “last-clean”.</p>" })
             """
         let targets = snapshots.filter { $0.record.status == .published || $0.record.status == .verifiedClean }
         let rollback: HTML = HTML.when(visit.caller.role.may(.command) && !targets.isEmpty) {
-            rollbackForm(name, body, targets, visit)
+            rollbackChooser(name, targets, visit)
         }
         return """
             <section aria-labelledby="snapshots-heading">
@@ -262,7 +271,8 @@ extension Console {
             """
     }
 
-    private func rollbackForm(_ name: String, _ body: CollectionBody, _ targets: [SnapshotRecords.Listed], _ visit: Visit) -> HTML {
+    /// Step one of a rollback: choose the snapshot (a GET: the next page shows what changes).
+    private func rollbackChooser(_ name: String, _ targets: [SnapshotRecords.Listed], _ visit: Visit) -> HTML {
         let clean = targets.first { $0.record.status == .verifiedClean }
         var options: [HTML] = []
         if let clean {
@@ -271,14 +281,10 @@ extension Console {
         }
         options += targets.map { "<option value=\"\($0.record.id)\">\($0.record.id) · \($0.record.status.rawValue)</option>" }
         return """
-            <form method="post" action="\(Console.path("collections", name, "rollback"))" class="panel" data-confirm-with="\(name)">
-            \(csrfField(visit))
+            <form method="get" action="\(Console.path("collections", name, "rollback"))" class="panel" id="rollback-chooser">
             <label for="rollback-to">Roll back to<select id="rollback-to" name="snapshot_id">\(options)</select></label>
-            <p>What changes: documents ingested after the snapshot stop being served (they stay in the record as evidence);
-            documents deleted since stay deleted; the quarantine stays applied. The collection serves \(body.documents) documents now.</p>
-            <label for="rollback-reason">Reason<input type="text" id="rollback-reason" name="reason" required></label>
-            <label for="rollback-confirm"><span>Type the collection name (<code>\(name)</code>) to confirm</span><input type="text" id="rollback-confirm" name="confirm" autocomplete="off" required></label>
-            <button type="submit" class="danger" name="action" value="rollback">Roll back</button>
+            <p class="muted">The next page lists the documents that would stop being served and asks you to confirm; nothing changes before that.</p>
+            <button type="submit" value="preview">Preview rollback</button>
             </form>
             """
     }

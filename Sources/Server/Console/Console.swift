@@ -7,7 +7,7 @@
 // Never: decides a business rule. Every action calls the same `API` function its JSON route
 // calls (`release`, `startRebuild`, `rollback`, `setFlag`, `transition`), with the session's
 // `Caller`, so roles, tenant scope, limits and the incident events are the API's; the console
-// only adds the typed confirmation before a rollback. Never renders a value unescaped (`HTML`),
+// only adds the typed confirmation before a rollback, after a page that shows what it changes. Never renders a value unescaped (`HTML`),
 // never acts on a POST without the session's CSRF token (403), never shows a caller what the
 // API would refuse it (a reader sees collection status, not quarantine lists or incidents).
 // Invariants:
@@ -51,6 +51,9 @@ struct Console: Sendable {
         page(router, "/console/collections/:name") { request, context, visit in
             try await collectionPage(try context.parameters.require("name"), job: request.uri.queryParameters["job"].flatMap { Int64($0) },
                                      visit)
+        }
+        page(router, "/console/collections/:name/rollback") { request, context, visit in
+            try await rollbackPage(try context.parameters.require("name"), request.uri.queryParameters, visit)
         }
         router.get("/console/collections/:name/live") { request, context in
             guard let visit = try await currentVisit(request) else { return Self.text("sign in", status: .unauthorized) }
