@@ -127,7 +127,8 @@ let package = Package(
         // The throwaway PostgreSQL cluster every storage-touching test target shares.
         .target(name: "FirebreakTestSupport", dependencies: ["Store"], path: "Tests/TestSupport"),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "HNSW", "Store", "VectorMath", "FirebreakTestSupport"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "FirebreakAPI", "Drills", "ServiceBench", "Engine", "Incidents", "Store", "Snapshots", "ObjectStore", "FirebreakTestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "FirebreakAPI", "Drills", "ServiceBench", "Engine", "Incidents", "Store", "Snapshots", "ObjectStore", "FirebreakTestSupport",
+                                                       "Hex", .product(name: "Crypto", package: "swift-crypto")]),
         // Runs the built executable; depending on it makes SwiftPM build it first.
         .testTarget(name: "FirebreakCLITests", dependencies: ["firebreak", "FirebreakAPI", "Incidents", "ObjectStore", "VectorMath", "FirebreakTestSupport",
                                                              .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

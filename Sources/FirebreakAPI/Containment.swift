@@ -163,6 +163,65 @@ public struct ScanResultBody: Codable, Sendable {
     }
 }
 
+/// One stored scan as `GET /v1/collections/{name}/scans` lists it (`GET /v1/scans/{id}` has
+/// the report). `tenant` and `snapshot_id` are sent as null when absent.
+public struct ScanSummaryBody: Codable, Sendable, Equatable {
+    public var id: Int64
+    /// nil: the whole collection was scanned.
+    public var tenant: String?
+    public var maxZ: Double
+    public var threshold: Double
+    /// How many documents the report flags.
+    public var flagged: Int
+    /// The snapshot scanned; nil for a scan of the served index.
+    public var snapshotID: String?
+    public var createdAt: String
+    enum CodingKeys: String, CodingKey {
+        case id, tenant, threshold, flagged, maxZ = "max_z", snapshotID = "snapshot_id", createdAt = "created_at"
+    }
+
+    public init(id: Int64, tenant: String? = nil, maxZ: Double, threshold: Double, flagged: Int, snapshotID: String? = nil,
+                createdAt: String) {
+        self.id = id
+        self.tenant = tenant
+        self.maxZ = maxZ
+        self.threshold = threshold
+        self.flagged = flagged
+        self.snapshotID = snapshotID
+        self.createdAt = createdAt
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(tenant, forKey: .tenant)  // null for a whole-collection scan
+        try container.encode(maxZ, forKey: .maxZ)
+        try container.encode(threshold, forKey: .threshold)
+        try container.encode(flagged, forKey: .flagged)
+        try container.encode(snapshotID, forKey: .snapshotID)  // null for a scan of the served index
+        try container.encode(createdAt, forKey: .createdAt)
+    }
+}
+
+/// `GET /v1/collections/{name}/scans`: a page, newest first; `next_before` (null on the last
+/// page) is the `before` of the next.
+public struct ScanPageBody: Codable, Sendable, Equatable {
+    public var scans: [ScanSummaryBody]
+    public var nextBefore: Int64?
+    enum CodingKeys: String, CodingKey { case scans, nextBefore = "next_before" }
+
+    public init(scans: [ScanSummaryBody], nextBefore: Int64? = nil) {
+        self.scans = scans
+        self.nextBefore = nextBefore
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(scans, forKey: .scans)
+        try container.encode(nextBefore, forKey: .nextBefore)  // null: this is the last page
+    }
+}
+
 public struct RebuildBody: Codable, Sendable {
     public var tenant: String?
     public var incidentID: String?
@@ -230,5 +289,14 @@ public struct JobBody: Codable, Sendable {
         self.tenant = tenant
         self.incidentID = incidentID
         self.createdAt = createdAt
+    }
+}
+
+/// `GET /v1/jobs`: newest first.
+public struct JobListBody: Codable, Sendable {
+    public var jobs: [JobBody]
+
+    public init(jobs: [JobBody]) {
+        self.jobs = jobs
     }
 }

@@ -67,6 +67,8 @@ public enum ProblemCode: String, Codable, Sendable, CaseIterable {
     case overloaded
     case replicaBehind = "replica_behind"
     case startFailed = "start_failed"
+    /// The instance has no incident signing key (`firebreak serve --signing-key`), so it cannot sign an export.
+    case signingKeyUnavailable = "signing_key_unavailable"
     case storeFailed = "store_failed"
     case storeUnavailable = "store_unavailable"
     case indexFailed = "index_failed"

@@ -17,6 +17,26 @@ public struct ExportBundle: Codable, Sendable, Equatable {
     /// Ed25519 signature over `signedMessage`, hex.
     public var signature: String
 
+    /// The bundle's own fields in snake_case; `incident` and `events` keep their types' keys
+    /// (the events' are the ones their hashes cover), so a decoded bundle verifies.
+    enum CodingKeys: String, CodingKey {
+        case incident, events, signature
+        case formatVersion = "format_version", chainHead = "chain_head", publicKey = "public_key"
+    }
+
+    /// The bundle's one JSON form, written by `firebreak incident export` and served by
+    /// `GET /v1/incidents/{id}/export`: sorted keys, no key strategy (one would rename the
+    /// events' fields and payload keys, and the chain would no longer recompute).
+    public func encodedJSON(pretty: Bool = true) throws(IncidentError) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        do {
+            return try encoder.encode(self)
+        } catch {
+            throw IncidentError(.invalidInput, "the export bundle does not encode: \(error)")
+        }
+    }
+
     /// What is signed: the format, the incident id and the chain head.
     public var signedMessage: Data { Data("firebreak-incident-export-v\(formatVersion)\n\(incident.id)\n\(chainHead)".utf8) }
 

@@ -18,6 +18,8 @@ struct API: Sendable {
     let scheduler: ScanScheduler
     /// How long a read demanding `min_seq` waits for this replica (`--consistency-wait-ms`).
     let consistencyWaitMs: Int
+    /// Signs incident export bundles; nil when the server was configured without one.
+    let signingKey: IncidentSigningKey?
 
     /// A response body and status, before it becomes a `Response` (so it can be stored).
     struct Reply: Sendable {

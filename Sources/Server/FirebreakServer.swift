@@ -31,6 +31,10 @@ public struct FirebreakServer: Sendable {
         /// The process bootstrapped a tracer that exports (`firebreak serve` with
         /// OTEL_EXPORTER_OTLP_ENDPOINT): every request then runs under a server span.
         public var exportsSpans = false
+        /// The instance's Ed25519 key for signed incident exports (`IncidentSigningKey`; `serve`
+        /// loads `--signing-key`). Without one, `GET /v1/incidents/{id}/export` is 503
+        /// `signing_key_unavailable`.
+        public var signingKey: IncidentSigningKey?
 
         public init(conninfo: String, snapshotDirectory: String) {
             self.init(conninfo: conninfo, snapshotStore: FolderSnapshotStore(root: snapshotDirectory))
@@ -104,7 +108,7 @@ public struct FirebreakServer: Sendable {
     public func router() -> Router<APIContext> {
         let api = API(collections: collections, pool: pool, limits: configuration.limits.clampedToEngine, metrics: ServiceMetrics.shared,
                       scheduler: scheduler,
-                      consistencyWaitMs: configuration.consistencyWaitMs)
+                      consistencyWaitMs: configuration.consistencyWaitMs, signingKey: configuration.signingKey)
         let router = Router(context: APIContext.self)
         router.add(middleware: ReplicaHeadersMiddleware(replica: collections.replica))
         if configuration.exportsSpans { router.add(middleware: TracingMiddleware()) }

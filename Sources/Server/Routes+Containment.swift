@@ -28,6 +28,13 @@ extension API {
                 return try reply(ScanResultBody(id: scan.id, tenant: scan.tenant, report: scan.labelled, outcome: outcome))
             }
         }
+        router.get("/v1/collections/:name/scans") { request, context in
+            let caller = try context.requireCaller()
+            try caller.require(.inspect)
+            let collection = try collections.named(try context.parameters.require("name"))
+            let (limit, before) = try ScanPageQuery.parse(request.uri.queryParameters)
+            return Self.response(try reply(try await scans(of: collection, limit: limit, before: before, caller: caller)))
+        }
         router.put("/v1/collections/:name/scan-schedule") { request, context in
             let name = try context.parameters.require("name")
             return try await mutation(request, context, permission: .command) { buffer, caller in
@@ -57,6 +64,11 @@ extension API {
                 return try reply(try await startRebuild(try decode(RebuildBody.self, from: buffer), of: collection, caller: caller),
                                  status: .accepted)
             }
+        }
+        router.get("/v1/jobs") { request, context in
+            let caller = try context.requireCaller()
+            let filter = try JobFilter(query: request.uri.queryParameters)
+            return Self.response(try reply(JobListBody(jobs: try await jobs(filter, caller: caller))))
         }
         router.get("/v1/jobs/:id") { _, context in
             let caller = try context.requireCaller()
@@ -103,6 +115,12 @@ extension API {
         try caller.require(.inspect)
         let record = try await collections.job(id)
         guard caller.tenant == nil || caller.tenant == record.tenant else { throw Problem(.notFound, .unknownJob, "no job \(id)") }
+        return jobBody(record)
+    }
+
+    /// A stored job as the contract shows it: its collection by name, and the time left
+    /// estimated from its progress while it runs.
+    func jobBody(_ record: JobRecord) -> JobBody {
         let eta = record.state == "running" && record.progress > 0.01
             ? record.runningSeconds.map { $0 * (1 - record.progress) / record.progress } : nil
         return JobBody(id: record.id, kind: record.kind, state: record.state, progress: record.progress, etaSeconds: eta,

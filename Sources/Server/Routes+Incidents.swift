@@ -53,10 +53,21 @@ extension API {
                                                            requests: visible.reduce(0) { $0 + $1.requests },
                                                            tenants: visible.map(ExposureBody.init))))
         }
-        router.get("/v1/incidents/:id/postmortem") { _, context in
+        router.get("/v1/incidents/:id/postmortem") { request, context in
+            let download = request.uri.queryParameters["download"].map(String.init) ?? ""
+            guard ["", "0", "1"].contains(download) else { throw Problem(.badRequest, .invalidInput, "download must be 0 or 1") }
             let (incident, timeline) = try await visibleIncident(context)
-            return Self.response(Reply(data: Data(PostmortemDocument.markdown(incident, timeline).utf8),
-                                       contentType: "text/markdown; charset=utf-8"))
+            var response = Self.response(Reply(data: Data(PostmortemDocument.markdown(incident, timeline).utf8),
+                                               contentType: "text/markdown; charset=utf-8"))
+            if download == "1" { response.headers[Self.contentDispositionHeader] = Self.attachment("\(incident.id)-postmortem.md") }
+            return response
+        }
+        router.get("/v1/incidents/:id/export") { _, context in
+            let caller = try context.requireCaller()
+            let bundle = try await exportBundle(try context.parameters.require("id"), caller: caller)
+            var response = Self.response(Reply(data: try bundle.encodedJSON()))
+            response.headers[Self.contentDispositionHeader] = Self.attachment("\(bundle.incident.id).json")
+            return response
         }
         addIncidentRecordRoutes(to: router)
     }

@@ -73,17 +73,46 @@ public enum JobRecords {
     }
 
     public static func load(_ id: Int64, on connection: Connection) throws -> JobRecord? {
-        guard let row = try connection.query("""
+        try connection.query("""
             SELECT id, kind, collection_id, tenant, incident_id, state, progress, error,
                    to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at,
                    EXTRACT(EPOCH FROM (coalesce(finished_at, now()) - started_at))::float8 AS running_seconds
             FROM jobs WHERE id = $1
-            """, [.integer(id)]).first else { return nil }
-        return JobRecord(id: try row.integer("id"), kind: try row.string("kind"), collectionID: try row.integer("collection_id"),
-                         tenant: try row.optionalString("tenant"), incidentID: try row.string("incident_id"),
-                         state: try row.string("state"), progress: try row.real("progress"),
-                         error: try row.optionalString("error"), createdAt: try row.string("created_at"),
-                         runningSeconds: try row.isNull("running_seconds") ? nil : try row.real("running_seconds"))
+            """, [.integer(id)]).first.map(record)
+    }
+
+    /// Every state a job can be in (the `jobs.state` check constraint).
+    public static let states = ["queued", "running", "succeeded", "failed", "cancelled"]
+    /// The most jobs one `list` returns.
+    public static let listedMax = 500
+
+    /// Jobs newest first (by id), at most `limit` (1…`listedMax`); nil filters do not filter.
+    /// With `tenant`, only that tenant's jobs: a whole-collection job (tenant NULL) is not a
+    /// tenant's, as `GET /v1/jobs/{id}` answers 404 for it to a tenant-scoped caller.
+    public static func list(collectionID: Int64?, state: String?, tenant: String?, limit: Int,
+                            on connection: Connection) throws -> [JobRecord] {
+        guard (1...listedMax).contains(limit) else { throw StoreError(.invalidInput, "limit must be 1…\(listedMax)") }
+        if let state, !states.contains(state) { throw StoreError(.invalidInput, "\(state) is not a job state") }
+        return try connection.query("""
+            SELECT id, kind, collection_id, tenant, incident_id, state, progress, error,
+                   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at,
+                   EXTRACT(EPOCH FROM (coalesce(finished_at, now()) - started_at))::float8 AS running_seconds
+            FROM jobs
+            WHERE ($1::bigint IS NULL OR collection_id = $1) AND ($2::text IS NULL OR state = $2)
+              AND ($3::text IS NULL OR tenant = $3)
+            ORDER BY id DESC
+            LIMIT $4::bigint
+            """, [collectionID.map(SQLValue.integer) ?? .null, state.map(SQLValue.text) ?? .null,
+                  tenant.map(SQLValue.text) ?? .null, .integer(Int64(limit))]).map(record)
+    }
+
+    /// A row of the two statements above (the same columns, in the same names).
+    private static func record(_ row: Row) throws -> JobRecord {
+        JobRecord(id: try row.integer("id"), kind: try row.string("kind"), collectionID: try row.integer("collection_id"),
+                  tenant: try row.optionalString("tenant"), incidentID: try row.string("incident_id"),
+                  state: try row.string("state"), progress: try row.real("progress"),
+                  error: try row.optionalString("error"), createdAt: try row.string("created_at"),
+                  runningSeconds: try row.isNull("running_seconds") ? nil : try row.real("running_seconds"))
     }
 
     /// At a replica's start: fails the open jobs its previous process (same `owner`) left, and

@@ -252,6 +252,62 @@ extension ScanReportRecords {
     }
 }
 
+extension ScanReportRecords {
+    /// A stored scan as listed: what its row and report say, without the report itself.
+    public struct Summary: Sendable, Equatable {
+        public let id: Int64
+        /// nil: the whole collection was scanned.
+        public let tenant: String?
+        public let maxZ: Double
+        public let threshold: Double
+        /// How many documents the report flags (its `flagged` array).
+        public let flagged: Int
+        /// The snapshot scanned, for a scan of a snapshot rather than of the served index.
+        public let snapshotID: String?
+        public let createdAt: String
+    }
+
+    /// One page of summaries, newest first, and the cursor of the next (nil on the last).
+    public struct SummaryPage: Sendable, Equatable {
+        public let summaries: [Summary]
+        public let nextBefore: Int64?
+    }
+
+    public static let pageMax = 200
+
+    /// A collection's scans with an id below `before` (all without it), newest first (ids only
+    /// grow), at most `limit` (1…`pageMax`); with `tenant`, only scans of that tenant (a
+    /// whole-collection scan is not a tenant's, as `GET /v1/scans/{id}` answers 404 for it).
+    /// Keyset paging: `nextBefore` is the page's last id when a further row exists, so passing
+    /// it back continues with no row repeated or skipped, whatever is stored meanwhile.
+    /// Threshold, flagged count and snapshot are read from the jsonb; the report is not loaded.
+    public static func page(collectionID: Int64, tenant: String?, before: Int64?, limit: Int,
+                            on connection: Connection) throws -> SummaryPage {
+        guard (1...pageMax).contains(limit) else { throw StoreError(.invalidInput, "limit must be 1…\(pageMax)") }
+        let rows = try connection.query("""
+            SELECT id, tenant, max_z, (report -> 'parameters' ->> 'threshold')::float8 AS threshold,
+                   CASE jsonb_typeof(report -> 'flagged') WHEN 'array' THEN jsonb_array_length(report -> 'flagged') ELSE 0 END
+                     AS flagged,
+                   report ->> 'snapshot_id' AS snapshot_id,
+                   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at
+            FROM scan_reports
+            WHERE collection_id = $1 AND ($2::text IS NULL OR tenant = $2) AND ($3::bigint IS NULL OR id < $3)
+            ORDER BY id DESC
+            LIMIT $4::bigint
+            """, [.integer(collectionID), tenant.map(SQLValue.text) ?? .null, before.map(SQLValue.integer) ?? .null,
+                  .integer(Int64(limit + 1))])
+        let summaries = try rows.prefix(limit).map { row in
+            let id = try row.integer("id")
+            guard try !row.isNull("threshold") else { throw StoreError(.invalidData, "scan report \(id) names no threshold") }
+            return Summary(id: id, tenant: try row.optionalString("tenant"), maxZ: try row.real("max_z"),
+                           threshold: try row.real("threshold"),
+                           flagged: Int(try row.integer("flagged")), snapshotID: try row.optionalString("snapshot_id"),
+                           createdAt: try row.string("created_at"))
+        }
+        return SummaryPage(summaries: summaries, nextBefore: rows.count > limit ? summaries.last?.id : nil)
+    }
+}
+
 extension SnapshotRecords {
     /// A snapshot as listed: its record, when it was taken, and how many documents it holds.
     public struct Listed: Sendable, Equatable {

@@ -5,6 +5,7 @@ import FirebreakAPI
 import Foundation
 import Hex
 import Incidents
+import Server
 import Store
 
 /// `firebreak incident …`: the incident record, without the HTTP service.
@@ -142,41 +143,32 @@ struct IncidentCommand: AsyncParsableCommand {
         @OptionGroup var target: IncidentTarget
         @Argument var id: String
         @Option(help: "json or markdown.") var format: String = "json"
-        @Option(help: "Ed25519 signing key (raw 32 bytes; created on first use). Default: <data-dir>/incident-signing.key.")
+        @Option(help: "Ed25519 signing key (raw 32 bytes; created 0600 on first use). Default: <data-dir>/incident-signing.key. With --url the server signs with its own (serve --signing-key).")
         var keyFile: String?
 
         func run() async throws {
             if let remote = target.remote {
-                guard format == "markdown" else {
-                    throw ValidationError("a signed JSON export needs the database and the signing key: run it without --url")
+                // The server signs with its own key (`serve --signing-key`).
+                switch format {
+                case "json": return print(String(decoding: try await remote.call("GET", "/v1/incidents/\(segment(id))/export"), as: UTF8.self))
+                case "markdown":
+                    return print(String(decoding: try await remote.call("GET", "/v1/incidents/\(segment(id))/postmortem"), as: UTF8.self),
+                                 terminator: "")
+                default: throw ValidationError("--format must be json or markdown")
                 }
-                return print(String(decoding: try await remote.call("GET", "/v1/incidents/\(segment(id))/postmortem"), as: UTF8.self),
-                             terminator: "")
             }
             let (incident, timeline) = try target.database.withConnection { try IncidentRecords.load(id, on: $0) }
             switch format {
             case "json":
-                let path = keyFile ?? (target.database.dataDir ?? EmbeddedPostgres.defaultDataDirectory()) + "/incident-signing.key"
-                try Console.printJSON(ExportBundle(incident: incident, timeline: timeline, key: try Self.signingKey(at: path)))
+                let path = keyFile ?? IncidentSigningKey.defaultPath(
+                    dataDirectory: target.database.dataDir ?? EmbeddedPostgres.defaultDataDirectory())
+                let bundle = try ExportBundle(incident: incident, timeline: timeline, key: try IncidentSigningKey.load(at: path).key)
+                print(String(decoding: try bundle.encodedJSON(), as: UTF8.self))
             case "markdown":
                 print(PostmortemDocument.markdown(incident, timeline), terminator: "")
             default:
                 throw ValidationError("--format must be json or markdown")
             }
-        }
-
-        static func signingKey(at path: String) throws -> Curve25519.Signing.PrivateKey {
-            if let data = FileManager.default.contents(atPath: path) {
-                return try Curve25519.Signing.PrivateKey(rawRepresentation: data)
-            }
-            let key = Curve25519.Signing.PrivateKey()
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: path, contents: key.rawRepresentation,
-                                                 attributes: [.posixPermissions: 0o600]) else {
-                throw ValidationError("cannot write the signing key to \(path)")
-            }
-            return key
         }
     }
 

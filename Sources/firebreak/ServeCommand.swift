@@ -37,6 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
     var snapshotEveryChanges = 10_000
     @Option(help: "Take a snapshot of a collection this often (seconds) when it changed since the last one.")
     var snapshotEverySeconds = 3_600
+    @Option(help: "Ed25519 key that signs incident exports (raw 32 bytes; created 0600 on first use). Default: <data-dir>/incident-signing.key.")
+    var signingKey: String?
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var snapshots: SnapshotStoreOptions
 
@@ -86,6 +88,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.consistencyWaitMs = consistencyWaitMs
         configuration.snapshotEveryChanges = snapshotEveryChanges
         configuration.snapshotEverySeconds = snapshotEverySeconds
+        configuration.signingKey = try IncidentSigningKey.load(at: signingKey ?? IncidentSigningKey.defaultPath(
+            dataDirectory: database.dataDir ?? EmbeddedPostgres.defaultDataDirectory()))
         let spanExport = try TraceExport.bootstrap()
         configuration.exportsSpans = spanExport != nil
         let server = try await FirebreakServer.prepare(configuration) { Console.progress($0) }

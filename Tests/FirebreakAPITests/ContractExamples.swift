@@ -78,6 +78,12 @@ enum ContractExamples {
                                        traceIDs: ["0af7651916cd43dd8448eb211c80319c"])
     static let replica = ReplicaBody(name: "r1", appliedSeq: 4, silentSeconds: 0.2, live: true, problem: "change 5: bad")
 
+    static let job = JobBody(id: 9, kind: "rebuild", state: "running", progress: 0.5, etaSeconds: 3, error: "none", collection: "kb",
+                             tenant: "acme", incidentID: "INC-000001", createdAt: "2026-12-01T00:00:00Z")
+
+    static let scanSummary = ScanSummaryBody(id: 3, tenant: "acme", maxZ: 7.5, threshold: 5, flagged: 2, snapshotID: "snap-1",
+                                             createdAt: "2026-12-01T00:00:00Z")
+
     static var scan: ScanResultBody {
         let labelled = LabelledScanReport(report: report, documentIDs: report.flagged.map { "doc-\($0.row)" },
                                           documentTenants: report.flagged.map { _ in "acme" })
@@ -157,15 +163,18 @@ enum ContractExamples {
             Case("ScanRequest", ScanRequestBody(settings: settings, tenant: "acme", domainField: "source", policy: "alert"),
                  minimal: ScanRequestBody()),
             Case("Scan", scan, minimal: minimalScan),
+            Case("ScanSummary", scanSummary,
+                 minimal: ScanSummaryBody(id: 3, maxZ: 2, threshold: 5, flagged: 0, createdAt: "2026-12-01T00:00:00Z")),
+            Case("ScanPage", ScanPageBody(scans: [scanSummary], nextBefore: 3), minimal: ScanPageBody(scans: [])),
             Case("Schedule", ScheduleBody(everySeconds: 60, policy: "auto-contain", enabled: true, settings: settings),
                  minimal: ScheduleBody(everySeconds: 60, policy: "alert")),
             Case("RebuildRequest", RebuildBody(tenant: "acme", incidentID: "INC-000001", reason: "r", validateScan: true, threshold: 5,
                                                goldenMRRDropMax: 0.05), minimal: RebuildBody()),
             Case("JobStarted", JobStartedBody(jobID: 9, incidentID: "INC-000001"), minimal: JobStartedBody(jobID: 9)),
-            Case("Job", JobBody(id: 9, kind: "rebuild", state: "running", progress: 0.5, etaSeconds: 3, error: "none", collection: "kb",
-                                tenant: "acme", incidentID: "INC-000001", createdAt: "2026-12-01T00:00:00Z"),
+            Case("Job", job,
                  minimal: JobBody(id: 9, kind: "rebuild", state: "queued", progress: 0, incidentID: "INC-000001",
                                   createdAt: "2026-12-01T00:00:00Z")),
+            Case("JobList", JobListBody(jobs: [job])),
             Case("CreateToken", CreateTokenBody(role: "reader", tenant: "acme"), minimal: CreateTokenBody(role: "admin")),
             Case("Token", TokenBody(token: "fb_x", role: "reader", tenant: "acme"), minimal: TokenBody(token: "fb_x", role: "admin")),
             Case("Snapshot", snapshot, minimal: SnapshotBody(id: "snap-1", rootHash: "ab", status: "ready")),
@@ -205,8 +214,10 @@ enum ContractExamples {
         Route("PUT", "/v1/collections/{name}/flags/{flag}", SetFlagBody.self, FlagResultBody.self),
         Route("POST", "/v1/collections/{name}/scans", ScanRequestBody.self, ScanResultBody.self),
         Route("PUT", "/v1/collections/{name}/scan-schedule", ScheduleBody.self, ScheduleBody.self),
+        Route("GET", "/v1/collections/{name}/scans", nil, ScanPageBody.self),
         Route("GET", "/v1/scans/{id}", nil, ScanResultBody.self),
         Route("POST", "/v1/collections/{name}/rebuild", RebuildBody.self, JobStartedBody.self),
+        Route("GET", "/v1/jobs", nil, JobListBody.self),
         Route("GET", "/v1/jobs/{id}", nil, JobBody.self),
         Route("DELETE", "/v1/jobs/{id}", nil, JobBody.self),
         Route("GET", "/v1/incidents", nil, IncidentListBody.self),
@@ -215,6 +226,7 @@ enum ContractExamples {
         Route("GET", "/v1/incidents/{id}/timeline", nil, TimelineBody.self),
         Route("GET", "/v1/incidents/{id}/verify", nil, VerifyBody.self),
         Route("GET", "/v1/incidents/{id}/postmortem", nil, nil),
+        Route("GET", "/v1/incidents/{id}/export", nil, nil),
         Route("POST", "/v1/incidents/{id}/postmortem", PostmortemBody.self, IncidentBody.self),
         Route("POST", "/v1/incidents/{id}/commander", CommanderBody.self, IncidentBody.self),
         Route("POST", "/v1/incidents/{id}/transition", TransitionBody.self, IncidentBody.self),

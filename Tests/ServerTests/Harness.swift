@@ -18,7 +18,7 @@ struct Harness {
     static let snapshotDirectory = NSTemporaryDirectory() + "firebreak-test-snapshots-\(getpid())"
 
     static func start(limits: ServerLimits = ServerLimits(), replica: String = "replica-1", consistencyWaitMs: Int = 1_000,
-                      snapshots: (any SnapshotStore)? = nil, poolSize: Int = 4,
+                      snapshots: (any SnapshotStore)? = nil, poolSize: Int = 4, signingKey: IncidentSigningKey? = nil,
                       progress: @escaping @Sendable (String) -> Void = { _ in }) async throws -> Harness {
         var configuration = FirebreakServer.Configuration(conninfo: try TestCluster.shared().conninfo(),
                                                           snapshotStore: snapshots ?? FolderSnapshotStore(root: snapshotDirectory))
@@ -27,6 +27,7 @@ struct Harness {
         configuration.limits = limits
         configuration.replicaID = replica
         configuration.consistencyWaitMs = consistencyWaitMs
+        configuration.signingKey = signingKey
         let server = try await FirebreakServer.prepare(configuration, progress: progress)
         _ = try await server.bootstrapAdminToken(from: ["FIREBREAK_ADMIN_TOKEN": adminToken])
         let running = try await server.start()

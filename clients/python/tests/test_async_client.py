@@ -75,6 +75,11 @@ async def test_everything_once(server: Server, aclient: firebreak.AsyncClient) -
     started = await aclient.rebuild(name, tenant="t", reason="async rebuild", golden_mrr_drop_max=1.0)
     job = await aclient.wait_for_job(started.job_id, timeout=120)
     assert job.state == "succeeded" and (await aclient.job(started.job_id)).state == "succeeded"
+    assert [j.id for j in (await aclient.jobs(collection=name, state="succeeded")).jobs] == [started.job_id]
+    scans = await aclient.scans(name, limit=1)
+    assert [s.id for s in scans.scans] == [verified.scan_id] and scans.next_before == verified.scan_id
+    assert scans.scans[0].snapshot_id == snapshot.id
+    assert [s.id for s in (await aclient.scans(name, before=scans.next_before)).scans] == [scan.id]
     with pytest.raises(firebreak.JobFinished):
         await aclient.cancel_job(started.job_id)
     await aclient.upsert(name, [{"id": "late", "text": "late", "embedding": emb[0]}], tenant="t", progress=False)
@@ -92,7 +97,9 @@ async def test_everything_once(server: Server, aclient: firebreak.AsyncClient) -
     moved = await aclient.transition_incident(incident.id, "mitigated", reason="done")
     assert moved.status == "mitigated" and moved.commander == "carol"
     assert (await aclient.incident(incident.id)).events == len((await aclient.incident_timeline(incident.id)).events)
-    assert (await aclient.verify_incident(incident.id)).intact
+    verification = await aclient.verify_incident(incident.id)
+    assert verification.intact
+    assert (await aclient.export_incident(incident.id))["chain_head"] == verification.head
     assert "async summary" in await aclient.postmortem(incident.id)
     radius = await aclient.blast_radius(q.incident_id)
     assert radius.incident_id == q.incident_id and radius.documents == 1

@@ -8,6 +8,7 @@ import threading
 import time
 from typing import Any
 
+import httpx
 import numpy as np
 import pytest
 
@@ -272,6 +273,87 @@ def test_snapshots_rebuild_rollback(client: firebreak.Client, filled: dict[str, 
     assert rolled.phases and "load" in rolled.phases  # API.md names load, commit, swap; it answers load, commit_and_swap
     hits = client.search(name, vector=late_emb[0], k=70, tenant="acme", min_seq=rolled.seq)
     assert not any(i.startswith("late-") for i in hits.ids) and len(hits.results) == 60
+
+
+def test_jobs_are_listed_newest_first_and_filtered(client: firebreak.Client, filled: dict[str, Any]) -> None:
+    name = filled["name"]
+    jobs = []
+    for tenant in ("acme", None):
+        started = client.rebuild(name, tenant=tenant, reason="listed", validate_scan=False, golden_mrr_drop_max=0.5)
+        jobs.append(client.wait_for_job(started.job_id, timeout=120))
+    listed = client.jobs(collection=name)
+    assert isinstance(listed, firebreak.JobList)
+    assert [j.id for j in listed.jobs] == [jobs[1].id, jobs[0].id]
+    assert [(j.state, j.collection, j.tenant) for j in listed.jobs] == [("succeeded", name, None), ("succeeded", name, "acme")]
+    assert listed.jobs[1].model_dump() == client.job(jobs[0].id).model_dump()
+    assert [j.id for j in client.jobs(collection=name, limit=1).jobs] == [jobs[1].id]
+    assert client.jobs(collection=name, state="running").jobs == []
+    succeeded = [j.id for j in client.jobs(state="succeeded", limit=500).jobs]
+    assert {jobs[0].id, jobs[1].id} <= set(succeeded) and succeeded == sorted(succeeded, reverse=True)
+    with pytest.raises(firebreak.InvalidInput, match="queued, running, succeeded, failed, cancelled"):
+        client.jobs(state="asleep")
+    for limit in (0, 501):
+        with pytest.raises(firebreak.InvalidInput):
+            client.jobs(limit=limit)
+    with pytest.raises(firebreak.UnknownCollection):
+        client.jobs(collection=unique("none"))
+
+
+def test_scans_are_listed_a_page_at_a_time(client: firebreak.Client, filled: dict[str, Any]) -> None:
+    name = filled["name"]
+    ids = [client.scan(name, sample="documents", sample_size=60, k=5, threshold=50.0, seed=s, tenant="acme").id
+           for s in range(3)]
+    ids.append(client.scan(name, sample="documents", sample_size=60, k=5, threshold=40.0, seed=9).id)
+    newest_first = sorted(ids, reverse=True)
+    page = client.scans(name)
+    assert isinstance(page, firebreak.ScanPage) and page.next_before is None
+    assert [s.id for s in page.scans] == newest_first
+    whole, latest_acme = page.scans[0], page.scans[1]
+    assert (whole.tenant, whole.threshold, whole.snapshot_id) == (None, 40.0, None)
+    stored = client.get_scan(latest_acme.id)
+    assert (latest_acme.tenant, latest_acme.threshold, latest_acme.flagged) == ("acme", 50.0, len(stored.report["flagged"]))
+    assert latest_acme.max_z == pytest.approx(stored.max_z) and latest_acme.created_at
+    first = client.scans(name, limit=1)
+    assert [s.id for s in first.scans] == newest_first[:1] and first.next_before == newest_first[0]
+    seen: list[int] = []
+    before = None
+    while True:
+        page = client.scans(name, limit=1, before=before)
+        seen += [s.id for s in page.scans]
+        before = page.next_before
+        if before is None:
+            break
+    assert seen == newest_first
+    assert [s.id for s in client.scans(name, limit=2, before=newest_first[1]).scans] == newest_first[2:4]
+    with pytest.raises(firebreak.InvalidInput):
+        client.scans(name, limit=201)
+    with pytest.raises(firebreak.InvalidInput):
+        client.scans(name, before=0)
+    with pytest.raises(firebreak.UnknownCollection):
+        client.scans(unique("none"))
+
+
+def test_an_incident_export_verifies_offline(client: firebreak.Client, server: Server, filled: dict[str, Any]) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+    incident = client.declare_incident("export me", "SEV-3", collection=filled["name"])
+    client.record_decision(incident.id, what="watch", why="a drill", options_not_taken=["quarantine"])
+    bundle = client.export_incident(incident.id)
+    verify = client.verify_incident(incident.id)
+    assert verify.intact and bundle["chain_head"] == verify.head
+    assert bundle["incident"]["id"] == incident.id and len(bundle["events"]) == verify.events == 2
+    assert bundle["events"][-1]["hash"] == bundle["chain_head"]
+    assert [e["previousHash"] for e in bundle["events"][1:]] == [e["hash"] for e in bundle["events"][:-1]]
+    message = f"firebreak-incident-export-v{bundle['format_version']}\n{incident.id}\n{bundle['chain_head']}".encode()
+    public = Ed25519PublicKey.from_public_bytes(bytes.fromhex(bundle["public_key"]))
+    public.verify(bytes.fromhex(bundle["signature"]), message)  # raises InvalidSignature if not
+    # Signed with the instance's own key file (serve's default --signing-key).
+    raw = (server.data_dir / "db" / "incident-signing.key").read_bytes()
+    assert Ed25519PrivateKey.from_private_bytes(raw).public_key().public_bytes_raw().hex() == bundle["public_key"]
+    reply = httpx.get(f"{server.url}/v1/incidents/{incident.id}/export", headers={"Authorization": f"Bearer {server.token}"})
+    assert reply.headers["content-disposition"] == f'attachment; filename="{incident.id}.json"'
+    with pytest.raises(firebreak.UnknownIncident):
+        client.export_incident("INC-999999999")
 
 
 def test_golden_queries(client: firebreak.Client, filled: dict[str, Any]) -> None:

@@ -349,6 +349,13 @@ class AsyncClient(_Settings):
                              budget=budget, seed=seed, tenant=tenant, domain_field=domain_field)
         return await self._run(build("scan", body, path_params={"name": collection}, idempotency_key=idempotency_key))
 
+    async def scans(self, collection: str, *, limit: int | None = None, before: int | None = None) -> m.ScanPage:
+        """``GET …/scans``: stored scans, newest first, ``limit`` (1 to 200, default 50) at a
+        time; ``before`` is the previous page's ``next_before``. A tenant-scoped token sees only
+        its tenant's scans."""
+        params = {"limit": limit, "before": before}
+        return await self._run(build("scans", path_params={"name": collection}, params=params))
+
     async def get_scan(self, scan_id: int) -> m.Scan:
         """``GET /v1/scans/{id}``."""
         return await self._run(build("get_scan", path_params={"id": scan_id}))
@@ -391,6 +398,14 @@ class AsyncClient(_Settings):
         body = m.RebuildRequest(tenant=tenant, incident_id=incident_id, reason=reason, validate_scan=validate_scan,
                                 threshold=threshold, golden_mrr_drop_max=golden_mrr_drop_max)
         return await self._run(build("rebuild", body, path_params={"name": collection}, idempotency_key=idempotency_key))
+
+    async def jobs(
+        self, *, collection: str | None = None, state: str | None = None, limit: int | None = None
+    ) -> m.JobList:
+        """``GET /v1/jobs``: newest first, optionally one collection's or one state's (at most
+        ``limit``, 1 to 500, default 100); a tenant-scoped token sees only its tenant's."""
+        params = {"collection": collection, "state": state, "limit": limit}
+        return await self._run(build("jobs", params=params))
 
     async def job(self, job_id: int) -> m.Job:
         """``GET /v1/jobs/{id}``."""
@@ -515,6 +530,12 @@ class AsyncClient(_Settings):
     async def postmortem(self, incident_id: str) -> str:
         """``GET /v1/incidents/{id}/postmortem``: Markdown."""
         return await self._run(build("postmortem", path_params={"id": incident_id}))
+
+    async def export_incident(self, incident_id: str) -> dict[str, Any]:
+        """``GET /v1/incidents/{id}/export``: the signed bundle (as ``firebreak incident export``
+        writes it), verifiable offline: its ``chain_head`` is the timeline's head, signed with
+        the instance's Ed25519 key (``public_key``)."""
+        return await self._run(build("export_incident", path_params={"id": incident_id}))
 
     async def write_postmortem(
         self,

@@ -421,6 +421,13 @@ class Client(_Settings):
                              budget=budget, seed=seed, tenant=tenant, domain_field=domain_field)
         return self._run(build("scan", body, path_params={"name": collection}, idempotency_key=idempotency_key))
 
+    def scans(self, collection: str, *, limit: int | None = None, before: int | None = None) -> m.ScanPage:
+        """``GET …/scans``: stored scans, newest first, ``limit`` (1 to 200, default 50) at a
+        time; ``before`` is the previous page's ``next_before``. A tenant-scoped token sees only
+        its tenant's scans."""
+        params = {"limit": limit, "before": before}
+        return self._run(build("scans", path_params={"name": collection}, params=params))
+
     def get_scan(self, scan_id: int) -> m.Scan:
         """``GET /v1/scans/{id}``."""
         return self._run(build("get_scan", path_params={"id": scan_id}))
@@ -463,6 +470,14 @@ class Client(_Settings):
         body = m.RebuildRequest(tenant=tenant, incident_id=incident_id, reason=reason, validate_scan=validate_scan,
                                 threshold=threshold, golden_mrr_drop_max=golden_mrr_drop_max)
         return self._run(build("rebuild", body, path_params={"name": collection}, idempotency_key=idempotency_key))
+
+    def jobs(
+        self, *, collection: str | None = None, state: str | None = None, limit: int | None = None
+    ) -> m.JobList:
+        """``GET /v1/jobs``: newest first, optionally one collection's or one state's (at most
+        ``limit``, 1 to 500, default 100); a tenant-scoped token sees only its tenant's."""
+        params = {"collection": collection, "state": state, "limit": limit}
+        return self._run(build("jobs", params=params))
 
     def job(self, job_id: int) -> m.Job:
         """``GET /v1/jobs/{id}``."""
@@ -587,6 +602,12 @@ class Client(_Settings):
     def postmortem(self, incident_id: str) -> str:
         """``GET /v1/incidents/{id}/postmortem``: Markdown."""
         return self._run(build("postmortem", path_params={"id": incident_id}))
+
+    def export_incident(self, incident_id: str) -> dict[str, Any]:
+        """``GET /v1/incidents/{id}/export``: the signed bundle (as ``firebreak incident export``
+        writes it), verifiable offline: its ``chain_head`` is the timeline's head, signed with
+        the instance's Ed25519 key (``public_key``)."""
+        return self._run(build("export_incident", path_params={"id": incident_id}))
 
     def write_postmortem(
         self,

@@ -312,6 +312,12 @@ class StoreUnavailable(FirebreakError):
     code_name = "store_unavailable"
 
 
+class SigningKeyUnavailable(FirebreakError):
+    """``signing_key_unavailable`` (503): the server has no incident signing key to sign an export with."""
+
+    code_name = "signing_key_unavailable"
+
+
 class TransitionNotAllowed(FirebreakError):
     """``transition_not_allowed`` (409): the incident cannot move to that status."""
 
@@ -521,6 +527,7 @@ __all__ += [
     "TransitionNotAllowed",
     "ActionNotVerified",
     "SignatureInvalid",
+    "SigningKeyUnavailable",
     "ReplicaBehind",
     "BodyTooLarge",
     "MalformedJSON",

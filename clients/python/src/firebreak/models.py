@@ -67,10 +67,13 @@ __all__ = [
     "Containment",
     "FlaggedDocument",
     "Scan",
+    "ScanSummary",
+    "ScanPage",
     "Schedule",
     "RebuildRequest",
     "JobStarted",
     "Job",
+    "JobList",
     "CreateToken",
     "Token",
     "Snapshot",
@@ -565,6 +568,29 @@ class Scan(ResponseModel):
     seq: int | None = None
 
 
+class ScanSummary(ResponseModel):
+    """One stored scan as ``GET …/scans`` lists it (the report itself: :meth:`Client.get_scan`)."""
+
+    id: int
+    tenant: str | None = None
+    """``None``: the whole collection was scanned."""
+    max_z: float
+    threshold: float
+    flagged: int
+    """How many documents the report flags."""
+    snapshot_id: str | None = None
+    """The snapshot scanned; ``None`` for a scan of the served index."""
+    created_at: str
+
+
+class ScanPage(ResponseModel):
+    """``GET /v1/collections/{name}/scans``: newest first; pass ``next_before`` as ``before``
+    for the next page (``None``: this was the last)."""
+
+    scans: list[ScanSummary]
+    next_before: int | None = None
+
+
 class Schedule(ResponseModel):
     """A scan schedule: the request of ``PUT …/scan-schedule`` and its answer."""
 
@@ -615,6 +641,12 @@ class Job(ResponseModel):
     @property
     def finished(self) -> bool:
         return self.state not in ("queued", "running")
+
+
+class JobList(ResponseModel):
+    """``GET /v1/jobs``: newest first."""
+
+    jobs: list[Job]
 
 
 # -- Tokens ------------------------------------------------------------------------------
