@@ -80,55 +80,78 @@ extension API {
         }
         router.post("/v1/incidents/:id/commander") { request, context in
             try await recordOnIncident(request, context, permission: .command) { body, caller, id in
-                let change = try decode(CommanderBody.self, from: body)
-                _ = try await pool.withConnection {
-                    try IncidentService.assignCommander(id, commander: change.commander, actor: caller.actor, on: $0)
-                }
+                try await assignCommander(id, try decode(CommanderBody.self, from: body), caller: caller)
             }
         }
         router.post("/v1/incidents/:id/postmortem") { request, context in
             try await recordOnIncident(request, context, permission: .contain) { body, caller, id in
-                let fields = try decode(PostmortemBody.self, from: body)
-                let postmortem = Postmortem(summary: fields.summary, failingLayer: fields.failingLayer, rootCause: fields.rootCause,
-                                            evaluationGaps: fields.evaluationGaps ?? "", regressionCase: fields.regressionCase)
-                _ = try await pool.withConnection { try IncidentService.recordPostmortem(id, postmortem, actor: caller.actor, on: $0) }
+                try await recordPostmortem(id, try decode(PostmortemBody.self, from: body), caller: caller)
             }
         }
         router.post("/v1/incidents/:id/decisions") { request, context in
             try await recordOnIncident(request, context, permission: .contain) { body, caller, id in
-                let decision = try decode(DecisionBody.self, from: body)
-                let recorded = Decision(who: caller.actor, what: decision.what, why: decision.why,
-                                        optionsNotTaken: decision.optionsNotTaken ?? [])
-                _ = try await pool.withConnection { try IncidentService.decide(id, recorded, on: $0) }
+                try await decide(id, try decode(DecisionBody.self, from: body), caller: caller)
             }
         }
         router.post("/v1/incidents/:id/evidence") { request, context in
             try await recordOnIncident(request, context, permission: .contain) { body, caller, id in
-                let evidence = try decode(EvidenceBody.self, from: body)
-                let item = Evidence(kind: evidence.kind, sha256: evidence.sha256, location: evidence.location, summary: evidence.summary)
-                _ = try await pool.withConnection { try IncidentService.addEvidence(id, item, actor: caller.actor, on: $0) }
+                try await addEvidence(id, try decode(EvidenceBody.self, from: body), caller: caller)
             }
         }
         router.post("/v1/incidents/:id/actions") { request, context in
             try await recordOnIncident(request, context, permission: .contain) { body, caller, id in
-                let action = try decode(ActionBody.self, from: body)
-                if let number = action.close {
-                    _ = try await pool.withConnection {
-                        try IncidentService.closeAction(id, number: number, verificationEvidence: action.verificationEvidence ?? "",
-                                                        actor: caller.actor, on: $0)
-                    }
-                    return
-                }
-                guard let title = action.title, let owner = action.owner, let due = action.due,
-                      let verification = action.verification else {
-                    throw Problem(.badRequest, .invalidInput,
-                                  "an action needs title, owner, due and verification (or close and verification_evidence)")
-                }
-                _ = try await pool.withConnection {
-                    try IncidentService.addAction(id, title: title, owner: owner, due: due, verification: verification,
-                                                  actor: caller.actor, on: $0)
-                }
+                try await recordAction(id, try decode(ActionBody.self, from: body), caller: caller)
             }
+        }
+    }
+
+    // The incident records (the routes' rules and the console's): each checks its permission
+    // and that the caller may see the incident, then appends through `IncidentService`.
+
+    func assignCommander(_ id: String, _ change: CommanderBody, caller: Caller) async throws {
+        try caller.require(.command)
+        _ = try await incident(id, visibleTo: caller)
+        _ = try await pool.withConnection { try IncidentService.assignCommander(id, commander: change.commander, actor: caller.actor, on: $0) }
+    }
+
+    func recordPostmortem(_ id: String, _ fields: PostmortemBody, caller: Caller) async throws {
+        try caller.require(.contain)
+        _ = try await incident(id, visibleTo: caller)
+        let postmortem = Postmortem(summary: fields.summary, failingLayer: fields.failingLayer, rootCause: fields.rootCause,
+                                    evaluationGaps: fields.evaluationGaps ?? "", regressionCase: fields.regressionCase)
+        _ = try await pool.withConnection { try IncidentService.recordPostmortem(id, postmortem, actor: caller.actor, on: $0) }
+    }
+
+    func decide(_ id: String, _ decision: DecisionBody, caller: Caller) async throws {
+        try caller.require(.contain)
+        _ = try await incident(id, visibleTo: caller)
+        let recorded = Decision(who: caller.actor, what: decision.what, why: decision.why, optionsNotTaken: decision.optionsNotTaken ?? [])
+        _ = try await pool.withConnection { try IncidentService.decide(id, recorded, on: $0) }
+    }
+
+    func addEvidence(_ id: String, _ evidence: EvidenceBody, caller: Caller) async throws {
+        try caller.require(.contain)
+        _ = try await incident(id, visibleTo: caller)
+        let item = Evidence(kind: evidence.kind, sha256: evidence.sha256, location: evidence.location, summary: evidence.summary)
+        _ = try await pool.withConnection { try IncidentService.addEvidence(id, item, actor: caller.actor, on: $0) }
+    }
+
+    /// Adds an action item, or with `close` closes one with its verification evidence.
+    func recordAction(_ id: String, _ action: ActionBody, caller: Caller) async throws {
+        try caller.require(.contain)
+        _ = try await incident(id, visibleTo: caller)
+        if let number = action.close {
+            _ = try await pool.withConnection {
+                try IncidentService.closeAction(id, number: number, verificationEvidence: action.verificationEvidence ?? "",
+                                                actor: caller.actor, on: $0)
+            }
+            return
+        }
+        guard let title = action.title, let owner = action.owner, let due = action.due, let verification = action.verification else {
+            throw Problem(.badRequest, .invalidInput, "an action needs title, owner, due and verification (or close and verification_evidence)")
+        }
+        _ = try await pool.withConnection {
+            try IncidentService.addAction(id, title: title, owner: owner, due: due, verification: verification, actor: caller.actor, on: $0)
         }
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 import FirebreakAPI
 import FirebreakTestSupport
 import Incidents
@@ -367,6 +368,92 @@ final class ConsoleTests: XCTestCase {
         await assertEqual(try await harness.admin.get(path).object()["documents"] as? Int, 30)
     }
 
+    /// The incident page's records through the console: commander, decision, evidence, an
+    /// action item opened and closed, the postmortem; each lands on the timeline (the chain
+    /// still verifies) and the downloads are the API's Markdown and a bundle that verifies.
+    func testIncidentRecordsAreWrittenFromTheIncidentPageAndExported() async throws {
+        let harness = try await Self.server()
+        let collection = try await harness.collection(dimension: 4)
+        let incident = try await ingestAndQuarantine(harness, collection, reason: "hub")
+        let commander = try await ConsoleVisitor.signIn(harness, token: try await harness.token("incident_commander").token!)
+        let path = "/console/incidents/\(incident)"
+        func post(_ action: String, _ fields: [(String, String)]) async throws {
+            let page = try await commander.get(path)
+            let reply = try await commander.post(path + "/" + action, [("csrf", try commander.csrf(from: page))] + fields)
+            XCTAssertEqual(reply.status, 303, "\(action): \(reply.text)")
+        }
+        let page = try await commander.get(path)
+        for form in ["commander-form", "decision-form", "evidence-form", "action-form", "postmortem-form"] {
+            XCTAssertTrue(page.text.contains("id=\"\(form)\""), form)
+        }
+        try await post("commander", [("commander", "dana")])
+        try await post("decisions", [("what", "roll back to last-clean"), ("why", "the hub is in every answer"),
+                                     ("options_not_taken", "wait for the scan\nquarantine only")])
+        try await post("evidence", [("kind", "query_log"), ("sha256", String(repeating: "ab", count: 32)),
+                                    ("location", "s3://evidence/q.log"), ("summary", "answers that carried the hub")])
+        try await post("actions", [("title", "add a golden query"), ("owner", "dana"), ("due", "2026-12-31"),
+                                   ("verification", "the query is in the golden set")])
+        try await post("actions", [("close", "1"), ("verification_evidence", "golden query 42")])
+        try await post("postmortem", [("summary", "A planted hub reached answers."), ("failing_layer", "ingest screen"),
+                                      ("root_cause", "threshold too high"), ("regression_case", "hub-at-centre fixture")])
+        let after = try await commander.get(path)
+        XCTAssertTrue(after.text.contains("<dt>Commander</dt><dd>dana"), after.text)
+        XCTAssertTrue(after.text.contains("<strong>roll back to last-clean</strong> because the hub is in every answer"), after.text)
+        XCTAssertTrue(after.text.contains("Not taken: wait for the scan; quarantine only"))
+        XCTAssertTrue(after.text.contains("<code>s3://evidence/q.log</code>"))
+        XCTAssertTrue(after.text.contains("<span class=\"badge state-succeeded\">closed</span> golden query 42"))
+        XCTAssertTrue(after.text.contains("<h3>Root cause</h3><p>threshold too high</p>"))
+        XCTAssertTrue(after.text.contains("data-intact=\"true\">chain verified"), "the chain verifies after every record")
+
+        let markdown = try await commander.get(path + "/postmortem.md")
+        XCTAssertEqual(markdown.status, 200)
+        XCTAssertEqual(markdown.header("Content-Disposition"), "attachment; filename=\"\(incident)-postmortem.md\"")
+        XCTAssertTrue(markdown.text.contains("threshold too high"))
+        let served = try await harness.admin.get("/v1/incidents/\(incident)/postmortem")
+        XCTAssertEqual(markdown.text, String(decoding: served.body, as: UTF8.self), "the API's Markdown")
+        let bundle = try await commander.get(path + "/export.json")
+        XCTAssertEqual(bundle.status, 200, bundle.text)
+        XCTAssertEqual(bundle.header("Content-Disposition"), "attachment; filename=\"\(incident).json\"")
+        let decoded = try JSONDecoder().decode(ExportBundle.self, from: bundle.body)
+        XCTAssertNoThrow(try decoded.verify(), "the bundle verifies offline")
+        let verified = try await harness.admin.get("/v1/incidents/\(incident)/verify").object()
+        XCTAssertEqual(decoded.events.count, verified["events"] as? Int)
+
+        let reader = try await ConsoleVisitor.signIn(harness, token: try await harness.token("reader").token!)
+        await assertEqual(try await reader.get(path + "/export.json").status, 403)
+    }
+
+    /// A form is acted on once: its one-time key submitted again does nothing and says so. A
+    /// POST from another origin is refused before anything else.
+    func testAFormSubmittedTwiceActsOnceAndAForeignOriginIsRefused() async throws {
+        let harness = try await Self.server()
+        let collection = try await harness.collection(dimension: 4)
+        let incident = try await ingestAndQuarantine(harness, collection, reason: "hub")
+        let admin = try await ConsoleVisitor.signIn(harness, token: Harness.adminToken)
+        let path = "/console/incidents/\(incident)"
+        let page = try await admin.get(path)
+        let key = try XCTUnwrap(page.text.firstMatch(#"name="form_key" value="[0-9a-f]{32}""#)).split(separator: "\"")[3]
+        let fields = [("csrf", try admin.csrf(from: page)), ("form_key", String(key)), ("what", "hold"), ("why", "wait for the scan")]
+        let foreign = try await admin.post(path + "/decisions", fields, headers: ["Origin": "https://evil.example"])
+        XCTAssertEqual(foreign.status, 403)
+        await assertEqual(try await admin.post(path + "/decisions", fields).status, 303)
+        let again = try await admin.post(path + "/decisions", fields)
+        XCTAssertEqual(again.status, 303)
+        XCTAssertEqual(again.header("Location"), path)
+        let after = try await admin.get(path)
+        XCTAssertTrue(after.text.contains("That form was already submitted; nothing was done a second time."), after.text)
+        XCTAssertTrue(after.text.contains("<h2 id=\"decisions-heading\">Decisions (1)</h2>"), "recorded once")
+        await assertEqual(try await admin.post(path + "/decisions", [("csrf", try admin.csrf(from: page)), ("form_key", "not-hex"),
+                                                                    ("what", "x"), ("why", "y")]).status, 303)
+        let unchanged = try await admin.get(path)
+        XCTAssertTrue(unchanged.text.contains("Decisions (1)"), "a malformed key acts on nothing")
+        let sameOrigin = try await admin.post(path + "/decisions", [("csrf", try admin.csrf(from: page)), ("what", "go"), ("why", "clean scan")],
+                                              headers: ["Origin": harness.running.baseURL])
+        XCTAssertEqual(sameOrigin.status, 303)
+        let twice = try await admin.get(path)
+        XCTAssertTrue(twice.text.contains("Decisions (2)"), "a post without a key (a script) is acted on")
+    }
+
     private func ingestAndQuarantine(_ harness: Harness, _ collection: String, reason: String) async throws -> String {
         let ingest = try await harness.admin.post("/v1/collections/\(collection)/documents",
                                                   ["documents": documents(tenant: "acme", count: 10, dimension: 4, seed: 3)])
@@ -448,7 +535,7 @@ actor SharedHarness {
         if let started { return started }
         // One connection: a stopped server's pool is not closed before the process ends, and
         // the test cluster's max_connections is shared by every suite of the run.
-        let harness = try await Harness.start(poolSize: 1)
+        let harness = try await Harness.start(poolSize: 1, signingKey: IncidentSigningKey(Curve25519.Signing.PrivateKey()))
         started = harness
         return harness
     }

@@ -6,14 +6,16 @@
 // Never: acts without a live session and its CSRF token (403, nothing changes); applies a rule
 // of its own besides the rollback confirmation: permissions, tenant scope, limits and incident
 // events are those of the API function the JSON route calls (`API.release` and the others).
-// Not idempotent like the API (a form has no Idempotency-Key): a second submit of a release
-// finds nothing left to release, a second rebuild is refused while the first runs.
+// Each form carries a one-time key (`form_key`): a second submit of the same form (a double
+// click, a reload) is not acted on again, as an Idempotency-Key on the API. A POST whose
+// `Origin` names another site is refused (403) before its CSRF token is even read.
 // Invariant: every action either redirects (it took effect) or answers an error page with the
 // problem's status and code.
 
 import Engine
 import FirebreakAPI
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 extension Console {
@@ -79,16 +81,22 @@ extension Console {
             try await api.transition(id, TransitionBody(status: status, reason: reason), caller: visit.caller)
             return (Console.path("incidents", id), "\(id) is now \(status).")
         }
+        addIncidentRecordRoutes(to: router)
     }
 
     /// A POST action: a live session and its CSRF token first (else 403), then `act`; success
     /// redirects with a notice, an error is a page with the problem's status.
-    private func action(_ router: Router<APIContext>, _ path: RouterPath,
+    func action(_ router: Router<APIContext>, _ path: RouterPath,
                         _ act: @escaping @Sendable (ConsoleForm, APIContext, Visit) async throws -> Outcome) {
         router.post(path) { request, context in
             guard let visit = try await currentVisit(request) else { return try await errorPage(Self.csrfRefused, nil) }
-            guard let form = try await readForm(request), ConsoleSessions.csrfMatches(form["csrf"], visit.session) else {
+            guard Self.originMatches(request), let form = try await readForm(request),
+                  ConsoleSessions.csrfMatches(form["csrf"], visit.session) else {
                 return try await errorPage(Self.csrfRefused, visit)
+            }
+            guard sessions.claim(formKey: form["form_key"], of: visit.session.id) else {
+                sessions.post(notice: "That form was already submitted; nothing was done a second time.", to: visit.session.id)
+                return Self.redirect(Self.page(ofAction: request.uri.path))
             }
             do {
                 let outcome = try await act(form, context, visit)
@@ -99,4 +107,25 @@ extension Console {
             }
         }
     }
+
+    /// Whether the request's `Origin`, when the browser sent one, is this service: its host
+    /// and port equal the `Host` the request was sent to (`X-Forwarded-Host` behind a proxy).
+    static func originMatches(_ request: Request) -> Bool {
+        guard let origin = request.headers[.origin] else { return true }
+        guard let host = request.headers[.xForwardedHost] ?? request.head.authority,
+              let components = URLComponents(string: origin), let originHost = components.host else { return false }
+        let originAuthority = originHost + (components.port.map { ":\($0)" } ?? "")
+        return originAuthority.lowercased() == host.lowercased()
+    }
+
+    /// The page an action was posted from: /console/{collections|incidents}/{name}.
+    static func page(ofAction path: String) -> String {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).prefix(3)
+        return parts.count == 3 ? "/" + parts.joined(separator: "/") : root
+    }
+}
+
+extension HTTPField.Name {
+    static let origin = Self("Origin")!
+    static let xForwardedHost = Self("X-Forwarded-Host")!
 }

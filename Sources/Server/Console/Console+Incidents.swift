@@ -1,5 +1,6 @@
 // Console+Incidents — the incident list (filtered by status and severity) and the incident
-// page: its facts, the allowed next statuses, the blast radius, and the timeline with its
+// page: its facts, the allowed next statuses, the blast radius, its records (decisions,
+// evidence, action items, postmortem: Console+IncidentRecords), and the timeline with its
 // hash chain checked.
 //
 // Owns: the two incident pages.
@@ -83,7 +84,7 @@ extension Console {
             <dt>Severity</dt><dd><span class="sev">\(incident.severity.rawValue)</span> — \(incident.severity.meaning)</dd>
             <dt>Status</dt><dd><span class="badge" id="status">\(incident.status.rawValue)</span>; may move to \(nextWords)</dd>
             <dt>Class</dt><dd>\(incident.taxonomyClass.rawValue)</dd>
-            <dt>Commander</dt><dd>\(commander)</dd>
+            <dt>Commander</dt><dd>\(commander)\(HTML.when(caller.role.may(.command)) { commanderForm(incident, visit) })</dd>
             <dt>Reporter</dt><dd>\(incident.reporter)</dd>
             <dt>Collection</dt><dd>\(collectionLink(incident.collection))</dd>
             <dt>Tenant</dt><dd>\(tenant)</dd>
@@ -94,6 +95,7 @@ extension Console {
             \(actions)
             </section>
             \(blastRadius(radius, caller: caller))
+            \(incidentRecords(incident, timeline, visit))
             <section aria-labelledby="timeline-heading">
             <h2 id="timeline-heading">Timeline</h2>
             <ol class="timeline" id="timeline">\(events)</ol>

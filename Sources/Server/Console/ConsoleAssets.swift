@@ -73,7 +73,9 @@ enum ConsoleAssets {
     form.panel { background: var(--panel); border: 1px solid var(--line); padding: .8rem; border-radius: 6px; margin: .6rem 0;
                  display: grid; gap: .5rem; max-width: 40rem; }
     label { font-size: .85rem; font-weight: 600; display: grid; gap: .15rem; }
-    input[type=text], input[type=password], select { font: inherit; padding: .3rem .45rem; border: 1px solid #8c959f; border-radius: 4px; min-width: 10rem; }
+    textarea { font: inherit; padding: .3rem .45rem; border: 1px solid #8c959f; border-radius: 4px; width: 100%; }
+    h3 { font-size: 1rem; margin: 1rem 0 .3rem; }
+    input[type=text], input[type=password], input[type=date], select { font: inherit; padding: .3rem .45rem; border: 1px solid #8c959f; border-radius: 4px; min-width: 10rem; }
     button { font: inherit; padding: .3rem .8rem; border-radius: 4px; border: 1px solid #8c959f; background: #f6f8fa; cursor: pointer; }
     button.danger { background: var(--bad); color: #fff; border-color: var(--bad); }
     button.primary { background: #1f883d; color: #fff; border-color: #1a7f37; }

@@ -67,8 +67,10 @@ extension Console {
     }
 
     /// The hidden field every action form carries.
+    /// The hidden fields every action form carries: the session's CSRF token and a one-time
+    /// key, so that submitting the same form twice acts once.
     func csrfField(_ visit: Visit) -> HTML {
-        "<input type=\"hidden\" name=\"csrf\" value=\"\(visit.session.csrf)\">"
+        "<input type=\"hidden\" name=\"csrf\" value=\"\(visit.session.csrf)\"><input type=\"hidden\" name=\"form_key\" value=\"\(ConsoleSessions.formKey())\">"
     }
 
     /// The collections the caller can see that are rebuilding or frozen, with the incidents

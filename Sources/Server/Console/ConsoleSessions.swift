@@ -1,7 +1,8 @@
 // ConsoleSessions — who is signed in to the console, in this process's memory.
 //
-// Owns: session ids (the cookie's value), each session's CSRF token, its expiry and its
-// one-shot notice (the "released 1 document" line after an action).
+// Owns: session ids (the cookie's value), each session's CSRF token, its expiry, its
+// one-shot notice (the "released 1 document" line after an action) and the one-time keys of
+// the forms it submitted (a form is acted on once, like an Idempotency-Key on the API).
 // Never: stores the API token itself (only its SHA-256, re-checked against `api_tokens` on
 // every request, so a revoked token ends its sessions); hands out a session past its expiry;
 // compares a CSRF token in time that depends on where it differs.
@@ -25,9 +26,13 @@ final class ConsoleSessions: @unchecked Sendable {
         let expires: Date
     }
 
+    /// Form keys a session remembers as submitted (the oldest forgotten first).
+    static let formKeysMax = 256
+
     private let lock = NSLock()
     private var sessions: [String: Session] = [:]
     private var notices: [String: String] = [:]
+    private var submitted: [String: [String]] = [:]
 
     /// A new session for the token with this digest.
     func open(tokenDigest: String, now: Date = Date()) -> Session {
@@ -53,6 +58,7 @@ final class ConsoleSessions: @unchecked Sendable {
             guard session.expires > now else {
                 sessions[id] = nil
                 notices[id] = nil
+                submitted[id] = nil
                 return nil
             }
             return session
@@ -63,8 +69,29 @@ final class ConsoleSessions: @unchecked Sendable {
         lock.withLock {
             sessions[id] = nil
             notices[id] = nil
+            submitted[id] = nil
         }
     }
+
+    /// Claims a form's one-time key for this session: false when it was submitted before (a
+    /// double click, a reload of the POST, the back button) or is malformed, so the action is
+    /// not taken twice. Like an Idempotency-Key on the API, the key is optional: a post
+    /// without one (a script) is acted on each time.
+    func claim(formKey: String?, of id: String) -> Bool {
+        guard let formKey else { return true }
+        guard formKey.utf8.count == 32, formKey.allSatisfy(\.isHexDigit) else { return false }
+        return lock.withLock {
+            var keys = submitted[id, default: []]
+            guard !keys.contains(formKey) else { return false }
+            keys.append(formKey)
+            if keys.count > Self.formKeysMax { keys.removeFirst(keys.count - Self.formKeysMax) }
+            submitted[id] = keys
+            return true
+        }
+    }
+
+    /// A new form key (16 random bytes as hex).
+    static func formKey() -> String { String(randomHex().prefix(32)) }
 
     /// A line the next page of this session shows once.
     func post(notice: String, to id: String) { lock.withLock { notices[id] = notice } }
