@@ -70,6 +70,8 @@ final class ConsoleTests: XCTestCase {
         XCTAssertTrue(overview.header("Content-Security-Policy")?.contains("script-src 'self'") == true)
         XCTAssertTrue(overview.text.contains("<h1>Overview</h1>"))
         XCTAssertTrue(overview.text.contains("Signed in as admin"))
+        XCTAssertTrue(overview.text.contains("<h2 id=\"replicas-heading\">Replicas</h2>"), "replicas and their positions")
+        XCTAssertNotNil(overview.text.firstMatch(#"The change log’s head is change [0-9]+\."#))
         // The cookie is no bearer token for the API.
         var cookieOnly = harness.client(token: nil)
         cookieOnly.followsRedirects = false
@@ -317,6 +319,8 @@ final class ConsoleTests: XCTestCase {
         XCTAssertTrue(page.text.contains("<line class=\"threshold\""), "the threshold is drawn")
         XCTAssertTrue(page.text.contains("The z of all 301 scored documents"), "every document is in the histogram")
         XCTAssertTrue(page.text.contains("<tr data-flagged=\"acme-hub\"><td><code>acme-hub</code></td>"), page.text)
+        let scanID = try XCTUnwrap(scan["id"] as? Int)
+        XCTAssertTrue(page.text.contains("<tr data-scan=\"\(scanID)\"><td class=\"num\">\(scanID)</td><td>whole collection</td>"), "the scan is in the history")
 
         let globex = try await ConsoleVisitor.signIn(harness, token: try await harness.token("incident_commander", tenant: "globex").token!)
         let scoped = try await globex.get("/console/collections/\(collection)")

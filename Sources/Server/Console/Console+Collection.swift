@@ -15,7 +15,7 @@ import Snapshots
 import Store
 
 extension Console {
-    func collectionPage(_ name: String, job requested: Int64?, _ visit: Visit) async throws -> HTML {
+    func collectionPage(_ name: String, job requested: Int64?, scansBefore: Int64? = nil, _ visit: Visit) async throws -> HTML {
         let caller = visit.caller
         let collection = try api.collections.named(name)
         let body = try await api.describe(collection, scope: caller.tenant)
@@ -24,7 +24,7 @@ extension Console {
         if caller.role.may(.inspect) {
             sections.append(try await jobsSection(collection, requested: requested, visit))
             sections.append(try await quarantineSection(collection, visit))
-            sections.append(try await scanSection(collection, visit))
+            sections.append(try await scanSection(collection, scansBefore: scansBefore, visit))
             if caller.tenant == nil { sections.append(try await snapshotSection(collection, body, visit)) }
         } else {
             sections.append("<p class=\"muted\">Your role (reader) sees this collection’s status only.</p>")
@@ -76,6 +76,8 @@ extension Console {
 
     // MARK: Jobs
 
+    static let finishedJobsListed = 5
+
     /// Open jobs of this collection the caller can see, plus the one just started (`?job=`).
     func visibleJobs(_ collection: LiveCollection, requested: Int64?, caller: Caller) async throws -> [JobBody] {
         let open = try await api.pool.withConnection { try JobRecords.open(on: $0) }
@@ -91,7 +93,10 @@ extension Console {
 
     private func jobsSection(_ collection: LiveCollection, requested: Int64?, _ visit: Visit) async throws -> HTML {
         let name = collection.configuration.name
-        let jobs = try await visibleJobs(collection, requested: requested, caller: visit.caller)
+        var jobs = try await visibleJobs(collection, requested: requested, caller: visit.caller)
+        let shown = Set(jobs.map(\.id))
+        jobs += try await api.jobs(JobFilter(collection: name, limit: Self.finishedJobsListed), caller: visit.caller)
+            .filter { !shown.contains($0.id) }
         let open = jobs.contains { $0.state == "queued" || $0.state == "running" }
         let rows = jobs.map { job -> HTML in
             let eta: String = job.etaSeconds.map { "about \(Int($0.rounded())) s left" } ?? ""
@@ -109,7 +114,7 @@ extension Console {
                 </tr>
                 """
         }
-        let table: HTML = jobs.isEmpty ? "<p>No job is running.</p>" : """
+        let table: HTML = jobs.isEmpty ? "<p>No job has run yet.</p>" : """
             <div class="table-wrap"><table>
             <caption class="visually-hidden">Jobs of \(name)</caption>
             <thead><tr><th class="num">Job</th><th>Kind</th><th>State</th><th>Progress</th><th>Incident</th><th>Created</th></tr></thead>

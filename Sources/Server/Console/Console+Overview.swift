@@ -1,4 +1,5 @@
-// Console+Overview — the first page: every collection with its mode and counts.
+// Console+Overview — the first page: every collection with its mode and counts, and every
+// replica with the change-log position it has applied.
 //
 // Owns: the overview's layout.
 // Never: counts outside the caller's tenant scope (it shows what `GET /v1/collections` shows
@@ -7,6 +8,7 @@
 
 import FirebreakAPI
 import Foundation
+import Store
 
 extension Console {
     func overview(_ visit: Visit) async throws -> HTML {
@@ -28,7 +30,44 @@ extension Console {
             <h2 id="collections-heading">Collections</h2>
             \(list)
             </section>
+            \(try await replicasSection())
             """)
+    }
+
+    /// Every replica with the change-log position it has applied, against the log's head: a
+    /// replica behind or silent answers reads from an older state (or refuses `min_seq`).
+    private func replicasSection() async throws -> HTML {
+        let (replicas, head) = try await api.pool.withConnection { connection in
+            (try ReplicaRecords.all(on: connection), try ChangeLog.head(on: connection))
+        }
+        let this = api.collections.replica.name
+        let rows = HTML.join(replicas.map { replica -> HTML in
+            let live = replica.silentSeconds < ReplicaRecords.silentSecondsMax
+            let behind = max(0, head - replica.appliedSeq)
+            let state: HTML = !live ? "<span class=\"badge state-failed\">silent</span>"
+                : replica.problem != nil ? "<span class=\"badge state-failed\">stopped</span>"
+                : behind == 0 ? "<span class=\"badge state-succeeded\">current</span>"
+                : "<span class=\"badge state-running\">behind</span>"
+            let problem: HTML = replica.problem.map { "<br><span class=\"error\">\($0)</span>" } ?? .empty
+            return """
+                <tr data-replica="\(replica.name)"><td><code>\(replica.name)</code>\(replica.name == this ? " (this page)" : "")</td>
+                <td class="num">\(replica.appliedSeq)</td><td class="num">\(behind)</td>
+                <td>\(state)\(problem)</td><td class="num">\(String(format: "%.0f", replica.silentSeconds)) s ago</td></tr>
+                """
+        })
+        let table: HTML = replicas.isEmpty ? "<p>No replica has reported yet.</p>" : """
+            <div class="table-wrap"><table id="replicas">
+            <caption class="visually-hidden">Replicas</caption>
+            <thead><tr><th>Replica</th><th class="num">Applied change</th><th class="num">Behind the head</th><th>State</th><th class="num">Last heartbeat</th></tr></thead>
+            <tbody>\(rows)</tbody></table></div>
+            """
+        return """
+            <section aria-labelledby="replicas-heading">
+            <h2 id="replicas-heading">Replicas</h2>
+            <p class="muted">The change log’s head is change \(head).</p>
+            \(table)
+            </section>
+            """
     }
 
     private func card(_ body: CollectionBody) -> HTML {

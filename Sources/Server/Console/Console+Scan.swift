@@ -1,6 +1,6 @@
 // Console+Scan — the collection page's latest scan: the histogram of every scored document's
-// z as an inline SVG, the threshold drawn on it, the flagged documents marked, and the flagged
-// documents listed with their z per detector.
+// z as an inline SVG, the threshold drawn on it, the flagged documents marked, the flagged
+// documents listed with their z per detector; then the scans before it, a page at a time.
 //
 // Owns: turning a stored `LabelledScanReport` into that section.
 // Never: shows a tenant-scoped caller a scan of the whole collection or of another tenant (the
@@ -18,13 +18,14 @@ extension Console {
     static let chartWidth = 640.0, chartHeight = 160.0, chartMargin = 24.0
     static let flaggedListedMax = 25
 
-    func scanSection(_ collection: LiveCollection, _ visit: Visit) async throws -> HTML {
+    func scanSection(_ collection: LiveCollection, scansBefore: Int64?, _ visit: Visit) async throws -> HTML {
         let id = collection.configuration.id
         let stored = try await api.pool.withConnection { try ScanReportRecords.latest(collectionID: id, on: $0) }
+        let history = try await scanHistory(collection, before: scansBefore, visit)
         guard let stored, visit.caller.tenant == nil || visit.caller.tenant == stored.tenant else {
             return """
                 <section aria-labelledby="scan-heading"><h2 id="scan-heading">Latest scan</h2>
-                <p>No scan of what this collection serves is visible to you yet.</p></section>
+                <p>No scan of what this collection serves is visible to you yet.</p>\(history)</section>
                 """
         }
         let labelled = try stored.labelled()
@@ -43,9 +44,41 @@ extension Console {
             (\(report.parameters.sampleSize) sampled queries, top-\(report.parameters.k)).</p>
             \(chart)
             \(Self.flaggedTable(labelled, threshold: threshold))
+            \(history)
             </section>
             """
     }
+
+    /// The collection's scans the caller may see, newest first (a page of `scansListed`;
+    /// `?scans_before=` pages on, as `GET /v1/collections/{name}/scans` does).
+    func scanHistory(_ collection: LiveCollection, before: Int64?, _ visit: Visit) async throws -> HTML {
+        let name = collection.configuration.name
+        let page = try await api.scans(of: collection, limit: Self.scansListed, before: before, caller: visit.caller)
+        guard !page.scans.isEmpty else { return .empty }
+        let rows = HTML.join(page.scans.map { scan -> HTML in
+            let what: String = scan.snapshotID.map { "snapshot " + $0 } ?? (scan.tenant.map { "tenant " + $0 } ?? "whole collection")
+            let clean: HTML = scan.maxZ < scan.threshold ? "<span class=\"badge state-succeeded\">clean</span>"
+                                                         : "<span class=\"badge state-failed\">above threshold</span>"
+            return """
+                <tr data-scan="\(String(scan.id))"><td class="num">\(String(scan.id))</td><td>\(what)</td>
+                <td class="num">\(Self.decimal(scan.maxZ))</td><td class="num">\(Self.decimal(scan.threshold))</td>
+                <td class="num">\(scan.flagged)</td><td>\(clean)</td><td>\(ConsoleTime.html(scan.createdAt))</td></tr>
+                """
+        })
+        let older: HTML = page.nextBefore.map {
+            "<p><a href=\"\(Console.path("collections", name))?scans_before=\(String($0))#scan-history\">Older scans</a></p>"
+        } ?? .empty
+        return """
+            <h3 id="scan-history">Scans</h3>
+            <div class="table-wrap"><table id="scans">
+            <caption class="visually-hidden">Scans of \(name)</caption>
+            <thead><tr><th class="num">Scan</th><th>Of</th><th class="num">Max z</th><th class="num">Threshold</th><th class="num">Flagged</th><th>Verdict</th><th>When</th></tr></thead>
+            <tbody>\(rows)</tbody></table></div>
+            \(older)
+            """
+    }
+
+    static let scansListed = 10
 
     /// Bars of the z histogram; bins holding a flagged document in the `flagged` colour, a line
     /// at the threshold. Labelled for screen readers by the sentence under it.

@@ -49,8 +49,9 @@ struct Console: Sendable {
         addSignInRoutes(to: router)
         page(router, "/console") { request, _, visit in try await overview(visit) }
         page(router, "/console/collections/:name") { request, context, visit in
-            try await collectionPage(try context.parameters.require("name"), job: request.uri.queryParameters["job"].flatMap { Int64($0) },
-                                     visit)
+            let query = request.uri.queryParameters
+            return try await collectionPage(try context.parameters.require("name"), job: query["job"].flatMap { Int64($0) },
+                                            scansBefore: query["scans_before"].flatMap { Int64($0) }, visit)
         }
         page(router, "/console/collections/:name/rollback") { request, context, visit in
             try await rollbackPage(try context.parameters.require("name"), request.uri.queryParameters, visit)
