@@ -128,7 +128,7 @@ public struct FirebreakServer: Sendable {
         api.addSnapshotRoutes(to: router)
         api.addGoldenRoutes(to: router)
         api.addOperationRoutes(to: router, readiness: readiness)
-        Console(api: api, sessions: ConsoleSessions(), tokens: tokens).addRoutes(to: router)
+        Console(api: api, sessions: ConsoleSessions(pool: api.pool), tokens: tokens).addRoutes(to: router)
         return router
     }
 

@@ -458,6 +458,24 @@ final class ConsoleTests: XCTestCase {
         XCTAssertTrue(twice.text.contains("Decisions (2)"), "a post without a key (a script) is acted on")
     }
 
+    /// Sessions live in PostgreSQL: signed in through one replica, the cookie works on
+    /// another (no sticky sessions), a notice posted on one shows on the other, and signing
+    /// out on the second ends the session on the first.
+    func testASessionSignedInOnOneReplicaWorksOnAnother() async throws {
+        let harness = try await Self.server()
+        let other = try await Harness.start(replica: "console-second", poolSize: 1)
+        let first = try await ConsoleVisitor.signIn(harness, token: Harness.adminToken)
+        var second = ConsoleVisitor(baseURL: other.running.baseURL)
+        second.cookie = first.cookie
+        let overview = try await second.get("/console")
+        XCTAssertEqual(overview.status, 200, "the other replica knows the session")
+        XCTAssertTrue(overview.text.contains("Signed in as admin"))
+        let signOut = try await second.post("/console/sign-out", [("csrf", try second.csrf(from: overview))])
+        XCTAssertEqual(signOut.status, 303)
+        await assertEqual(try await first.get("/console").status, 303, "signed out everywhere")
+        try await other.stop()
+    }
+
     private func ingestAndQuarantine(_ harness: Harness, _ collection: String, reason: String) async throws -> String {
         let ingest = try await harness.admin.post("/v1/collections/\(collection)/documents",
                                                   ["documents": documents(tenant: "acme", count: 10, dimension: 4, seed: 3)])

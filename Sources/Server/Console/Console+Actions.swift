@@ -94,13 +94,13 @@ extension Console {
                   ConsoleSessions.csrfMatches(form["csrf"], visit.session) else {
                 return try await errorPage(Self.csrfRefused, visit)
             }
-            guard sessions.claim(formKey: form["form_key"], of: visit.session.id) else {
-                sessions.post(notice: "That form was already submitted; nothing was done a second time.", to: visit.session.id)
+            guard try await sessions.claim(formKey: form["form_key"], of: visit.session.id) else {
+                try await sessions.post(notice: "That form was already submitted; nothing was done a second time.", to: visit.session.id)
                 return Self.redirect(Self.page(ofAction: request.uri.path))
             }
             do {
                 let outcome = try await act(form, context, visit)
-                sessions.post(notice: outcome.notice, to: visit.session.id)
+                try await sessions.post(notice: outcome.notice, to: visit.session.id)
                 return Self.redirect(outcome.location)
             } catch {
                 return try await errorPage(Problem.from(error), visit)

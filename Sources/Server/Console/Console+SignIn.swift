@@ -30,7 +30,7 @@ extension Console {
             guard let token = form.text("token"), let caller = try await tokens.caller(token: token) else {
                 return Self.html(signInPage(next: next, failure: "That token is unknown or revoked."), status: .unauthorized)
             }
-            let session = sessions.open(tokenDigest: caller.tokenDigest)
+            let session = try await sessions.open(tokenDigest: caller.tokenDigest)
             return Self.redirect(Self.safeNext(next), cookie: Self.cookie(session.id, maxAge: ConsoleSessions.lifetimeSeconds,
                                                                           secure: Self.isHTTPS(request)))
         }
@@ -39,7 +39,7 @@ extension Console {
                   ConsoleSessions.csrfMatches(form["csrf"], visit.session) else {
                 return try await errorPage(Self.csrfRefused, nil)
             }
-            sessions.close(id: visit.session.id)
+            try await sessions.close(id: visit.session.id)
             return Self.redirect("/console/sign-in", cookie: Self.cookie("", maxAge: 0, secure: Self.isHTTPS(request)))
         }
     }

@@ -73,15 +73,15 @@ struct Console: Sendable {
 
     /// The signed-in visit of this request, or nil (no cookie, unknown, expired or revoked).
     func currentVisit(_ request: Request) async throws -> Visit? {
-        guard let session = sessions.session(id: request.cookies[ConsoleSessions.cookieName]?.value) else { return nil }
+        guard let session = try await sessions.session(id: request.cookies[ConsoleSessions.cookieName]?.value) else { return nil }
         let digest = session.tokenDigest
         guard let grant = try await api.pool.withConnection({ try TokenRecords.lookup(digest: digest, on: $0) }),
               let role = Role(rawValue: grant.role) else {
-            sessions.close(id: session.id)
+            try await sessions.close(id: session.id)
             return nil
         }
         return Visit(session: session, caller: Caller(tokenID: grant.id, tokenDigest: digest, role: role, tenant: grant.tenant),
-                     notice: sessions.takeNotice(of: session.id))
+                     notice: try await sessions.takeNotice(of: session.id))
     }
 
     /// A GET page: a session required (else to sign-in), errors rendered as pages.
