@@ -476,6 +476,30 @@ final class ConsoleTests: XCTestCase {
         try await other.stop()
     }
 
+    /// The banner's live state: a frozen collection is listed while the freeze holds, for a
+    /// reader without its incidents; the page's banner slot is there either way.
+    func testTheLiveBannerStateFollowsAFreeze() async throws {
+        let harness = try await Self.server()
+        let collection = try await harness.collection(dimension: 4)
+        let path = "/v1/collections/\(collection)"
+        await assertEqual(try await harness.admin.post(path + "/documents", ["documents": documents(tenant: "acme", count: 10, dimension: 4, seed: 3)]).status, 201)
+        let reader = try await ConsoleVisitor.signIn(harness, token: try await harness.token("reader").token!)
+        func listed() async throws -> [[String: Any]] {
+            let reply = try await reader.get("/console/live")
+            XCTAssertEqual(reply.status, 200)
+            let state = try JSONSerialization.jsonObject(with: reply.body) as? [String: Any]
+            return (state?["degraded"] as? [[String: Any]] ?? []).filter { $0["collection"] as? String == collection }
+        }
+        await assertEqual(try await listed().count, 0)
+        await assertEqual(try await harness.admin.put(path + "/flags/FF_INDEX_FREEZE", ["enabled": true]).status, 200)
+        let frozen = try await listed()
+        XCTAssertEqual(frozen.first?["words"] as? String, "frozen: ingestion is refused")
+        XCTAssertEqual(frozen.first?["incidents"] as? [String], [], "a reader is not shown incidents")
+        let page = try await reader.get("/console")
+        XCTAssertTrue(page.text.contains("<div id=\"banner-slot\" data-banner=\"/console/live\"><div class=\"banner\" role=\"alert\" id=\"degraded-banner\">"))
+        await assertEqual(try await ConsoleVisitor(baseURL: harness.running.baseURL).get("/console/live").status, 401)
+    }
+
     private func ingestAndQuarantine(_ harness: Harness, _ collection: String, reason: String) async throws -> String {
         let ingest = try await harness.admin.post("/v1/collections/\(collection)/documents",
                                                   ["documents": documents(tenant: "acme", count: 10, dimension: 4, seed: 3)])

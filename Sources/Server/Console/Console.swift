@@ -56,6 +56,11 @@ struct Console: Sendable {
         page(router, "/console/collections/:name/rollback") { request, context, visit in
             try await rollbackPage(try context.parameters.require("name"), request.uri.queryParameters, visit)
         }
+        router.get("/console/live") { request, _ in
+            guard let visit = try await currentVisit(request) else { return Self.text("sign in", status: .unauthorized) }
+            return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder.api.encode(try await liveBanner(visit)))))
+        }
         router.get("/console/collections/:name/live") { request, context in
             guard let visit = try await currentVisit(request) else { return Self.text("sign in", status: .unauthorized) }
             return try await live(try context.parameters.require("name"), visit)

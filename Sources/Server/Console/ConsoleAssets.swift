@@ -1,6 +1,7 @@
 // ConsoleAssets — the console's stylesheet and script, served by the service itself.
 //
-// Owns: the CSS and the small script (live job progress, the rollback confirmation), their
+// Owns: the CSS and the small script (live job progress, the live degraded banner, the
+// rollback confirmation), their
 // content-addressed names and their cache headers.
 // Never: loads anything from elsewhere (no CDN: the service runs where there is no internet);
 // is needed for a page to work (every page reads and acts without JavaScript).
@@ -111,7 +112,8 @@ enum ConsoleAssets {
     """
 
     static let javascript = """
-    // Firebreak console: live job progress and the rollback confirmation. Every page works
+    // Firebreak console: live job progress, the live degraded banner and the rollback
+    // confirmation. Every page works
     // without this script; it only saves a reload.
     (function () {
       "use strict";
@@ -139,6 +141,45 @@ enum ConsoleAssets {
             .catch(function () { window.setTimeout(tick, 5000); });
         };
         window.setTimeout(tick, 1500);
+      }
+      var slot = document.querySelector("[data-banner]");
+      if (slot) {
+        var bannerURL = slot.getAttribute("data-banner");
+        var shownKey = null;
+        var draw = function (state) {
+          var key = JSON.stringify(state.degraded);
+          if (key === shownKey) { return; }
+          shownKey = key;
+          while (slot.firstChild) { slot.removeChild(slot.firstChild); }
+          if (state.degraded.length === 0) { return; }
+          var box = document.createElement("div");
+          box.className = "banner"; box.id = "degraded-banner"; box.setAttribute("role", "alert");
+          var title = document.createElement("strong"); title.textContent = "Degraded:"; box.appendChild(title);
+          var list = document.createElement("ul");
+          state.degraded.forEach(function (item) {
+            var li = document.createElement("li");
+            var link = document.createElement("a");
+            link.href = "/console/collections/" + encodeURIComponent(item.collection); link.textContent = item.collection;
+            li.appendChild(link);
+            li.appendChild(document.createTextNode(" is " + item.words));
+            item.incidents.forEach(function (id, index) {
+              li.appendChild(document.createTextNode(index === 0 ? " — under " : ", "));
+              var a = document.createElement("a");
+              a.href = "/console/incidents/" + encodeURIComponent(id); a.textContent = id;
+              li.appendChild(a);
+            });
+            list.appendChild(li);
+          });
+          box.appendChild(list);
+          slot.appendChild(box);
+        };
+        var poll = function () {
+          fetch(bannerURL, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+            .then(function (r) { return r.ok ? r.json() : null; })
+            .then(function (state) { if (state) { draw(state); } window.setTimeout(poll, 3000); })
+            .catch(function () { window.setTimeout(poll, 10000); });
+        };
+        window.setTimeout(poll, 3000);
       }
       document.querySelectorAll("[data-confirm-with]").forEach(function (form) {
         var expected = form.getAttribute("data-confirm-with");

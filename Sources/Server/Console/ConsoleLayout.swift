@@ -6,7 +6,8 @@
 // Never: shows a collection or a job outside the caller's tenant scope; names an incident to a
 // caller who may not inspect incidents.
 // Invariant: the banner is computed on every page from the live collections, so it is there
-// exactly while something the caller can see is degraded.
+// exactly while something the caller can see is degraded (and redrawn by the script from
+// /console/live while the page stays open).
 
 import Engine
 import Foundation
@@ -66,7 +67,6 @@ extension Console {
         return ConsoleLayout.document(title: title, header: header, banner: try await banner(caller), body: notice + body)
     }
 
-    /// The hidden field every action form carries.
     /// The hidden fields every action form carries: the session's CSRF token and a one-time
     /// key, so that submitting the same form twice acts once.
     func csrfField(_ visit: Visit) -> HTML {
@@ -90,22 +90,44 @@ extension Console {
         }
     }
 
+    /// What the banner says of a degraded collection (the page's and the script's wording).
+    static func degradationWords(_ mode: CollectionMode) -> String {
+        mode == .rebuilding ? "rebuilding: vector search answers from an exact scan and keyword search (slower)"
+                            : "frozen: ingestion is refused"
+    }
+
+    /// The banner's slot on every page; the script polls `/console/live` and redraws it when
+    /// a collection becomes degraded or serves again, so the page need not be reloaded.
     private func banner(_ caller: Caller) async throws -> HTML {
         let degraded = try await degradations(caller)
-        guard !degraded.isEmpty else { return .empty }
         let items = degraded.map { item -> HTML in
-            let why: HTML = item.mode == .rebuilding
-                ? "rebuilding: vector search answers from an exact scan and keyword search (slower)"
-                : "frozen: ingestion is refused"
             let incidents: HTML = caller.role.may(.inspect) && !item.incidentIDs.isEmpty
                 ? " — under " + HTML.join(item.incidentIDs.map { "<a href=\"\(Console.path("incidents", $0))\">\($0)</a>" }, separator: ", ")
                 : .empty
-            return "<li><a href=\"\(Console.path("collections", item.collection))\">\(item.collection)</a> is \(why)\(incidents)</li>"
+            return "<li><a href=\"\(Console.path("collections", item.collection))\">\(item.collection)</a> is \(Self.degradationWords(item.mode))\(incidents)</li>"
         }
-        return """
+        let shown: HTML = degraded.isEmpty ? .empty : """
             <div class="banner" role="alert" id="degraded-banner"><strong>Degraded:</strong>
             <ul>\(items)</ul></div>
             """
+        return "<div id=\"banner-slot\" data-banner=\"/console/live\">\(shown)</div>"
+    }
+
+    /// `{"degraded": [{"collection", "words", "incidents"}]}`: the banner, for the script.
+    struct ConsoleBannerState: Encodable {
+        struct Item: Encodable {
+            var collection: String
+            var words: String
+            var incidents: [String]
+        }
+        var degraded: [Item]
+    }
+
+    func liveBanner(_ visit: Visit) async throws -> ConsoleBannerState {
+        let inspect = visit.caller.role.may(.inspect)
+        return ConsoleBannerState(degraded: try await degradations(visit.caller).map {
+            .init(collection: $0.collection, words: Self.degradationWords($0.mode), incidents: inspect ? $0.incidentIDs : [])
+        })
     }
 }
 
