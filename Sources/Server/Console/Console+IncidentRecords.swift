@@ -178,9 +178,9 @@ extension Console {
             """
     }
 
-    /// Text as paragraphs, one per blank-line-separated block, each escaped.
+    /// Text as paragraphs, one per blank-line-separated block (a form's CRLF read as LF), each escaped.
     static func paragraphs(_ text: String) -> HTML {
-        HTML.join(text.components(separatedBy: "\n\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        HTML.join(text.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .filter { !$0.isEmpty }.map { "<p>\($0)</p>" })
     }
 
