@@ -321,6 +321,11 @@ final class ConsoleTests: XCTestCase {
         XCTAssertTrue(page.text.contains("<tr data-flagged=\"acme-hub\"><td><code>acme-hub</code></td>"), page.text)
         let scanID = try XCTUnwrap(scan["id"] as? Int)
         XCTAssertTrue(page.text.contains("<tr data-scan=\"\(scanID)\"><td class=\"num\">\(scanID)</td><td>whole collection</td>"), "the scan is in the history")
+        // Quarantined, the hub's row carries the scan's z per detector as its evidence.
+        await assertEqual(try await harness.admin.post(path + "/quarantine", ["ids": ["acme-hub"], "reason": "hub"]).status, 200)
+        let held = try await admin.get("/console/collections/\(collection)")
+        let row = try XCTUnwrap(held.text.components(separatedBy: "<tr data-document=\"acme-hub\"").dropFirst().first)
+        XCTAssertTrue(row.prefix(2_000).contains("<span class=\"muted\" data-detectors>latest scan, z per detector: hubness "), row)
 
         let globex = try await ConsoleVisitor.signIn(harness, token: try await harness.token("incident_commander", tenant: "globex").token!)
         let scoped = try await globex.get("/console/collections/\(collection)")

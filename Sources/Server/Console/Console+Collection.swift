@@ -11,6 +11,7 @@ import Engine
 import FirebreakAPI
 import Foundation
 import Hummingbird
+import HubScan
 import Snapshots
 import Store
 
@@ -186,6 +187,7 @@ extension Console {
         let name = collection.configuration.name
         let entries = try await api.quarantineEntries(of: collection, caller: visit.caller)
         let evidence = try await api.quarantineEvidence(of: collection, caller: visit.caller)
+        let detectors = try await latestDetectors(collection, visit)
         let canRelease = visit.caller.role.may(.command)
         let rows = entries.map { entry -> HTML in
             let action: HTML = HTML.when(canRelease) {
@@ -203,7 +205,7 @@ extension Console {
                 <td><code>\(entry.externalID)</code></td><td>\(entry.tenant)</td>
                 <td><a href="\(Console.path("incidents", entry.incidentID))">\(entry.incidentID)</a></td>
                 <td>\(entry.quarantinedBy)</td><td>\(ConsoleTime.html(entry.quarantinedAt))</td><td>\(entry.reason)</td>
-                <td>\(Self.evidence(evidence[entry.documentID]))</td>\(action)
+                <td>\(Self.evidence(evidence[entry.documentID]))\(Self.detectorWords(detectors[DocumentRef(id: entry.externalID, tenant: entry.tenant)]))</td>\(action)
                 </tr>
                 """
         }
@@ -220,6 +222,34 @@ extension Console {
             \(HTML.when(canRelease && !entries.isEmpty) { "<p class=\"muted\">A release goes on the entry’s incident and serves the document again at once.</p>" })
             </section>
             """
+    }
+
+    struct DocumentRef: Hashable {
+        let id: String
+        let tenant: String
+    }
+
+    /// The z per detector of each document the latest visible scan flagged, by document.
+    private func latestDetectors(_ collection: LiveCollection, _ visit: Visit) async throws -> [DocumentRef: ScanReport.Detectors] {
+        let id = collection.configuration.id
+        guard let stored = try await api.pool.withConnection({ try ScanReportRecords.latest(collectionID: id, on: $0) }),
+              visit.caller.tenant == nil || visit.caller.tenant == stored.tenant else { return [:] }
+        let labelled = try stored.labelled()
+        var found: [DocumentRef: ScanReport.Detectors] = [:]
+        for (index, flagged) in labelled.report.flagged.enumerated() {
+            found[DocumentRef(id: labelled.documentIDs[index], tenant: labelled.documentTenants[index])] = flagged.detectors
+        }
+        return found
+    }
+
+    /// The latest scan's z per detector for a quarantined document, when that scan flagged it.
+    static func detectorWords(_ detectors: ScanReport.Detectors?) -> HTML {
+        guard let detectors else { return .empty }
+        var parts = ["hubness \(decimal(detectors.hubnessZ))", "stability \(decimal(detectors.stabilityZ))",
+                     "spread \(decimal(detectors.spreadZ))"]
+        if let domain = detectors.domainZ { parts.append("domain \(decimal(domain))") }
+        if let real = detectors.realZ { parts.append("real queries \(decimal(real))") }
+        return "<br><span class=\"muted\" data-detectors>latest scan, z per detector: \(parts.joined(separator: ", "))</span>"
     }
 
     /// The stored evidence in words: the score when one was given, and the content digests.
