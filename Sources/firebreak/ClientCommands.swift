@@ -109,8 +109,9 @@ struct IngestCommand: AsyncParsableCommand {
         FILE.jsonl: one {"id","tenant","text","embedding":[…],"metadata":{}} per line.
         FILE.npy: one embedding per row; ids are row numbers, texts come from --texts (JSONL of \
         {"text"} or plain lines) when given. Each batch is all or nothing; two are in flight at \
-        once; a failed batch stops the run and says which rows were already ingested. The \
-        file is read whole before the first batch is sent.
+        once; a failed batch (or a malformed line) stops the run and says which rows were \
+        already ingested. A JSONL file is streamed: memory is bounded by the batches in \
+        flight, not by the file (an .npy matrix is read whole).
         """)
     @Argument var file: String
     @Option(help: "Collection to ingest into.") var collection: String
@@ -127,16 +128,26 @@ struct IngestCommand: AsyncParsableCommand {
     static let batchesInFlightMax = 2
 
     func run() async throws {
-        let documents = try load()
-        let batches = stride(from: 0, to: documents.count, by: batch).map { $0..<min($0 + batch, documents.count) }
+        var source = try open()
         let api = client.client, path = "/v1/collections/\(segment(collection))/documents"
-        var progress = IngestProgress(total: documents.count)
+        var progress = IngestProgress(total: source.total)
         var lastSeq: Int64?
         var failure: (rows: Range<Int>, error: any Error)?
         await withTaskGroup(of: (Range<Int>, Result<Int64?, any Error>).self) { group in
             var next = 0
-            func send(_ rows: Range<Int>) {
-                let body = IngestBody(documents: documents[rows].map(Self.base64))
+            /// Reads and sends the next batch; false once the file is done or unreadable.
+            func sendNext() -> Bool {
+                let documents: [NewDocumentBody]
+                do {
+                    documents = try source.nextBatch(batch)
+                } catch {
+                    failure = failure ?? (next..<next + batch, error)
+                    return false
+                }
+                guard !documents.isEmpty else { return false }
+                let rows = next..<next + documents.count
+                next = rows.upperBound
+                let body = IngestBody(documents: documents.map(Self.base64))
                 group.addTask {
                     do {
                         let data = try await api.succeeded("POST", path, body: body).body
@@ -145,8 +156,10 @@ struct IngestCommand: AsyncParsableCommand {
                         return (rows, .failure(error))
                     }
                 }
+                return true
             }
-            while next < min(batches.count, Self.batchesInFlightMax) { send(batches[next]); next += 1 }
+            var more = true
+            for _ in 0..<Self.batchesInFlightMax where more { more = sendNext() }
             for await (rows, result) in group {
                 switch result {
                 case .success(let seq):
@@ -156,7 +169,7 @@ struct IngestCommand: AsyncParsableCommand {
                     if failure == nil { failure = (rows, error) }
                 }
                 FileHandle.standardError.write(Data(progress.line().utf8))
-                if failure == nil, next < batches.count { send(batches[next]); next += 1 }
+                if failure == nil, more { more = sendNext() }
             }
         }
         FileHandle.standardError.write(Data("\n".utf8))
@@ -177,28 +190,15 @@ struct IngestCommand: AsyncParsableCommand {
         return document
     }
 
-    private func load() throws -> [NewDocumentBody] {
-        if file.hasSuffix(".npy") || file.hasSuffix(".fvecs") {
-            let matrix = try MatrixFile.readFloats(file)
-            let lines = try texts.map { try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false) }
-            guard let tenant else { throw ValidationError("--tenant is required for .npy input") }
-            return (0..<matrix.rows).map { row in
-                let line = lines.flatMap { row < $0.count ? String($0[row]) : nil } ?? ""
-                return NewDocumentBody(id: String(row), tenant: tenant, text: Self.text(of: line), embedding: matrix.row(row))
-            }
-        }
-        let content = try String(contentsOfFile: file, encoding: .utf8)
-        return try content.split(separator: "\n").enumerated().compactMap { index, line in
-            guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
-            var document: NewDocumentBody
-            do {
-                document = try JSONDecoder.api.decode(NewDocumentBody.self, from: Data(line.utf8))
-            } catch let error as DecodingError {
-                throw ValidationError("\(file):\(index + 1): \(error.fieldDescription)")
-            }
-            document.tenant = document.tenant ?? tenant
-            return document
-        }
+    private func open() throws -> IngestSource {
+        guard file.hasSuffix(".npy") || file.hasSuffix(".fvecs") else { return try IngestSource(jsonl: file, tenant: tenant) }
+        let matrix = try MatrixFile.readFloats(file)
+        let lines = try texts.map { try String(contentsOfFile: $0, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false) }
+        guard let tenant else { throw ValidationError("--tenant is required for .npy input") }
+        return IngestSource(documents: (0..<matrix.rows).map { row in
+            let line = lines.flatMap { row < $0.count ? String($0[row]) : nil } ?? ""
+            return NewDocumentBody(id: String(row), tenant: tenant, text: Self.text(of: line), embedding: matrix.row(row))
+        })
     }
 
     /// A --texts line: `{"text": …}` or the plain text itself.

@@ -66,6 +66,15 @@ final class FirebreakCLITests: XCTestCase {
         XCTAssertNotEqual(failed.status, 0)
         XCTAssertTrue(failed.stderr.contains("rows 2..<3 failed (rows ingested: 0..<2"), failed.stderr)
         XCTAssertTrue(failed.stderr.contains(" left"), "progress shows the time left: \(failed.stderr)")
+        // The file is streamed: a malformed line deep in it stops the run there, naming its line
+        // and the rows already in (blank lines count for the line number, not as rows).
+        let malformed = NSTemporaryDirectory() + "firebreak-cli-malformed-\(getpid()).jsonl"
+        defer { unlink(malformed) }
+        try ((0..<3).map { #"{"id":"m\#($0)","text":"green \#($0)","embedding":[0,1,0]}"# } + ["", "{not json"])
+            .joined(separator: "\n").write(toFile: malformed, atomically: true, encoding: .utf8)
+        let halted = try firebreak(["ingest", malformed, "--collection", "docs", "--tenant", "acme", "--batch", "1"], environment: env)
+        XCTAssertNotEqual(halted.status, 0)
+        XCTAssertTrue(halted.stderr.contains("(rows ingested: 0..<3): \(malformed):5:"), halted.stderr)
         let fetched = try firebreak(["api", "GET", "/v1/collections/docs/documents/p1?tenant=acme"], environment: env)
         XCTAssertEqual(fetched.status, 0, fetched.stdout + fetched.stderr)
         XCTAssertTrue(fetched.stdout.contains(#""text":"blue 1""#), fetched.stdout)
