@@ -239,7 +239,7 @@ def test_a_planted_hub_is_flagged_on_the_histogram(server, browser, shot):
     flagged = check_histogram(browser, scan)
     row = browser.find_element(By.CSS_SELECTOR, 'tr[data-flagged="acme-hub"]')
     hub = next(f for f in scan["flagged"] if f["id"] == "acme-hub")
-    assert ("above threshold" in row.text) == (hub["z"] > scan["threshold"]), row.text
+    assert ("at or above threshold" in row.text) == (hub["z"] >= scan["threshold"]), row.text
     assert browser.find_elements(By.CSS_SELECTOR, "svg#z-histogram line.threshold")
     assert len(flagged) >= 1
     browser.execute_script("document.getElementById('latest-scan').scrollIntoView()")

@@ -94,7 +94,7 @@ def test_records_are_written_through_the_incident_page(server, incident, browser
     kinds = [li.get_attribute("data-kind") for li in browser.find_elements(By.CSS_SELECTOR, "#timeline li")]
     for kind in ("commander_assigned", "decision", "evidence", "action_added", "action_closed"):
         assert kind in kinds, (kind, kinds)
-    shot(browser, "12-incident-records")
+    shot(browser, "16-incident-records")
 
 
 def test_the_postmortem_is_rendered_and_exported(server, incident, browser, shot):
@@ -116,7 +116,7 @@ def test_the_postmortem_is_rendered_and_exported(server, incident, browser, shot
     paragraphs = [p.text for p in section.find_elements(By.CSS_SELECTOR, "p")]
     assert "A planted hub reached answers." in paragraphs and "It was quarantined within minutes." in paragraphs, \
         f"a blank line starts a new paragraph: {paragraphs}"
-    shot(browser, "13-postmortem")
+    shot(browser, "17-postmortem")
 
     markdown = fetch(browser, browser.find_element(By.ID, "export-markdown").get_attribute("href"))
     assert markdown["status"] == 200
@@ -142,7 +142,7 @@ def test_the_degraded_banner_appears_without_a_reload(server, incident, browser,
 
     WebDriverWait(browser, 20, poll_frequency=0.5).until(shows_freeze)
     assert browser.execute_script("return window.__notReloaded === true"), "the banner came without a reload"
-    shot(browser, "14-live-banner")
+    shot(browser, "18-live-banner")
 
 
 def test_the_incident_page_fits_a_narrow_screen(server, incident, browser, shot):
@@ -151,6 +151,6 @@ def test_the_incident_page_fits_a_narrow_screen(server, incident, browser, shot)
         browser.get(f'{server.url}/console/incidents/{incident["id"]}')
         overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"the page is {overflow} px wider than a 390 px screen"
-        shot(browser, "15-incident-narrow")
+        shot(browser, "19-incident-narrow")
     finally:
         browser.set_window_size(1280, 1000)

@@ -34,13 +34,14 @@ extension Console {
         let scope = stored.tenant.map { "tenant " + $0 } ?? "the whole collection"
         let chart: HTML = report.zHistogram.map { Self.histogram($0, threshold: threshold, flagged: report.flagged.map(\.z)) }
             ?? "<p class=\"muted\">This report was stored before scans kept their score distribution.</p>"
-        let atThreshold = report.flagged.filter { $0.z > threshold }.count
+        // At or above: the rule the alert and auto-contain policies act on.
+        let atThreshold = report.flagged.filter { $0.z >= threshold }.count
         return """
             <section aria-labelledby="scan-heading" id="latest-scan" data-scan="\(String(stored.id))">
             <h2 id="scan-heading">Latest scan</h2>
             <p>Scan \(String(stored.id)) of \(scope), \(ConsoleTime.html(stored.createdAt)): highest z
             <strong>\(Self.decimal(stored.maxZ))</strong> against a threshold of \(Self.decimal(threshold));
-            \(atThreshold) documents above it, \(report.flagged.count) listed
+            \(Self.count(atThreshold, "document")) at or above it, \(report.flagged.count) listed
             (\(report.parameters.sampleSize) sampled queries, top-\(report.parameters.k)).</p>
             \(chart)
             \(Self.flaggedTable(labelled, threshold: threshold))
@@ -96,7 +97,8 @@ extension Console {
                 <rect class="\(kind)" x="\(Self.coordinate(chartMargin + Double(index) * barWidth))" y="\(Self.coordinate(chartMargin + height - barHeight))" width="\(Self.coordinate(max(barWidth - 1, 1)))" height="\(Self.coordinate(barHeight))"><title>z \(Self.decimal(low)) to \(Self.decimal(low + histogram.binWidth)): \(count) documents</title></rect>
                 """
         }
-        let line: HTML = HTML.when(threshold >= histogram.lower && threshold <= histogram.upper) {
+        let thresholdOnChart = threshold >= histogram.lower && threshold <= histogram.upper
+        let line: HTML = HTML.when(thresholdOnChart) {
             let at = Self.coordinate(x(threshold))
             return """
                 <line class="threshold" x1="\(at)" x2="\(at)" y1="\(Self.coordinate(chartMargin - 8))" y2="\(Self.coordinate(chartMargin + height))"></line>
@@ -104,6 +106,13 @@ extension Console {
                 """
         }
         let total = histogram.counts.reduce(0, +)
+        let marked: HTML = flaggedBins.isEmpty ? "; no document was flagged"
+            : "; bins holding a flagged document are marked<span class=\"swatch flagged\" aria-hidden=\"true\"></span>"
+        let lined: HTML = thresholdOnChart
+            ? "; the dashed line is the threshold (\(Self.decimal(threshold))) the alert and auto-contain policies act on."
+            : threshold > histogram.upper ? "; the threshold (\(Self.decimal(threshold))) lies above the highest z: no document reaches it."
+            : "; the threshold (\(Self.decimal(threshold))) lies below the lowest z."
+        let captionTail: HTML = marked + lined
         let base = Self.coordinate(chartMargin + height + 14)
         return """
             <figure class="histogram">
@@ -113,9 +122,7 @@ extension Console {
             <text class="axis" x="\(Self.coordinate(chartMargin))" y="\(base)">z \(Self.decimal(histogram.lower))</text>
             <text class="axis" x="\(Self.coordinate(chartWidth - chartMargin))" y="\(base)" text-anchor="end">z \(Self.decimal(histogram.upper))</text>
             </svg>
-            <figcaption id="histogram-caption">The z of all \(total) scored documents (bar heights on a log scale);
-            bins holding a flagged document are marked<span class="swatch flagged" aria-hidden="true"></span>,
-            the line is the threshold the alert and auto-contain policies act on.</figcaption>
+            <figcaption id="histogram-caption">The z of all \(total) scored documents (bar heights on a log scale)\(captionTail)</figcaption>
             </figure>
             """
     }
@@ -125,7 +132,7 @@ extension Console {
         guard !flagged.isEmpty else { return "<p>No document was flagged.</p>" }
         let rows = flagged.indices.prefix(flaggedListedMax).map { index -> HTML in
             let entry = flagged[index], detectors = entry.detectors
-            let state: HTML = entry.z > threshold ? "<span class=\"badge state-failed\">above threshold</span>"
+            let state: HTML = entry.z >= threshold ? "<span class=\"badge state-failed\">at or above threshold</span>"
                                                   : "<span class=\"badge\">within budget</span>"
             let optional: (Double?) -> String = { $0.map(decimal) ?? "—" }
             return """
@@ -148,6 +155,9 @@ extension Console {
             \(more)
             """
     }
+
+    /// `1 document`, `3 documents`.
+    static func count(_ n: Int, _ noun: String) -> String { "\(HTML.Interpolation.grouped(n)) \(noun)\(n == 1 ? "" : "s")" }
 
     /// An SVG coordinate: one decimal, never NaN.
     static func coordinate(_ value: Double) -> String { value.isFinite ? String(format: "%.1f", value) : "0" }
