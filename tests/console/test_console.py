@@ -62,7 +62,9 @@ def sign_in(driver, server, token: str) -> None:
     assert "/console/sign-in" in driver.current_url, "no session: redirected to sign-in"
     driver.find_element(By.ID, "token").send_keys(token)
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    WebDriverWait(driver, 20).until(lambda d: d.find_element(By.TAG_NAME, "h1").text == "Overview")
+    # The sign-in page's h1 goes stale as the overview loads: look again until it is there.
+    WebDriverWait(driver, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: d.find_element(By.TAG_NAME, "h1").text == "Overview")
 
 
 def buttons(driver) -> list[str]:

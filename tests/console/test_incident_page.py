@@ -14,7 +14,9 @@ import random
 import uuid
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 DIMENSION = 16
@@ -37,8 +39,21 @@ def sign_in(driver, server, token: str) -> None:
     driver.delete_all_cookies()
     driver.get(server.url + "/console/sign-in")
     driver.find_element(By.ID, "token").send_keys(token)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    WebDriverWait(driver, 20).until(lambda d: d.find_element(By.TAG_NAME, "h1").text == "Overview")
+    click_and_wait(driver, driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+    WebDriverWait(driver, 20, ignored_exceptions=(StaleElementReferenceException,)).until(
+        lambda d: d.find_element(By.TAG_NAME, "h1").text == "Overview")
+
+
+def click_and_wait(driver, button) -> None:
+    """Clicks a submit button and waits until the page it was on has been replaced (the POST
+    answered 303 and the next page loaded), so nothing is read from the old page."""
+    old = driver.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+
+
+def notice(driver) -> str:
+    return WebDriverWait(driver, 30).until(lambda d: d.find_element(By.CSS_SELECTOR, ".notice")).text
 
 
 def submit(driver, form_id: str, fields: dict[str, str]) -> str:
@@ -48,8 +63,8 @@ def submit(driver, form_id: str, fields: dict[str, str]) -> str:
         element = form.find_element(By.ID, field_id)
         element.clear()
         element.send_keys(value)
-    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    return WebDriverWait(driver, 30).until(lambda d: d.find_element(By.CSS_SELECTOR, ".notice")).text
+    click_and_wait(driver, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+    return notice(driver)
 
 
 def fetch(driver, path: str) -> dict:
@@ -68,10 +83,10 @@ def test_records_are_written_through_the_incident_page(server, incident, browser
     page = f'{server.url}/console/incidents/{incident["id"]}'
     browser.get(page)
     assert "dana is the commander" in submit(browser, "commander-form", {"commander-name": "dana"})
-    notice = submit(browser, "decision-form", {"decision-what": "roll back to last-clean",
+    said = submit(browser, "decision-form", {"decision-what": "roll back to last-clean",
                                                "decision-why": "the hub answers most queries",
                                                "decision-not-taken": "wait for the next scan"})
-    assert "Decision recorded" in notice
+    assert "Decision recorded" in said
     assert "Evidence added" in submit(browser, "evidence-form", {
         "evidence-kind": "query_log", "evidence-sha256": "ab" * 32, "evidence-location": "s3://evidence/q.log",
         "evidence-summary": "the answers that carried the hub"})
@@ -82,8 +97,8 @@ def test_records_are_written_through_the_incident_page(server, incident, browser
     row = browser.find_element(By.CSS_SELECTOR, '#actions tr[data-action="1"]')
     assert "open" in row.text
     row.find_element(By.NAME, "verification_evidence").send_keys("golden query 42")
-    row.find_element(By.CSS_SELECTOR, "button[value=close-action]").click()
-    assert "is closed" in WebDriverWait(browser, 30).until(lambda d: d.find_element(By.CSS_SELECTOR, ".notice")).text
+    click_and_wait(browser, row.find_element(By.CSS_SELECTOR, "button[value=close-action]"))
+    assert "is closed" in notice(browser)
 
     decisions = browser.find_element(By.ID, "decisions").text
     assert "roll back to last-clean" in decisions and "Not taken: wait for the next scan" in decisions
@@ -108,8 +123,8 @@ def test_the_postmortem_is_rendered_and_exported(server, incident, browser, shot
                        "evaluation_gaps": "no golden query covered the topic",
                        "regression_case": "the hub-at-centre fixture"}.items():
         form.find_element(By.NAME, name).send_keys(text)
-    form.find_element(By.CSS_SELECTOR, "button[value=postmortem]").click()
-    assert "postmortem" in WebDriverWait(browser, 30).until(lambda d: d.find_element(By.CSS_SELECTOR, ".notice")).text
+    click_and_wait(browser, form.find_element(By.CSS_SELECTOR, "button[value=postmortem]"))
+    assert "postmortem" in notice(browser)
     section = browser.find_element(By.ID, "postmortem")
     headings = [h.text for h in section.find_elements(By.TAG_NAME, "h3")]
     assert headings[:3] == ["Summary", "Failing layer", "Root cause"], headings
