@@ -1,4 +1,5 @@
 import Crypto
+@testable import Engine
 import FirebreakAPI
 import FirebreakTestSupport
 import Incidents
@@ -503,6 +504,25 @@ final class ConsoleTests: XCTestCase {
         let page = try await reader.get("/console")
         XCTAssertTrue(page.text.contains("<div id=\"banner-slot\" data-banner=\"/console/live\"><div class=\"banner\" role=\"alert\" id=\"degraded-banner\">"))
         await assertEqual(try await ConsoleVisitor(baseURL: harness.running.baseURL).get("/console/live").status, 401)
+    }
+
+    /// A rebuilding collection's card on the overview shows its job's progress.
+    func testTheOverviewShowsARebuildsProgress() async throws {
+        let harness = try await Self.server()
+        let collection = try await harness.collection(dimension: 4)
+        let path = "/v1/collections/\(collection)"
+        await assertEqual(try await harness.admin.post(path + "/documents", ["documents": documents(tenant: "acme", count: 20, dimension: 4, seed: 9)]).status, 201)
+        EngineFaults.arm(.rebuildBeforeSwap)
+        defer { EngineFaults.disarm(.rebuildBeforeSwap) }
+        let started = try await harness.admin.post(path + "/rebuild", ["tenant": "acme", "reason": "overview"]).object()
+        let job = try XCTUnwrap(started["job_id"] as? Int)
+        let admin = try await ConsoleVisitor.signIn(harness, token: Harness.adminToken)
+        let overview = try await admin.get("/console")
+        let card = try XCTUnwrap(overview.text.components(separatedBy: "<article class=\"card\" data-collection=\"\(collection)\">").dropFirst().first)
+            .components(separatedBy: "</article>")[0]
+        XCTAssertTrue(card.contains("data-mode=\"rebuilding\""), card)
+        XCTAssertTrue(card.contains("<dt>Job \(job)</dt><dd data-overview-job=\"\(job)\">rebuild (tenant acme): <progress"), card)
+        await assertEqual(try await harness.admin.send("DELETE", "/v1/jobs/\(job)").status, 200)
     }
 
     private func ingestAndQuarantine(_ harness: Harness, _ collection: String, reason: String) async throws -> String {

@@ -1,11 +1,12 @@
-// Console+Overview — the first page: every collection with its mode and counts, and every
-// replica with the change-log position it has applied.
+// Console+Overview — the first page: every collection with its mode and counts (a rebuilding
+// one with its jobs' progress), and every replica with the change-log position it has applied.
 //
 // Owns: the overview's layout.
 // Never: counts outside the caller's tenant scope (it shows what `GET /v1/collections` shows
 // the same token, through the same `API.describe`).
 // Invariant: one card per collection, in name order.
 
+import Engine
 import FirebreakAPI
 import Foundation
 import Store
@@ -15,7 +16,9 @@ extension Console {
         var cards: [HTML] = []
         for collection in api.collections.all.sorted(by: { $0.configuration.name < $1.configuration.name }) {
             let body = try await api.describe(collection, scope: visit.caller.tenant)
-            cards.append(card(body))
+            let jobs = visit.caller.role.may(.inspect) && body.mode == CollectionMode.rebuilding.rawValue
+                ? try await visibleJobs(collection, requested: nil, caller: visit.caller).filter { !$0.isFinished } : []
+            cards.append(card(body, rebuilding: jobs))
         }
         let list: HTML = cards.isEmpty
             ? "<p>No collections yet. Create one with <code>firebreak collections create</code>.</p>"
@@ -70,7 +73,7 @@ extension Console {
             """
     }
 
-    private func card(_ body: CollectionBody) -> HTML {
+    private func card(_ body: CollectionBody, rebuilding jobs: [JobBody]) -> HTML {
         let flags: HTML = body.flags.isEmpty ? "none"
             : HTML.join(body.flags.map { flag -> HTML in
                 let tenant: String = flag.tenant.map { " (tenant " + $0 + ")" } ?? ""
@@ -86,8 +89,19 @@ extension Console {
             <dt>Tenants</dt><dd>\(body.tenants.count)</dd>
             <dt>Flags</dt><dd>\(flags)</dd>
             <dt>Last scan</dt><dd>\(scan)</dd>
+            \(HTML.join(jobs.map(Self.jobProgress)))
             </dl>
             </article>
+            """
+    }
+
+    /// A running job's progress on a card: `rebuild (tenant acme): 40 %, about 12 s left`.
+    private static func jobProgress(_ job: JobBody) -> HTML {
+        let percent = String(Int((job.progress * 100).rounded()))
+        let eta: String = job.etaSeconds.map { ", about \(Int($0.rounded())) s left" } ?? ""
+        let kind = job.kind + (job.tenant.map { " (tenant " + $0 + ")" } ?? "")
+        return """
+            <dt>Job \(String(job.id))</dt><dd data-overview-job="\(String(job.id))">\(kind): <progress max="1" value="\(String(job.progress))" aria-label="job \(String(job.id)) progress">\(percent) %</progress> \(percent) %\(eta)</dd>
             """
     }
 
