@@ -24,8 +24,9 @@ extension Console {
         if caller.role.may(.command) { sections.append(freezeForms(body, visit)) }
         if caller.role.may(.inspect) {
             sections.append(try await jobsSection(collection, requested: requested, visit))
-            sections.append(try await quarantineSection(collection, visit))
-            sections.append(try await scanSection(collection, scansBefore: scansBefore, visit))
+            let latest = try await latestScan(collection, visit)
+            sections.append(try await quarantineSection(collection, latest: latest, visit))
+            sections.append(try await scanSection(collection, latest: latest, scansBefore: scansBefore, visit))
             if caller.tenant == nil { sections.append(try await snapshotSection(collection, body, visit)) }
         } else {
             sections.append("<p class=\"muted\">Your role (reader) sees this collection’s status only.</p>")
@@ -183,11 +184,11 @@ extension Console {
 
     // MARK: Quarantine
 
-    private func quarantineSection(_ collection: LiveCollection, _ visit: Visit) async throws -> HTML {
+    private func quarantineSection(_ collection: LiveCollection, latest: LatestScan?, _ visit: Visit) async throws -> HTML {
         let name = collection.configuration.name
         let entries = try await api.quarantineEntries(of: collection, caller: visit.caller)
         let evidence = try await api.quarantineEvidence(of: collection, caller: visit.caller)
-        let detectors = try await latestDetectors(collection, visit)
+        let detectors = latest.map(Self.detectorsByDocument) ?? [:]
         let canRelease = visit.caller.role.may(.command)
         let rows = entries.map { entry -> HTML in
             let action: HTML = HTML.when(canRelease) {
@@ -229,12 +230,9 @@ extension Console {
         let tenant: String
     }
 
-    /// The z per detector of each document the latest visible scan flagged, by document.
-    private func latestDetectors(_ collection: LiveCollection, _ visit: Visit) async throws -> [DocumentRef: ScanReport.Detectors] {
-        let id = collection.configuration.id
-        guard let stored = try await api.pool.withConnection({ try ScanReportRecords.latest(collectionID: id, on: $0) }),
-              visit.caller.tenant == nil || visit.caller.tenant == stored.tenant else { return [:] }
-        let labelled = try stored.labelled()
+    /// The z per detector of each document the latest scan flagged, by document.
+    private static func detectorsByDocument(_ latest: LatestScan) -> [DocumentRef: ScanReport.Detectors] {
+        let labelled = latest.labelled
         var found: [DocumentRef: ScanReport.Detectors] = [:]
         for (index, flagged) in labelled.report.flagged.enumerated() {
             found[DocumentRef(id: labelled.documentIDs[index], tenant: labelled.documentTenants[index])] = flagged.detectors

@@ -18,17 +18,30 @@ extension Console {
     static let chartWidth = 640.0, chartHeight = 160.0, chartMargin = 24.0
     static let flaggedListedMax = 25
 
-    func scanSection(_ collection: LiveCollection, scansBefore: Int64?, _ visit: Visit) async throws -> HTML {
+    /// The newest scan of what the collection serves, read and decoded once per page (the scan
+    /// section and the quarantine table's evidence both use it); nil when there is none the
+    /// caller may see.
+    struct LatestScan {
+        let stored: ScanReportRecords.Stored
+        let labelled: LabelledScanReport
+    }
+
+    func latestScan(_ collection: LiveCollection, _ visit: Visit) async throws -> LatestScan? {
         let id = collection.configuration.id
-        let stored = try await api.pool.withConnection { try ScanReportRecords.latest(collectionID: id, on: $0) }
+        guard let stored = try await api.pool.withConnection({ try ScanReportRecords.latest(collectionID: id, on: $0) }),
+              visit.caller.tenant == nil || visit.caller.tenant == stored.tenant else { return nil }
+        return LatestScan(stored: stored, labelled: try stored.labelled())
+    }
+
+    func scanSection(_ collection: LiveCollection, latest: LatestScan?, scansBefore: Int64?, _ visit: Visit) async throws -> HTML {
         let history = try await scanHistory(collection, before: scansBefore, visit)
-        guard let stored, visit.caller.tenant == nil || visit.caller.tenant == stored.tenant else {
+        guard let latest else {
             return """
                 <section aria-labelledby="scan-heading"><h2 id="scan-heading">Latest scan</h2>
                 <p>No scan of what this collection serves is visible to you yet.</p>\(history)</section>
                 """
         }
-        let labelled = try stored.labelled()
+        let stored = latest.stored, labelled = latest.labelled
         let report = labelled.report
         let threshold = report.parameters.threshold
         let scope = stored.tenant.map { "tenant " + $0 } ?? "the whole collection"
