@@ -12,8 +12,8 @@ extension Drill {
         _ = try await call("POST", path + "/documents", IngestBody(documents: (0..<settings.hubs).map(corpus.hub)),
                            as: IngestResultBody.self)
         progress("planted \(settings.hubs) hubs; scheduling HubScan every \(settings.scanEvery) s with auto-contain")
-        let entries = try await scheduled(ScheduleBody(everySeconds: settings.scanEvery, policy: "auto-contain",
-                                                       settings: ScanSettingsBody(threshold: threshold))) {
+        let (entries, observedAt) = try await scheduled(ScheduleBody(everySeconds: settings.scanEvery, policy: "auto-contain",
+                                                                     settings: ScanSettingsBody(threshold: threshold))) {
             try await waitForQuarantine()
         }
         let incident = entries.first?.incidentID ?? ""
@@ -24,7 +24,10 @@ extension Drill {
         report.cleanDocumentsQuarantined = quarantined.filter { !$0.hasPrefix("hub-") }.count
         let declared = try await timeline(incident).first.flatMap { parseTime($0.at) }
         let lastQuarantine = entries.compactMap { parseTime($0.quarantinedAt) }.max()
-        report.containedAt = lastQuarantine
+        // Judged from when the list that named them came back: each was withheld before it
+        // was committed, so a search sent after that must not return it. (`quarantined_at` is
+        // the transaction's start in whole milliseconds: it can precede the withhold itself.)
+        report.containedAt = observedAt
         if let declared, let lastQuarantine { report.containmentSeconds = lastQuarantine.timeIntervalSince(declared) }
         let status = try await call("GET", path, as: CollectionBody.self)
         report.frozen = status.flags.contains { $0.flag == "FF_INDEX_FREEZE" }
@@ -59,14 +62,16 @@ extension Drill {
         }
     }
 
-    /// Polls the quarantine list until the scheduled scan's containment shows up.
-    func waitForQuarantine() async throws -> [QuarantineEntryBody] {
+    /// Polls the quarantine list until the scheduled scan's containment shows up; the entries,
+    /// and when the list naming them came back (every one was in force by then).
+    func waitForQuarantine() async throws -> (entries: [QuarantineEntryBody], observedAt: Date) {
         let deadline = Date().addingTimeInterval(containmentWaitSeconds)
         while Date() < deadline {
             let entries = try await call("GET", path + "/quarantine", as: QuarantineListBody.self).entries
             if !entries.isEmpty {
                 try await Task.sleep(for: .milliseconds(200))
-                return try await call("GET", path + "/quarantine", as: QuarantineListBody.self).entries
+                let settled = try await call("GET", path + "/quarantine", as: QuarantineListBody.self).entries
+                return (settled, Date())
             }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -150,7 +155,13 @@ extension Drill {
         report.failedQueries = answers.filter { !$0.ok }.count
         let quarantined = Set(report.quarantinedIDs)
         if let containedAt = report.containedAt {
-            report.quarantinedReturned = answers.filter { $0.sent > containedAt && $0.ids.contains(where: quarantined.contains) }.count
+            let leaks = answers.filter { $0.sent > containedAt && $0.ids.contains(where: quarantined.contains) }
+            report.quarantinedReturned = leaks.count
+            for leak in leaks.prefix(Self.leaksNamedMax) {
+                let ids = leak.ids.filter(quarantined.contains).joined(separator: ", ")
+                report.notes.append(String(format: "LEAK: an answer sent %.3f s after containment returned %@ (degraded: %@)",
+                                           leak.sent.timeIntervalSince(containedAt), ids, leak.degraded ? "yes" : "no"))
+            }
         }
         let degraded = answers.filter { $0.ok && $0.degraded && $0.relevant != nil }
         report.degradedAnswers = answers.filter(\.degraded).count

@@ -46,6 +46,8 @@ public struct Drill: Sendable {
     }
 
     public static let jobWaitSeconds = 900.0
+    /// Leaked answers the report names one by one (the count covers them all).
+    static let leaksNamedMax = 10
 
     let settings: Settings
     let client: APIClient

@@ -163,18 +163,23 @@ extension LiveCollections {
         await recordRebuildEnded(job, collection: collection, tenants: tenants, state: state.rawValue)
         cancellations.clear(job)
         let finalState = state, finalFailure = failure, finalFindings = findings
+        let ended = RebuildEnded(state: finalState, jobID: job, tenants: tenants, validation: finalFindings,
+                                 error: finalFailure.map { String($0.prefix(Self.rebuildErrorCharactersMax)) })
         do {
+            // One transaction: whoever sees the job finished also finds its end on the incident.
             try await pool.withConnection { connection in
-                try JobRecords.finish(job, state: finalState.rawValue, error: finalFailure, on: connection)
-                _ = try IncidentRecords.record(incidentID, on: connection) {
-                    _ = try $0.append(RebuildEnded(state: finalState, jobID: job, tenants: tenants, validation: finalFindings,
-                                                   error: finalFailure.map { String($0.prefix(Self.rebuildErrorCharactersMax)) }), actor: actor)
+                try connection.transaction { c in
+                    try JobRecords.finish(job, state: finalState.rawValue, error: finalFailure, on: c)
+                    _ = try IncidentRecords.record(incidentID, on: c) { _ = try $0.append(ended, actor: actor) }
                 }
             }
         } catch {
-            // Not silent, and not left running: the job's heartbeat has stopped, so the next
-            // orphan check (any replica, within seconds) fails it with a reason.
-            report("rebuild job \(job) ended \(finalState.rawValue) but that could not be recorded (\(error)); the orphan check will fail the job, and incident \(incidentID) lacks its rebuild_ended event")
+            // The incident refused the event (closed meanwhile, say): the job is still finished,
+            // and the gap is said. Should even that fail, the job's heartbeat has stopped, so the
+            // next orphan check (any replica, within seconds) fails it with a reason.
+            let finished = (try? await pool.withConnection { try JobRecords.finish(job, state: finalState.rawValue, error: finalFailure, on: $0) }) != nil
+            report("rebuild job \(job) ended \(finalState.rawValue) but incident \(incidentID) could not record it (\(error)); "
+                   + (finished ? "the job is finished without its rebuild_ended event" : "the orphan check will fail the job"))
         }
         if let regression { await declareRetrievalRegression(regression, collection: collection, job: job, rebuildIncident: incidentID) }
     }
