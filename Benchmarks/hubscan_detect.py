@@ -127,6 +127,25 @@ def text_collection(seed, features=1 << 14, dim=256):
                 user_labels=user_labels, metric="cosine")
 
 
+DEVSET = os.environ.get("FIREBREAK_DEVSET", os.path.join(ROOT, "..", "shared", "devsets", "manpages-minilm"))
+
+
+def minilm_collection(devset=DEVSET):
+    """The real-embedding dev set: man-page passages and their known-item queries embedded
+    with all-MiniLM-L6-v2 (384-d, unit length, cosine). Domain label = the manual section."""
+    base = np.load(os.path.join(devset, "doc_emb.f16.npy")).astype(np.float32)
+    user = np.load(os.path.join(devset, "query_emb.f16.npy")).astype(np.float32)
+    base /= np.linalg.norm(base, axis=1, keepdims=True) + 1e-12
+    user /= np.linalg.norm(user, axis=1, keepdims=True) + 1e-12
+    section = lambda doc_id: doc_id.split("/")[0].rsplit(".", 1)[-1][:1]
+    ids = [json.loads(l)["id"] for l in open(os.path.join(devset, "corpus.jsonl"))]
+    queries = [json.loads(l) for l in open(os.path.join(devset, "queries.jsonl"))]
+    assert len(ids) == len(base) and len(queries) == len(user), "the dev set's rows match its files"
+    user_labels = np.array([section(q["relevant"][0]) if q["relevant"] else "?" for q in queries])
+    return dict(base=base, labels=np.array([section(i) for i in ids]), user=user, user_labels=user_labels,
+                metric="cosine")
+
+
 # ---------------------------------------------------------------- exact search
 
 def scores_of(queries, base, metric):
@@ -243,6 +262,44 @@ def plant_domain(c, count, rng):
     return np.array(hubs), [domains[i % len(domains)] for i in range(count)]
 
 
+COPY_COSINE = 0.99  # how alike a swarm's members are (cosine to the hub they copy)
+
+
+def near_copies(hub, count, metric, rng):
+    """A swarm: `count` near-copies of one hub, none of them the hub itself, so no member
+    outranks the others and they split the queries between them. For cosine, unit vectors at
+    cosine about COPY_COSINE to the hub (about COPY_COSINE² to each other); for L2, the hub
+    moved by the same relative amount (‖noise‖ = ‖hub‖ · √(1/c² − 1))."""
+    if count == 1:
+        return hub[None, :]
+    d = len(hub)
+    spread = math.sqrt(1 / COPY_COSINE ** 2 - 1)
+    noise = rng.standard_normal((count, d)).astype(np.float32) / math.sqrt(d)
+    copies = hub[None, :] + spread * np.linalg.norm(hub) * noise
+    if metric == "cosine":
+        copies /= np.linalg.norm(copies, axis=1, keepdims=True)
+    return copies.astype(np.float32)
+
+
+def probes_of(c, seed, documents=5000):
+    """The probe queries that judge whether a planted set works: the scanner's real queries and
+    a seeded sample of documents used as queries (their own row excluded)."""
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(c["base"]), min(documents, len(c["base"])), replace=False)
+    return np.vstack([c["scanner"], c["base"][rows]]), np.concatenate([-np.ones(len(c["scanner"]), dtype=np.int64), rows])
+
+
+def set_reach(members, c, probes):
+    """How many probe queries have any member of the planted set in their top-10 (a swarm
+    counts by its union), and the most any clean document reaches."""
+    queries, exclude = probes
+    x = np.vstack([c["base"], members])
+    top, _ = top_k(queries, x, c["metric"], exclude=exclude)
+    n = len(c["base"])
+    clean = np.bincount(top[top < n].ravel(), minlength=n)
+    return int((top >= n).any(1).sum()), int(clean.max())
+
+
 # ---------------------------------------------------------------- scanning
 
 def run_firebreak(binary, x, metric, real, labels, tmp, sample_size):
@@ -311,6 +368,8 @@ def load(name, n, seed):
         c = gaussian_collection(n, 128, False, 1)
     elif name == "S2":
         c = gaussian_collection(n, 384, True, 2)
+    elif name == "minilm":
+        c = minilm_collection()
     else:
         c = text_collection(seed)
     rng = np.random.default_rng(seed)
@@ -325,77 +384,116 @@ def fmt(v):
     return f"{v:.2f}" if isinstance(v, float) else str(v)
 
 
+def plant(c, strategy, count, rng, mode):
+    """One planted set: `count` distinct hubs (mode "distinct"), or one hub and its count − 1
+    near-copies (mode "copies", a swarm). Returns the vectors and, for domain-targeted hubs,
+    each one's target domain."""
+    planter = PLANTERS[strategy][1]
+    made = planter(c, count if mode == "distinct" else 1, rng)
+    hubs, target = made if strategy == "4" else (made, None)
+    if mode == "copies":
+        hubs = near_copies(hubs[0], count, c["metric"], rng)
+        target = None if target is None else [target[0]] * count
+    return hubs, target
+
+
+def effectiveness(hubs, c, mode, probes):
+    """Which planted vectors work. Distinct hubs: each one whose reach over the held-out user
+    queries exceeds the clean documents' 99.9th percentile. A swarm: all or none, by whether
+    the probe queries its members reach together outnumber every clean document's reach."""
+    if mode == "distinct":
+        hub_reach, clean_max, clean_p999 = reach(hubs, c)
+        return np.array(hub_reach) > clean_p999, float(np.median(hub_reach)), clean_max
+    union, clean_max = set_reach(hubs, c, probes)
+    return np.full(len(hubs), union > clean_max), float(union), clean_max
+
+
+PLANTERS = {"1": ("geometric", plant_geometric), "2": ("multi-centroid", plant_multi_centroid),
+            "3": ("query-optimised", plant_optimised), "4": ("domain-targeted", plant_domain)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=100_000, help="documents in S1 and S2 (text: the whole corpus)")
-    parser.add_argument("--datasets", default="S1,S2,text")
+    parser.add_argument("--n", type=int, default=100_000, help="documents in S1 and S2 (text, minilm: the whole corpus)")
+    parser.add_argument("--datasets", default="S1,S2,text", help="S1, S2, text, minilm (the real-embedding dev set)")
     parser.add_argument("--strategies", default="1,2,3,4")
     parser.add_argument("--hubs", default="1,5,25")
+    parser.add_argument("--plant", default="distinct", help="distinct (that many hubs), copies (one hub and its "
+                                                            "near-copies), or both: distinct,copies")
+    parser.add_argument("--trials", type=int, default=1, help="planted sets per cell, each with its own seed")
     parser.add_argument("--sample-size", type=int, default=10_000, help="scanner sample (besides real queries)")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "firebreak"))
     parser.add_argument("--out", default=os.path.join(HERE, "results", "hubscan_detect.json"))
     args = parser.parse_args()
-    planters = {"1": ("geometric", plant_geometric), "2": ("multi-centroid", plant_multi_centroid),
-                "3": ("query-optimised", plant_optimised), "4": ("domain-targeted", plant_domain)}
     rows, clean_rows = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.datasets.split(","):
             c = load(name, args.n, args.seed)
             n = len(c["base"])
+            probes = probes_of(c, args.seed)
             log(f"[{name}] {n} x {c['base'].shape[1]} {c['metric']}, {len(c['scanner'])} scanner queries")
-            brng = np.random.default_rng(args.seed)
-            for domains in (False, True):
-                labels = c["labels"] if domains else None
-                scores, flagged, secs, report = run_firebreak(args.binary, c["base"], c["metric"], c["scanner"],
-                                                              labels, tmp, args.sample_size)
-                clean_rows.append(dict(dataset=name, scanner="firebreak" + (" --domains" if domains else ""),
-                                       documents=n, flagged=int(len(flagged)), share=len(flagged) / n,
-                                       max_z=report["distribution"]["max_z"], seconds=secs))
-            z, bflag = run_baseline(c["base"], c["metric"], c["scanner"], args.sample_size, brng)
-            clean_rows.append(dict(dataset=name, scanner="baseline", documents=n, flagged=int(len(bflag)),
-                                   share=len(bflag) / n, max_z=float(z.max()), seconds=0.0))
-            for strategy in args.strategies.split(","):
-                label, planter = planters[strategy]
-                for count in map(int, args.hubs.split(",")):
-                    rng = np.random.default_rng(args.seed * 1000 + int(strategy) * 100 + count)
-                    target = None
-                    if strategy == "4":
-                        hubs, target = planter(c, count, rng)
-                    else:
-                        hubs = planter(c, count, rng)
-                    x = np.vstack([c["base"], hubs]).astype(np.float32)
-                    planted = np.arange(n, len(x))
-                    hub_reach, clean_max, clean_p999 = reach(hubs, c)
-                    effective = np.array(hub_reach) > clean_p999
-                    variants = [("firebreak", None)]
-                    if strategy == "4":
-                        variants.append(("firebreak --domains", np.concatenate([c["labels"], np.array(target)])))
-                    for scanner, labels in variants:
-                        scores, flagged, secs, _ = run_firebreak(args.binary, x, c["metric"], c["scanner"], labels,
-                                                                 tmp, args.sample_size)
-                        row = dict(dataset=name, strategy=label, hubs=count, scanner=scanner,
-                                   reach_median=float(np.median(hub_reach)), clean_reach_max=clean_max,
-                                   effective=int(effective.sum()), seconds=secs)
-                        row.update(measure(scores, flagged, planted, effective, len(x)))
-                        rows.append(row)
-                        log(f"  {label} x{count} {scanner}: " + ", ".join(f"{k} {fmt(v)}" for k, v in row.items()
-                                                                         if k.startswith("recall") or k == "flagged"))
-                    z, bflag = run_baseline(x, c["metric"], c["scanner"], args.sample_size,
-                                            np.random.default_rng(args.seed))
-                    row = dict(dataset=name, strategy=label, hubs=count, scanner="baseline",
-                               reach_median=float(np.median(hub_reach)), clean_reach_max=clean_max,
-                               effective=int(effective.sum()), seconds=0.0)
-                    row.update(measure(z, bflag, planted, effective, len(x)))
-                    rows.append(row)
+            clean_rows += scan_clean(args, c, name, tmp)
+            for mode in args.plant.split(","):
+                for strategy in args.strategies.split(","):
+                    for count in map(int, args.hubs.split(",")):
+                        for trial in range(args.trials):
+                            rows += scan_planted(args, c, name, mode, strategy, count, trial, probes, tmp)
     print_tables(rows, clean_rows)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(dict(args=vars(args), planted=rows, clean=clean_rows), f, indent=1)
 
 
+def scan_clean(args, c, name, tmp):
+    """The clean collection at the default threshold: Firebreak with and without domains, and
+    the baseline."""
+    n, out = len(c["base"]), []
+    for domains in (False, True):
+        labels = c["labels"] if domains else None
+        _, flagged, secs, report = run_firebreak(args.binary, c["base"], c["metric"], c["scanner"], labels, tmp,
+                                                 args.sample_size)
+        out.append(dict(dataset=name, scanner="firebreak" + (" --domains" if domains else ""), documents=n,
+                        flagged=int(len(flagged)), share=len(flagged) / n, max_z=report["distribution"]["max_z"],
+                        seconds=secs))
+    z, bflag = run_baseline(c["base"], c["metric"], c["scanner"], args.sample_size, np.random.default_rng(args.seed))
+    out.append(dict(dataset=name, scanner="baseline", documents=n, flagged=int(len(bflag)), share=len(bflag) / n,
+                    max_z=float(z.max()), seconds=0.0))
+    return out
+
+
+def scan_planted(args, c, name, mode, strategy, count, trial, probes, tmp):
+    """One planted set scanned by Firebreak (and with domains, for domain-targeted hubs) and
+    the baseline."""
+    n = len(c["base"])
+    label = PLANTERS[strategy][0]
+    rng = np.random.default_rng(args.seed * 1000 + int(strategy) * 100 + count + 7919 * trial)
+    hubs, target = plant(c, strategy, count, rng, mode)
+    x = np.vstack([c["base"], hubs]).astype(np.float32)
+    planted = np.arange(n, len(x))
+    effective, hub_reach, clean_max = effectiveness(hubs, c, mode, probes)
+    common = dict(dataset=name, plant=mode, strategy=label, hubs=count, trial=trial, reach=hub_reach,
+                  clean_reach_max=clean_max, effective=int(effective.sum()))
+    variants = [("firebreak", None)]
+    if target is not None:
+        variants.append(("firebreak --domains", np.concatenate([c["labels"], np.array(target)])))
+    out = []
+    for scanner, labels in variants:
+        scores, flagged, secs, _ = run_firebreak(args.binary, x, c["metric"], c["scanner"], labels, tmp, args.sample_size)
+        row = dict(common, scanner=scanner, seconds=secs)
+        row.update(measure(scores, flagged, planted, effective, len(x)))
+        out.append(row)
+        log(f"  {mode} {label} x{count} #{trial} {scanner}: effective {int(effective.sum())}/{count}, "
+            + ", ".join(f"{k} {fmt(v)}" for k, v in row.items() if k.startswith("recall") or k == "flagged"))
+    z, bflag = run_baseline(x, c["metric"], c["scanner"], args.sample_size, np.random.default_rng(args.seed))
+    row = dict(common, scanner="baseline", seconds=0.0)
+    row.update(measure(z, bflag, planted, effective, len(x)))
+    out.append(row)
+    return out
+
+
 def print_tables(rows, clean_rows):
-    cols = ["dataset", "strategy", "hubs", "scanner", "reach_median", "clean_reach_max", "effective", "recall@0.1%",
+    cols = ["dataset", "plant", "strategy", "hubs", "trial", "scanner", "reach", "clean_reach_max", "effective", "recall@0.1%",
             "recall@0.2%", "recall@0.4%", "eff_recall@0.2%", "eff_recall@0.4%", "precision@0.4%", "recall@threshold",
             "eff_recall@threshold", "precision@threshold", "flagged"]
     print("\n## Planted hubs\n")

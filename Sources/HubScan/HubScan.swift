@@ -2,8 +2,9 @@
 //
 // Owns: query samplers (documents, k-means centroids, real queries, mixes), hit accumulation
 // over top-k lists (exact through BLAS, or any `NeighborSearch`; plain, rank-weighted,
-// similarity-weighted), calibrated robust z-scores (√ scale, tail-anchored, floored), the
-// stability, real-query, spread and domain detectors, the ingest-time screen, and the report.
+// similarity-weighted), groups of near-duplicates scored as one (swarms of near-copies),
+// calibrated robust z-scores (√ scale, tail-anchored, floored), the stability, real-query,
+// spread and domain detectors, the ingest-time screen, and the report.
 //
 // Never: mutates an index or quarantines anything (it reports; the Engine contains); knows of
 // HTTP, SQL or tenants beyond an optional domain label per row; uses unseeded randomness
@@ -14,6 +15,8 @@
 //   so a median and MAD of 0 never turn one stray hit into an alarm;
 // - up to 25 hubs (5 per domain) never set the spread they are measured against;
 // - hit totals equal queries × k (every top-k slot is counted exactly once);
+// - near-duplicate groups come from pairs some query retrieved together, never an all-pairs
+//   pass; members of a group share its z, so a group is flagged whole or not at all;
 // - flagged rows are sorted by combined score, highest first.
 
 @_exported import Diagnostics

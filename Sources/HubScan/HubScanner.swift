@@ -3,7 +3,14 @@ import Foundation
 import VectorMath
 
 /// Runs a scan: sample → top-k (exact, or any `NeighborSearch`) → hit counts → perturbed
-/// sample's top-k → domain scans → detectors → flags → report.
+/// sample's top-k → near-duplicate groups → domain scans → detectors → flags → report.
+///
+/// Every detector but the domain one scores units (`NearDuplicates`): a group of
+/// near-identical documents counts as one, hit by a query at its best-ranked member, so a
+/// swarm of near-copies that splits the queries between its members is seen as the hub it
+/// copies, and every member is flagged with it. A query never votes for the unit it stands
+/// inside. The robust summaries are taken over units, so a hundred mirrored passages count
+/// once in the distribution they are measured against.
 ///
 /// Detectors (`DetectorScores`): hubness (robust z of rank-weighted hits on the √ scale, with
 /// a tail-anchored spread: `RobustStatistics`), stability under perturbed queries, hubness over
@@ -63,15 +70,18 @@ public enum HubScanner {
         let searchSeconds = clock.lap()
         let moved = Stability.perturbed(sample, hits: hits, metric: metric, seed: options.seed &+ 2)
         let movedHits = try HitCounts(sample: moved, embeddings: embeddings, k: options.k, metric: metric, search: searcher)
-        let stable = Stability.stableHits(original: hits, perturbed: movedHits, documents: embeddings.rows)
         let stabilitySeconds = clock.lap()
+        let units = NearDuplicates(hits: hits, embeddings: embeddings, metric: metric)
+        let own = units.ownUnits(sample: sample, hits: hits, embeddings: embeddings, metric: metric)
+        let stable = Stability.stableHits(original: hits, perturbed: movedHits, units: units, own: own)
+        let groupingSeconds = clock.lap()
         let domainZ = try domains.map { labels throws(HubScanError) in
             try DomainScan.hubnessZ(embeddings, domains: labels, global: sample, globalHits: hits, metric: metric,
                                     options: options)
         }
         let domainSeconds = clock.lap()
-        var report = score(Evidence(hits: hits, stableHits: stable, domainZ: domainZ, domains: domains,
-                                    realQueries: sample.realQueryCount),
+        var report = score(Evidence(hits: hits, units: units, own: own, stableHits: stable, domainZ: domainZ,
+                                    domains: domains, realQueries: sample.realQueryCount),
                            options: options, metric: metric, clusters: centroids.rows)
         let scoringSeconds = clock.lap()
         report.documents = embeddings.rows
@@ -80,10 +90,15 @@ public enum HubScanner {
         report.parameters.search = searcher.name
         let flops = searcher.isExact ? 2 * 2 * Double(sample.vectors.rows) * Double(embeddings.rows) * Double(embeddings.dimension) : 0
         report.timings = ScanReport.Timings(sampleSeconds: sampleSeconds, searchSeconds: searchSeconds,
-                                            stabilitySeconds: stabilitySeconds, domainSeconds: domainSeconds,
+                                            stabilitySeconds: stabilitySeconds, groupingSeconds: groupingSeconds,
+                                            domainSeconds: domainSeconds,
                                             scoringSeconds: scoringSeconds, totalSeconds: clock.total,
                                             searchFlops: flops, gflopsEndToEnd: flops / max(clock.total, 1e-9) / 1e9)
-        return (report, IngestScreen(sample: sample, hits: hits, metric: metric))
+        let distribution = report.distribution
+        let hubness = RobustStatistics.Summary(transform: distribution.transform, median: distribution.median, mad: distribution.mad,
+                                               tail: distribution.tail, scale: distribution.scale,
+                                               scaleWasFloored: distribution.scaleWasFloored)
+        return (report, IngestScreen(sample: sample, hits: hits, metric: metric, summary: hubness))
     }
 
     private static func validate(_ embeddings: Matrix, domains: DomainLabels?, options: Options) throws(HubScanError) {
@@ -111,6 +126,10 @@ public enum HubScanner {
     /// What the searches found, for scoring.
     struct Evidence {
         let hits: HitCounts
+        /// Near-duplicate groups: every per-row value below is its unit's (`NearDuplicates`).
+        let units: NearDuplicates
+        /// Per sampled query, the unit it stands inside and does not vote for (`ownUnits`).
+        let own: [Int?]
         let stableHits: [Double]
         let domainZ: [Double?]?
         let domains: DomainLabels?
@@ -118,27 +137,38 @@ public enum HubScanner {
     }
 
     /// z of rank-weighted hits over the real queries (the sample's last rows), when enough.
-    static func realHubness(_ hits: HitCounts, realQueries: Int) -> [Double]? {
+    static func realHubness(_ hits: HitCounts, units: NearDuplicates, own: [Int?], realQueries: Int) -> [Double]? {
         guard realQueries >= realQueriesMin else { return nil }
         let total = hits.kthDistance.count
-        let weighted = hits.rankWeighted(over: (total - realQueries)..<total)
-        return RobustStatistics.zScores(weighted, summary: RobustStatistics.summary(weighted, expectedPerItem: 0,
-                                                                                    transform: HubScanner.hubnessTransform))
+        let weighted = units.rankWeighted(topRows: hits.topRows, k: hits.k, own: own, queries: (total - realQueries)..<total)
+        let summary = RobustStatistics.summary(units.unitValues(weighted), expectedPerItem: 0, transform: HubScanner.hubnessTransform)
+        return RobustStatistics.zScores(weighted, summary: summary)
+    }
+
+    /// Distinct topic clusters among the queries that retrieved each unit (any member).
+    static func clustersReached(_ hits: HitCounts, units: NearDuplicates) -> [Double] {
+        var masks = [UInt64](repeating: 0, count: hits.clusterMasks.count)
+        for (row, mask) in hits.clusterMasks.enumerated() { masks[units.unitOf[row]] |= mask }
+        return units.unitOf.map { Double(masks[$0].nonzeroBitCount) }
     }
 
     /// Every detector's z, the combined score, flags and explanations.
     static func score(_ evidence: Evidence, options: Options, metric: Metric, clusters: Int) -> ScanReport {
-        let hits = evidence.hits
-        let hubness = RobustStatistics.summary(hits.rankWeighted, expectedPerItem: hits.chanceRankWeighted, transform: HubScanner.hubnessTransform)
-        let stability = RobustStatistics.summary(evidence.stableHits, expectedPerItem: 0, transform: HubScanner.hubnessTransform)
-        let reached = hits.clustersReached
+        let hits = evidence.hits, units = evidence.units
+        let weighted = units.rankWeighted(topRows: hits.topRows, k: hits.k, own: evidence.own,
+                                          queries: 0..<hits.kthDistance.count)
+        let hubness = RobustStatistics.summary(units.unitValues(weighted), expectedPerItem: hits.chanceRankWeighted,
+                                               transform: HubScanner.hubnessTransform)
+        let stability = RobustStatistics.summary(units.unitValues(evidence.stableHits), expectedPerItem: 0,
+                                                 transform: HubScanner.hubnessTransform)
+        let reached = clustersReached(hits, units: units)
         let detectors = DetectorScores(
-            hubness: RobustStatistics.zScores(hits.rankWeighted, summary: hubness),
+            hubness: RobustStatistics.zScores(weighted, summary: hubness),
             stability: RobustStatistics.zScores(evidence.stableHits, summary: stability),
-            spread: RobustStatistics.zScores(reached, summary: RobustStatistics.summary(reached, expectedPerItem: 0)),
+            spread: RobustStatistics.zScores(reached, summary: RobustStatistics.summary(units.unitValues(reached), expectedPerItem: 0)),
             domain: evidence.domainZ,
-            real: realHubness(hits, realQueries: evidence.realQueries))
-        let rows = hits.rankWeighted.indices
+            real: realHubness(hits, units: units, own: evidence.own, realQueries: evidence.realQueries))
+        let rows = weighted.indices
         let combined = rows.map(detectors.combined)
         var flaggedRows = Set(rows.filter { detectors.z($0) > options.threshold })
         if let budget = options.budget {
@@ -156,7 +186,9 @@ public enum HubScanner {
                     exampleQueries: hits.examples[row], stableHits: evidence.stableHits[row],
                     clustersReached: Int(reached[row]),
                     domain: evidence.domains.map { $0.names[$0.ofRow[row]] },
-                    reason: reason(z: detectors.z(row), threshold: options.threshold, hits: hits, row: row, clusters: clusters)))
+                    reason: reason(z: detectors.z(row), threshold: options.threshold, hits: hits, row: row, clusters: clusters)),
+                group: units.isGrouped(row) ? units.unitOf[row] : nil,
+                groupSize: units.isGrouped(row) ? units.size(ofGroupOf: row) : nil)
         }
         let parameters = ScanReport.Parameters(sample: options.sample, sampleSize: options.sampleSize, k: options.k,
                                                threshold: options.threshold, budget: options.budget, seed: options.seed,
@@ -167,12 +199,14 @@ public enum HubScanner {
                                                    chanceLevel: hits.chanceRankWeighted,
                                                    maxZ: rows.map(detectors.z).max() ?? 0)
         return ScanReport(parameters: parameters, documents: 0, queries: 0, realQueries: 0,
-                          timings: ScanReport.Timings(sampleSeconds: 0, searchSeconds: 0, stabilitySeconds: 0,
+                          timings: ScanReport.Timings(sampleSeconds: 0, searchSeconds: 0, stabilitySeconds: 0, groupingSeconds: nil,
                                                       domainSeconds: 0, scoringSeconds: 0, totalSeconds: 0,
                                                       searchFlops: 0, gflopsEndToEnd: 0),
                           distribution: distribution, flagged: flagged, zHistogram: ZHistogram(rows.map(detectors.z)),
                           scores: options.includeAllScores ? combined : nil,
-                          detectorScores: options.includeAllScores ? detectors : nil)
+                          detectorScores: options.includeAllScores ? detectors : nil,
+                          nearDuplicateGroups: units.groups.count,
+                          units: options.includeAllScores ? units.unitOf : nil)
     }
 
     private static func reason(z: Double, threshold: Double, hits: HitCounts, row: Int, clusters: Int) -> String {

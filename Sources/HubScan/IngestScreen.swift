@@ -25,13 +25,17 @@ public struct IngestScreen: Sendable {
         public let z: Double
     }
 
-    public init(sample: QuerySample, hits: HitCounts, metric: Metric) {
+    /// `summary`: the distribution to place a new vector on; by default the rank-weighted hits
+    /// of `hits` per document. A scan passes its own hubness summary (taken over units, with
+    /// near-duplicate groups counted once), so the screen and the scan share one scale.
+    public init(sample: QuerySample, hits: HitCounts, metric: Metric, summary: RobustStatistics.Summary? = nil) {
         self.sample = sample.vectors
         kthDistance = hits.kthDistance
         topDistances = hits.topDistances
         k = hits.k
         self.metric = metric
-        summary = RobustStatistics.summary(hits.rankWeighted, expectedPerItem: hits.chanceRankWeighted, transform: HubScanner.hubnessTransform)
+        self.summary = summary ?? RobustStatistics.summary(hits.rankWeighted, expectedPerItem: hits.chanceRankWeighted,
+                                                           transform: HubScanner.hubnessTransform)
     }
 
     /// Scores a batch of new vectors (prepared for the metric: unit length for cosine).

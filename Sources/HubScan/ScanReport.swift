@@ -27,6 +27,8 @@ public struct ScanReport: Sendable, Codable, Equatable {
         public var searchSeconds: Double
         /// The perturbed sample's exact top-k (the stability detector's search).
         public var stabilitySeconds: Double
+        /// Near-duplicate grouping and the stable hits (nil in reports stored before it existed).
+        public var groupingSeconds: Double?
         /// Every domain's own scan (0 without domains).
         public var domainSeconds: Double
         public var scoringSeconds: Double
@@ -37,6 +39,7 @@ public struct ScanReport: Sendable, Codable, Equatable {
         public var gflopsEndToEnd: Double
         enum CodingKeys: String, CodingKey {
             case sampleSeconds = "sample_seconds", searchSeconds = "search_seconds", stabilitySeconds = "stability_seconds"
+            case groupingSeconds = "grouping_seconds"
             case domainSeconds = "domain_seconds", scoringSeconds = "scoring_seconds", totalSeconds = "total_seconds"
             case searchFlops = "search_flops", gflopsEndToEnd = "gflops_end_to_end"
         }
@@ -69,6 +72,14 @@ public struct ScanReport: Sendable, Codable, Equatable {
         public var z: Double
         public var detectors: Detectors
         public var explanation: Explanation
+        /// Its group of near-duplicates (`NearDuplicates`), scored as one: the group's smallest
+        /// row and how many members it has; nil for a document alone.
+        public var group: Int?
+        public var groupSize: Int?
+        enum CodingKeys: String, CodingKey {
+            case row, score, z, detectors, explanation, group
+            case groupSize = "group_size"
+        }
     }
 
     public struct Detectors: Sendable, Codable, Equatable {
@@ -114,12 +125,17 @@ public struct ScanReport: Sendable, Codable, Equatable {
     public var scores: [Double]?
     /// Every detector's z for every row, when asked for (`--all-scores`).
     public var detectorScores: DetectorScores?
+    /// Groups of two or more near-duplicates found (nil in reports stored before grouping).
+    public var nearDuplicateGroups: Int?
+    /// Every row's unit (the smallest row of its group, or itself), when asked for (`--all-scores`).
+    public var units: [Int]?
 
     /// Snake_case on every path (the CLI, the service, the stored report), declared here so no
     /// encoder's key strategy is needed and a renamed property cannot rename a stored field.
     enum CodingKeys: String, CodingKey {
         case parameters, documents, queries, timings, distribution, flagged, scores
         case realQueries = "real_queries", detectorScores = "detector_scores", zHistogram = "z_histogram"
+        case nearDuplicateGroups = "near_duplicate_groups", units
     }
 }
 

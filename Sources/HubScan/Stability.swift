@@ -31,20 +31,21 @@ public enum Stability {
         return QuerySample(vectors: vectors, sourceRows: sample.sourceRows, realQueryCount: sample.realQueryCount)
     }
 
-    /// Σ min(1/(rank+1), 1/(rank'+1)) per document over queries whose top-k holds it both times.
-    static func stableHits(original: HitCounts, perturbed: HitCounts, documents: Int) -> [Double] {
+    /// Σ min(1/(rank+1), 1/(rank'+1)) per unit (a document, or a group of near-duplicates at
+    /// its best-ranked member) over queries whose top-k holds it both times. Indexed by row; a
+    /// row's value is its unit's.
+    static func stableHits(original: HitCounts, perturbed: HitCounts, units: NearDuplicates, own: [Int?]) -> [Double] {
         precondition(original.k == perturbed.k && original.topRows.count == perturbed.topRows.count, "one sample, two searches")
         let k = original.k
-        var stable = [Double](repeating: 0, count: documents)
+        var stable = [Double](repeating: 0, count: units.unitOf.count)
         for q in 0..<(original.topRows.count / k) {
-            let after = perturbed.topRows[(q * k)..<(q * k + k)]
-            for rank in 0..<k {
-                let row = original.topRows[q * k + rank]
-                guard row >= 0, let rankAfter = after.firstIndex(of: row) else { continue }
-                stable[Int(row)] += 1 / Double(max(rank, rankAfter - q * k) + 1)
+            let after = units.bestRanks(perturbed.topRows, k: k, query: q, own: own[q])
+            for (unit, rank) in units.bestRanks(original.topRows, k: k, query: q, own: own[q]) {
+                guard let rankAfter = after.first(where: { $0.unit == unit })?.rank else { continue }
+                stable[unit] += 1 / Double(max(rank, rankAfter) + 1)
             }
         }
-        return stable
+        return units.unitOf.map { stable[$0] }
     }
 
     /// The straight-line length behind a metric's distance (squared L2; 1 − cos for unit vectors).
