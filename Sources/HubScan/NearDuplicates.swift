@@ -12,6 +12,11 @@ import VectorMath
 /// being a group: honest duplicates capture the same queries, so their union scores no more
 /// than the better of them.
 ///
+/// Linkage is not single: two groups join only when their first members are alike as well, so
+/// a group's members are all within about twice the bound of each other (on the dev set,
+/// single linkage chained 87 boilerplate VERSIONS passages into one group; a swarm's members
+/// are all alike to each other, at cosine ≥ 0.976 for copies of a hub at 0.99).
+///
 /// "Alike" is cosine ≥ `cosineMin` for the cosine and inner-product metrics. For L2 a cosine
 /// says little (a tight cluster far from the origin is all at cosine 0.99), so two vectors are
 /// alike when as close, relative to the k-th neighbour distance of the query that retrieved
@@ -65,8 +70,12 @@ public struct NearDuplicates: Sendable, Equatable {
                     let (i, j) = (min(list[a], list[b]), max(list[a], list[b]))
                     guard root(i) != root(j), checked.insert(UInt64(i) << 32 | UInt64(j)).inserted else { continue }
                     if checked.count > Self.pairsMax { break outer }
-                    if alike.rows(i, j, kthDistance: kthDistance[q]) {
-                        let (ri, rj) = (root(i), root(j))
+                    // Two groups merge only when their first members are alike too: near-copies
+                    // are all alike to each other, while a chain of boilerplate passages (each
+                    // like the next, the ends at cosine 0.89) stays in pieces.
+                    let (ri, rj) = (root(i), root(j))
+                    if alike.rows(i, j, kthDistance: kthDistance[q]),
+                       (ri == i && rj == j) || alike.rows(ri, rj, kthDistance: kthDistance[q]) {
                         parent[max(ri, rj)] = min(ri, rj)
                     }
                 }

@@ -32,6 +32,15 @@ final class NearDuplicateTests: XCTestCase {
         XCTAssertEqual(groups.size(ofGroupOf: 1), 3)
     }
 
+    /// A chain (each like the next, the ends not alike) does not become one group.
+    func testAChainOfAlikePairsDoesNotMergeEndToEnd() throws {
+        let angle = { (degrees: Float) -> [Float] in [cos(degrees * .pi / 180), sin(degrees * .pi / 180)] }
+        // cos 10° = 0.985 between neighbours, cos 30° = 0.87 end to end.
+        let embeddings = try unitRows([angle(0), angle(10), angle(20), angle(30)])
+        let groups = NearDuplicates(topRows: [0, 1, 2, 3], k: 4, kthDistance: [0.5], embeddings: embeddings, metric: .cosine)
+        XCTAssertEqual(groups.groups, [[0, 1], [2, 3]], "single linkage would make one group of all four")
+    }
+
     /// On L2, alike is relative to the query's neighbourhood: a tight cluster far from the
     /// origin (all at cosine > 0.99) is not one group, two points far closer than the k-th
     /// neighbour are.
