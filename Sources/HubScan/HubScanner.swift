@@ -98,7 +98,9 @@ public enum HubScanner {
         let hubness = RobustStatistics.Summary(transform: distribution.transform, median: distribution.median, mad: distribution.mad,
                                                tail: distribution.tail, scale: distribution.scale,
                                                scaleWasFloored: distribution.scaleWasFloored)
-        return (report, IngestScreen(sample: sample, hits: hits, metric: metric, summary: hubness))
+        let real = realWeighted(hits, units: units, own: own, realQueries: sample.realQueryCount)?.summary
+        return (report, IngestScreen(sample: sample, hits: hits, metric: metric, summary: hubness,
+                                     real: real.map { (sample.vectors.rows - sample.realQueryCount, $0) }))
     }
 
     private static func validate(_ embeddings: Matrix, domains: DomainLabels?, options: Options) throws(HubScanError) {
@@ -138,11 +140,16 @@ public enum HubScanner {
 
     /// z of rank-weighted hits over the real queries (the sample's last rows), when enough.
     static func realHubness(_ hits: HitCounts, units: NearDuplicates, own: [Int?], realQueries: Int) -> [Double]? {
+        realWeighted(hits, units: units, own: own, realQueries: realQueries).map { RobustStatistics.zScores($0.weighted, summary: $0.summary) }
+    }
+
+    /// Rank-weighted hits over the real queries and their summary (over units), when enough.
+    static func realWeighted(_ hits: HitCounts, units: NearDuplicates, own: [Int?], realQueries: Int)
+        -> (weighted: [Double], summary: RobustStatistics.Summary)? {
         guard realQueries >= realQueriesMin else { return nil }
         let total = hits.kthDistance.count
         let weighted = units.rankWeighted(topRows: hits.topRows, k: hits.k, own: own, queries: (total - realQueries)..<total)
-        let summary = RobustStatistics.summary(units.unitValues(weighted), expectedPerItem: 0, transform: HubScanner.hubnessTransform)
-        return RobustStatistics.zScores(weighted, summary: summary)
+        return (weighted, RobustStatistics.summary(units.unitValues(weighted), expectedPerItem: 0, transform: HubScanner.hubnessTransform))
     }
 
     /// Distinct topic clusters among the queries that retrieved each unit (any member).

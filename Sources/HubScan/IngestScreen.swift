@@ -15,6 +15,9 @@ public struct IngestScreen: Sendable {
     public let metric: Metric
     /// The collection's rank-weighted hit distribution (the scan's hubness summary).
     public let summary: RobustStatistics.Summary
+    /// The real queries' detector, as in the scan: the first sample row that is a real query,
+    /// and their hit distribution (nil when the scan had too few real queries).
+    public let real: (firstRow: Int, summary: RobustStatistics.Summary)?
 
     /// One screened row: the queries it would enter the top-k of, its rank-weighted hits, and
     /// those as a z-score.
@@ -28,7 +31,12 @@ public struct IngestScreen: Sendable {
     /// `summary`: the distribution to place a new vector on; by default the rank-weighted hits
     /// of `hits` per document. A scan passes its own hubness summary (taken over units, with
     /// near-duplicate groups counted once), so the screen and the scan share one scale.
-    public init(sample: QuerySample, hits: HitCounts, metric: Metric, summary: RobustStatistics.Summary? = nil) {
+    /// `real`: the scan's real-query detector, so a hub aimed at real traffic is held at the z
+    /// the scan would flag it at (`z` is the higher of the two, as in `DetectorScores.z`).
+    public init(sample: QuerySample, hits: HitCounts, metric: Metric, summary: RobustStatistics.Summary? = nil,
+                real: (firstRow: Int, summary: RobustStatistics.Summary)? = nil) {
+        precondition(real.map { (0...sample.vectors.rows).contains($0.firstRow) } ?? true, "real queries are sample rows")
+        self.real = real
         self.sample = sample.vectors
         kthDistance = hits.kthDistance
         topDistances = hits.topDistances
@@ -59,6 +67,8 @@ public struct IngestScreen: Sendable {
         let queryNorms = norms(sample), batchNorms = norms(batch)
         var entered = [Int](repeating: 0, count: batch.rows)
         var weighted = [Double](repeating: 0, count: batch.rows)
+        var weightedReal = [Double](repeating: 0, count: batch.rows)
+        let firstReal = real?.firstRow ?? sample.rows
         for q in 0..<sample.rows {
             let bar = kthDistance[q]
             let ranked = topDistances[(q * k)..<(q * k + k)]
@@ -67,12 +77,14 @@ public struct IngestScreen: Sendable {
                                                normA: queryNorms[q], normB: batchNorms[j])
                 guard distance < bar else { continue }
                 entered[j] += 1
-                weighted[j] += 1 / Double(ranked.prefix { $0 <= distance }.count + 1)
+                let weight = 1 / Double(ranked.prefix { $0 <= distance }.count + 1)
+                weighted[j] += weight
+                if q >= firstReal { weightedReal[j] += weight }
             }
         }
         return (0..<batch.rows).map { row in
             Verdict(row: row, wouldEnterTopK: entered[row], rankWeightedHits: weighted[row],
-                    z: summary.z(weighted[row]))
+                    z: max(summary.z(weighted[row]), real.map { $0.summary.z(weightedReal[row]) } ?? -.infinity))
         }
     }
 
