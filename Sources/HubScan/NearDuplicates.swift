@@ -137,13 +137,17 @@ public struct NearDuplicates: Sendable, Equatable {
     }
 
     /// Each unit's best rank in one query's top-k, leaving out the unit the query stands inside.
+    /// A document alone appears at most once in a list, so only a group's members are checked
+    /// against what was seen: O(k) for an ungrouped list, whatever k is (up to 1,000).
     func bestRanks(_ topRows: [Int32], k: Int, query q: Int, own: Int?) -> [(unit: Int, rank: Int)] {
         var seen: [(unit: Int, rank: Int)] = []
         for rank in 0..<k {
             let row = Int(topRows[q * k + rank])
             guard row >= 0 else { continue }
             let unit = unitOf[row]
-            if unit != own && !seen.contains(where: { $0.unit == unit }) { seen.append((unit, rank)) }
+            guard unit != own else { continue }
+            if sizes[unit] > 1, seen.contains(where: { $0.unit == unit }) { continue }
+            seen.append((unit, rank))
         }
         return seen
     }
