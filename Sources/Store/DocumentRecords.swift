@@ -73,7 +73,9 @@ public enum DocumentRecords {
     /// `documents`. PostgreSQL refuses `COPY` into a table under row-level security, and the
     /// staging step keeps every policy and constraint of `documents` in force for the insert.
     /// The staging table is the connection's own (temporary) and empty at every commit; a
-    /// rolled-back batch leaves nothing in it either.
+    /// rolled-back batch leaves nothing in it either. Its rows, like those of `documents`
+    /// (migration 0020), stay inline up to 8160 bytes: PostgreSQL does not try to compress
+    /// the embedding's floats on their way through.
     public static func insert(_ records: [DocumentRecord], collectionID: Int64, dimension: Int,
                               createTenants: Bool = false, on connection: Connection) throws -> [Int64] {
         try validate(records, dimension: dimension)
@@ -81,9 +83,15 @@ public enum DocumentRecords {
         return try connection.transaction { c in
             if createTenants { try CollectionRecords.ensureTenants(records.map(\.tenant), on: c) }
             try c.query("""
-                CREATE TEMPORARY TABLE IF NOT EXISTS document_copy (
-                    tenant text, collection_id bigint, external_id text, text text, embedding real[],
-                    metadata jsonb, content_sha256 bytea, source text) ON COMMIT DELETE ROWS
+                DO $$ BEGIN
+                    IF to_regclass('pg_temp.document_copy') IS NULL THEN
+                        CREATE TEMPORARY TABLE document_copy (
+                            tenant text, collection_id bigint, external_id text, text text, embedding real[],
+                            metadata jsonb, content_sha256 bytea, source text)
+                            WITH (toast_tuple_target = 8160) ON COMMIT DELETE ROWS;
+                        ALTER TABLE document_copy ALTER COLUMN embedding SET STORAGE EXTERNAL;
+                    END IF;
+                END $$
                 """)
             try c.copyIn("""
                 COPY document_copy (tenant, collection_id, external_id, text, embedding, metadata, content_sha256, source)

@@ -289,6 +289,42 @@ extension DocumentRecordTests {
         nul.externalID = "nul"; nul.text = "before\u{0}after"
         XCTAssertStoreError(.invalidInput) { _ = try DocumentRecords.insert([nul], collectionID: id, dimension: 3, on: owner) }
     }
+
+    /// Migration 0020: a typical row (384 floats and a passage, over the 2 KB toast threshold)
+    /// stays inline and uncompressed, so no ingest spends its time in pglz; a row longer than a
+    /// page still goes in, its embedding out of line and never compressed.
+    func testEmbeddingsAreStoredUncompressedAndTypicalRowsInline() throws {
+        let owner = try TestCluster.owner()
+        let suffix = "\(getpid())-\(Int.random(in: 0..<1_000_000))"
+        let tenant = "t-\(suffix)"
+        func chunks() throws -> Int64 {  // the rows of documents' TOAST table
+            try owner.query("""
+                SELECT (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %s', reltoastrelid::regclass),
+                                                            false, true, '')))[1]::text::bigint AS n
+                FROM pg_class WHERE oid = 'documents'::regclass
+                """)[0].integer("n")
+        }
+        let passage = String(repeating: "a manual page passage ", count: 40)  // compressible, 880 bytes
+        let before = try chunks()
+        let typical = try DocumentRecords.insert(
+            (0..<3).map { DocumentRecord(tenant: tenant, externalID: "typical-\($0)", text: passage,
+                                         embedding: (0..<384).map { Float($0 % 7) }) },  // compressible too
+            collectionID: try collection(owner, suffix: suffix), dimension: 384, on: owner)
+        XCTAssertEqual(try chunks(), before, "typical rows stay inline: nothing went to the TOAST table")
+        let wide = try DocumentRecords.insert(
+            [DocumentRecord(tenant: tenant, externalID: "wide", text: passage, embedding: (0..<4_096).map { Float($0 % 7) })],
+            collectionID: try collection(owner, suffix: suffix + "w"), dimension: 4_096, on: owner)
+        XCTAssertGreaterThan(try chunks(), before, "a row longer than a page moves its embedding out of line")
+        let rows = try owner.query("""
+            SELECT pg_column_compression(embedding) AS compression, pg_column_size(embedding) AS bytes, cardinality(embedding) AS n
+            FROM documents WHERE id = ANY($1::bigint[]) ORDER BY id
+            """, [.text("{" + (typical + wide).map(String.init).joined(separator: ",") + "}")])
+        XCTAssertEqual(rows.count, 4)
+        for row in rows {
+            XCTAssertNil(try row.optionalString("compression"), "embeddings are never compressed")
+            XCTAssertGreaterThan(try row.integer("bytes"), try row.integer("n") * 4, "stored at full size, as they are")
+        }
+    }
 }
 
 final class IncidentRecordTests: XCTestCase {
