@@ -28,7 +28,9 @@ extension LiveCollection {
 
     /// Forgets what was prepared for `seqs`, which never committed. Caller holds `writers`.
     func discardPrepared(_ seqs: [Int64]) {
-        for seq in seqs { stash.removeValue(forKey: seq) }
+        for seq in seqs {
+            if case .documents(_, let staged)? = stash.removeValue(forKey: seq) { abandon(staged) }
+        }
     }
 
     /// Applies rows of this collection, oldest first, all under one write-lock section: a
@@ -36,7 +38,12 @@ extension LiveCollection {
     /// the position are skipped (applying is idempotent). Caller holds `writers`.
     func apply(_ rows: [ChangeRow], prepared: [Int64: PreparedChange]) throws(EngineError) {
         try mutate { () throws(EngineError) in
-            for row in rows where row.seq > position.value {
+            for row in rows {
+                guard row.seq > position.value else {
+                    // Applied already: vectors a writer staged for it are never served twice.
+                    if case .documents(_, let staged)? = prepared[row.seq] { for one in staged { one.abandon() } }
+                    continue
+                }
                 precondition(row.collectionID == configuration.id, "rows are routed to their own collection")
                 do {
                     try applyLocked(row.change, prepared: prepared[row.seq])
@@ -54,7 +61,7 @@ extension LiveCollection {
         case .collectionCreated, .goldenQueriesReplaced:
             break  // nothing in memory: the collection exists; golden queries are read when a rebuild needs them
         case .documentsIngested(let ids, let held, let incidentID):
-            guard case .documents(let byRow) = prepared else {
+            guard case .documents(let byRow, let staged) = prepared else {
                 throw EngineError(.storeFailed, "the documents of the change were not loaded")
             }
             let fresh = ids.filter { documents[$0] == nil }
@@ -62,7 +69,7 @@ extension LiveCollection {
                 guard let document = byRow[rowID] else { throw EngineError(.storeFailed, "document row \(rowID) is missing from the record") }
                 return document
             }
-            try index(batch, rowIDs: fresh)
+            try index(batch, rowIDs: fresh, staged: staged)
             for rowID in held where quarantined[rowID] == nil {
                 applyQuarantine(rowID: rowID, hold: .screened(incidentID: incidentID))
             }

@@ -32,32 +32,49 @@ extension LiveCollection {
     /// ones. Applying it after the commit indexes the batch with the held documents already
     /// withheld, in one write section: they are never served. Any failure rolls the whole
     /// transaction back, so there is nothing to take back. Caller holds `writers`.
+    ///
+    /// The batch's row ids are reserved first, so its vectors link into their partitions'
+    /// graphs (tombstoned, `StagedVectors`) while PostgreSQL stores it; the apply publishes them.
     func ingest(_ batch: [NewDocument], on connection: Connection) throws(EngineError) -> IngestOutcome {
         try validate(batch)
         let screened = try screen(batch)
         let holding = screens.holdOnArrival ? screened.keys.sorted() : []
-        let rowIDs = try store(batch, on: connection)
-        try EngineFaults.check(.ingestIndex)
-        var incidentID: String?
-        let heldRows = holding.map { rowIDs[$0] }
-        if !holding.isEmpty {
-            let entries = holding.map { DocumentEntry(rowID: rowIDs[$0], externalID: batch[$0].externalID,
-                                                      tenant: batch[$0].tenant, text: batch[$0].text) }
-            incidentID = try recordHeld(holding.map { screened[$0]! }, entries: entries, on: connection)
+        let rowIDs = try reserveRowIDs(batch.count, on: connection)
+        let staged = try stageVectors(batch, rowIDs: rowIDs)
+        do {
+            try store(batch, rowIDs: rowIDs, on: connection)
+            try EngineFaults.check(.ingestIndex)
+            var incidentID: String?
+            let heldRows = holding.map { rowIDs[$0] }
+            if !holding.isEmpty {
+                let entries = holding.map { DocumentEntry(rowID: rowIDs[$0], externalID: batch[$0].externalID,
+                                                          tenant: batch[$0].tenant, text: batch[$0].text) }
+                incidentID = try recordHeld(holding.map { screened[$0]! }, entries: entries, on: connection)
+            }
+            let prepared = Dictionary(uniqueKeysWithValues: zip(rowIDs, batch))
+            // From here the stash owns the staged vectors: the apply publishes them, a failed
+            // commit abandons them (`discardPrepared`).
+            try append(.documentsIngested(rowIDs: rowIDs, held: heldRows, incidentID: incidentID),
+                       prepared: .documents(prepared, staged: staged), on: connection)
+            return IngestOutcome(rowIDs: rowIDs, screened: screened.keys.sorted().map { screened[$0]! },
+                                 held: holding.map { batch[$0].externalID }, incidentID: incidentID)
+        } catch {
+            abandon(staged)
+            throw error
         }
-        let prepared = Dictionary(uniqueKeysWithValues: zip(rowIDs, batch))
-        try append(.documentsIngested(rowIDs: rowIDs, held: heldRows, incidentID: incidentID), prepared: .documents(prepared),
-                   on: connection)
-        return IngestOutcome(rowIDs: rowIDs, screened: screened.keys.sorted().map { screened[$0]! },
-                             held: holding.map { batch[$0].externalID }, incidentID: incidentID)
     }
 
-    private func store(_ batch: [NewDocument], on connection: Connection) throws(EngineError) -> [Int64] {
+    private func reserveRowIDs(_ count: Int, on connection: Connection) throws(EngineError) -> [Int64] {
+        do { return try DocumentRecords.reserveRowIDs(count, on: connection) } catch { throw Self.mapped(error) }
+    }
+
+    private func store(_ batch: [NewDocument], rowIDs: [Int64], on connection: Connection) throws(EngineError) {
         do {
-            return try DocumentRecords.insert(
+            _ = try DocumentRecords.insert(
                 batch.map { DocumentRecord(tenant: $0.tenant, externalID: $0.externalID, text: $0.text, embedding: $0.embedding,
                                            metadataJSON: $0.metadataJSON) },
-                collectionID: configuration.id, dimension: configuration.dimension, createTenants: true, on: connection)
+                rowIDs: rowIDs, collectionID: configuration.id, dimension: configuration.dimension, createTenants: true,
+                on: connection)
         } catch let error as StoreError where error.code == .constraintViolation {
             throw EngineError(.duplicateDocument, "a document id of this batch already exists for its tenant in \(configuration.name)")
         } catch let error as StoreError where error.code == .invalidInput || error.code == .invalidData {
@@ -67,9 +84,12 @@ extension LiveCollection {
         }
     }
 
-    /// Adds committed documents to their partitions (under the write lock), all or nothing.
-    func index(_ batch: [NewDocument], rowIDs: [Int64]) throws(EngineError) {
+    /// Adds committed documents to their partitions (under the write lock), all or nothing. A
+    /// tenant's vectors the writer staged (and linked) are published; the rest are added here.
+    func index(_ batch: [NewDocument], rowIDs: [Int64], staged: [StagedVectors] = []) throws(EngineError) {
         var added: [(Partition, [Int64])] = []
+        var unpublished = staged
+        defer { for left in unpublished { left.abandon() } }
         do {
             for (tenant, members) in Dictionary(grouping: zip(rowIDs, batch), by: { $0.1.tenant }) {
                 let partition: Partition
@@ -77,8 +97,14 @@ extension LiveCollection {
                     partition = try Partition(tenant: tenant, parameters: configuration.hnswParameters)
                     partitions[tenant] = partition
                 }
-                try partition.add(members.map { ($0.0, $0.1.text, $0.1.embedding) })
-                added.append((partition, members.map(\.0)))
+                let rows = members.map(\.0)
+                if let i = unpublished.firstIndex(where: { $0.tenant == tenant && $0.graph === partition.graph && $0.rowIDs == rows }) {
+                    let linked = unpublished.remove(at: i)
+                    try partition.publish(linked, texts: members.map { ($0.0, $0.1.text) })
+                } else {
+                    try partition.add(members.map { ($0.0, $0.1.text, $0.1.embedding) })
+                }
+                added.append((partition, rows))
             }
         } catch {
             for (partition, rows) in added { for rowID in rows { partition.delete(rowID: rowID) } }

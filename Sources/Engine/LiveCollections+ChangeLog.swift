@@ -250,6 +250,9 @@ extension LiveCollections {
                 break
             }
         }
+        // A local writer's staged vectors finish linking before the write lock is taken, so
+        // searches wait only for the publish, not for the graph work.
+        for case .documents(_, let staged) in prepared.values { for one in staged { one.waitUntilLinked() } }
         try collection.apply(rows, prepared: prepared)
     }
 

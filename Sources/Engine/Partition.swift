@@ -50,6 +50,36 @@ final class Partition: @unchecked Sendable {
 
     var liveCount: Int { lexical.liveCount }
 
+    /// Batches at least this large are linked on two cores.
+    static let parallelBatchMin = 256
+
+    /// Places validated vectors in the graph, not served until `publish` (see
+    /// `StagedVectors`). Caller holds the write lock.
+    func stage(_ rows: [(rowID: Int64, embedding: [Float])]) throws(EngineError) -> StagedVectors {
+        do {
+            let matrix = try Matrix(rows: rows.count, dimension: graph.parameters.dimension, storage: rows.flatMap(\.embedding))
+            let batch = try graph.stage(matrix, labels: rows.map { UInt64($0.rowID) })
+            return StagedVectors(tenant: tenant, graph: graph, rowIDs: rows.map(\.rowID), batch: batch)
+        } catch {
+            throw EngineError(.indexFailed, "tenant \(tenant): vector index refused the batch: \(error)")
+        }
+    }
+
+    /// Serves a linked staged batch and adds its texts to BM25, all or nothing: if BM25 refuses
+    /// them the batch is abandoned. Caller holds the write lock.
+    func publish(_ staged: StagedVectors, texts: [(rowID: Int64, text: String)]) throws(EngineError) {
+        precondition(staged.graph === graph && staged.rowIDs == texts.map(\.rowID), "a staged batch is published whole, into its own graph")
+        do {
+            try lexical.add(texts.map { (label: UInt64($0.rowID), text: $0.text) })
+        } catch {
+            staged.abandon()
+            throw EngineError(.indexFailed, "tenant \(tenant): lexical index refused the batch: \(error.message)")
+        }
+        graph.publish(staged.linkedBatch)
+        vectorFilter.reserve(graph.count)
+        lexicalFilter.reserve(lexical.documentCount)
+    }
+
     /// Adds validated documents to both indexes, all or nothing.
     func add(_ rows: [(rowID: Int64, text: String, embedding: [Float])]) throws(EngineError) {
         guard !rows.isEmpty else { return }
@@ -57,7 +87,7 @@ final class Partition: @unchecked Sendable {
         let labels = rows.map { UInt64($0.rowID) }
         do {
             let matrix = try Matrix(rows: rows.count, dimension: dimension, storage: rows.flatMap(\.embedding))
-            try graph.add(matrix, labels: labels, threads: rows.count >= 256 ? 2 : 1)
+            try graph.add(matrix, labels: labels, threads: rows.count >= Self.parallelBatchMin ? 2 : 1)
         } catch {
             throw EngineError(.indexFailed, "tenant \(tenant): vector index refused the batch: \(error)")
         }
@@ -80,7 +110,7 @@ final class Partition: @unchecked Sendable {
             do {
                 let matrix = try Matrix(rows: graphRows.count, dimension: graph.parameters.dimension,
                                         storage: graphRows.flatMap(\.embedding))
-                try graph.add(matrix, labels: graphRows.map { UInt64($0.rowID) }, threads: graphRows.count >= 256 ? 2 : 1)
+                try graph.add(matrix, labels: graphRows.map { UInt64($0.rowID) }, threads: graphRows.count >= Self.parallelBatchMin ? 2 : 1)
             } catch {
                 throw EngineError(.indexFailed, "tenant \(tenant): vector index refused the missing documents: \(error)")
             }

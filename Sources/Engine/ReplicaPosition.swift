@@ -78,7 +78,8 @@ public final class WriteReceipt: @unchecked Sendable {
 /// own row does not read back what it just wrote. Another replica prepares the same from
 /// PostgreSQL (or the snapshot store).
 enum PreparedChange {
-    case documents([Int64: NewDocument])
+    /// The batch's documents by row id, and the vectors the writer staged (linking) for them.
+    case documents([Int64: NewDocument], staged: [StagedVectors] = [])
     case restored([SnapshotLayout.Captured])
     case graph(HNSWIndex)
 }

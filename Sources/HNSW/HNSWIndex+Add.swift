@@ -14,19 +14,84 @@ extension HNSWIndex {
     /// so a rejected batch leaves the index exactly as it was.
     public func add(_ vectors: Matrix, labels: [UInt64], threads: Int = ProcessInfo.processInfo.activeProcessorCount,
                     progress: Progress? = nil) throws(HNSWError) {
+        var batch = try stage(vectors, labels: labels)
+        link(&batch, threads: threads, progress: progress)
+        publish(batch)
+    }
+
+    // MARK: Staged adds: linked while searches run, served from one moment on
+    //
+    // `add` in three steps, so that the slow one can run while the index serves:
+    // - `stage` (exclusive access) validates the batch and places its nodes, tombstoned: they
+    //   are traversed like deleted nodes, never returned, and not counted as live;
+    // - `link` links them into the graph. It may run while searches do (they then read
+    //   neighbour lists under each node's lock, as the build workers do), but alongside no other
+    //   change to the index: no other stage, delete, save or copy;
+    // - `publish` (exclusive access) lifts the tombstones at once: the whole batch is served from
+    //   then on. `abandon` instead leaves the nodes deleted (a batch whose write failed).
+
+    /// A batch placed by `stage`: what `link`, then `publish` or `abandon`, finish.
+    public struct StagedBatch: Sendable {
+        public let ids: Range<Int>
+        let entryBefore: UInt32?
+        var linked = false
+        var suspects: [UInt32] = []
+    }
+
+    /// Validates and places a batch whose nodes nothing returns until `publish`. Needs
+    /// exclusive access; at most one batch is staged at a time.
+    public func stage(_ vectors: Matrix, labels: [UInt64]) throws(HNSWError) -> StagedBatch {
+        precondition(stagedBatches == 0, "one staged batch at a time: publish or abandon the last one first")
         let prepared = try validatedBatch(vectors, labels: labels)
         let first = count
         let n = prepared.rows
-        guard n > 0 else { return }
         storage.reserve(first + n, count: first)
         prepared.withUnsafeRows { rows in
             for i in 0..<n { placeNode(id: first + i, vector: rows + i * parameters.dimension, label: labels[i]) }
         }
+        for id in first..<(first + n) { setTombstone(UInt32(id), true) }
         count = first + n
-        let entryBefore = loadTop()?.entry
-        let suspects = insertNodes(first..<(first + n), threads: max(1, threads), progress: progress)
-        repairOrphans(batchSize: n, suspects: suspects, entryMoved: loadTop()?.entry != entryBefore)
+        deletedCount += n
+        stagedBatches += 1
+        return StagedBatch(ids: first..<(first + n), entryBefore: loadTop()?.entry)
+    }
+
+    /// Links a staged batch into the graph on `threads` cores. Searches may run meanwhile; no
+    /// other change to the index may.
+    public func link(_ batch: inout StagedBatch, threads: Int, progress: Progress? = nil) {
+        precondition(!batch.linked, "a staged batch is linked once")
+        batch.suspects = batch.ids.isEmpty ? [] : insertNodes(batch.ids, threads: max(1, threads), progress: progress)
+        batch.linked = true
+    }
+
+    /// Serves a linked batch: its tombstones are lifted together. Needs exclusive access.
+    public func publish(_ batch: StagedBatch) {
+        precondition(batch.linked, "a staged batch is linked before it is published")
+        for id in batch.ids { setTombstone(UInt32(id), false) }
+        deletedCount -= batch.ids.count
+        finish(batch)
+    }
+
+    /// Leaves a staged batch's nodes deleted: they are never served, and their labels stay
+    /// taken, as a deleted node's do. A batch not linked yet is linked first (on one core), so
+    /// that, like every deleted node, its nodes stay reachable. Needs exclusive access.
+    public func abandon(_ batch: StagedBatch) {
+        var batch = batch
+        if !batch.linked { link(&batch, threads: 1) }
+        finish(batch)
+    }
+
+    private func finish(_ batch: StagedBatch) {
+        precondition(batch.linked && stagedBatches == 1 && batch.ids.upperBound <= count, "the batch is the one staged")
+        stagedBatches = 0
+        repairOrphans(batchSize: batch.ids.count, suspects: batch.suspects, entryMoved: loadTop()?.entry != batch.entryBefore)
         debugCheckIntegrity()
+    }
+
+    private func setTombstone(_ id: UInt32, _ deleted: Bool) {
+        let word = storage.deletedWords + Int(id) / 64
+        let bit = UInt64(1) << UInt64(id % 64)
+        if deleted { word.pointee |= bit } else { word.pointee &= ~bit }
     }
 
     /// Inserts one vector. Same validation and guarantees as the batch form.

@@ -85,11 +85,12 @@ extension HNSWIndex {
             }
             var entry = top.entry
             var entryDistance = distance(q, entry, view)
+            let locked = stagedBatches > 0  // a batch may be linking: lists change under their locks
             for level in stride(from: top.level, to: 0, by: -1) {
                 greedyStep(q, entry: &entry, distance: &entryDistance, level: level, scratch: scratch,
-                           locked: false, view: view)
+                           locked: locked, view: view)
             }
-            let mode = LayerMode(locked: false, filter: filter, skipDeleted: deletedCount > 0)
+            let mode = LayerMode(locked: locked, filter: filter, skipDeleted: deletedCount > 0)
             searchLayer(q, entry: entry, entryDistance: entryDistance, ef: ef, level: 0, scratch: scratch,
                         mode: mode, view: view)
             let hits = drainResults(scratch, k: k)

@@ -31,6 +31,9 @@ public final class HNSWIndex: @unchecked Sendable {
     public internal(set) var deletedCount = 0
     /// Nodes inserted since the last full reachability walk (see `repairOrphans`).
     var insertedSinceFullWalk = 0
+    /// Batches staged and not yet published or abandoned (0 or 1). While one is, searches
+    /// read neighbour lists under the node locks: `link` may be rewriting them.
+    var stagedBatches = 0
 
     /// The highest level any node may get; 2^-16 odds per level for M = 2 already.
     static let levelMax = 16

@@ -63,10 +63,21 @@ public enum DocumentRecords {
         }
     }
 
+    /// Takes `count` row ids from the documents' identity sequence, for an `insert` that is
+    /// given them: the engine links a batch's vectors into its graph, under these ids, while
+    /// the batch is stored. Ids of a batch that never commits are simply never used.
+    public static func reserveRowIDs(_ count: Int, on connection: Connection) throws -> [Int64] {
+        precondition(count >= 0, "a count of row ids")
+        guard count > 0 else { return [] }
+        return try connection.query("""
+            SELECT nextval(pg_get_serial_sequence('documents', 'id')) AS id FROM generate_series(1, $1::int)
+            """, [.text(String(count))]).map { try $0.integer("id") }
+    }
+
     /// Inserts `records` into `collectionID` in one transaction; returns their row ids, in
-    /// the order of `records`. An unknown tenant is `unknown_reference`; a duplicate id is
-    /// `constraint_violation`. With `createTenants`, tenants not yet known are created in the
-    /// same transaction.
+    /// the order of `records`: the ids `reserveRowIDs` gave, when given, else new ones. An
+    /// unknown tenant is `unknown_reference`; a duplicate id is `constraint_violation`. With
+    /// `createTenants`, tenants not yet known are created in the same transaction.
     ///
     /// The rows travel as one binary `COPY` (no float is formatted as text) into a
     /// transaction-local staging table, then one `INSERT … SELECT` moves them into
@@ -76,9 +87,10 @@ public enum DocumentRecords {
     /// rolled-back batch leaves nothing in it either. Its rows, like those of `documents`
     /// (migration 0020), stay inline up to 8160 bytes: PostgreSQL does not try to compress
     /// the embedding's floats on their way through.
-    public static func insert(_ records: [DocumentRecord], collectionID: Int64, dimension: Int,
-                              createTenants: Bool = false, on connection: Connection) throws -> [Int64] {
+    public static func insert(_ records: [DocumentRecord], rowIDs reserved: [Int64]? = nil, collectionID: Int64,
+                              dimension: Int, createTenants: Bool = false, on connection: Connection) throws -> [Int64] {
         try validate(records, dimension: dimension)
+        precondition(reserved.map { $0.count == records.count } ?? true, "one reserved row id per record")
         guard !records.isEmpty else { return [] }
         return try connection.transaction { c in
             if createTenants { try CollectionRecords.ensureTenants(records.map(\.tenant), on: c) }
@@ -86,7 +98,7 @@ public enum DocumentRecords {
                 DO $$ BEGIN
                     IF to_regclass('pg_temp.document_copy') IS NULL THEN
                         CREATE TEMPORARY TABLE document_copy (
-                            tenant text, collection_id bigint, external_id text, text text, embedding real[],
+                            id bigint, tenant text, collection_id bigint, external_id text, text text, embedding real[],
                             metadata jsonb, content_sha256 bytea, source text)
                             WITH (toast_tuple_target = 8160) ON COMMIT DELETE ROWS;
                         ALTER TABLE document_copy ALTER COLUMN embedding SET STORAGE EXTERNAL;
@@ -94,29 +106,39 @@ public enum DocumentRecords {
                 END $$
                 """)
             try c.copyIn("""
-                COPY document_copy (tenant, collection_id, external_id, text, embedding, metadata, content_sha256, source)
+                COPY document_copy (id, tenant, collection_id, external_id, text, embedding, metadata, content_sha256, source)
                 FROM STDIN (FORMAT binary)
-                """, data: copyBody(records, collectionID: collectionID, dimension: dimension))
+                """, data: copyBody(records, rowIDs: reserved, collectionID: collectionID, dimension: dimension))
             let inserted: [Row]
             do {
-                inserted = try c.query("""
+                inserted = try c.query(reserved == nil ? """
                     INSERT INTO documents (tenant, collection_id, external_id, text, embedding, metadata, content_sha256, source)
                     SELECT tenant, collection_id, external_id, text, embedding, metadata, content_sha256, source FROM document_copy
+                    RETURNING id, tenant, external_id
+                    """ : """
+                    INSERT INTO documents (id, tenant, collection_id, external_id, text, embedding, metadata, content_sha256, source)
+                    OVERRIDING SYSTEM VALUE
+                    SELECT id, tenant, collection_id, external_id, text, embedding, metadata, content_sha256, source FROM document_copy
                     RETURNING id, tenant, external_id
                     """)
             } catch let error as StoreError where error.code == .unknownReference {
                 throw StoreError(.unknownReference, "a document of this batch names an unknown tenant or collection \(collectionID): \(error.message)",
                                  sqlstate: error.sqlstate)
             }
-            return try rowIDs(of: records, from: inserted)
+            let ids = try rowIDs(of: records, from: inserted)
+            if let reserved, ids != reserved {
+                throw StoreError(.invalidData, "the batch was stored under other row ids than the ones reserved for it")
+            }
+            return ids
         }
     }
 
     /// The binary COPY input for `records`, in the column order of `insert`'s statement.
-    static func copyBody(_ records: [DocumentRecord], collectionID: Int64, dimension: Int) -> [UInt8] {
-        var buffer = BinaryCopyBuffer(fieldCount: 8, reservingBytes: records.count * (dimension * 8 + 256))
-        for record in records {
+    static func copyBody(_ records: [DocumentRecord], rowIDs: [Int64]?, collectionID: Int64, dimension: Int) -> [UInt8] {
+        var buffer = BinaryCopyBuffer(fieldCount: 9, reservingBytes: records.count * (dimension * 8 + 256))
+        for (index, record) in records.enumerated() {
             buffer.beginTuple()
+            if let rowIDs { buffer.bigint(rowIDs[index]) } else { buffer.null() }
             buffer.text(record.tenant)
             buffer.bigint(collectionID)
             buffer.text(record.externalID)

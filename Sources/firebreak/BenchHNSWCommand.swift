@@ -42,6 +42,9 @@ struct BenchHNSWCommand: ParsableCommand {
     @Option(help: "Timed passes over the queries per ef; the best is reported.") var repetitions: Int = 3
     @Option(help: "Keep the saved index at this path (default: a temporary file, removed).")
     var save: String?
+    @Option(help: ArgumentHelp("Write the labels every ef returned here, for a recall computed outside (ties).",
+                               discussion: "Raw little-endian int64, ef-major then query-major, k per query, -1 where fewer came back."))
+    var labelsOut: String?
 
     struct Run: Encodable {
         let ef: Int
@@ -107,10 +110,17 @@ struct BenchHNSWCommand: ParsableCommand {
         let filter = excluded.isEmpty ? nil : loaded.filter(excluding: excluded.map { UInt64($0) })
 
         var runs: [Run] = []
+        var labels: [Int64] = []
         for ef in efValues {
-            let run = try measure(loaded, queries: queryMatrix, ef: ef, filter: filter, truth: truth, excluded: excluded)
+            let (run, hits) = try measure(loaded, queries: queryMatrix, ef: ef, filter: filter, truth: truth, excluded: excluded)
             Console.progress("ef \(ef): recall \(run.recall), \(Int(run.qps)) QPS")
             runs.append(run)
+            if labelsOut != nil {
+                for result in hits { labels += result.map { Int64($0.label) } + Array(repeating: -1, count: k - result.count) }
+            }
+        }
+        if let labelsOut {
+            try labels.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: labelsOut)) }
         }
         try Console.printJSON(Report(
             buildSeconds: buildSeconds, buildThreads: threads, indexBytes: indexBytes,
@@ -201,7 +211,7 @@ struct BenchHNSWCommand: ParsableCommand {
     }
 
     private func measure(_ index: HNSWIndex, queries: Matrix, ef: Int, filter: IDBitset?,
-                         truth: [[Int]], excluded: Set<Int>) throws -> Run {
+                         truth: [[Int]], excluded: Set<Int>) throws -> (Run, [[HNSWHit]]) {
         let d = queries.dimension
         var best = Double.infinity
         var hits: [[HNSWHit]] = []
@@ -226,7 +236,7 @@ struct BenchHNSWCommand: ParsableCommand {
             excludedReturned += result.filter { excluded.contains(Int($0.label)) }.count
         }
         let recall = Double(found) / Double(max(1, queries.rows * k))
-        return Run(ef: ef, recall: (recall * 10_000).rounded() / 10_000, qps: (Double(queries.rows) / best).rounded(),
-                   shortQueries: short, excludedReturned: excludedReturned)
+        return (Run(ef: ef, recall: (recall * 10_000).rounded() / 10_000, qps: (Double(queries.rows) / best).rounded(),
+                    shortQueries: short, excludedReturned: excludedReturned), hits)
     }
 }

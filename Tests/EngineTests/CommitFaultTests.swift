@@ -41,6 +41,34 @@ final class CommitFaultTests: XCTestCase {
                           "the record agrees: nothing committed")
     }
 
+    /// An ingest into a partition that exists links its vectors while PostgreSQL stores them
+    /// (staged, tombstoned). A batch that fails before its change is appended, or whose COMMIT
+    /// is refused, abandons them: none is ever served, the memory matches the record, and the
+    /// same documents ingested again afterwards are served once.
+    func testAFailedIngestIsNeverServedAndTheSameBatchLaterIs() async throws {
+        let (pool, collections, collection, name) = try await fresh("ingest-failed")
+        let batch = (0..<300).map { NewDocument(externalID: "r\($0)", tenant: "t", text: "refused \($0)",
+                                                embedding: [1, Float($0 + 1) / 300]) }
+        for fault in [EngineFault.ingestIndex, .commitRefused] {
+            EngineFaults.arm(fault)
+            let error = await XCTAssertThrowsAsync { _ = try await collections.ingest(batch, into: collection) }
+            EngineFaults.disarm(fault)
+            XCTAssertNotNil(error as? EngineError, "\(fault)")
+            XCTAssertEqual(try served(collection), ["a", "b"], "\(fault): nothing of the failed batch is served")
+            XCTAssertEqual(collection.status().documents, 2)
+            XCTAssertNil(collection.integrityProblem())
+        }
+        _ = try await collections.ingest(batch, into: collection)
+        XCTAssertEqual(collection.status().documents, 302)
+        let hits = try collection.search(SearchRequest(mode: .vector, vector: [1, 0.5], k: 20, tenant: "t")).hits
+        XCTAssertEqual(hits.count, 20)
+        XCTAssertEqual(Set(hits.map(\.externalID)).count, 20, "each document is served once")
+        XCTAssertTrue(hits.contains { $0.externalID == "r149" }, "the nearest document is found")
+        XCTAssertNil(collection.integrityProblem())
+        await assertEqual(try await LiveCollections.open(pool: pool, snapshotRoot: snapshotRoot).named(name).status().documents, 302,
+                          "the record agrees")
+    }
+
     func testALostCommitAnswerIsResolvedFromTheRecordAndTheWriteSucceeds() async throws {
         let (pool, collections, collection, name) = try await fresh("commit-lost")
         EngineFaults.arm(.commitAnswerLost)
