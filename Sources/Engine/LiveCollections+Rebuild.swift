@@ -123,17 +123,24 @@ extension LiveCollections {
         var regression: GoldenRegression?
         do {
             try await pool.withConnection { try JobRecords.start(job, on: $0) }
+            var clock = PhaseClock()
             let rows = try await pool.withConnection { try DocumentRecords.loadLive(collectionID: collection.configuration.id, on: $0) }
             let withheld = collection.quarantinedRowIDs
             let golden = try await goldenQueries(of: collection)
+            let loadSeconds = clock.lap()
             for (index, tenant) in tenants.enumerated() {
                 let mine = rows.filter { $0.record.tenant == tenant && !withheld.contains($0.rowID) }
                 let graph = try await build(mine, collection: collection, job: job,
                                             progress: (Double(index), Double(tenants.count)))
+                let graphSeconds = clock.lap()
                 try await pool.withConnection { try JobRecords.heartbeat(job, on: $0) }
-                let checks = try validate(graph, tenant: tenant, collection: collection, options: options)
+                var checks = try validate(graph, tenant: tenant, collection: collection, options: options)
                     .merging(try checkGolden(golden, graph: graph, tenant: tenant, collection: collection,
                                              dropMax: options.goldenMRRDropMax)) { $1 }
+                // Where the time went (the load is shared by every tenant of the job).
+                checks["load_seconds"] = .rounded(loadSeconds, places: 3)
+                checks["graph_seconds"] = .rounded(graphSeconds, places: 3)
+                checks["validation_seconds"] = .rounded(clock.lap(), places: 3)
                 findings[tenant] = checks
                 try await EngineFaults.hold(.rebuildBeforeSwap) { cancellations.isRequested(job) }
                 if cancellations.isRequested(job) { throw RebuildCancelled() }
@@ -149,6 +156,7 @@ extension LiveCollections {
                     try collection.append(.partitionRebuilt(tenant: tenant, jobID: job, graphFile: file?.path, graphSHA256: file?.sha256),
                                           prepared: .graph(graph), on: connection)
                 }
+                findings[tenant]?["publish_and_swap_seconds"] = .rounded(clock.lap(), places: 3)
             }
         } catch is RebuildCancelled {
             state = .cancelled
@@ -258,6 +266,18 @@ extension LiveCollections {
 }
 
 struct RebuildCancelled: Error {}
+
+/// Seconds between laps, for a job's phases.
+struct PhaseClock {
+    private var last = DispatchTime.now().uptimeNanoseconds
+
+    /// Seconds since the previous lap (or since the clock started), and starts the next.
+    mutating func lap() -> Double {
+        let now = DispatchTime.now().uptimeNanoseconds
+        defer { last = now }
+        return Double(now - last) / 1e9
+    }
+}
 
 /// Jobs a caller asked to cancel (checked by the job between steps).
 final class CancellationRequests: @unchecked Sendable {

@@ -211,12 +211,12 @@ extension DocumentRecords {
     /// Every live document of a collection (what the engine loads at start-up), by row id.
     public static func loadLive(collectionID: Int64, on connection: Connection) throws -> [(rowID: Int64, record: DocumentRecord)] {
         try connection.query("""
-            SELECT id, tenant, external_id, text, embedding::text AS embedding
+            SELECT id, tenant, external_id, text, array_send(embedding) AS embedding
             FROM documents WHERE collection_id = $1 AND deleted_at IS NULL ORDER BY id
             """, [.integer(collectionID)]).map { row in
             (try row.integer("id"), DocumentRecord(tenant: try row.string("tenant"), externalID: try row.string("external_id"),
                                                    text: try row.string("text"),
-                                                   embedding: try parseVector(row.string("embedding"))))
+                                                   embedding: try parseVector(arraySend: row.string("embedding"))))
         }
     }
 
@@ -252,6 +252,54 @@ extension DocumentRecords {
         }
         return values
     }
+
+    /// Parses a `real[]` in PostgreSQL's binary array form (`array_send`, printed as hex
+    /// bytea): no float is formatted as text on the way out, nor parsed back. The layout: ndim,
+    /// has-nulls flag and element type (int32 each), one (length, lower bound) pair per
+    /// dimension, then each element as its byte length (4) and big-endian IEEE 754 bits.
+    static func parseVector(arraySend hex: String) throws(StoreError) -> [Float] {
+        var hex = hex
+        let bytes = hex.withUTF8 { Self.hexBytes($0) }
+        guard let bytes, bytes.count >= 12 else { throw StoreError(.decodingFailed, "embedding is not a binary array") }
+        func int32(_ at: Int) -> Int32 {
+            Int32(bitPattern: UInt32(bytes[at]) << 24 | UInt32(bytes[at + 1]) << 16 | UInt32(bytes[at + 2]) << 8 | UInt32(bytes[at + 3]))
+        }
+        let dimensions = int32(0)
+        guard dimensions == 1 || (dimensions == 0 && bytes.count == 12) else {
+            throw StoreError(.decodingFailed, "embedding has \(dimensions) dimensions, not 1")
+        }
+        guard dimensions == 1 else { return [] }
+        guard bytes.count >= 20 else { throw StoreError(.decodingFailed, "embedding is a truncated binary array") }
+        let count = Int(int32(12))
+        guard count >= 0, bytes.count == 20 + count * 8 else {
+            throw StoreError(.decodingFailed, "embedding's binary array holds \(bytes.count) bytes for \(count) elements")
+        }
+        var values = [Float](repeating: 0, count: count)
+        for i in 0..<count {
+            let at = 20 + i * 8
+            guard int32(at) == 4 else { throw StoreError(.decodingFailed, "embedding component \(i) is NULL or not a real") }
+            values[i] = Float(bitPattern: UInt32(bitPattern: int32(at + 4)))
+        }
+        return values
+    }
+
+    /// The bytes of PostgreSQL's hex bytea output (`\x0a1b…`); nil if it is not that.
+    private static func hexBytes(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard text.count >= 2, text.count % 2 == 0, text[0] == UInt8(ascii: "\\"), text[1] == UInt8(ascii: "x") else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c &- UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c &- UInt8(ascii: "a") &+ 10
+            default: return nil
+            }
+        }
+        var bytes = [UInt8](repeating: 0, count: (text.count - 2) / 2)
+        for i in 0..<bytes.count {
+            guard let high = nibble(text[2 + 2 * i]), let low = nibble(text[3 + 2 * i]) else { return nil }
+            bytes[i] = high << 4 | low
+        }
+        return bytes
+    }
 }
 
 extension DocumentRecords {
@@ -259,12 +307,12 @@ extension DocumentRecords {
     public static func load(rowIDs: [Int64], collectionID: Int64, on connection: Connection) throws
         -> [(rowID: Int64, record: DocumentRecord)] {
         try connection.query("""
-            SELECT id, tenant, external_id, text, embedding::text AS embedding, metadata::text AS metadata
+            SELECT id, tenant, external_id, text, array_send(embedding) AS embedding, metadata::text AS metadata
             FROM documents WHERE collection_id = $1 AND id = ANY($2::bigint[]) ORDER BY id
             """, [.integer(collectionID), .text("{" + rowIDs.map(String.init).joined(separator: ",") + "}")]).map { row in
             (try row.integer("id"), DocumentRecord(tenant: try row.string("tenant"), externalID: try row.string("external_id"),
                                                    text: try row.string("text"),
-                                                   embedding: try parseVector(row.string("embedding")),
+                                                   embedding: try parseVector(arraySend: row.string("embedding")),
                                                    metadataJSON: try row.string("metadata")))
         }
     }

@@ -115,15 +115,33 @@ struct BenchIngestCommand: AsyncParsableCommand {
     private func rebuildPartition(of collection: String, client: APIClient) async throws -> RebuildRun {
         Console.progress("rebuilding \(collection)'s partition")
         let started = DispatchTime.now().uptimeNanoseconds
-        let job = try await client.send("POST", "/v1/collections/\(collection)/rebuild",
-                                        body: RebuildBody(tenant: Self.tenant, reason: "bench ingest rebuild"))
-            .succeeded().decoded(JobStartedBody.self).jobID
+        let job0 = try await client.send("POST", "/v1/collections/\(collection)/rebuild",
+                                             body: RebuildBody(tenant: Self.tenant, reason: "bench ingest rebuild"))
+            .succeeded().decoded(JobStartedBody.self)
+        let job = job0.jobID
         var state: JobBody
         repeat {
             try await Task.sleep(for: .milliseconds(50))
             state = try await client.send("GET", "/v1/jobs/\(job)").succeeded().decoded(JobBody.self)
         } while !state.isFinished
-        return RebuildRun(collection: collection, state: state.state, seconds: secondsSince(started), error: state.error)
+        let seconds = secondsSince(started)
+        var phases: [String: Double] = [:]
+        if let incident = job0.incidentID { phases = try await rebuildPhases(job: job, incident: incident, client: client) }
+        return RebuildRun(collection: collection, state: state.state, seconds: seconds, phases: phases, error: state.error)
+    }
+
+    /// The job's split (load, graph, validation, publish and swap), from its rebuild event's
+    /// validation findings on the incident.
+    private func rebuildPhases(job: Int64, incident: String, client: APIClient) async throws -> [String: Double] {
+        let body = try await client.send("GET", "/v1/incidents/\(incident)/timeline").succeeded().body
+        let timeline = try JSONSerialization.jsonObject(with: body)
+        let events = (timeline as? [[String: Any]]) ?? ((timeline as? [String: Any])?["events"] as? [[String: Any]]) ?? []
+        for event in events.reversed() {
+            guard let payload = event["payload"] as? [String: Any], (payload["job_id"] as? NSNumber)?.int64Value == job,
+                  let tenant = (payload["validation"] as? [String: Any])?[Self.tenant] as? [String: Any] else { continue }
+            return tenant.compactMapValues { ($0 as? NSNumber)?.doubleValue }.filter { $0.key.hasSuffix("_seconds") }
+        }
+        return [:]
     }
 }
 
@@ -140,6 +158,8 @@ struct RebuildRun: Encodable {
     var collection: String
     var state: String
     var seconds: Double
+    /// load, graph, validation, publish_and_swap (seconds), as the job recorded them.
+    var phases: [String: Double]
     var error: String?
 }
 

@@ -277,6 +277,14 @@ extension DocumentRecordTests {
             let metadata = try JSONSerialization.jsonObject(with: Data(stored.record.metadataJSON.utf8)) as? [String: Any]
             XCTAssertEqual(metadata?["s"] as? String, "é\"x")
         }
+        // The bulk reads (start-up, rebuilds, other replicas' ingests) take the binary array
+        // form: every bit of every float comes back, -0 and the extremes included.
+        let live = Dictionary(uniqueKeysWithValues: try DocumentRecords.loadLive(collectionID: id, on: owner).map { ($0.rowID, $0.record) })
+        let loaded = Dictionary(uniqueKeysWithValues: try DocumentRecords.load(rowIDs: ids, collectionID: id, on: owner).map { ($0.rowID, $0.record) })
+        for (rowID, record) in zip(ids, records) {
+            XCTAssertEqual(live[rowID]?.embedding.map(\.bitPattern), record.embedding.map(\.bitPattern), "loadLive \(rowID)")
+            XCTAssertEqual(loaded[rowID]?.embedding.map(\.bitPattern), record.embedding.map(\.bitPattern), "load \(rowID)")
+        }
         // One id in two tenants, in one batch: each record gets its own row.
         let other = "u-\(suffix)"
         try owner.query("INSERT INTO tenants (name) VALUES ($1)", [.text(other)])
