@@ -102,6 +102,9 @@ extension LiveCollection {
                     let linked = unpublished.remove(at: i)
                     try partition.publish(linked, texts: members.map { ($0.0, $0.1.text) })
                 } else {
+                    // A graph holds one staged batch at a time: one that does not match (never
+                    // expected) ends before the batch is added whole.
+                    while let i = unpublished.firstIndex(where: { $0.graph === partition.graph }) { unpublished.remove(at: i).abandon() }
                     try partition.add(members.map { ($0.0, $0.1.text, $0.1.embedding) })
                 }
                 added.append((partition, rows))

@@ -84,6 +84,7 @@ extension HNSWIndex {
     private func finish(_ batch: StagedBatch) {
         precondition(batch.linked && stagedBatches == 1 && batch.ids.upperBound <= count, "the batch is the one staged")
         stagedBatches = 0
+        guard !batch.ids.isEmpty else { return }
         repairOrphans(batchSize: batch.ids.count, suspects: batch.suspects, entryMoved: loadTop()?.entry != batch.entryBefore)
         debugCheckIntegrity()
     }
