@@ -95,7 +95,12 @@ def native_hnswlib(data_dir):
                         "--no-build-isolation", "--dest", data_dir, f"hnswlib=={HNSWLIB_VERSION}"], check=True)
         archives = glob.glob(os.path.join(data_dir, f"hnswlib-{HNSWLIB_VERSION}.tar.gz"))
     with tarfile.open(archives[0]) as archive:
-        archive.extractall(data_dir, filter="data")
+        try:
+            archive.extractall(data_dir, filter="data")
+        except TypeError:  # Python without PEP 706's filters (before 3.11.4): check the names ourselves
+            members = [m for m in archive.getmembers()
+                       if not (m.name.startswith("/") or ".." in m.name.split("/") or m.issym() or m.islnk())]
+            archive.extractall(data_dir, members=members)
     include = os.path.join(data_dir, f"hnswlib-{HNSWLIB_VERSION}")
     log("compiling hnswlib_native (g++ -O3 -march=native)")
     subprocess.run(["g++", "-O3", "-march=native", "-std=c++17", "-pthread", "-I", include, source, "-o", binary],
