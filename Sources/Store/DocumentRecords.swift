@@ -216,7 +216,7 @@ extension DocumentRecords {
             """, [.integer(collectionID)]).map { row in
             (try row.integer("id"), DocumentRecord(tenant: try row.string("tenant"), externalID: try row.string("external_id"),
                                                    text: try row.string("text"),
-                                                   embedding: try parseVector(arraySend: row.string("embedding"))))
+                                                   embedding: try parseVector(arraySend: row.bytes("embedding"))))
         }
     }
 
@@ -253,14 +253,11 @@ extension DocumentRecords {
         return values
     }
 
-    /// Parses a `real[]` in PostgreSQL's binary array form (`array_send`, printed as hex
-    /// bytea): no float is formatted as text on the way out, nor parsed back. The layout: ndim,
-    /// has-nulls flag and element type (int32 each), one (length, lower bound) pair per
+    /// Parses a `real[]` in PostgreSQL's binary array form (`array_send`, read as a bytea): no
+    /// float is formatted as text on the way out, nor parsed back. The layout: ndim, has-nulls flag and element type (int32 each), one (length, lower bound) pair per
     /// dimension, then each element as its byte length (4) and big-endian IEEE 754 bits.
-    static func parseVector(arraySend hex: String) throws(StoreError) -> [Float] {
-        var hex = hex
-        let bytes = hex.withUTF8 { Self.hexBytes($0) }
-        guard let bytes, bytes.count >= 12 else { throw StoreError(.decodingFailed, "embedding is not a binary array") }
+    static func parseVector(arraySend bytes: [UInt8]) throws(StoreError) -> [Float] {
+        guard bytes.count >= 12 else { throw StoreError(.decodingFailed, "embedding is not a binary array") }
         func int32(_ at: Int) -> Int32 {
             Int32(bitPattern: UInt32(bytes[at]) << 24 | UInt32(bytes[at + 1]) << 16 | UInt32(bytes[at + 2]) << 8 | UInt32(bytes[at + 3]))
         }
@@ -283,23 +280,6 @@ extension DocumentRecords {
         return values
     }
 
-    /// The bytes of PostgreSQL's hex bytea output (`\x0a1b…`); nil if it is not that.
-    private static func hexBytes(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        guard text.count >= 2, text.count % 2 == 0, text[0] == UInt8(ascii: "\\"), text[1] == UInt8(ascii: "x") else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c &- UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c &- UInt8(ascii: "a") &+ 10
-            default: return nil
-            }
-        }
-        var bytes = [UInt8](repeating: 0, count: (text.count - 2) / 2)
-        for i in 0..<bytes.count {
-            guard let high = nibble(text[2 + 2 * i]), let low = nibble(text[3 + 2 * i]) else { return nil }
-            bytes[i] = high << 4 | low
-        }
-        return bytes
-    }
 }
 
 extension DocumentRecords {
@@ -312,7 +292,7 @@ extension DocumentRecords {
             """, [.integer(collectionID), .text("{" + rowIDs.map(String.init).joined(separator: ",") + "}")]).map { row in
             (try row.integer("id"), DocumentRecord(tenant: try row.string("tenant"), externalID: try row.string("external_id"),
                                                    text: try row.string("text"),
-                                                   embedding: try parseVector(arraySend: row.string("embedding")),
+                                                   embedding: try parseVector(arraySend: row.bytes("embedding")),
                                                    metadataJSON: try row.string("metadata")))
         }
     }

@@ -81,21 +81,29 @@ public struct Row: Sendable {
 
     /// A `bytea` column in PostgreSQL's hex output format (`\x…`).
     public func bytes(_ column: String) throws(StoreError) -> [UInt8] {
-        let text = try string(column)
-        guard text.hasPrefix("\\x"), text.count % 2 == 0 else {
+        var text = try string(column)
+        guard let bytes = text.withUTF8({ Self.hexBytes($0) }) else {
             throw StoreError(.decodingFailed, "column \(column): not a hex bytea value")
         }
-        var result: [UInt8] = []
-        var index = text.index(text.startIndex, offsetBy: 2)
-        while index < text.endIndex {
-            let next = text.index(index, offsetBy: 2)
-            guard let byte = UInt8(text[index..<next], radix: 16) else {
-                throw StoreError(.decodingFailed, "column \(column): not a hex bytea value")
+        return bytes
+    }
+
+    /// The bytes of PostgreSQL's hex bytea output (`\x0a1b…`, lower case); nil if it is not that.
+    static func hexBytes(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard text.count >= 2, text.count % 2 == 0, text[0] == UInt8(ascii: "\\"), text[1] == UInt8(ascii: "x") else { return nil }
+        func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c &- UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c &- UInt8(ascii: "a") &+ 10
+            default: return nil
             }
-            result.append(byte)
-            index = next
         }
-        return result
+        var bytes = [UInt8](repeating: 0, count: (text.count - 2) / 2)
+        for i in 0..<bytes.count {
+            guard let high = nibble(text[2 + 2 * i]), let low = nibble(text[3 + 2 * i]) else { return nil }
+            bytes[i] = high << 4 | low
+        }
+        return bytes
     }
 
     private func raw(_ column: String) throws(StoreError) -> String? {

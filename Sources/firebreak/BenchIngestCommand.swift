@@ -115,10 +115,10 @@ struct BenchIngestCommand: AsyncParsableCommand {
     private func rebuildPartition(of collection: String, client: APIClient) async throws -> RebuildRun {
         Console.progress("rebuilding \(collection)'s partition")
         let started = DispatchTime.now().uptimeNanoseconds
-        let job0 = try await client.send("POST", "/v1/collections/\(collection)/rebuild",
+        let launched = try await client.send("POST", "/v1/collections/\(collection)/rebuild",
                                              body: RebuildBody(tenant: Self.tenant, reason: "bench ingest rebuild"))
             .succeeded().decoded(JobStartedBody.self)
-        let job = job0.jobID
+        let job = launched.jobID
         var state: JobBody
         repeat {
             try await Task.sleep(for: .milliseconds(50))
@@ -126,7 +126,7 @@ struct BenchIngestCommand: AsyncParsableCommand {
         } while !state.isFinished
         let seconds = secondsSince(started)
         var phases: [String: Double] = [:]
-        if let incident = job0.incidentID { phases = try await rebuildPhases(job: job, incident: incident, client: client) }
+        if let incident = launched.incidentID { phases = try await rebuildPhases(job: job, incident: incident, client: client) }
         return RebuildRun(collection: collection, state: state.state, seconds: seconds, phases: phases, error: state.error)
     }
 
