@@ -93,6 +93,7 @@ public enum DocumentRecords {
         precondition(reserved.map { $0.count == records.count } ?? true, "one reserved row id per record")
         guard !records.isEmpty else { return [] }
         return try connection.transaction { c in
+            try checkDimension(dimension, ofCollection: collectionID, on: c)
             if createTenants { try CollectionRecords.ensureTenants(records.map(\.tenant), on: c) }
             try c.query("""
                 DO $$ BEGIN
@@ -130,6 +131,19 @@ public enum DocumentRecords {
                 throw StoreError(.invalidData, "the batch was stored under other row ids than the ones reserved for it")
             }
             return ids
+        }
+    }
+
+    /// The records were validated for `dimension`; the collection must have been declared with
+    /// it, or its rows could never be loaded into its graph again.
+    private static func checkDimension(_ dimension: Int, ofCollection collectionID: Int64, on connection: Connection) throws {
+        guard let declared = try connection.query("SELECT dimension FROM collections WHERE id = $1",
+                                                  [.integer(collectionID)]).first else {
+            throw StoreError(.unknownReference, "collection \(collectionID) does not exist")
+        }
+        let collectionDimension = try declared.integer("dimension")
+        guard collectionDimension == Int64(dimension) else {
+            throw StoreError(.invalidInput, "collection \(collectionID) has dimension \(collectionDimension); the batch has dimension \(dimension)")
         }
     }
 

@@ -209,10 +209,12 @@ final class EmbeddedPostgresTests: XCTestCase {
 }
 
 final class DocumentRecordTests: XCTestCase {
-    private func collection(_ owner: Connection, suffix: String) throws -> Int64 {
-        try owner.query("INSERT INTO tenants (name) VALUES ($1)", [.text("t-\(suffix)")])
-        return try owner.query("INSERT INTO collections (name, dimension, metric) VALUES ($1, 3, 'l2') RETURNING id",
-                               [.text("c-\(suffix)")])[0].integer("id")
+    /// A collection of `dimension` (its rows must match it: every suite in this process shares
+    /// the cluster, and a service opened on it loads every collection), with its tenant.
+    private func collection(_ owner: Connection, suffix: String, dimension: Int = 3) throws -> Int64 {
+        try owner.query("INSERT INTO tenants (name) VALUES ($1) ON CONFLICT DO NOTHING", [.text("t-\(suffix)")])
+        return try owner.query("INSERT INTO collections (name, dimension, metric) VALUES ($1, $2, 'l2') RETURNING id",
+                               [.text("c-\(suffix)"), .integer(Int64(dimension))])[0].integer("id")
     }
 
     /// Every bad record is refused with a typed error, and a refused batch writes nothing.
@@ -240,6 +242,13 @@ final class DocumentRecordTests: XCTestCase {
         refused(.unknownReference, record)
         record = good
         refused(.constraintViolation, record)  // the same id twice in one collection
+        XCTAssertStoreError(.invalidInput) {  // a batch of another dimension than its collection's
+            _ = try DocumentRecords.insert([DocumentRecord(tenant: good.tenant, externalID: "wide", text: "x", embedding: [1, 2, 3, 4])],
+                                           collectionID: id, dimension: 4, on: owner)
+        }
+        XCTAssertStoreError(.unknownReference) {  // an unknown collection
+            _ = try DocumentRecords.insert([good], collectionID: -1, dimension: 3, on: owner)
+        }
         XCTAssertTrue(try owner.query("SELECT 1 FROM documents WHERE collection_id = $1", [.integer(id)]).isEmpty,
                       "no refused batch left a row behind")
         let ids = try DocumentRecords.insert([good], collectionID: id, dimension: 3, on: owner)
@@ -317,11 +326,11 @@ extension DocumentRecordTests {
         let typical = try DocumentRecords.insert(
             (0..<3).map { DocumentRecord(tenant: tenant, externalID: "typical-\($0)", text: passage,
                                          embedding: (0..<384).map { Float($0 % 7) }) },  // compressible too
-            collectionID: try collection(owner, suffix: suffix), dimension: 384, on: owner)
+            collectionID: try collection(owner, suffix: suffix, dimension: 384), dimension: 384, on: owner)
         XCTAssertEqual(try chunks(), before, "typical rows stay inline: nothing went to the TOAST table")
         let wide = try DocumentRecords.insert(
             [DocumentRecord(tenant: tenant, externalID: "wide", text: passage, embedding: (0..<4_096).map { Float($0 % 7) })],
-            collectionID: try collection(owner, suffix: suffix + "w"), dimension: 4_096, on: owner)
+            collectionID: try collection(owner, suffix: suffix + "w", dimension: 4_096), dimension: 4_096, on: owner)
         XCTAssertGreaterThan(try chunks(), before, "a row longer than a page moves its embedding out of line")
         let rows = try owner.query("""
             SELECT pg_column_compression(embedding) AS compression, pg_column_size(embedding) AS bytes, cardinality(embedding) AS n
