@@ -121,6 +121,19 @@ struct API: Sendable {
 
     static func describe(_ error: DecodingError) -> String { error.fieldDescription }
 
+    /// An ingest body: read directly when `IngestBodyReader` is sure of it (the embeddings'
+    /// numbers are most of the work), else by `decode`, which accepts it or names the problem.
+    func decodeIngest(_ buffer: ByteBuffer) throws(Problem) -> IngestBody {
+        let bytes = buffer.readableBytesView
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw Problem(.badRequest, .invalidUTF8, "the request body is not valid UTF-8")
+        }
+        if let body = bytes.withContiguousStorageIfAvailable({ IngestBodyReader.read(UnsafeRawBufferPointer($0)) }) ?? nil {
+            return body
+        }
+        return try decode(IngestBody.self, from: buffer)
+    }
+
     // MARK: Mutations
 
     /// Runs a mutating request exactly once per Idempotency-Key, on every replica: a missing

@@ -10,7 +10,7 @@ extension API {
             let name = try context.parameters.require("name")
             return try await mutation(request, context, permission: .write) { buffer, caller in
                 let collection = try collections.named(name)
-                let body = try decode(IngestBody.self, from: buffer)
+                let body = try decodeIngest(buffer)
                 guard body.documents.count <= limits.ingestBatchMax else {
                     throw Problem(.badRequest, .invalidInput,
                                   "\(body.documents.count) documents in one request; the limit is \(limits.ingestBatchMax)")
