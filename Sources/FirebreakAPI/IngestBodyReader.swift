@@ -20,6 +20,16 @@ public enum IngestBodyReader {
         guard let documents = cursor.readBody(), cursor.atEnd() else { return nil }
         return IngestBody(documents: documents)
     }
+
+    /// One document object (a line of `firebreak ingest`'s JSONL), on the same terms: nil
+    /// for anything in doubt, invalid UTF-8 included; `JSONDecoder` then has its say.
+    public static func readDocument(_ bytes: UnsafeRawBufferPointer) -> NewDocumentBody? {
+        guard String(validating: bytes, as: UTF8.self) != nil else { return nil }
+        var cursor = Cursor(bytes: bytes)
+        cursor.skipWhitespace()
+        guard let document = cursor.readDocument(), cursor.atEnd() else { return nil }
+        return document
+    }
 }
 
 private struct Cursor {

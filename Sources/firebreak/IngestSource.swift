@@ -95,7 +95,10 @@ struct IngestSource {
         while batch.count < size, let line = try reader.next() {
             guard !LineReader.isBlank(line) else { continue }
             do {
-                var document = try JSONDecoder.api.decode(NewDocumentBody.self, from: line)
+                // Read directly when the reader is sure (the floats are most of the file);
+                // otherwise JSONDecoder reads it, or names what is wrong with it.
+                var document = try line.withUnsafeBytes { IngestBodyReader.readDocument($0) }
+                    ?? JSONDecoder.api.decode(NewDocumentBody.self, from: line)
                 document.tenant = document.tenant ?? tenant
                 batch.append(document)
             } catch let error as DecodingError {

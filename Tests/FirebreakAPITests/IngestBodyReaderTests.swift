@@ -66,6 +66,16 @@ final class IngestBodyReaderTests: XCTestCase {
             let text = String(decoding: try JSONEncoder.api.encode(IngestBody(documents: documents)), as: UTF8.self)
             assertAgrees(text, mustRead: true)
             XCTAssertEqual(read(text)?.documents.map { $0.embedding }, documents.map { $0.embedding })
+            // One document per line, as `firebreak ingest` reads JSONL (here with a CRLF ending).
+            for document in documents.prefix(5) {
+                let line = try JSONEncoder.api.encode(document) + Data("\r".utf8)
+                let direct = line.withUnsafeBytes { IngestBodyReader.readDocument($0) }
+                XCTAssertEqual(direct?.embedding, document.embedding)
+                XCTAssertEqual(direct?.text, document.text)
+            }
+        }
+        for line in ["", "{}", #"{"id":"a","text":"t","embedding":[1]} {"#, #"{"id":"a","text":"t","embedding":[1e99]}"#] {
+            XCTAssertNil(Array(line.utf8).withUnsafeBytes { IngestBodyReader.readDocument($0) }, line)
         }
     }
 
