@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Ingest through Firebreak's HTTP API against hnswlib's bare graph build, on the same vectors,
+interleaved in one run (issue 19's yardstick: ingest within 2x of hnswlib's build time).
+
+Firebreak's figure is `firebreak bench ingest` (its own embedded PostgreSQL with durable
+commits, an in-process server, --clients concurrent clients, 500 documents per request, JSON
+and base64 bodies): every document validated, committed in PostgreSQL, in the graph and in
+BM25, and searchable. hnswlib's is `add_items` on --threads threads (M=16, efConstruction=200,
+the same as the collection's defaults), natively (hnswlib_native.cpp, as hnsw_compare.py
+builds it) and through its Python binding. The machines are noisy: each contender runs
+--rounds times, alternating, and the table shows every round and the medians.
+
+Usage: python3 Benchmarks/ingest_compare.py [--rounds 3] [--n 0] [--no-native]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from hnsw_compare import devset_dir, load_minilm, native_hnswlib  # noqa: E402
+
+ROOT = os.path.dirname(HERE)
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def firebreak_ingest(binary, n):
+    folder = devset_dir()
+    cmd = [binary, "bench", "ingest", "--embeddings", os.path.join(folder, "doc_emb.f16.npy"),
+           "--texts", os.path.join(folder, "corpus.jsonl"), "--no-rebuild", "--limit", str(n)]
+    report = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    return {run["body"]: run["seconds"] for run in report["runs"]}
+
+
+def hnswlib_build(base, threads):
+    import hnswlib
+    index = hnswlib.Index(space="ip", dim=base.shape[1])
+    index.init_index(max_elements=len(base), M=16, ef_construction=200, random_seed=100)
+    start = time.perf_counter()
+    index.add_items(base, np.arange(len(base)), num_threads=threads)
+    return time.perf_counter() - start
+
+
+def native_build(binary, base, queries, threads, tmp):
+    paths = [tmp + ".base.f32", tmp + ".queries.f32", tmp + ".labels"]
+    base.astype("<f4").tofile(paths[0])
+    queries[:10].astype("<f4").tofile(paths[1])
+    out = subprocess.run([binary, paths[0], paths[1], str(base.shape[1]), "ip", str(threads), "10", "10", "1", paths[2]],
+                         check=True, capture_output=True, text=True)
+    for path in paths:
+        os.remove(path)
+    return json.loads(out.stdout)["build_seconds"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--n", type=int, default=0, help="first n documents of the dev set (0: all)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-native", action="store_true")
+    parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "firebreak"))
+    parser.add_argument("--out", default=os.path.join(HERE, "results", "ingest_compare.json"))
+    args = parser.parse_args()
+    base, queries = load_minilm(args.n)
+    n = len(base)
+    native = None if args.no_native else native_hnswlib(os.path.join(HERE, "data"))
+    rows = {"firebreak json": [], "firebreak base64": [], "hnswlib": [], "hnswlib-native": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for round_ in range(1, args.rounds + 1):
+            log(f"round {round_}: firebreak bench ingest")
+            seconds = firebreak_ingest(args.binary, n)
+            rows["firebreak json"].append(seconds["json"])
+            rows["firebreak base64"].append(seconds["base64"])
+            log(f"round {round_}: hnswlib")
+            rows["hnswlib"].append(hnswlib_build(base, args.threads))
+            if native:
+                log(f"round {round_}: hnswlib-native")
+                rows["hnswlib-native"].append(native_build(native, base, queries, args.threads, os.path.join(tmp, "v")))
+    rows = {name: values for name, values in rows.items() if values}
+    medians = {name: statistics.median(values) for name, values in rows.items()}
+    print(f"## ingest of {n} x {base.shape[1]} (the dev set) against hnswlib's build, {args.threads} threads\n")
+    print("| contender | seconds per round | median s | docs/s | median / hnswlib-native | median / hnswlib |")
+    print("|---|---|---|---|---|---|")
+    reference = medians.get("hnswlib-native")
+    for name, values in rows.items():
+        ratio_native = f"{medians[name] / reference:.2f}x" if reference else "-"
+        print(f"| {name} | {', '.join(f'{v:.2f}' for v in values)} | {medians[name]:.2f} | {n / medians[name]:,.0f} | "
+              f"{ratio_native} | {medians[name] / medians['hnswlib']:.2f}x |")
+    os.makedirs(os.path.dirname(args.out), exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump({"documents": n, "threads": args.threads, "rounds": rows, "medians": medians}, f, indent=2)
+    print(f"\nraw results: {args.out}")
+
+
+if __name__ == "__main__":
+    main()
