@@ -1,7 +1,9 @@
 // FirebreakAPI: the JSON contract of every route, as Codable values.
 //
 // Owns: the request and response bodies of `docs/openapi.json`, the problem-details body
-// every error leaves the service in, and the one JSON encoding both sides use. `Server`
+// every error leaves the service in, the one JSON encoding both sides use, and the direct
+// reader of the ingest body (`IngestBodyReader`: it answers only where `JSONDecoder` would
+// answer the same). `Server`
 // encodes these types; the CLI, the drill, the benchmarks and the tests decode them.
 //
 // Never: depends on Server, Engine or Store (the contract is what a client can link; only the
