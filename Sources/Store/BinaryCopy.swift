@@ -63,9 +63,14 @@ struct BinaryCopyBuffer {
         append(Self.float4TypeID)
         append(Int32(values.count))      // length of the dimension
         append(Int32(1))                 // lower bound
-        for value in values {
-            append(Int32(4))
-            append(value.bitPattern)
+        // Each element: its length (4) and its big-endian bits, written in place.
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: 8 * values.count))
+        bytes.withUnsafeMutableBytes { raw in
+            for (i, value) in values.enumerated() {
+                raw.storeBytes(of: Int32(4).bigEndian, toByteOffset: start + 8 * i, as: Int32.self)
+                raw.storeBytes(of: value.bitPattern.bigEndian, toByteOffset: start + 8 * i + 4, as: UInt32.self)
+            }
         }
     }
 
