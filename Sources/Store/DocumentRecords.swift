@@ -76,7 +76,8 @@ public enum DocumentRecords {
 
     /// Inserts `records` into `collectionID` in one transaction; returns their row ids, in
     /// the order of `records`: the ids `reserveRowIDs` gave, when given, else new ones. An
-    /// unknown tenant is `unknown_reference`; a duplicate id is `constraint_violation`. With
+    /// unknown tenant or collection is `unknown_reference`; a `dimension` other than the
+    /// collection's is `invalid_input`; a duplicate id is `constraint_violation`. With
     /// `createTenants`, tenants not yet known are created in the same transaction.
     ///
     /// The rows travel as one binary `COPY` (no float is formatted as text) into a
