@@ -14,9 +14,8 @@ import random
 import uuid
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 DIMENSION = 16
@@ -49,7 +48,17 @@ def click_and_wait(driver, button) -> None:
     answered 303 and the next page loaded), so nothing is read from the old page."""
     old = driver.find_element(By.TAG_NAME, "html")
     button.click()
-    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+
+    def replaced(_) -> bool:
+        try:
+            old.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+
+    # Mid-navigation Chromium sometimes answers a probe of the old element with "unhandled
+    # inspector error" instead of "stale element": that is "not yet", asked again.
+    WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,)).until(replaced)
 
 
 def notice(driver) -> str:
