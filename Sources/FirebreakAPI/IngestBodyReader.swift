@@ -10,19 +10,20 @@ import Foundation
 /// it or names the problem. So a body is never accepted here that `JSONDecoder` would refuse,
 /// nor read differently: the route's errors stay `JSONDecoder`'s.
 ///
-/// The bytes must be valid UTF-8 (the caller checks that first, for its own error).
+/// Invalid UTF-8 is in doubt too: nil, so `JSONDecoder`'s caller names it.
 public enum IngestBodyReader {
     /// Nesting this deep (in `metadata` or an unknown field) is left to `JSONDecoder`.
     static let depthMax = 64
 
     public static func read(_ bytes: UnsafeRawBufferPointer) -> IngestBody? {
+        guard String(validating: bytes, as: UTF8.self) != nil else { return nil }
         var cursor = Cursor(bytes: bytes)
         guard let documents = cursor.readBody(), cursor.atEnd() else { return nil }
         return IngestBody(documents: documents)
     }
 
     /// One document object (a line of `firebreak ingest`'s JSONL), on the same terms: nil
-    /// for anything in doubt, invalid UTF-8 included; `JSONDecoder` then has its say.
+    /// for anything in doubt; `JSONDecoder` then has its say.
     public static func readDocument(_ bytes: UnsafeRawBufferPointer) -> NewDocumentBody? {
         guard String(validating: bytes, as: UTF8.self) != nil else { return nil }
         var cursor = Cursor(bytes: bytes)

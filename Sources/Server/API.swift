@@ -124,13 +124,8 @@ struct API: Sendable {
     /// An ingest body: read directly when `IngestBodyReader` is sure of it (the embeddings'
     /// numbers are most of the work), else by `decode`, which accepts it or names the problem.
     func decodeIngest(_ buffer: ByteBuffer) throws(Problem) -> IngestBody {
-        let bytes = buffer.readableBytesView
-        guard String(validating: bytes, as: UTF8.self) != nil else {
-            throw Problem(.badRequest, .invalidUTF8, "the request body is not valid UTF-8")
-        }
-        if let body = bytes.withContiguousStorageIfAvailable({ IngestBodyReader.read(UnsafeRawBufferPointer($0)) }) ?? nil {
-            return body
-        }
+        let direct = buffer.readableBytesView.withContiguousStorageIfAvailable { IngestBodyReader.read(UnsafeRawBufferPointer($0)) }
+        if let body = direct ?? nil { return body }
         return try decode(IngestBody.self, from: buffer)
     }
 

@@ -110,6 +110,8 @@ final class IngestBodyReaderTests: XCTestCase {
         ] {
             XCTAssertNil(read(body), "left to JSONDecoder: \(body.prefix(120))")
         }
+        let invalidUTF8 = Array(#"{"documents":[{"id":"a"#.utf8) + [0xC3, 0x28] + Array(#"","text":"t","embedding":[1]}]}"#.utf8)
+        XCTAssertNil(invalidUTF8.withUnsafeBytes { IngestBodyReader.read($0) }, "invalid UTF-8 is left to the caller's check")
     }
 
     /// Every float32 reads back exactly from the texts clients write for it (Python's repr of
