@@ -7,10 +7,16 @@ commits, an in-process server, --clients concurrent clients, 500 documents per r
 and base64 bodies): every document validated, committed in PostgreSQL, in the graph and in
 BM25, and searchable. hnswlib's is `add_items` on --threads threads (M=16, efConstruction=200,
 the same as the collection's defaults), natively (hnswlib_native.cpp, as hnsw_compare.py
-builds it) and through its Python binding. The machines are noisy: each contender runs
+builds it) and through its Python binding.
+
+With --rebuild, each Firebreak round also rebuilds the base64 collection's partition while a
+client sends vector-only searches without pause: "firebreak rebuild (degraded)" is the time
+from the rebuild's request until that client is answered by the rebuilt graph again (the
+target: within hnswlib's build time), "firebreak rebuild (job)" adds the HubScan of the new
+graph that runs after the swap; failed and empty answers during it must be 0. The machines are noisy: each contender runs
 --rounds times, alternating, and the table shows every round and the medians.
 
-Usage: python3 Benchmarks/ingest_compare.py [--rounds 3] [--n 0] [--no-native]
+Usage: python3 Benchmarks/ingest_compare.py [--rounds 3] [--n 0] [--no-native] [--rebuild]
 """
 import argparse
 import json
@@ -34,12 +40,15 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-def firebreak_ingest(binary, n):
+def firebreak_ingest(binary, n, rebuild):
     folder = devset_dir()
     cmd = [binary, "bench", "ingest", "--embeddings", os.path.join(folder, "doc_emb.f16.npy"),
-           "--texts", os.path.join(folder, "corpus.jsonl"), "--no-rebuild", "--limit", str(n)]
+           "--texts", os.path.join(folder, "corpus.jsonl"), "--limit", str(n)]
+    if not rebuild:
+        cmd.append("--no-rebuild")
     report = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-    return {run["body"]: run["seconds"] for run in report["runs"]}
+    seconds = {run["body"]: run["seconds"] for run in report["runs"]}
+    return seconds, report.get("rebuild")
 
 
 def hnswlib_build(base, threads):
@@ -68,19 +77,29 @@ def main():
     parser.add_argument("--n", type=int, default=0, help="first n documents of the dev set (0: all)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-native", action="store_true")
+    parser.add_argument("--rebuild", action="store_true", help="also rebuild under a search load each round")
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "firebreak"))
     parser.add_argument("--out", default=os.path.join(HERE, "results", "ingest_compare.json"))
     args = parser.parse_args()
     base, queries = load_minilm(args.n)
     n = len(base)
     native = None if args.no_native else native_hnswlib(os.path.join(HERE, "data"))
-    rows = {"firebreak json": [], "firebreak base64": [], "hnswlib": [], "hnswlib-native": []}
+    rows = {"firebreak json": [], "firebreak base64": [], "firebreak rebuild (degraded)": [],
+            "firebreak rebuild (job)": [], "hnswlib": [], "hnswlib-native": []}
+    rebuilds = []
     with tempfile.TemporaryDirectory() as tmp:
         for round_ in range(1, args.rounds + 1):
             log(f"round {round_}: firebreak bench ingest")
-            seconds = firebreak_ingest(args.binary, n)
+            seconds, rebuild = firebreak_ingest(args.binary, n, args.rebuild)
             rows["firebreak json"].append(seconds["json"])
             rows["firebreak base64"].append(seconds["base64"])
+            if rebuild:
+                rebuilds.append(rebuild)
+                load = rebuild.get("searchLoad") or {}
+                if rebuild["state"] != "succeeded" or load.get("degradedForSeconds") is None:
+                    sys.exit(f"the rebuild did not succeed under load: {json.dumps(rebuild)}")
+                rows["firebreak rebuild (degraded)"].append(load["degradedForSeconds"])
+                rows["firebreak rebuild (job)"].append(rebuild["seconds"])
             log(f"round {round_}: hnswlib")
             rows["hnswlib"].append(hnswlib_build(base, args.threads))
             if native:
@@ -96,9 +115,16 @@ def main():
         ratio_native = f"{medians[name] / reference:.2f}x" if reference else "-"
         print(f"| {name} | {', '.join(f'{v:.2f}' for v in values)} | {medians[name]:.2f} | {n / medians[name]:,.0f} | "
               f"{ratio_native} | {medians[name] / medians['hnswlib']:.2f}x |")
+    for index, rebuild in enumerate(rebuilds, 1):
+        load, phases = rebuild["searchLoad"], rebuild["phases"]
+        split = ", ".join(f"{key.removesuffix('_seconds')} {value:.2f}" for key, value in sorted(phases.items()))
+        print(f"\nrebuild {index}: {split}; under load: {load['searches']} searches, {load['failed']} failed, "
+              f"{load['empty']} empty, {load['degraded']} degraded (p50 {load['degradedP50Ms']:.1f} ms, "
+              f"p99 {load['degradedP99Ms']:.1f} ms), graph p50 {load['graphP50Ms']:.1f} ms")
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
-        json.dump({"documents": n, "threads": args.threads, "rounds": rows, "medians": medians}, f, indent=2)
+        json.dump({"documents": n, "threads": args.threads, "rounds": rows, "medians": medians,
+                   "rebuilds": rebuilds}, f, indent=2)
     print(f"\nraw results: {args.out}")
 
 

@@ -8,9 +8,10 @@ import VectorMath
 
 /// How a rebuild is validated before its graph serves.
 public struct RebuildOptions: Sendable {
-    /// Gate on the HubScan of the rebuilt partition: every z below `threshold`. Off by
-    /// default: the scan always runs and its result goes on the incident, but HubScan still
-    /// flags about 1 % of clean synthetic documents at z ≥ 5 (issue 5's calibration gap), which
+    /// Gate on the HubScan of the rebuilt partition: every z below `threshold`, checked before
+    /// the swap. Off by default: the scan then runs after the swap (the partition leaves the
+    /// degraded mode first) and its result goes on the incident, since HubScan still flags
+    /// about 1 % of clean synthetic documents at z ≥ 5 (issue 5's calibration gap), which
     /// would block clean rebuilds.
     public var validateScan = false
     public var threshold = 5.0
@@ -21,6 +22,8 @@ public struct RebuildOptions: Sendable {
     /// (`PUT …/golden-queries`); collections without golden queries skip the check.
     public var goldenMRRDropMax = 0.05
     public static let selfRecallSample = 200
+    /// Sample queries of the rebuild's HubScan (documents used as queries).
+    public static let scanSampleMax = 10_000
     public static let chunkRows = 2_000
 
     public init() {}
@@ -121,9 +124,10 @@ extension LiveCollections {
         var failure: String?
         var findings: [String: [String: PayloadValue]] = [:]
         var regression: GoldenRegression?
+        var audits: [(tenant: String, rows: [(rowID: Int64, record: DocumentRecord)])] = []
+        var clock = PhaseClock()
         do {
             try await pool.withConnection { try JobRecords.start(job, on: $0) }
-            var clock = PhaseClock()
             let rows = try await pool.withConnection { try DocumentRecords.loadLive(collectionID: collection.configuration.id, on: $0) }
             let withheld = collection.quarantinedRowIDs
             let golden = try await goldenQueries(of: collection)
@@ -134,9 +138,14 @@ extension LiveCollections {
                                             progress: (Double(index), Double(tenants.count)))
                 let graphSeconds = clock.lap()
                 try await pool.withConnection { try JobRecords.heartbeat(job, on: $0) }
-                var checks = try validate(graph, tenant: tenant, collection: collection, options: options)
+                var checks = try checkNavigable(graph, options: options)
                     .merging(try checkGolden(golden, graph: graph, tenant: tenant, collection: collection,
                                              dropMax: options.goldenMRRDropMax)) { $1 }
+                if options.validateScan {
+                    checks.merge(try scanRebuilt(mine, tenant: tenant, collection: collection, options: options)) { $1 }
+                } else {
+                    audits.append((tenant, mine))
+                }
                 // Where the time went (the load is shared by every tenant of the job).
                 checks["load_seconds"] = .rounded(loadSeconds, places: 3)
                 checks["graph_seconds"] = .rounded(graphSeconds, places: 3)
@@ -169,6 +178,16 @@ extension LiveCollections {
             failure = "\(error)"
         }
         await recordRebuildEnded(job, collection: collection, tenants: tenants, state: state.rawValue)
+        let degradedSeconds = clock.total()
+        // The scan that does not gate runs once the new graphs serve: searches are answered by
+        // the graph again while it runs, and its findings still reach the incident.
+        if state == .succeeded {
+            for audit in audits {
+                findings[audit.tenant]?["degraded_seconds"] = .rounded(degradedSeconds, places: 3)
+                findings[audit.tenant]?.merge(auditRebuilt(audit.rows, tenant: audit.tenant, collection: collection,
+                                                           options: options)) { $1 }
+            }
+        }
         cancellations.clear(job)
         let finalState = state, finalFailure = failure, finalFindings = findings
         let ended = RebuildEnded(state: finalState, jobID: job, tenants: tenants, validation: finalFindings,
@@ -233,10 +252,9 @@ extension LiveCollections {
         return graph
     }
 
-    /// The rebuilt graph must be navigable (self-recall) and, with `validateScan`, clean
-    /// (HubScan). Returns what it found, for the incident.
-    private func validate(_ graph: HNSWIndex, tenant: String, collection: LiveCollection,
-                          options: RebuildOptions) throws -> [String: PayloadValue] {
+    /// The rebuilt graph must be navigable: it finds sampled documents (or an exact copy)
+    /// as their own nearest neighbour. A broken graph cannot pass.
+    private func checkNavigable(_ graph: HNSWIndex, options: RebuildOptions) throws -> [String: PayloadValue] {
         guard graph.liveCount > 0 else { return [:] }
         let labels = (0..<UInt32(graph.count)).filter { !graph.isDeleted(id: $0) }.map { graph.label(ofID: $0) }
         let sample = stride(from: 0, to: labels.count, by: max(1, labels.count / RebuildOptions.selfRecallSample)).map { labels[$0] }
@@ -246,21 +264,41 @@ extension LiveCollections {
         guard recall >= options.selfRecallMin else {
             throw EngineError(.indexFailed, "validation: the rebuilt graph finds \(Int(recall * 100)) % of sampled documents (or an exact copy) as their own nearest neighbour (needs \(Int(options.selfRecallMin * 100)) %)")
         }
-        var findings: [String: PayloadValue] = ["self_recall": .rounded(recall, places: 3)]
-        guard labels.count > Self.scanDocumentsMin else { return findings }
-        let matrix = try Matrix(rows: labels.count, dimension: collection.configuration.dimension,
-                                storage: labels.flatMap { graph.vector(forLabel: $0) ?? [] })
+        return ["self_recall": .rounded(recall, places: 3)]
+    }
+
+    /// A HubScan of the rebuilt partition's documents. With `validateScan` it gates the swap:
+    /// any z at or over the threshold fails the rebuild.
+    private func scanRebuilt(_ rows: [(rowID: Int64, record: DocumentRecord)], tenant: String, collection: LiveCollection,
+                             options: RebuildOptions) throws -> [String: PayloadValue] {
+        guard rows.count > Self.scanDocumentsMin else { return [:] }
+        let matrix = try Matrix(rows: rows.count, dimension: collection.configuration.dimension,
+                                storage: rows.flatMap(\.record.embedding))
         var scan = HubScanner.Options()
         scan.sample = .documents
-        scan.sampleSize = min(10_000, labels.count)
+        scan.sampleSize = min(RebuildOptions.scanSampleMax, rows.count)
         scan.threshold = options.threshold
         let queries = collection.reservoir.queries(tenant: tenant, dimension: collection.configuration.dimension)
         let report = try HubScanner.scan(matrix, metric: collection.configuration.metric, realQueries: queries, options: scan)
-        findings["scan_max_z"] = .rounded(report.distribution.maxZ, places: 2)
-        findings["scan_flagged"] = .integer(Int64(report.flagged.count))
         guard !options.validateScan || report.distribution.maxZ < options.threshold else {
             throw EngineError(.indexFailed, "validation: a scan of the rebuilt graph found z = \(String(format: "%.1f", report.distribution.maxZ)) ≥ \(options.threshold) (\(report.flagged.count) documents flagged)")
         }
+        return ["scan_max_z": .rounded(report.distribution.maxZ, places: 2),
+                "scan_flagged": .integer(Int64(report.flagged.count))]
+    }
+
+    /// The scan that does not gate, after the swap: its findings (or why it could not run)
+    /// and its duration, for the incident. It never fails a rebuild whose graph already serves.
+    private func auditRebuilt(_ rows: [(rowID: Int64, record: DocumentRecord)], tenant: String, collection: LiveCollection,
+                              options: RebuildOptions) -> [String: PayloadValue] {
+        var clock = PhaseClock()
+        var findings: [String: PayloadValue]
+        do {
+            findings = try scanRebuilt(rows, tenant: tenant, collection: collection, options: options)
+        } catch {
+            findings = ["scan_error": .string(String("\(error)".prefix(Self.rebuildErrorCharactersMax)))]
+        }
+        findings["scan_seconds"] = .rounded(clock.lap(), places: 3)
         return findings
     }
 }
@@ -269,7 +307,11 @@ struct RebuildCancelled: Error {}
 
 /// Seconds between laps, for a job's phases.
 struct PhaseClock {
+    private let start = DispatchTime.now().uptimeNanoseconds
     private var last = DispatchTime.now().uptimeNanoseconds
+
+    /// Seconds since the clock started.
+    func total() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
 
     /// Seconds since the previous lap (or since the clock started), and starts the next.
     mutating func lap() -> Double {

@@ -7,7 +7,7 @@ import Glibc
 /// One libpq connection. Not thread-safe: use it from one thread at a time (the pool
 /// guarantees that). Every call blocks until the server answers.
 public final class Connection {
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
     /// Rows one statement may return before it is refused (a guard against unbounded reads).
     public static let rowsMax = 10_000_000
 
@@ -104,7 +104,7 @@ public final class Connection {
         if let failure { throw failure }
     }
 
-    private func rows(of result: OpaquePointer) throws(StoreError) -> [Row] {
+    func rows(of result: OpaquePointer) throws(StoreError) -> [Row] {
         let rowCount = Int(PQntuples(result)), columnCount = Int(PQnfields(result))
         guard rowCount <= Self.rowsMax else {
             throw StoreError(.queryFailed, "\(rowCount) rows exceed the \(Self.rowsMax)-row limit of one statement")
@@ -120,13 +120,13 @@ public final class Connection {
         }
     }
 
-    private func serverError(_ result: OpaquePointer) -> StoreError {
+    func serverError(_ result: OpaquePointer) -> StoreError {
         let message = String(cString: PQresultErrorMessage(result)).trimmingCharacters(in: .whitespacesAndNewlines)
         let sqlstate = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
         return StoreError.server(message.isEmpty ? "the statement failed" : message, sqlstate: sqlstate)
     }
 
-    private func connectionLost() -> StoreError {
+    func connectionLost() -> StoreError {
         StoreError(.connectionFailed, String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 

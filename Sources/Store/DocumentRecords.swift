@@ -225,14 +225,15 @@ extension DocumentRecords {
 
     /// Every live document of a collection (what the engine loads at start-up), by row id.
     public static func loadLive(collectionID: Int64, on connection: Connection) throws -> [(rowID: Int64, record: DocumentRecord)] {
-        try connection.query("""
-            SELECT id, tenant, external_id, text, array_send(embedding) AS embedding
+        var rows: [(rowID: Int64, record: DocumentRecord)] = []
+        try connection.forEachBinaryRow("""
+            SELECT id, tenant, external_id, text, embedding
             FROM documents WHERE collection_id = $1 AND deleted_at IS NULL ORDER BY id
-            """, [.integer(collectionID)]).map { row in
-            (try row.integer("id"), DocumentRecord(tenant: try row.string("tenant"), externalID: try row.string("external_id"),
-                                                   text: try row.string("text"),
-                                                   embedding: try parseVector(arraySend: row.bytes("embedding"))))
+            """, [.integer(collectionID)], columns: [.int8, .text, .text, .text, .realArray]) { row throws(StoreError) in
+            rows.append((try row.int64(0), DocumentRecord(tenant: try row.string(1), externalID: try row.string(2),
+                                                          text: try row.string(3), embedding: try parseVector(arraySend: row.bytes(4)))))
         }
+        return rows
     }
 
     /// A live document without its embedding (start-up from a snapshot reads these only).
@@ -272,10 +273,16 @@ extension DocumentRecords {
     /// float is formatted as text on the way out, nor parsed back. The layout: ndim, has-nulls flag and element type (int32 each), one (length, lower bound) pair per
     /// dimension, then each element as its byte length (4) and big-endian IEEE 754 bits.
     static func parseVector(arraySend bytes: [UInt8]) throws(StoreError) -> [Float] {
-        guard bytes.count >= 12 else { throw StoreError(.decodingFailed, "embedding is not a binary array") }
-        func int32(_ at: Int) -> Int32 {
-            Int32(bitPattern: UInt32(bytes[at]) << 24 | UInt32(bytes[at + 1]) << 16 | UInt32(bytes[at + 2]) << 8 | UInt32(bytes[at + 3]))
+        let parsed = bytes.withUnsafeBytes { buffer in
+            Result { () throws(StoreError) -> [Float] in try parseVector(arraySend: buffer) }
         }
+        return try parsed.get()
+    }
+
+    /// `parseVector(arraySend:)` over bytes read in place (a binary result's `real[]` column).
+    static func parseVector(arraySend bytes: UnsafeRawBufferPointer) throws(StoreError) -> [Float] {
+        guard bytes.count >= 12 else { throw StoreError(.decodingFailed, "embedding is not a binary array") }
+        func int32(_ at: Int) -> Int32 { Int32(bigEndian: bytes.loadUnaligned(fromByteOffset: at, as: Int32.self)) }
         let dimensions = int32(0)
         guard dimensions == 1 || (dimensions == 0 && bytes.count == 12) else {
             throw StoreError(.decodingFailed, "embedding has \(dimensions) dimensions, not 1")

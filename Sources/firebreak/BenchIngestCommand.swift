@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import FirebreakAPI
 import Foundation
+import ServiceBench
 import VectorMath
 
 /// `firebreak bench ingest`: documents per second through HTTP into a durable PostgreSQL and
@@ -17,7 +18,10 @@ struct BenchIngestCommand: AsyncParsableCommand {
         clients; the bodies are encoded before the clock starts, so the figure is the service's \
         (the encode time is reported beside it). A run counts once every batch is acknowledged: \
         committed in PostgreSQL and searchable. Then the last collection's partition is rebuilt \
-        (no search load here; `bench service` measures a rebuild under load).
+        while --rebuild-search-clients clients send vector-only searches without pause (the \
+        documents' own embeddings as queries): the rebuild's phases, how long the clients were \
+        served degraded (exact-scan) answers, their latency, and failed or empty answers (both \
+        must be 0).
 
         Example (the dev set):
           firebreak bench ingest --embeddings ../shared/devsets/manpages-minilm/doc_emb.f16.npy \\
@@ -31,15 +35,19 @@ struct BenchIngestCommand: AsyncParsableCommand {
     @Option(help: "Concurrent HTTP clients (1...64).") var clients = 2
     @Option(help: "Body forms to measure: json, base64 or both.") var body = "both"
     @Flag(inversion: .prefixedNo, help: "Rebuild the partition after the ingest and time it.") var rebuild = true
+    @Option(help: "Clients searching without pause during the rebuild (0: no load).") var rebuildSearchClients = 1
     @Option(help: "libpq URL of a PostgreSQL to use instead of a throwaway embedded one.") var databaseURL: String?
 
     static let tenant = "bench"
+    /// Distinct query vectors of the rebuild's search load (documents taken evenly).
+    static let loadQueriesMax = 1_000
 
     func validate() throws {
         guard (1...1_000).contains(batch) else { throw ValidationError("--batch must be in 1...1000") }
         guard (1...64).contains(clients) else { throw ValidationError("--clients must be in 1...64") }
         guard ["json", "base64", "both"].contains(body) else { throw ValidationError("--body must be json, base64 or both") }
         guard limit >= 0 else { throw ValidationError("--limit must be 0 or more") }
+        guard (0...64).contains(rebuildSearchClients) else { throw ValidationError("--rebuild-search-clients must be in 0...64") }
     }
 
     func run() async throws {
@@ -52,7 +60,8 @@ struct BenchIngestCommand: AsyncParsableCommand {
                 Console.progress("ingesting \(documents.count) documents with \(form == .array ? "JSON-array" : "base64") embeddings")
                 runs.append(try await ingest(documents, form: form, client: service.client))
             }
-            let rebuilt = rebuild ? try await rebuildPartition(of: runs[runs.count - 1].collection, client: service.client) : nil
+            let rebuilt = rebuild ? try await rebuildPartition(of: runs[runs.count - 1].collection, documents: documents,
+                                                               client: service.client) : nil
             try await service.stop()
             try Console.printJSON(IngestBenchReport(documents: documents.count, dimension: documents.first?.embedding.count ?? 0,
                                                     batch: batch, clients: clients, runs: runs, rebuild: rebuilt))
@@ -112,22 +121,32 @@ struct BenchIngestCommand: AsyncParsableCommand {
                          encodeSeconds: encodeSeconds)
     }
 
-    private func rebuildPartition(of collection: String, client: APIClient) async throws -> RebuildRun {
-        Console.progress("rebuilding \(collection)'s partition")
+    private func rebuildPartition(of collection: String, documents: [NewDocumentBody],
+                                  client: APIClient) async throws -> RebuildRun {
+        Console.progress("rebuilding \(collection)'s partition" + (rebuildSearchClients > 0 ? " under \(rebuildSearchClients) searching client(s)" : ""))
         let started = DispatchTime.now().uptimeNanoseconds
         let launched = try await client.send("POST", "/v1/collections/\(collection)/rebuild",
                                              body: RebuildBody(tenant: Self.tenant, reason: "bench ingest rebuild"))
             .succeeded().decoded(JobStartedBody.self)
         let job = launched.jobID
+        let finished = TimeMarks()
+        let step = max(1, documents.count / Self.loadQueriesMax)
+        let load = RebuildSearchLoad(client: client, collection: collection,
+                                     queries: stride(from: 0, to: documents.count, by: step).map { documents[$0].embedding },
+                                     clients: rebuildSearchClients)
+        async let searched = rebuildSearchClients > 0 ? load.run(started: started, until: finished) : nil
         var state: JobBody
         repeat {
             try await Task.sleep(for: .milliseconds(50))
             state = try await client.send("GET", "/v1/jobs/\(job)").succeeded().decoded(JobBody.self)
         } while !state.isFinished
         let seconds = secondsSince(started)
+        finished.record("done", at: 0)
+        let searchLoad = await searched
         var phases: [String: Double] = [:]
         if let incident = launched.incidentID { phases = try await rebuildPhases(job: job, incident: incident, client: client) }
-        return RebuildRun(collection: collection, state: state.state, seconds: seconds, phases: phases, error: state.error)
+        return RebuildRun(collection: collection, state: state.state, seconds: seconds, phases: phases, error: state.error,
+                          searchLoad: searchLoad)
     }
 
     /// The job's split (load, graph, validation, publish and swap), from its rebuild event's
@@ -158,9 +177,11 @@ struct RebuildRun: Encodable {
     var collection: String
     var state: String
     var seconds: Double
-    /// load, graph, validation, publish_and_swap (seconds), as the job recorded them.
+    /// load, graph, validation, publish_and_swap, degraded (until the partition left the
+    /// rebuilding mode) and scan (the HubScan after it), in seconds, as the job recorded them.
     var phases: [String: Double]
     var error: String?
+    var searchLoad: RebuildSearchLoad.Outcome?
 }
 
 struct IngestBenchReport: Encodable {
