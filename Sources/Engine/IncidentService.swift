@@ -126,7 +126,8 @@ public enum IncidentService {
         let rebuilding = try JobRecords.open(on: connection).filter { $0.collectionID == collection.id && $0.kind == "rebuild" }
         if !rebuilding.isEmpty {
             let tenants = rebuilding.map { $0.tenant ?? "every tenant" }.joined(separator: ", ")
-            return "collection \(name) still serves degraded answers: rebuild job(s) \(rebuilding.map { String($0.id) }.joined(separator: ", ")) open (\(tenants))"
+            return "collection \(name) has rebuild job(s) \(rebuilding.map { String($0.id) }.joined(separator: ", ")) open (\(tenants)): "
+                + "degraded answers until each swap, and the rebuild's findings are not on the incident yet"
         }
         guard let stored = try ScanReportRecords.latest(collectionID: collection.id, on: connection) else { return nil }
         let flagged = try stored.labelled().documentsAtThreshold

@@ -16,28 +16,70 @@ extension Connection {
     }
 
     /// Runs one parameterised statement with binary results and hands each row to `body`,
-    /// in order. The result's columns must be exactly `columns` (a mismatch is
-    /// `decoding_failed` before any row is read). A row is valid only during its call.
+    /// in order, as it arrives (libpq's single-row mode: the result is never held whole, and
+    /// the server keeps producing rows while `body` works). The result's columns must be
+    /// exactly `columns` (a mismatch is `decoding_failed` before any row is handed over). A row
+    /// is valid only during its call. Should `body` throw, the statement is cancelled and its
+    /// remaining results drained, so the connection stays usable; the error is rethrown.
     public func forEachBinaryRow(_ sql: StaticString, _ parameters: [SQLValue], columns: [BinaryColumn],
                                  _ body: (BinaryRow) throws(StoreError) -> Void) throws(StoreError) {
         let texts = parameters.map(\.wireText)
         let cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.map { strdup($0) } ?? nil }
         defer { cStrings.forEach { free($0) } }
-        let result: OpaquePointer? = cStrings.map { UnsafePointer($0) }.withUnsafeBufferPointer { values in
-            PQexecParams(handle, sql.description, Int32(values.count), nil, values.baseAddress, nil, nil, 1)
+        let sent = cStrings.map { UnsafePointer($0) }.withUnsafeBufferPointer { values in
+            PQsendQueryParams(handle, sql.description, Int32(values.count), nil, values.baseAddress, nil, nil, 1)
         }
-        guard let result else { throw connectionLost() }
-        defer { PQclear(result) }
-        guard PQresultStatus(result) == PGRES_TUPLES_OK else { throw serverError(result) }
+        guard sent == 1 else { throw connectionLost() }
+        guard PQsetSingleRowMode(handle) == 1 else {
+            drainResults()
+            throw StoreError(.queryFailed, "libpq refused single-row mode for a binary read")
+        }
+        var failure: StoreError?, rowCount = 0, checked = false
+        while let result = PQgetResult(handle) {
+            defer { PQclear(result) }
+            guard failure == nil else { continue }
+            switch PQresultStatus(result) {
+            case PGRES_SINGLE_TUPLE:
+                do throws(StoreError) {
+                    if !checked { try Self.check(result, columns: columns); checked = true }
+                    rowCount += 1
+                    guard rowCount <= Self.rowsMax else {
+                        throw StoreError(.queryFailed, "more rows than the \(Self.rowsMax)-row limit of one statement")
+                    }
+                    try body(BinaryRow(result: result, row: 0))
+                } catch {
+                    failure = error
+                    cancelRunningStatement()
+                }
+            case PGRES_TUPLES_OK:
+                if !checked, PQnfields(result) > 0 {
+                    do throws(StoreError) { try Self.check(result, columns: columns) } catch { failure = error }
+                }
+            default:
+                failure = serverError(result)
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    private static func check(_ result: OpaquePointer, columns: [BinaryColumn]) throws(StoreError) {
         let found = (0..<PQnfields(result)).map { PQftype(result, $0) }
         guard found == columns.map(\.rawValue) else {
             throw StoreError(.decodingFailed, "a binary read expected column types \(columns.map(\.rawValue)), got \(found)")
         }
-        let rowCount = Int(PQntuples(result))
-        guard rowCount <= Self.rowsMax else {
-            throw StoreError(.queryFailed, "\(rowCount) rows exceed the \(Self.rowsMax)-row limit of one statement")
-        }
-        for row in 0..<Int32(rowCount) { try body(BinaryRow(result: result, row: row)) }
+    }
+
+    /// Asks the server to stop the statement in progress (its remaining rows are then read
+    /// and dropped by the caller's result loop).
+    private func cancelRunningStatement() {
+        guard let cancel = PQgetCancel(handle) else { return }
+        defer { PQfreeCancel(cancel) }
+        var message = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(cancel, &message, Int32(message.count))
+    }
+
+    private func drainResults() {
+        while let result = PQgetResult(handle) { PQclear(result) }
     }
 }
 

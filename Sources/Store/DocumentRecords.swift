@@ -226,14 +226,45 @@ extension DocumentRecords {
     /// Every live document of a collection (what the engine loads at start-up), by row id.
     public static func loadLive(collectionID: Int64, on connection: Connection) throws -> [(rowID: Int64, record: DocumentRecord)] {
         var rows: [(rowID: Int64, record: DocumentRecord)] = []
-        try connection.forEachBinaryRow("""
-            SELECT id, tenant, external_id, text, embedding
-            FROM documents WHERE collection_id = $1 AND deleted_at IS NULL ORDER BY id
-            """, [.integer(collectionID)], columns: [.int8, .text, .text, .text, .realArray]) { row throws(StoreError) in
-            rows.append((try row.int64(0), DocumentRecord(tenant: try row.string(1), externalID: try row.string(2),
-                                                          text: try row.string(3), embedding: try parseVector(arraySend: row.bytes(4)))))
+        try loadLive(collectionID: collectionID, chunkRows: liveChunkRowsMax, on: connection) { chunk in
+            rows += chunk
+            return true
         }
         return rows
+    }
+
+    /// The most rows `loadLive` hands over at once.
+    public static let liveChunkRowsMax = 100_000
+
+    /// Every live document of a collection (of one tenant, given `tenant`), by row id, handed
+    /// to `body` in chunks of `chunkRows` as the server sends them, so the caller can work
+    /// on one chunk while the next arrives. `body` returns false to stop reading (the
+    /// statement is cancelled and nothing more is handed over). One statement: one snapshot.
+    public static func loadLive(collectionID: Int64, tenant: String? = nil, chunkRows: Int, on connection: Connection,
+                                _ body: ([(rowID: Int64, record: DocumentRecord)]) -> Bool) throws(StoreError) {
+        precondition((1...liveChunkRowsMax).contains(chunkRows), "chunkRows must be in 1...\(liveChunkRowsMax)")
+        var chunk: [(rowID: Int64, record: DocumentRecord)] = []
+        chunk.reserveCapacity(chunkRows)
+        var stopped = false
+        do {
+            try connection.forEachBinaryRow("""
+                SELECT id, tenant, external_id, text, embedding FROM documents
+                WHERE collection_id = $1 AND ($2::text IS NULL OR tenant = $2) AND deleted_at IS NULL ORDER BY id
+                """, [.integer(collectionID), tenant.map { .text($0) } ?? .null],
+                columns: [.int8, .text, .text, .text, .realArray]) { row throws(StoreError) in
+                chunk.append((try row.int64(0), DocumentRecord(tenant: try row.string(1), externalID: try row.string(2),
+                                                               text: try row.string(3), embedding: try parseVector(arraySend: row.bytes(4)))))
+                guard chunk.count == chunkRows else { return }
+                defer { chunk.removeAll(keepingCapacity: true) }
+                guard body(chunk) else {
+                    stopped = true
+                    throw StoreError(.queryFailed, "the reader stopped the read")
+                }
+            }
+        } catch where stopped {
+            return
+        }
+        if !chunk.isEmpty { _ = body(chunk) }
     }
 
     /// A live document without its embedding (start-up from a snapshot reads these only).

@@ -107,9 +107,17 @@ final class ContainmentTests: XCTestCase {
         let probe = try await admin.searchIDs(collection, ["vector": acme[3]["embedding"]!, "tenant": "acme", "k": 10])
         XCTAssertFalse(probe.contains("acme-3"))
         XCTAssertEqual(probe.count, 10)
-        let kinds = (try await admin.get("/v1/incidents/\(incident)/timeline").object()["events"] as! [[String: Any]])
-            .compactMap { $0["kind"] as? String }
+        let events = try await admin.get("/v1/incidents/\(incident)/timeline").object()["events"] as! [[String: Any]]
+        let kinds = events.compactMap { $0["kind"] as? String }
         XCTAssertTrue(kinds.contains("rebuild_started") && kinds.contains("rebuild_succeeded"), "\(kinds)")
+        // The scan that does not gate ran after the swap: its findings and its time are on the
+        // event beside the time the partition answered degraded, which does not include it.
+        let ended = try XCTUnwrap(events.last { $0["kind"] as? String == "rebuild_succeeded" }?["payload"] as? [String: Any])
+        let checks = try XCTUnwrap((ended["validation"] as? [String: Any])?["acme"] as? [String: Any], "\(ended)")
+        for key in ["self_recall", "scan_max_z", "scan_flagged", "scan_seconds", "degraded_seconds", "load_seconds", "graph_seconds"] {
+            XCTAssertNotNil(checks[key], "\(key) in \(checks)")
+        }
+        XCTAssertNil(checks["scan_error"], "\(checks)")
         try await harness.stop()
     }
 

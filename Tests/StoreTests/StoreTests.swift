@@ -211,7 +211,7 @@ final class EmbeddedPostgresTests: XCTestCase {
 final class DocumentRecordTests: XCTestCase {
     /// A collection of `dimension` (its rows must match it: every suite in this process shares
     /// the cluster, and a service opened on it loads every collection), with its tenant.
-    private func collection(_ owner: Connection, suffix: String, dimension: Int = 3) throws -> Int64 {
+    func collection(_ owner: Connection, suffix: String, dimension: Int = 3) throws -> Int64 {
         try owner.query("INSERT INTO tenants (name) VALUES ($1) ON CONFLICT DO NOTHING", [.text("t-\(suffix)")])
         return try owner.query("INSERT INTO collections (name, dimension, metric) VALUES ($1, $2, 'l2') RETURNING id",
                                [.text("c-\(suffix)"), .integer(Int64(dimension))])[0].integer("id")
