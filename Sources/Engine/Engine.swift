@@ -63,6 +63,9 @@ public enum EngineErrorCode: String, ErrorCode, CaseIterable {
     /// Every database connection stayed busy past the pool's wait: retry shortly.
     case busy = "busy"
     case indexFailed = "index_failed"
+    /// A collection this replica could not load at start-up (its other collections serve);
+    /// the message and `/readyz` say why. A restart tries again.
+    case collectionUnavailable = "collection_unavailable"
 }
 
 /// The one error type of the Engine module.

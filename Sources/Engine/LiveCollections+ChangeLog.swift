@@ -204,9 +204,12 @@ extension LiveCollections {
     }
 
     /// The live collection a row belongs to; a `collection_created` row for one this replica
-    /// does not hold yet creates it. Rows of a collection this replica never learnt of stop it.
+    /// does not hold yet creates it; nil for one start-up could not load (its rows are skipped).
+    /// Rows of a collection this replica never learnt of stop it.
     private func collection(id: Int64, creating first: ChangeRow, on connection: Connection) throws -> LiveCollection? {
         if let known = lock.locked({ byID[id] }) { return known }
+        // Not loaded at start-up: not served, so its changes have nothing to apply to.
+        if lock.locked({ unloaded.values.contains { $0.id == id } }) { return nil }
         guard case .collectionCreated = first.change else {
             let reason = "change \(first.seq) (\(first.change.kind)) names collection \(id), which this replica does not hold"
             replica.fail(reason)

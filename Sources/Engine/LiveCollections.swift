@@ -15,6 +15,8 @@ public final class LiveCollections: @unchecked Sendable {
     let lock = Mutex()
     private var byName: [String: LiveCollection] = [:]
     private(set) var byID: [Int64: LiveCollection] = [:]
+    /// Collections start-up could not load, by name: not served, their changes skipped.
+    var unloaded: [String: UnloadedCollection] = [:]
     /// This replica's name and place in the change log.
     public let replica: ReplicaPosition
     /// Where the engine says what it did on its own (start-up, fallbacks).
@@ -53,11 +55,20 @@ public final class LiveCollections: @unchecked Sendable {
         // the ones its load already reflects (its own position).
         registry.replica.advance(to: head)
         for record in records {
-            let configuration = try Self.configuration(of: record)
             let started = Date()
-            let (collection, source) = try await registry.boot(configuration)
-            progress("loaded collection \(record.name) \(source): \(collection.status().documents) documents at change \(collection.position.value) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
-            _ = registry.insertIfAbsent(collection)
+            do {
+                let (collection, source) = try await registry.boot(try Self.configuration(of: record))
+                progress("loaded collection \(record.name) \(source): \(collection.status().documents) documents at change \(collection.position.value) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+                _ = registry.insertIfAbsent(collection)
+            } catch let error as StoreError where Self.stopsStartUp(error) {
+                throw error
+            } catch {
+                // One collection that cannot be loaded (a row the engine refuses, an unreadable
+                // snapshot with no PostgreSQL fallback) does not take the others down with it.
+                let reason = String("\(error)".prefix(Self.unloadedReasonCharactersMax))
+                registry.lock.locked { registry.unloaded[record.name] = UnloadedCollection(id: record.id, name: record.name, reason: reason) }
+                progress("collection \(record.name) could not be loaded and is not served (503 collection_unavailable until a restart loads it): \(reason)")
+            }
         }
         try await registry.resumeRebuildState(interrupted: interrupted)
         registry.retrievalLog.start()
@@ -87,16 +98,34 @@ public final class LiveCollections: @unchecked Sendable {
     }
 
     public func named(_ name: String) throws(EngineError) -> LiveCollection {
-        guard let collection = lock.locked({ byName[name] }) else {
+        let (collection, unloaded) = lock.locked { (byName[name], self.unloaded[name]) }
+        if let unloaded {
+            throw EngineError(.collectionUnavailable, "collection \(unloaded.name) could not be loaded when this replica started: \(unloaded.reason)")
+        }
+        guard let collection else {
             throw EngineError(.unknownCollection, "no collection \"\(name.prefix(128))\"")
         }
         return collection
     }
 
+    /// The collections this replica could not load at start-up, by name, and why.
+    public var unloadedCollections: [UnloadedCollection] {
+        lock.locked { unloaded.values.sorted { $0.name < $1.name } }
+    }
+
+    /// The characters of a load failure kept as its reason.
+    static let unloadedReasonCharactersMax = 1_000
+
+    /// Failures of the database itself stop start-up (the replica would otherwise come up
+    /// with every collection unloaded); anything else fails only the collection it concerns.
+    static func stopsStartUp(_ error: StoreError) -> Bool {
+        [.connectionFailed, .poolExhausted, .timeout, .commitUnknown].contains(error.code)
+    }
+
     /// Creates a collection: validated, stored, then served (empty).
     public func create(_ configuration: CollectionConfiguration) async throws(EngineError) -> LiveCollection {
         try configuration.validate()
-        if lock.locked({ byName[configuration.name] != nil }) {
+        if lock.locked({ byName[configuration.name] != nil || unloaded[configuration.name] != nil }) {
             throw EngineError(.duplicateCollection, "collection \(configuration.name) already exists")
         }
         guard lock.locked({ byName.count }) < Self.collectionsMax else {
@@ -189,4 +218,11 @@ private final class NamedDocuments: @unchecked Sendable {
     private var held: [DocumentEntry] = []
     var entries: [DocumentEntry] { lock.locked { held } }
     func set(_ entries: [DocumentEntry]) { lock.locked { held = entries } }
+}
+
+/// A collection start-up could not load: it is not served, and the reason is said.
+public struct UnloadedCollection: Sendable, Equatable {
+    public let id: Int64
+    public let name: String
+    public let reason: String
 }

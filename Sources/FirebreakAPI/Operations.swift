@@ -13,14 +13,18 @@ public struct ReadinessBody: Codable, Sendable {
     /// Collections on this replica that refuse writes until it is restarted (searches are still
     /// served, so `ready` does not depend on them).
     public var writeRefusals: [WriteRefusalBody]
+    /// Collections start-up could not load: not served (503 `collection_unavailable`) until a
+    /// restart loads them; the others serve, so `ready` does not depend on them either.
+    public var unloadedCollections: [UnloadedCollectionBody]
 
     enum CodingKeys: String, CodingKey {
         case ready, appliedSeq = "applied_seq", headSeq = "head_seq", replica, database
         case collectionsLoaded = "collections_loaded", problem, writeRefusals = "write_refusals"
+        case unloadedCollections = "unloaded_collections"
     }
 
     public init(ready: Bool, appliedSeq: Int64, headSeq: Int64, replica: String, database: Bool, collectionsLoaded: Bool,
-                problem: String? = nil, writeRefusals: [WriteRefusalBody] = []) {
+                problem: String? = nil, writeRefusals: [WriteRefusalBody] = [], unloadedCollections: [UnloadedCollectionBody] = []) {
         self.ready = ready
         self.appliedSeq = appliedSeq
         self.headSeq = headSeq
@@ -29,6 +33,17 @@ public struct ReadinessBody: Codable, Sendable {
         self.collectionsLoaded = collectionsLoaded
         self.problem = problem
         self.writeRefusals = writeRefusals
+        self.unloadedCollections = unloadedCollections
+    }
+}
+
+public struct UnloadedCollectionBody: Codable, Sendable, Equatable {
+    public var collection: String
+    public var reason: String
+
+    public init(collection: String, reason: String) {
+        self.collection = collection
+        self.reason = reason
     }
 }
 

@@ -72,5 +72,7 @@ public enum ProblemCode: String, Codable, Sendable, CaseIterable {
     case storeFailed = "store_failed"
     case storeUnavailable = "store_unavailable"
     case indexFailed = "index_failed"
+    /// A collection this replica could not load at start-up (`/readyz` lists it, with the reason).
+    case collectionUnavailable = "collection_unavailable"
     case internalError = "internal_error"
 }

@@ -42,7 +42,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
              .rebuildRunning, .snapshotInvalid, .noCleanSnapshot: return .conflict
         case .collectionFrozen: return HTTPResponse.Status(code: 423, reasonPhrase: "Locked")
         case .tenantBlocked: return .forbidden
-        case .storeFailed, .busy: return .serviceUnavailable
+        case .storeFailed, .busy, .collectionUnavailable: return .serviceUnavailable
         case .indexFailed: return .internalServerError
         }
     }

@@ -32,7 +32,8 @@ extension API {
             return Self.response(try reply(ReadinessBody(
                 ready: ready, appliedSeq: replica.appliedSeq, headSeq: replica.startHead ?? 0, replica: replica.name,
                 database: database, collectionsLoaded: readiness.loaded, problem: replica.problem,
-                writeRefusals: refusals.sorted { $0.collection < $1.collection }),
+                writeRefusals: refusals.sorted { $0.collection < $1.collection },
+                unloadedCollections: collections.unloadedCollections.map { UnloadedCollectionBody(collection: $0.name, reason: $0.reason) }),
                 status: ready ? .ok : .serviceUnavailable))
         }
         router.get("/v1/replicas") { _, context in

@@ -15,6 +15,7 @@ import Prometheus
 ///   (the searches were served; their blast-radius record is missing).
 /// - `firebreak_replica_applied_seq`: this replica's applied change-log position.
 /// - `firebreak_collections_refusing_writes`: collections that refuse writes until a restart
+/// - `firebreak_collections_unloaded`: collections start-up could not load (not served)
 ///   (alert on > 0).
 public final class ServiceMetrics: @unchecked Sendable {
     public static let shared = ServiceMetrics()
@@ -25,6 +26,7 @@ public final class ServiceMetrics: @unchecked Sendable {
     private let retrievalLogDropped: Metrics.Counter
     private let appliedSeq: Metrics.Gauge
     private let refusingWrites: Metrics.Gauge
+    private let unloaded: Metrics.Gauge
     private let lock = NSLock()
     /// The drops already counted (the log keeps a running total; the counter gets the rest).
     private var droppedCounted = 0
@@ -43,6 +45,7 @@ public final class ServiceMetrics: @unchecked Sendable {
         retrievalLogDropped = Metrics.Counter(label: "firebreak_retrieval_log_dropped_total")
         appliedSeq = Metrics.Gauge(label: "firebreak_replica_applied_seq")
         refusingWrites = Metrics.Gauge(label: "firebreak_collections_refusing_writes")
+        unloaded = Metrics.Gauge(label: "firebreak_collections_unloaded")
     }
 
     func searched(mode: SearchMode, degraded: Bool, nanoseconds: UInt64) {
@@ -67,6 +70,7 @@ public final class ServiceMetrics: @unchecked Sendable {
         }
         appliedSeq.record(collections.replica.appliedSeq)
         refusingWrites.record(collections.all.filter { $0.writeRefusal != nil }.count)
+        unloaded.record(collections.unloadedCollections.count)
         return registry.emitToString()
     }
 }

@@ -33,6 +33,7 @@ INLINE = {
     ("Scan", "flagged"): models.FlaggedDocument,
     ("GoldenQueries", "queries"): models.GoldenQuery,
     ("Readiness", "write_refusals"): models.WriteRefusal,
+    ("Readiness", "unloaded_collections"): models.UnloadedCollection,
 }
 
 

@@ -288,6 +288,13 @@ class IndexFailed(FirebreakError):
     code_name = "index_failed"
 
 
+class CollectionUnavailable(FirebreakError):
+    """``collection_unavailable`` (503): this replica could not load the collection at start-up
+    (the detail says why); its other collections serve, and a restart tries again."""
+
+    code_name = "collection_unavailable"
+
+
 class InvalidData(FirebreakError):
     """``invalid_data`` (400): the database refused the data."""
 
@@ -520,6 +527,7 @@ __all__ += [
     "StoreFailed",
     "Busy",
     "IndexFailed",
+    "CollectionUnavailable",
     "InvalidData",
     "ConstraintViolation",
     "UnknownReference",

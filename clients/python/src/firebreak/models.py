@@ -37,6 +37,7 @@ __all__ = [
     "NewDocument",
     "IngestRequest",
     "WriteRefusal",
+    "UnloadedCollection",
     "Screened",
     "IngestResult",
     "Document",
@@ -778,6 +779,11 @@ class WriteRefusal(ResponseModel):
     reason: str
 
 
+class UnloadedCollection(ResponseModel):
+    collection: str
+    reason: str
+
+
 class Readiness(ResponseModel):
     ready: bool
     applied_seq: int
@@ -788,6 +794,8 @@ class Readiness(ResponseModel):
     problem: str | None = None
     write_refusals: list[WriteRefusal]
     """Collections on this replica that refuse writes until it is restarted."""
+    unloaded_collections: list[UnloadedCollection]
+    """Collections this replica could not load at start-up: not served until a restart loads them."""
 
 
 class Replica(ResponseModel):
