@@ -239,7 +239,9 @@ extension DocumentRecords {
     /// Every live document of a collection (of one tenant, given `tenant`), by row id, handed
     /// to `body` in chunks of `chunkRows` as the server sends them, so the caller can work
     /// on one chunk while the next arrives. `body` returns false to stop reading (the
-    /// statement is cancelled and nothing more is handed over). One statement: one snapshot.
+    /// statement is cancelled and nothing more is handed over; inside a transaction, the
+    /// cancel may abort it, so stop early only on a connection of its own). One statement: one
+    /// snapshot.
     public static func loadLive(collectionID: Int64, tenant: String? = nil, chunkRows: Int, on connection: Connection,
                                 _ body: ([(rowID: Int64, record: DocumentRecord)]) -> Bool) throws(StoreError) {
         precondition((1...liveChunkRowsMax).contains(chunkRows), "chunkRows must be in 1...\(liveChunkRowsMax)")
