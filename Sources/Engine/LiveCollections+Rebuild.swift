@@ -142,7 +142,11 @@ extension LiveCollections {
                     .merging(try checkGolden(golden, graph: graph, tenant: tenant, collection: collection,
                                              dropMax: options.goldenMRRDropMax)) { $1 }
                 if options.validateScan {
-                    checks.merge(try scanRebuilt(mine, tenant: tenant, collection: collection, options: options)) { $1 }
+                    // A scan is seconds of BLAS: on a Dispatch thread, off the concurrency pool.
+                    let scanned = try await BlockingWork.run { [self] in
+                        try scanRebuilt(mine, tenant: tenant, collection: collection, options: options)
+                    }
+                    checks.merge(scanned) { $1 }
                 } else {
                     audits.append((tenant, mine))
                 }
@@ -183,10 +187,12 @@ extension LiveCollections {
         // The scan that does not gate runs once the new graphs serve: searches are answered by
         // the graph again while it runs, and its findings still reach the incident.
         if state == .succeeded {
+            for tenant in findings.keys { findings[tenant]?["degraded_seconds"] = .rounded(degradedSeconds, places: 3) }
             for audit in audits {
-                findings[audit.tenant]?["degraded_seconds"] = .rounded(degradedSeconds, places: 3)
-                findings[audit.tenant]?.merge(auditRebuilt(audit.rows, tenant: audit.tenant, collection: collection,
-                                                           options: options)) { $1 }
+                let audited = (try? await BlockingWork.run { [self] in
+                    auditRebuilt(audit.rows, tenant: audit.tenant, collection: collection, options: options)
+                }) ?? [:]
+                findings[audit.tenant]?.merge(audited) { $1 }
             }
         }
         cancellations.clear(job)
