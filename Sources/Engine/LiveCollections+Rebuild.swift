@@ -189,9 +189,9 @@ extension LiveCollections {
         if state == .succeeded {
             for tenant in findings.keys { findings[tenant]?["degraded_seconds"] = .rounded(degradedSeconds, places: 3) }
             for audit in audits {
-                let audited = (try? await BlockingWork.run { [self] in
+                let audited = await BlockingWork.run { [self] in
                     auditRebuilt(audit.rows, tenant: audit.tenant, collection: collection, options: options)
-                }) ?? [:]
+                }
                 findings[audit.tenant]?.merge(audited) { $1 }
             }
         }

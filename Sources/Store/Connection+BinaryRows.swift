@@ -1,7 +1,4 @@
 import CLibPQ
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Bulk reads in PostgreSQL's binary result format. The text format spells every `real` of an
 /// embedding in decimal (or a `bytea` in hex) and copies each value into a `String`; here a
@@ -23,11 +20,8 @@ extension Connection {
     /// remaining results drained, so the connection stays usable; the error is rethrown.
     public func forEachBinaryRow(_ sql: StaticString, _ parameters: [SQLValue], columns: [BinaryColumn],
                                  _ body: (BinaryRow) throws(StoreError) -> Void) throws(StoreError) {
-        let texts = parameters.map(\.wireText)
-        let cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.map { strdup($0) } ?? nil }
-        defer { cStrings.forEach { free($0) } }
-        let sent = cStrings.map { UnsafePointer($0) }.withUnsafeBufferPointer { values in
-            PQsendQueryParams(handle, sql.description, Int32(values.count), nil, values.baseAddress, nil, nil, 1)
+        let sent = withParameterValues(parameters) { count, values in
+            PQsendQueryParams(handle, sql.description, count, nil, values, nil, nil, 1)
         }
         guard sent == 1 else { throw connectionLost() }
         guard PQsetSingleRowMode(handle) == 1 else {

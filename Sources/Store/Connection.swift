@@ -49,12 +49,17 @@ public final class Connection {
         guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else { throw serverError(result) }
     }
 
-    private func run(_ sql: String, _ parameters: [SQLValue]) throws(StoreError) -> [Row] {
-        let texts = parameters.map(\.wireText)
-        let cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.map { strdup($0) } ?? nil }
+    /// Calls `body` with the parameters as libpq takes them: one C string per value in text
+    /// format (NULL for SQL NULL), valid only during the call.
+    func withParameterValues<T>(_ parameters: [SQLValue], _ body: (Int32, UnsafePointer<UnsafePointer<CChar>?>?) -> T) -> T {
+        let cStrings: [UnsafeMutablePointer<CChar>?] = parameters.map { $0.wireText.map { strdup($0) } ?? nil }
         defer { cStrings.forEach { free($0) } }
-        let result: OpaquePointer? = cStrings.map { UnsafePointer($0) }.withUnsafeBufferPointer { values in
-            PQexecParams(handle, sql, Int32(values.count), nil, values.baseAddress, nil, nil, 0)
+        return cStrings.map { UnsafePointer($0) }.withUnsafeBufferPointer { body(Int32($0.count), $0.baseAddress) }
+    }
+
+    private func run(_ sql: String, _ parameters: [SQLValue]) throws(StoreError) -> [Row] {
+        let result: OpaquePointer? = withParameterValues(parameters) { count, values in
+            PQexecParams(handle, sql, count, nil, values, nil, nil, 0)
         }
         guard let result else { throw connectionLost() }
         defer { PQclear(result) }
